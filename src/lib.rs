@@ -9,3 +9,9 @@ pub use metadata::{KNOWN_KEYS as KNOWN_METADATA_KEYS, Metadata};
 pub mod api {
     include!(concat!(env!("OUT_DIR"), "/sela_client.rs"));
 }
+
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+
+#[cfg(feature = "contract")]
+pub mod contract;

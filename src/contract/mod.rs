@@ -1,0 +1,1 @@
+//! The bulk-create contract harness (in progress).

@@ -1,0 +1,1 @@
+//! The stateful local sandbox of the leads API (in progress).
