@@ -24,7 +24,11 @@ pub struct Narrowed {
 
 impl fmt::Display for Narrowed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: request body {} dropped, JSON only", self.operation, self.media_type)
+        write!(
+            f,
+            "{}: request body {} dropped, JSON only",
+            self.operation, self.media_type
+        )
     }
 }
 
@@ -50,6 +54,13 @@ pub fn settings() -> progenitor::GenerationSettings {
             "LeadMetadata",
             "crate::Metadata",
             [progenitor::TypeImpl::Default].into_iter(),
+        )
+        // Same for error bodies: a 400 maps field names to messages, which must
+        // reach the caller's `Error`.
+        .with_replacement(
+            "ApiError",
+            "crate::ApiErrorBody",
+            [progenitor::TypeImpl::Default].into_iter(),
         );
     settings
 }
@@ -57,12 +68,14 @@ pub fn settings() -> progenitor::GenerationSettings {
 /// Parses the spec text and removes every request encoding but JSON, which
 /// progenitor requires (more than one media type panics code generation).
 pub fn parse_narrowed(spec_text: &str) -> Result<(serde_json::Value, Vec<Narrowed>), String> {
-    let mut spec: serde_json::Value =
-        serde_yaml::from_str(spec_text).map_err(|e| format!("{SPEC_PATH} is not valid YAML: {e}"))?;
+    let mut spec: serde_json::Value = serde_yaml::from_str(spec_text)
+        .map_err(|e| format!("{SPEC_PATH} is not valid YAML: {e}"))?;
     let mut narrowed = Vec::new();
     if let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) {
         for (path, item) in paths.iter_mut() {
-            let Some(item) = item.as_object_mut() else { continue };
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
             for (method, op) in item.iter_mut() {
                 let Some(content) = op
                     .pointer_mut("/requestBody/content")
@@ -70,8 +83,11 @@ pub fn parse_narrowed(spec_text: &str) -> Result<(serde_json::Value, Vec<Narrowe
                 else {
                     continue;
                 };
-                let dropped: Vec<String> =
-                    content.keys().filter(|k| k.as_str() != JSON).cloned().collect();
+                let dropped: Vec<String> = content
+                    .keys()
+                    .filter(|k| k.as_str() != JSON)
+                    .cloned()
+                    .collect();
                 for media_type in dropped {
                     content.remove(&media_type);
                     narrowed.push(Narrowed {
