@@ -1,0 +1,1318 @@
+//! The reference model of the documented leads semantics, with no HTTP in it.
+//!
+//! Everything the sandbox answers comes from here, and the contract harness uses
+//! the same functions ([`validate_item`], [`identity`], [`normalize_phone`]) to
+//! decide what a correct answer is. The rules follow `sela-leads-api.md` and the
+//! bulk-create contract:
+//!
+//! - an item that is not a JSON object is rejected with [`NOT_AN_OBJECT`];
+//! - every "certainly invalid" item is rejected with a message that starts with
+//!   the field's name (`phone_number: ...`);
+//! - phone numbers are US numbers, stored in E.164 (`+1` and ten digits); the
+//!   area code starts with 2-9 and is not an N11 code;
+//! - the identity of a lead is `(phone in E.164, email as sent or none)`; an item
+//!   whose identity exists already (from an earlier request or earlier in the same
+//!   batch) is `reengaged` with the existing id;
+//! - unknown top-level keys are folded into `metadata`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+
+/// The documented per-item error for a bulk item that is not a JSON object.
+pub const NOT_AN_OBJECT: &str = "Each lead must be a JSON object.";
+
+/// Page size of list answers when the caller gives none.
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+/// The largest page size honoured; larger requests are clamped to it.
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+/// Two-letter USPS codes accepted in `us_state` (the 50 states and DC).
+pub const US_STATES: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
+    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
+    "WV", "WI", "WY",
+];
+
+/// Every documented `status` value (the union of the old and new lists).
+pub const LEAD_STATUSES: &[&str] = &[
+    "UNKNOWN",
+    "NEW",
+    "OPEN",
+    "CALLBACK_TO_TRANSFER",
+    "CLOSED",
+    "CLOSED_INCOMPLETE",
+    "LOST",
+    "SCHEDULE_COMPLETED",
+    "OUT_OF_TERRITORY",
+    "CANCELLED",
+];
+
+/// Every documented `status_reason` value.
+pub const STATUS_REASONS: &[&str] = &["UNKNOWN", "WEBHOOK", "MANUAL", "CHAT"];
+
+/// The sandbox's fixed lead types: `(id, name)`. Only these ids are accepted in
+/// `lead_type`, as a real account accepts only its own lead types.
+pub const LEAD_TYPES: &[(i64, &str)] = &[
+    (1, "Mortgage refinance"),
+    (2, "Home purchase"),
+    (3, "Solar"),
+];
+
+/// Top-level keys that are lead fields a caller may write.
+const WRITABLE_FIELDS: &[&str] = &[
+    "phone_number",
+    "email",
+    "metadata",
+    "status",
+    "status_reason",
+    "lead_type",
+    "representative",
+    "external_id",
+    "lead_source",
+    "us_state",
+    "reengagement_count",
+    "reengagement_time",
+    "call_schedule_start_time",
+    "min_reengagement_days",
+    "call_dnc",
+    "sms_dnc",
+];
+
+/// Top-level keys that are read-only lead fields: ignored when sent, as Django
+/// REST framework ignores read-only fields, and never folded into metadata.
+const READ_ONLY_FIELDS: &[&str] = &[
+    "id",
+    "created_time",
+    "modified_time",
+    "received_time",
+    "next_call_time",
+    "next_call_time_reason",
+    "reengagements_count",
+    "last_reengagement_time",
+];
+
+/// Longest string accepted in `external_id` and `lead_source`.
+const MAX_STRING_LEN: usize = 255;
+
+/// Normalises a phone number to E.164 (`+1` and ten digits).
+///
+/// Accepts E.164 (`+18045550123`) and the usual US formats (`(804) 555-0123`,
+/// `804-555-0123`, `804.555.0123`, `8045550123`, `18045550123`, `+1 804 555 0123`).
+/// The area code must start with 2-9 and must not be an N11 code. `Err` holds the
+/// reason, without the field name.
+pub fn normalize_phone(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err("This field may not be blank.".to_owned());
+    }
+    if trimmed.chars().any(|c| c.is_alphabetic()) {
+        return Err("Enter a valid phone number (it contains letters).".to_owned());
+    }
+    let (plus, rest) = match trimmed.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed),
+    };
+    if let Some(bad) = rest
+        .chars()
+        .find(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')')))
+    {
+        return Err(format!(
+            "Enter a valid phone number (unexpected character {bad:?})."
+        ));
+    }
+    let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+    let national = match (plus, digits.len()) {
+        (_, n) if n < 10 => {
+            return Err("Enter a valid phone number (fewer than ten digits).".to_owned());
+        }
+        (true, 11) if digits.starts_with('1') => &digits[1..],
+        (true, _) => {
+            return Err("Enter a valid US phone number (+1 and ten digits).".to_owned());
+        }
+        (false, 10) => &digits[..],
+        (false, 11) if digits.starts_with('1') => &digits[1..],
+        (false, _) => return Err("Enter a valid US phone number (ten digits).".to_owned()),
+    };
+    let area = national.as_bytes();
+    if !(b'2'..=b'9').contains(&area[0]) {
+        return Err(format!(
+            "Enter a valid phone number (area code {} must start with 2-9).",
+            &national[..3]
+        ));
+    }
+    if area[1] == b'1' && area[2] == b'1' {
+        return Err(format!(
+            "Enter a valid phone number ({} is an N11 code, not an area code).",
+            &national[..3]
+        ));
+    }
+    Ok(format!("+1{national}"))
+}
+
+/// The identity of a lead: phone in E.164 and the e-mail address as sent.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Identity {
+    /// The phone number in E.164.
+    pub phone: String,
+    /// The e-mail address as sent, or `None` when absent or null.
+    pub email: Option<String>,
+}
+
+/// The identity of an item: `None` when it is not an object or its phone number
+/// is missing or invalid.
+pub fn identity(item: &Value) -> Option<Identity> {
+    let obj = item.as_object()?;
+    let phone = normalize_phone(obj.get("phone_number")?.as_str()?).ok()?;
+    let email = obj.get("email").and_then(Value::as_str).map(str::to_owned);
+    Some(Identity { phone, email })
+}
+
+/// Validates one create / bulk item. `Err` is a message naming the field
+/// (`phone_number: ...`); several problems are joined with `; `.
+pub fn validate_item(item: &Value) -> Result<(), String> {
+    let Some(obj) = item.as_object() else {
+        return Err(NOT_AN_OBJECT.to_owned());
+    };
+    let errors = field_errors(obj, Mode::Create);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(join_errors(&errors))
+    }
+}
+
+/// One field's validation error: `(field, message)`.
+pub type FieldError = (String, String);
+
+fn join_errors(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|(field, msg)| format!("{field}: {msg}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The errors as a Django REST framework validation body: field -> [messages].
+pub fn errors_body(errors: &[FieldError]) -> Value {
+    let mut map = Map::new();
+    for (field, msg) in errors {
+        let entry = map
+            .entry(field.clone())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = entry {
+            list.push(Value::String(msg.clone()));
+        }
+    }
+    Value::Object(map)
+}
+
+/// Which body is validated: the rules differ only in what is required.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    /// Create and bulk items: `phone_number` required.
+    Create,
+    /// PATCH: nothing required; `phone_number` may be null (kept as is then).
+    Patch,
+    /// PUT by match: `phone_number` required.
+    Put,
+}
+
+fn field_errors(obj: &Map<String, Value>, mode: Mode) -> Vec<FieldError> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut err = |field: &str, msg: String| errors.push((field.to_owned(), msg));
+
+    match obj.get("phone_number") {
+        None if mode == Mode::Patch => {}
+        None => err("phone_number", "This field is required.".into()),
+        Some(Value::Null) if mode == Mode::Patch => {}
+        Some(Value::Null) => err("phone_number", "This field may not be null.".into()),
+        Some(Value::String(s)) => {
+            if let Err(reason) = normalize_phone(s) {
+                err("phone_number", reason);
+            }
+        }
+        Some(_) => err("phone_number", "Not a valid string.".into()),
+    }
+    match obj.get("email") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => {
+            if let Err(reason) = check_email(s) {
+                err("email", reason);
+            }
+        }
+        Some(_) => err("email", "Not a valid string.".into()),
+    }
+    if let Some(v) = obj.get("us_state") {
+        match v {
+            Value::String(s) if US_STATES.contains(&s.as_str()) => {}
+            Value::Null => err("us_state", "This field may not be null.".into()),
+            other => err("us_state", format!("{other} is not a valid choice.")),
+        }
+    }
+    for (field, allowed) in [("status", LEAD_STATUSES), ("status_reason", STATUS_REASONS)] {
+        if let Some(v) = obj.get(field) {
+            match v {
+                Value::String(s) if allowed.contains(&s.as_str()) => {}
+                Value::Null => err(field, "This field may not be null.".into()),
+                other => err(field, format!("{other} is not a valid choice.")),
+            }
+        }
+    }
+    if let Some(v) = obj.get("lead_type") {
+        match integer(v) {
+            IntValue::Null => {}
+            IntValue::Int(id) if LEAD_TYPES.iter().any(|(known, _)| *known == id) => {}
+            IntValue::Int(id) => err(
+                "lead_type",
+                format!("Invalid pk \"{id}\" - object does not exist."),
+            ),
+            IntValue::Invalid => err("lead_type", "A valid integer is required.".into()),
+        }
+    }
+    if let Some(v) = obj.get("representative") {
+        match integer(v) {
+            IntValue::Null => {}
+            IntValue::Int(id) if id >= 1 => {}
+            IntValue::Int(id) => err(
+                "representative",
+                format!("Invalid pk \"{id}\" - object does not exist."),
+            ),
+            IntValue::Invalid => err("representative", "A valid integer is required.".into()),
+        }
+    }
+    for field in ["external_id", "lead_source"] {
+        match obj.get(field) {
+            None => {}
+            Some(Value::Null) => err(field, "This field may not be null.".into()),
+            Some(Value::String(s)) if s.chars().count() > MAX_STRING_LEN => err(
+                field,
+                format!("Ensure this field has no more than {MAX_STRING_LEN} characters."),
+            ),
+            Some(Value::String(_)) => {}
+            Some(_) => err(field, "Not a valid string.".into()),
+        }
+    }
+    match obj.get("metadata") {
+        None => {}
+        Some(Value::Object(meta)) => {
+            for (key, kind) in crate::KNOWN_METADATA_KEYS {
+                let ok = match (meta.get(*key), *kind) {
+                    (None, _) => true,
+                    (Some(v), "number") => v.is_number(),
+                    (Some(v), "boolean") => v.is_boolean(),
+                    (Some(v), _) => v.is_string(),
+                };
+                if !ok {
+                    err("metadata", format!("{key} must be a {kind}."));
+                }
+            }
+        }
+        Some(Value::Null) => err("metadata", "This field may not be null.".into()),
+        Some(_) => err("metadata", "Must be a JSON object.".into()),
+    }
+    if let Some(v) = obj.get("reengagement_count") {
+        match integer(v) {
+            IntValue::Int(n) if (0..=2_147_483_647).contains(&n) => {}
+            IntValue::Int(_) => err(
+                "reengagement_count",
+                "Ensure this value is between 0 and 2147483647.".into(),
+            ),
+            IntValue::Null => err("reengagement_count", "This field may not be null.".into()),
+            IntValue::Invalid => err("reengagement_count", "A valid integer is required.".into()),
+        }
+    }
+    if let Some(v) = obj.get("min_reengagement_days") {
+        match integer(v) {
+            IntValue::Int(n) if n >= 0 => {}
+            IntValue::Int(_) => err(
+                "min_reengagement_days",
+                "Ensure this value is greater than or equal to 0.".into(),
+            ),
+            IntValue::Null => err(
+                "min_reengagement_days",
+                "This field may not be null.".into(),
+            ),
+            IntValue::Invalid => err(
+                "min_reengagement_days",
+                "A valid integer is required.".into(),
+            ),
+        }
+    }
+    for field in ["reengagement_time", "call_schedule_start_time"] {
+        match obj.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if parse_time(s).is_some() => {}
+            Some(_) => err(
+                field,
+                "Datetime has wrong format. Use an ISO 8601 date-time with a UTC offset.".into(),
+            ),
+        }
+    }
+    for field in ["call_dnc", "sms_dnc"] {
+        match obj.get(field) {
+            None | Some(Value::Bool(_)) => {}
+            Some(_) => err(field, "Must be a valid boolean.".into()),
+        }
+    }
+    errors
+}
+
+fn check_email(s: &str) -> Result<(), String> {
+    const INVALID: &str = "Enter a valid email address.";
+    if s.is_empty() {
+        return Err("This field may not be blank.".to_owned());
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{INVALID} (it contains spaces)"));
+    }
+    let mut parts = s.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!("{INVALID} (exactly one @ expected)"));
+    };
+    let labels_ok = domain.split('.').count() >= 2 && domain.split('.').all(|l| !l.is_empty());
+    if local.is_empty() || !labels_ok {
+        return Err(INVALID.to_owned());
+    }
+    Ok(())
+}
+
+enum IntValue {
+    Null,
+    Int(i64),
+    Invalid,
+}
+
+/// An integer as Django REST framework reads one: a JSON integer or a string of
+/// digits.
+fn integer(v: &Value) -> IntValue {
+    match v {
+        Value::Null => IntValue::Null,
+        Value::Number(n) => n.as_i64().map_or(IntValue::Invalid, IntValue::Int),
+        Value::String(s) => {
+            let t = s.trim();
+            let digits = t.strip_prefix('-').unwrap_or(t);
+            if !digits.is_empty()
+                && digits.len() <= 18
+                && digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                t.parse().map_or(IntValue::Invalid, IntValue::Int)
+            } else {
+                IntValue::Invalid
+            }
+        }
+        _ => IntValue::Invalid,
+    }
+}
+
+fn int_or_null(v: &Value) -> Value {
+    match integer(v) {
+        IntValue::Int(n) => json!(n),
+        _ => Value::Null,
+    }
+}
+
+/// Parses an RFC 3339 date-time, or one without offset (read as UTC).
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|naive| naive.and_utc())
+}
+
+fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, false)
+}
+
+fn time_or_null(v: Option<&Value>) -> Value {
+    v.and_then(Value::as_str)
+        .and_then(parse_time)
+        .map_or(Value::Null, |t| Value::String(format_time(t)))
+}
+
+/// Why the model refused a request as a whole.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rejection {
+    /// 400: a Django REST framework validation body (`{"field": ["message"]}`).
+    BadRequest(Value),
+    /// 404 with this `detail`.
+    NotFound(String),
+}
+
+/// The outcome of one create.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// A new lead was stored.
+    Created,
+    /// A lead with the same identity existed and was re-engaged.
+    Reengaged,
+}
+
+impl Action {
+    /// The wire name (`created` / `reengaged`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Reengaged => "reengaged",
+        }
+    }
+}
+
+/// Counts of a bulk create's outcomes, for logging.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BulkSummary {
+    /// Items stored as new leads.
+    pub created: usize,
+    /// Items answered `reengaged`.
+    pub reengaged: usize,
+    /// Items answered `error`.
+    pub rejected: usize,
+}
+
+impl BulkSummary {
+    /// Counts the actions of bulk results.
+    pub fn of(results: &[Value]) -> Self {
+        let mut summary = Self::default();
+        for r in results {
+            match r.get("action").and_then(Value::as_str) {
+                Some("created") => summary.created += 1,
+                Some("reengaged") => summary.reengaged += 1,
+                _ => summary.rejected += 1,
+            }
+        }
+        summary
+    }
+}
+
+/// The state of the sandbox: stored leads, keyed by id, and an identity index.
+#[derive(Debug, Clone)]
+pub struct Model {
+    leads: BTreeMap<i64, Map<String, Value>>,
+    by_identity: HashMap<Identity, i64>,
+    next_id: i64,
+    fixed_now: Option<DateTime<Utc>>,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Model {
+    /// An empty model; the first id is 1.
+    pub fn new() -> Self {
+        Self {
+            leads: BTreeMap::new(),
+            by_identity: HashMap::new(),
+            next_id: 1,
+            fixed_now: None,
+        }
+    }
+
+    /// Freezes the model's clock at `now` (`None`: the system clock again).
+    pub fn set_now(&mut self, now: Option<DateTime<Utc>>) {
+        self.fixed_now = now;
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.fixed_now.unwrap_or_else(Utc::now)
+    }
+
+    /// How many leads are stored.
+    pub fn len(&self) -> usize {
+        self.leads.len()
+    }
+
+    /// True when no lead is stored.
+    pub fn is_empty(&self) -> bool {
+        self.leads.is_empty()
+    }
+
+    /// The id of the lead with this identity, if any.
+    pub fn find(&self, identity: &Identity) -> Option<i64> {
+        self.by_identity.get(identity).copied()
+    }
+
+    /// Bulk create: one result per item, in order: `{"id", "action"}` or
+    /// `{"id": null, "action": "error", "error": message}`.
+    pub fn bulk_create(&mut self, items: &[Value]) -> Vec<Value> {
+        items
+            .iter()
+            .map(|item| match self.create_item(item) {
+                Ok((id, action)) => json!({"id": id, "action": action.as_str()}),
+                Err(message) => json!({"id": null, "action": "error", "error": message}),
+            })
+            .collect()
+    }
+
+    /// Creates or re-engages one lead; `Err` is the per-item error message.
+    pub fn create_item(&mut self, item: &Value) -> Result<(i64, Action), String> {
+        let Some(obj) = item.as_object() else {
+            return Err(NOT_AN_OBJECT.to_owned());
+        };
+        let errors = field_errors(obj, Mode::Create);
+        if !errors.is_empty() {
+            return Err(join_errors(&errors));
+        }
+        let Some(identity) = identity(item) else {
+            // Unreachable after validation; answered as a phone error, never a panic.
+            return Err("phone_number: Enter a valid phone number.".to_owned());
+        };
+        let now = self.now();
+        if let Some(id) = self.find(&identity) {
+            if let Some(days) = obj
+                .get("min_reengagement_days")
+                .and_then(|v| match integer(v) {
+                    IntValue::Int(n) => Some(n),
+                    _ => None,
+                })
+            {
+                let lead = self.leads.get(&id);
+                let last = lead
+                    .and_then(|l| {
+                        l.get("reengagement_time")
+                            .and_then(Value::as_str)
+                            .or_else(|| l.get("created_time").and_then(Value::as_str))
+                    })
+                    .and_then(parse_time)
+                    .unwrap_or(now);
+                if now.signed_duration_since(last) < chrono::Duration::days(days) {
+                    return Err(format!(
+                        "phone_number: a lead with this phone number and email exists and was \
+                         engaged less than {days} days ago (min_reengagement_days)."
+                    ));
+                }
+            }
+            if let Some(lead) = self.leads.get_mut(&id) {
+                let count = lead
+                    .get("reengagement_count")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0)
+                    + 1;
+                let time = Value::String(format_time(now));
+                lead.insert("reengagement_count".into(), json!(count));
+                lead.insert("reengagements_count".into(), json!(count));
+                lead.insert("reengagement_time".into(), time.clone());
+                lead.insert("last_reengagement_time".into(), time.clone());
+                lead.insert("modified_time".into(), time);
+            }
+            return Ok((id, Action::Reengaged));
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let lead = new_lead(id, obj, &identity, now);
+        self.leads.insert(id, lead);
+        self.by_identity.insert(identity, id);
+        Ok((id, Action::Created))
+    }
+
+    /// `POST /api/leads/`: the stored lead and whether it was created or
+    /// re-engaged.
+    pub fn create(&mut self, body: &Value) -> Result<(Value, Action), Rejection> {
+        let Some(obj) = body.as_object() else {
+            return Err(Rejection::BadRequest(non_field(
+                "Invalid data. Expected a dictionary.",
+            )));
+        };
+        let errors = field_errors(obj, Mode::Create);
+        if !errors.is_empty() {
+            return Err(Rejection::BadRequest(errors_body(&errors)));
+        }
+        match self.create_item(body) {
+            Ok((id, action)) => Ok((self.get(id).unwrap_or(Value::Null), action)),
+            Err(message) => Err(Rejection::BadRequest(non_field(&message))),
+        }
+    }
+
+    /// `GET /api/leads/{id}/`: the stored lead, every documented field.
+    pub fn get(&self, id: i64) -> Option<Value> {
+        self.leads.get(&id).map(|lead| Value::Object(lead.clone()))
+    }
+
+    /// `GET /api/leads/`: one page, ids ascending. `base_url` is the sandbox's
+    /// absolute base URL with a trailing slash, used for `next` / `previous`.
+    /// `page` and `page_size` are the raw query values. An invalid or
+    /// out-of-range page is 404 `Invalid page.`, as Django REST framework answers;
+    /// an invalid page size falls back to the default.
+    pub fn list(
+        &self,
+        page: Option<&str>,
+        page_size: Option<&str>,
+        base_url: &str,
+    ) -> Result<Value, Rejection> {
+        let items: Vec<Value> = self
+            .leads
+            .values()
+            .map(|l| Value::Object(l.clone()))
+            .collect();
+        paginate(items, page, page_size, &format!("{base_url}api/leads/"))
+    }
+
+    /// `GET /api/lead-types/`: the fixed lead types, with `search` on the name.
+    pub fn list_lead_types(
+        &self,
+        page: Option<&str>,
+        page_size: Option<&str>,
+        search: Option<&str>,
+        base_url: &str,
+    ) -> Result<Value, Rejection> {
+        let needle = search.unwrap_or("").to_lowercase();
+        let items: Vec<Value> = LEAD_TYPES
+            .iter()
+            .filter(|(_, name)| name.to_lowercase().contains(&needle))
+            .map(|(id, name)| lead_type_json(*id, name))
+            .collect();
+        let mut url = format!("{base_url}api/lead-types/");
+        if let Some(s) = search.filter(|s| !s.is_empty()) {
+            url = format!("{url}?search={}", encode_query_value(s));
+        }
+        paginate(items, page, page_size, &url)
+    }
+
+    /// `PATCH /api/leads/{id}/`: partial update.
+    pub fn patch(&mut self, id: i64, body: &Value) -> Result<Value, Rejection> {
+        if !self.leads.contains_key(&id) {
+            return Err(Rejection::NotFound("Not found.".to_owned()));
+        }
+        let Some(obj) = body.as_object() else {
+            return Err(Rejection::BadRequest(non_field(
+                "Invalid data. Expected a dictionary.",
+            )));
+        };
+        let errors = field_errors(obj, Mode::Patch);
+        if !errors.is_empty() {
+            return Err(Rejection::BadRequest(errors_body(&errors)));
+        }
+        self.apply_update(id, obj, true)
+    }
+
+    /// `PUT /api/leads/update/`: finds the lead by `(phone_number, email)` and
+    /// updates it; 404 when nothing matches.
+    pub fn put_by_match(&mut self, body: &Value) -> Result<Value, Rejection> {
+        let Some(obj) = body.as_object() else {
+            return Err(Rejection::BadRequest(non_field(
+                "Invalid data. Expected a dictionary.",
+            )));
+        };
+        let errors = field_errors(obj, Mode::Put);
+        if !errors.is_empty() {
+            return Err(Rejection::BadRequest(errors_body(&errors)));
+        }
+        let id = identity(body)
+            .and_then(|identity| self.find(&identity))
+            .ok_or_else(|| Rejection::NotFound("No Lead matches the given query.".to_owned()))?;
+        self.apply_update(id, obj, false)
+    }
+
+    fn apply_update(
+        &mut self,
+        id: i64,
+        obj: &Map<String, Value>,
+        may_change_identity: bool,
+    ) -> Result<Value, Rejection> {
+        let now = self.now();
+        let Some(current) = self.leads.get(&id) else {
+            return Err(Rejection::NotFound("Not found.".to_owned()));
+        };
+        let mut lead = current.clone();
+        let old_identity = stored_identity(&lead);
+        if may_change_identity {
+            if let Some(Value::String(raw)) = obj.get("phone_number")
+                && let Ok(phone) = normalize_phone(raw)
+            {
+                lead.insert("phone_number".into(), Value::String(phone));
+            }
+            if let Some(email) = obj.get("email") {
+                lead.insert("email".into(), email.clone());
+            }
+        }
+        let new_identity = stored_identity(&lead);
+        if new_identity != old_identity
+            && let Some(identity) = &new_identity
+            && self
+                .by_identity
+                .get(identity)
+                .is_some_and(|other| *other != id)
+        {
+            return Err(Rejection::BadRequest(non_field(
+                "A lead with this phone number and email already exists.",
+            )));
+        }
+        for field in [
+            "status",
+            "status_reason",
+            "external_id",
+            "lead_source",
+            "us_state",
+        ] {
+            if let Some(v) = obj.get(field) {
+                lead.insert(field.into(), v.clone());
+            }
+        }
+        for field in ["lead_type", "representative"] {
+            if let Some(v) = obj.get(field) {
+                lead.insert(field.into(), int_or_null(v));
+            }
+        }
+        for field in ["call_dnc", "sms_dnc"] {
+            if let Some(v) = obj.get(field) {
+                lead.insert(field.into(), v.clone());
+            }
+        }
+        if let Some(v) = obj.get("reengagement_count") {
+            let count = int_or_null(v);
+            lead.insert("reengagement_count".into(), count.clone());
+            lead.insert("reengagements_count".into(), count);
+        }
+        if let Some(v) = obj.get("reengagement_time") {
+            let t = time_or_null(Some(v));
+            lead.insert("reengagement_time".into(), t.clone());
+            lead.insert("last_reengagement_time".into(), t);
+        }
+        if let Some(v) = obj.get("call_schedule_start_time") {
+            lead.insert("call_schedule_start_time".into(), time_or_null(Some(v)));
+        }
+        let mut metadata = match obj.get("metadata") {
+            Some(Value::Object(m)) => m.clone(),
+            _ => lead
+                .get("metadata")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+        };
+        fold_unknown_keys(obj, &mut metadata);
+        lead.insert("metadata".into(), Value::Object(metadata));
+        lead.insert("modified_time".into(), Value::String(format_time(now)));
+
+        if let Some(old) = old_identity {
+            self.by_identity.remove(&old);
+        }
+        if let Some(new) = new_identity {
+            self.by_identity.insert(new, id);
+        }
+        self.leads.insert(id, lead.clone());
+        Ok(Value::Object(lead))
+    }
+}
+
+fn stored_identity(lead: &Map<String, Value>) -> Option<Identity> {
+    let phone = lead.get("phone_number")?.as_str()?.to_owned();
+    let email = lead.get("email").and_then(Value::as_str).map(str::to_owned);
+    Some(Identity { phone, email })
+}
+
+fn non_field(message: &str) -> Value {
+    json!({ "non_field_errors": [message] })
+}
+
+fn fold_unknown_keys(obj: &Map<String, Value>, metadata: &mut Map<String, Value>) {
+    for (key, value) in obj {
+        if !WRITABLE_FIELDS.contains(&key.as_str()) && !READ_ONLY_FIELDS.contains(&key.as_str()) {
+            metadata.insert(key.clone(), value.clone());
+        }
+    }
+}
+
+fn new_lead(
+    id: i64,
+    obj: &Map<String, Value>,
+    identity: &Identity,
+    now: DateTime<Utc>,
+) -> Map<String, Value> {
+    let now_s = Value::String(format_time(now));
+    let mut metadata = obj
+        .get("metadata")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    fold_unknown_keys(obj, &mut metadata);
+    let str_or_null = |field: &str| {
+        obj.get(field)
+            .filter(|v| v.is_string())
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let count = match obj.get("reengagement_count").map(integer) {
+        Some(IntValue::Int(n)) => n,
+        _ => 0,
+    };
+    let reengagement_time = time_or_null(obj.get("reengagement_time"));
+    let call_schedule_start_time = time_or_null(obj.get("call_schedule_start_time"));
+    let next_call_time = if call_schedule_start_time.is_null() {
+        now_s.clone()
+    } else {
+        call_schedule_start_time.clone()
+    };
+    let status = obj
+        .get("status")
+        .filter(|v| v.is_string())
+        .cloned()
+        .unwrap_or_else(|| Value::String("NEW".into()));
+    let flag = |field: &str| obj.get(field).and_then(Value::as_bool).unwrap_or(false);
+    let lead = json!({
+        "id": id,
+        "email": identity.email,
+        "phone_number": identity.phone,
+        "metadata": metadata,
+        "modified_time": now_s,
+        "created_time": now_s,
+        "received_time": now_s,
+        "status": status,
+        "status_reason": str_or_null("status_reason"),
+        "lead_source": str_or_null("lead_source"),
+        "lead_type": obj.get("lead_type").map_or(Value::Null, int_or_null),
+        "representative": obj.get("representative").map_or(Value::Null, int_or_null),
+        "next_call_time": next_call_time,
+        "next_call_time_reason": "FIRST_CALL",
+        "external_id": str_or_null("external_id"),
+        "us_state": str_or_null("us_state"),
+        "reengagement_count": count,
+        "reengagements_count": count,
+        "reengagement_time": reengagement_time,
+        "last_reengagement_time": reengagement_time,
+        "call_schedule_start_time": call_schedule_start_time,
+        "sms_dnc": flag("sms_dnc"),
+        "call_dnc": flag("call_dnc"),
+    });
+    match lead {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn lead_type_json(id: i64, name: &str) -> Value {
+    json!({
+        "id": id,
+        "name": name,
+        "lead_metadata_fields": [
+            {"key": "first_name", "label": "First name", "helpText": "The lead's first name.", "type": "string", "required": true},
+            {"key": "loan_amount", "label": "Loan amount", "helpText": "Requested amount in USD.", "type": "number", "required": false},
+        ],
+    })
+}
+
+/// Page-number pagination as Django REST framework's `PageNumberPagination`
+/// does it. `url` is the absolute list URL, possibly with a query already.
+fn paginate(
+    items: Vec<Value>,
+    page: Option<&str>,
+    page_size: Option<&str>,
+    url: &str,
+) -> Result<Value, Rejection> {
+    let size = page_size
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .map_or(DEFAULT_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE));
+    let number = match page {
+        None => 1,
+        Some(raw) if raw == "last" => usize::MAX,
+        Some(raw) => match raw.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => return Err(Rejection::NotFound("Invalid page.".to_owned())),
+        },
+    };
+    let count = items.len();
+    let pages = count.div_ceil(size).max(1);
+    let number = if number == usize::MAX { pages } else { number };
+    if number > pages {
+        return Err(Rejection::NotFound("Invalid page.".to_owned()));
+    }
+    let start = (number - 1) * size;
+    let results: Vec<Value> = items.into_iter().skip(start).take(size).collect();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let size_param = page_size
+        .filter(|_| size != DEFAULT_PAGE_SIZE)
+        .map(|_| format!("page_size={size}"));
+    let link = |n: usize| -> String {
+        let mut params = Vec::new();
+        if n > 1 {
+            params.push(format!("page={n}"));
+        }
+        if let Some(p) = &size_param {
+            params.push(p.clone());
+        }
+        if params.is_empty() {
+            url.to_owned()
+        } else {
+            format!("{url}{sep}{}", params.join("&"))
+        }
+    };
+    let next = if number < pages {
+        Value::String(link(number + 1))
+    } else {
+        Value::Null
+    };
+    let previous = if number > 1 {
+        Value::String(link(number - 1))
+    } else {
+        Value::Null
+    };
+    Ok(json!({"count": count, "next": next, "previous": previous, "results": results}))
+}
+
+fn encode_query_value(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid(phone: &str, email: &str) -> Value {
+        json!({"phone_number": phone, "email": email})
+    }
+
+    #[test]
+    fn normalises_us_formats_to_e164() {
+        for raw in [
+            "+18045550123",
+            "(804) 555-0123",
+            "804-555-0123",
+            "804.555.0123",
+            "804 555 0123",
+            "8045550123",
+            "18045550123",
+            "1-804-555-0123",
+            "+1 (804) 555-0123",
+            "  8045550123 ",
+        ] {
+            assert_eq!(normalize_phone(raw).as_deref(), Ok("+18045550123"), "{raw}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_area_codes() {
+        for raw in ["+10045550123", "+11045550123", "0045550123", "1045550123"] {
+            let err = normalize_phone(raw).unwrap_err();
+            assert!(err.contains("2-9"), "{raw}: {err}");
+        }
+        for n11 in ["211", "311", "411", "511", "611", "711", "811", "911"] {
+            let raw = format!("+1{n11}5550123");
+            let err = normalize_phone(&raw).unwrap_err();
+            assert!(err.contains("N11"), "{raw}: {err}");
+        }
+        // 2-9 first digit, second or third digit not 1: accepted.
+        for ok in ["+12125550123", "+19105550123", "+12015550123"] {
+            assert!(normalize_phone(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_numbers() {
+        for raw in [
+            "",
+            "   ",
+            "abc",
+            "804555012a",
+            "80455501",
+            "555-0123",
+            "+4420795301234",
+            "+1804555012345",
+            "28045550123",
+            "804_555_0123",
+            "++18045550123",
+        ] {
+            assert!(normalize_phone(raw).is_err(), "{raw:?} accepted");
+        }
+    }
+
+    #[test]
+    fn non_objects_get_the_documented_message() {
+        for item in [
+            json!(null),
+            json!(7),
+            json!("x"),
+            json!(true),
+            json!([1]),
+            json!([]),
+        ] {
+            assert_eq!(
+                validate_item(&item),
+                Err(NOT_AN_OBJECT.to_owned()),
+                "{item}"
+            );
+            assert_eq!(identity(&item), None);
+        }
+    }
+
+    #[test]
+    fn every_certainly_invalid_kind_names_its_field() {
+        let base = valid("+18045550123", "a@example.com");
+        let with = |key: &str, value: Value| {
+            let mut item = base.clone();
+            item[key] = value;
+            item
+        };
+        let mut no_phone = base.clone();
+        no_phone.as_object_mut().unwrap().remove("phone_number");
+        let cases: Vec<(Value, &str)> = vec![
+            (no_phone, "phone_number"),
+            (with("phone_number", Value::Null), "phone_number"),
+            (with("phone_number", json!("")), "phone_number"),
+            (with("phone_number", json!("804-CALL-NOW")), "phone_number"),
+            (with("phone_number", json!("804555")), "phone_number"),
+            (with("phone_number", json!(8045550123_u64)), "phone_number"),
+            (with("email", json!("not-an-address")), "email"),
+            (with("email", json!("a b@example.com")), "email"),
+            (with("us_state", json!("ZZ")), "us_state"),
+            (with("us_state", json!("California")), "us_state"),
+            (with("lead_type", json!("abc")), "lead_type"),
+            (with("lead_type", json!({})), "lead_type"),
+            (with("lead_type", json!([])), "lead_type"),
+            (with("representative", json!("abc")), "representative"),
+            (with("representative", json!({})), "representative"),
+            (with("representative", json!([])), "representative"),
+        ];
+        assert!(validate_item(&base).is_ok());
+        for (item, field) in cases {
+            let err = validate_item(&item).expect_err(&item.to_string());
+            assert!(err.starts_with(&format!("{field}: ")), "{item}: {err}");
+        }
+    }
+
+    #[test]
+    fn lead_type_and_representative_accept_integers_and_digit_strings() {
+        let item = json!({"phone_number": "+18045550123", "lead_type": "2", "representative": 7});
+        assert_eq!(validate_item(&item), Ok(()));
+        let mut m = Model::new();
+        let (id, _) = m.create_item(&item).unwrap();
+        let lead = m.get(id).unwrap();
+        assert_eq!(lead["lead_type"], json!(2));
+        assert_eq!(lead["representative"], json!(7));
+        let unknown = json!({"phone_number": "+18045550123", "lead_type": 999});
+        assert!(
+            validate_item(&unknown)
+                .unwrap_err()
+                .starts_with("lead_type: ")
+        );
+    }
+
+    #[test]
+    fn identity_uses_e164_and_email_as_sent() {
+        let a = identity(&json!({"phone_number": "(804) 555-0123", "email": "a@example.com"}));
+        assert_eq!(
+            a,
+            Some(Identity {
+                phone: "+18045550123".into(),
+                email: Some("a@example.com".into())
+            })
+        );
+        let b = identity(&json!({"phone_number": "+18045550123", "email": null}));
+        assert_eq!(
+            b,
+            Some(Identity {
+                phone: "+18045550123".into(),
+                email: None
+            })
+        );
+        assert_eq!(identity(&json!({"phone_number": "911"})), None);
+    }
+
+    #[test]
+    fn bulk_results_follow_order_and_deduplicate() {
+        let mut m = Model::new();
+        let items = vec![
+            valid("+18045550123", "a@example.com"),
+            json!(7),
+            valid("(804) 555-0123", "a@example.com"),
+            valid("+18045550124", "b@example.com"),
+            json!({"phone_number": "+19115550123"}),
+            valid("+18045550123", "other@example.com"),
+        ];
+        let results = m.bulk_create(&items);
+        assert_eq!(results.len(), items.len());
+        let first = results[0]["id"].as_i64().unwrap();
+        assert_eq!(results[0]["action"], "created");
+        assert_eq!(
+            results[1],
+            json!({"id": null, "action": "error", "error": NOT_AN_OBJECT})
+        );
+        assert_eq!(results[2], json!({"id": first, "action": "reengaged"}));
+        assert_eq!(results[3]["action"], "created");
+        assert_eq!(results[4]["action"], "error");
+        assert!(
+            results[4]["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("phone_number: ")
+        );
+        assert_eq!(results[5]["action"], "created");
+        let ids: Vec<i64> = [0, 3, 5]
+            .iter()
+            .map(|i| results[*i]["id"].as_i64().unwrap())
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+
+        // An earlier request's identity is re-engaged too, and counted.
+        let again = m.bulk_create(&[valid("804-555-0123", "a@example.com")]);
+        assert_eq!(again, vec![json!({"id": first, "action": "reengaged"})]);
+        let lead = m.get(first).unwrap();
+        assert_eq!(lead["reengagement_count"], json!(2));
+        assert_eq!(lead["reengagements_count"], json!(2));
+        assert!(lead["reengagement_time"].is_string());
+        assert_eq!(m.len(), 3);
+    }
+
+    #[test]
+    fn stored_lead_has_the_documented_fields_and_folds_unknown_keys() {
+        let mut m = Model::new();
+        let item = json!({
+            "phone_number": "804.555.0199",
+            "email": "z@example.com",
+            "metadata": {"first_name": "Ada"},
+            "last_name": "Lovelace",
+            "us_state": "VA",
+            "external_id": "crm-1",
+            "id": 999,
+        });
+        let (lead, action) = m.create(&item).unwrap();
+        assert_eq!(action, Action::Created);
+        assert_eq!(lead["id"], json!(1));
+        assert_eq!(lead["phone_number"], "+18045550199");
+        assert_eq!(lead["status"], "NEW");
+        assert_eq!(
+            lead["metadata"],
+            json!({"first_name": "Ada", "last_name": "Lovelace"})
+        );
+        for field in [
+            "email",
+            "phone_number",
+            "metadata",
+            "modified_time",
+            "created_time",
+            "received_time",
+            "status",
+            "status_reason",
+            "lead_source",
+            "lead_type",
+            "representative",
+            "next_call_time",
+            "next_call_time_reason",
+            "external_id",
+            "us_state",
+            "reengagement_count",
+            "reengagements_count",
+            "reengagement_time",
+            "last_reengagement_time",
+            "call_schedule_start_time",
+            "sms_dnc",
+            "call_dnc",
+        ] {
+            assert!(lead.get(field).is_some(), "missing {field}");
+        }
+        assert!(DateTime::parse_from_rfc3339(lead["created_time"].as_str().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn min_reengagement_days_refuses_a_recent_duplicate() {
+        let mut m = Model::new();
+        let t0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        m.set_now(Some(t0));
+        let item = json!({"phone_number": "+18045550123", "min_reengagement_days": 3});
+        assert_eq!(m.create_item(&item), Ok((1, Action::Created)));
+        let err = m.create_item(&item).unwrap_err();
+        assert!(err.starts_with("phone_number: "), "{err}");
+        m.set_now(Some(t0 + chrono::Duration::days(3)));
+        assert_eq!(m.create_item(&item), Ok((1, Action::Reengaged)));
+    }
+
+    #[test]
+    fn pagination_links_and_bounds() {
+        let mut m = Model::new();
+        for i in 0..5 {
+            m.create_item(&valid(&format!("+1804555010{i}"), "p@example.com"))
+                .unwrap();
+        }
+        let base = "http://127.0.0.1:1/";
+        let p1 = m.list(None, Some("2"), base).unwrap();
+        assert_eq!(p1["count"], 5);
+        assert_eq!(p1["previous"], Value::Null);
+        assert_eq!(
+            p1["next"],
+            "http://127.0.0.1:1/api/leads/?page=2&page_size=2"
+        );
+        let p2 = m.list(Some("2"), Some("2"), base).unwrap();
+        assert_eq!(p2["previous"], "http://127.0.0.1:1/api/leads/?page_size=2");
+        let p3 = m.list(Some("3"), Some("2"), base).unwrap();
+        assert_eq!(p3["next"], Value::Null);
+        assert_eq!(p3["results"].as_array().unwrap().len(), 1);
+        for bad in ["4", "0", "x", "-1"] {
+            assert_eq!(
+                m.list(Some(bad), Some("2"), base),
+                Err(Rejection::NotFound("Invalid page.".into())),
+                "{bad}"
+            );
+        }
+        let empty = Model::new().list(None, None, base).unwrap();
+        assert_eq!(
+            empty,
+            json!({"count": 0, "next": null, "previous": null, "results": []})
+        );
+    }
+
+    #[test]
+    fn patch_and_put_by_match() {
+        let mut m = Model::new();
+        m.create_item(&valid("+18045550123", "a@example.com"))
+            .unwrap();
+        let lead = m
+            .patch(1, &json!({"status": "CLOSED", "nickname": "x"}))
+            .unwrap();
+        assert_eq!(lead["status"], "CLOSED");
+        assert_eq!(lead["metadata"]["nickname"], "x");
+        assert_eq!(
+            m.patch(2, &json!({})),
+            Err(Rejection::NotFound("Not found.".into()))
+        );
+        assert!(matches!(
+            m.patch(1, &json!({"status": "NOPE"})),
+            Err(Rejection::BadRequest(_))
+        ));
+
+        let put = json!({"phone_number": "8045550123", "email": "a@example.com", "status": "LOST", "call_dnc": true});
+        let lead = m.put_by_match(&put).unwrap();
+        assert_eq!(
+            (
+                lead["id"].clone(),
+                lead["status"].clone(),
+                lead["call_dnc"].clone()
+            ),
+            (json!(1), json!("LOST"), json!(true))
+        );
+        let miss = json!({"phone_number": "8045550123", "email": "b@example.com"});
+        assert!(matches!(m.put_by_match(&miss), Err(Rejection::NotFound(_))));
+        assert!(matches!(
+            m.put_by_match(&json!({"email": "a@example.com"})),
+            Err(Rejection::BadRequest(_))
+        ));
+
+        // Changing the identity by PATCH moves the index.
+        m.patch(1, &json!({"email": "c@example.com"})).unwrap();
+        let moved = m.bulk_create(&[
+            valid("+18045550123", "c@example.com"),
+            valid("+18045550123", "a@example.com"),
+        ]);
+        assert_eq!(moved[0], json!({"id": 1, "action": "reengaged"}));
+        assert_eq!(moved[1]["action"], "created");
+        // ... and refuses to collide with another lead's identity.
+        assert!(matches!(
+            m.patch(1, &json!({"email": "a@example.com"})),
+            Err(Rejection::BadRequest(_))
+        ));
+    }
+}
