@@ -35,14 +35,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with("loan_amount", 450000)
         .with("loan_purpose", "refinance")
         .with("va_indicator", false);
-    let second = LeadRequest { metadata: Some(mortgage), ..first.clone() };
+    let second = LeadRequest {
+        metadata: Some(mortgage),
+        ..first.clone()
+    };
 
     let leads = [first, second];
     for (lead, outcome) in leads.iter().zip(client.bulk_create(&leads).await?) {
         match outcome {
             BulkOutcome::Created { id } => println!("{}: created as lead {id}", lead.phone_number),
-            BulkOutcome::Reengaged { id } => println!("{}: re-engaged lead {id}", lead.phone_number),
-            BulkOutcome::Rejected { message } => println!("{}: rejected: {message}", lead.phone_number),
+            BulkOutcome::Reengaged { id } => {
+                println!("{}: re-engaged lead {id}", lead.phone_number)
+            }
+            BulkOutcome::Rejected { message } => {
+                println!("{}: rejected: {message}", lead.phone_number)
+            }
         }
     }
     Ok(())

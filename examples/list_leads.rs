@@ -9,7 +9,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut leads = std::pin::pin!(client.leads(Some(100)));
     while let Some(lead) = leads.try_next().await? {
         let status = lead.status.as_deref().unwrap_or("-");
-        println!("{}\t{}\t{status}", lead.id, lead.phone_number.as_deref().unwrap_or("-"));
+        println!(
+            "{}\t{}\t{status}",
+            lead.id,
+            lead.phone_number.as_deref().unwrap_or("-")
+        );
     }
     Ok(())
 }
