@@ -1,7 +1,29 @@
-//! The stateful local sandbox of the leads API: a reference model of the
-//! documented semantics ([`model`]) served over HTTP by an in-process httpmock
-//! server.
+//! The stateful local sandbox of the leads API.
+//!
+//! Two layers:
+//!
+//! - [`model`]: the reference model of the documented semantics, with no HTTP in
+//!   it (validation, phone normalisation, identity, de-duplication into
+//!   `reengaged`, stored leads, pagination, PATCH, PUT-by-match). The contract
+//!   harness judges answers with the same functions.
+//! - [`server`]: one router ([`respond`]) over an `Arc<Mutex<Model>>`, served by
+//!   a single catch-all mock of an in-process httpmock [`httpmock::MockServer`],
+//!   with Token authentication and Django REST framework style errors.
+//!
+//! ```no_run
+//! use sela_leads::sandbox::Sandbox;
+//!
+//! let sandbox = Sandbox::start();
+//! let base_url = sandbox.base_url(); // http://127.0.0.1:PORT/
+//! let header = format!("Token {}", sandbox.token());
+//! # let _ = (base_url, header);
+//! ```
 
 pub mod model;
+pub mod server;
 
-pub use model::{Identity, Model, NOT_AN_OBJECT, identity, normalize_phone, validate_item};
+pub use model::{
+    Action, BulkSummary, Identity, LEAD_TYPES, Model, NOT_AN_OBJECT, Rejection, identity,
+    normalize_phone, validate_item,
+};
+pub use server::{Reply, RequestLog, Sandbox, SandboxState, answer, random_token, respond};

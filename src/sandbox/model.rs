@@ -910,7 +910,7 @@ fn paginate(
         .map_or(DEFAULT_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE));
     let number = match page {
         None => 1,
-        Some(raw) if raw == "last" => usize::MAX,
+        Some("last") => usize::MAX,
         Some(raw) => match raw.trim().parse::<usize>() {
             Ok(n) if n >= 1 => n,
             _ => return Err(Rejection::NotFound("Invalid page.".to_owned())),

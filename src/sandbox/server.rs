@@ -1,0 +1,710 @@
+//! The HTTP side of the sandbox: one router over the [`Model`], served by a
+//! single catch-all httpmock mock.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread;
+
+use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
+use serde_json::{Value, json};
+
+use super::model::{Action, BulkSummary, Model, Rejection};
+
+/// One line of the request log: what `on_request` hooks receive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestLog {
+    /// The request method, as sent.
+    pub method: String,
+    /// The request path, without the query.
+    pub path: String,
+    /// The answer's status code.
+    pub status: u16,
+    /// For an answered bulk create: the per-item outcome counts.
+    pub bulk: Option<BulkSummary>,
+}
+
+impl fmt::Display for RequestLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.method, self.path, self.status)?;
+        if let Some(b) = &self.bulk {
+            write!(
+                f,
+                " created={} reengaged={} rejected={}",
+                b.created, b.reengaged, b.rejected
+            )?;
+        }
+        Ok(())
+    }
+}
+
+type Hook = Arc<dyn Fn(&RequestLog) + Send + Sync>;
+
+/// The shared state of a sandbox: the model, the accepted token and an optional
+/// per-request hook. Cloning shares the state.
+#[derive(Clone)]
+pub struct SandboxState {
+    token: Arc<str>,
+    model: Arc<Mutex<Model>>,
+    on_request: Option<Hook>,
+}
+
+impl fmt::Debug for SandboxState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxState")
+            .field("token", &"<redacted>")
+            .field("leads", &self.lock().len())
+            .field("on_request", &self.on_request.is_some())
+            .finish()
+    }
+}
+
+impl SandboxState {
+    /// A fresh state with an empty model that accepts `Authorization: Token <token>`.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self::with_model(token, Model::new())
+    }
+
+    /// A state serving `model` (for example one filled in advance).
+    pub fn with_model(token: impl Into<String>, model: Model) -> Self {
+        Self {
+            token: Arc::from(token.into()),
+            model: Arc::new(Mutex::new(model)),
+            on_request: None,
+        }
+    }
+
+    /// Calls `hook` once per answered request (method, path, status, and bulk
+    /// counts); the hook never sees the token or the bodies.
+    pub fn on_request(mut self, hook: impl Fn(&RequestLog) + Send + Sync + 'static) -> Self {
+        self.on_request = Some(Arc::new(hook));
+        self
+    }
+
+    /// The accepted token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The shared model, for inspection or seeding.
+    pub fn model(&self) -> &Arc<Mutex<Model>> {
+        &self.model
+    }
+
+    /// Locks the model (a poisoned lock is taken over: the model is never left
+    /// half-updated by a panic, since it changes only by whole insertions).
+    pub fn lock(&self) -> MutexGuard<'_, Model> {
+        self.model.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A computed answer before it becomes an httpmock response: fault-injecting
+/// test servers can change any part of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Extra headers besides `Content-Type: application/json`.
+    pub headers: Vec<(String, String)>,
+    /// The JSON body.
+    pub body: Value,
+    /// Outcome counts when this answers a bulk create.
+    pub bulk: Option<BulkSummary>,
+}
+
+impl Reply {
+    fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body,
+            bulk: None,
+        }
+    }
+
+    fn detail(status: u16, detail: &str) -> Self {
+        Self::json(status, json!({ "detail": detail }))
+    }
+
+    fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The httpmock response: the JSON body with `Content-Type: application/json`.
+    pub fn into_response(self) -> HttpMockResponse {
+        let body = serde_json::to_vec(&self.body).unwrap_or_else(|_| b"{}".to_vec());
+        let mut builder = HttpMockResponse::builder()
+            .status(self.status)
+            .header("content-type", "application/json")
+            .header("vary", "Accept");
+        for (name, value) in self.headers {
+            builder = builder.header(name, value);
+        }
+        builder.body(body).build()
+    }
+}
+
+/// The router: answers one request from the state, as the sandbox does.
+pub fn respond(state: &SandboxState, req: &HttpMockRequest) -> HttpMockResponse {
+    answer(state, req).into_response()
+}
+
+/// The router's answer before conversion (see [`Reply`]); also calls the
+/// state's `on_request` hook. Never panics: a bug inside becomes a 500 answer.
+pub fn answer(state: &SandboxState, req: &HttpMockRequest) -> Reply {
+    let method = req.method_str().to_owned();
+    let (path, query) = split_uri(req.uri_str());
+    let reply = catch_unwind(AssertUnwindSafe(|| {
+        route(
+            state,
+            &method,
+            &path,
+            &query,
+            req.headers_vec(),
+            req.body_ref(),
+        )
+    }))
+    .unwrap_or_else(|_| Reply::detail(500, "A server error occurred."));
+    if let Some(hook) = &state.on_request {
+        hook(&RequestLog {
+            method,
+            path,
+            status: reply.status,
+            bulk: reply.bulk,
+        });
+    }
+    reply
+}
+
+/// Splits a request target into a path and a query; an absolute-form target
+/// loses its scheme and authority.
+fn split_uri(uri: &str) -> (String, String) {
+    let without_authority = match uri.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => uri,
+    };
+    let without_fragment = without_authority.split('#').next().unwrap_or("");
+    match without_fragment.split_once('?') {
+        Some((path, query)) => (path.to_owned(), query.to_owned()),
+        None => (without_fragment.to_owned(), String::new()),
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The routes, as `(path, allowed methods)`; `{id}` matches one segment.
+enum Route {
+    Leads,
+    Lead(String),
+    UpdateByMatch,
+    BulkCreate,
+    LeadTypes,
+}
+
+impl Route {
+    fn parse(path: &str) -> Option<Self> {
+        match path {
+            "/api/leads/" => Some(Route::Leads),
+            "/api/leads/update/" => Some(Route::UpdateByMatch),
+            "/api/leads/bulk-create/" => Some(Route::BulkCreate),
+            "/api/lead-types/" => Some(Route::LeadTypes),
+            _ => {
+                let id = path.strip_prefix("/api/leads/")?.strip_suffix('/')?;
+                (!id.is_empty() && !id.contains('/') && !id.contains('.'))
+                    .then(|| Route::Lead(id.to_owned()))
+            }
+        }
+    }
+
+    fn allowed(&self) -> &'static [&'static str] {
+        match self {
+            Route::Leads => &["GET", "POST", "HEAD", "OPTIONS"],
+            Route::Lead(_) => &["GET", "PATCH", "HEAD", "OPTIONS"],
+            Route::UpdateByMatch => &["PUT", "OPTIONS"],
+            Route::BulkCreate => &["POST", "OPTIONS"],
+            Route::LeadTypes => &["GET", "HEAD", "OPTIONS"],
+        }
+    }
+}
+
+fn route(
+    state: &SandboxState,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Reply {
+    // Django resolves the URL before the view authenticates: unknown paths are
+    // 404 with or without a token.
+    let Some(route) = Route::parse(path) else {
+        return Reply::detail(404, "Not found.");
+    };
+    // Django REST framework authenticates before it looks at the method.
+    if let Err(reply) = authenticate(state, header(headers, "authorization")) {
+        return reply;
+    }
+    let allowed = route.allowed();
+    if !allowed.contains(&method) {
+        return Reply::detail(405, &format!("Method \"{method}\" not allowed."))
+            .header("allow", allowed.join(", "));
+    }
+    if method == "OPTIONS" {
+        return Reply::json(
+            200,
+            json!({
+                "name": "Sela sandbox",
+                "renders": ["application/json"],
+                "parses": ["application/json"],
+            }),
+        )
+        .header("allow", allowed.join(", "));
+    }
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let param = |name: &str| {
+        params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let base_url = base_url(headers);
+
+    match (route, method) {
+        (Route::Leads, "GET" | "HEAD") => from_model(
+            state
+                .lock()
+                .list(param("page"), param("page_size"), &base_url),
+            200,
+        ),
+        (Route::LeadTypes, "GET" | "HEAD") => from_model(
+            state.lock().list_lead_types(
+                param("page"),
+                param("page_size"),
+                param("search"),
+                &base_url,
+            ),
+            200,
+        ),
+        (Route::Lead(raw_id), "GET" | "HEAD") => match raw_id
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| state.lock().get(id))
+        {
+            Some(lead) => Reply::json(200, lead),
+            None => Reply::detail(404, "Not found."),
+        },
+        (Route::Lead(raw_id), "PATCH") => {
+            let Ok(id) = raw_id.parse::<i64>() else {
+                return Reply::detail(404, "Not found.");
+            };
+            if state.lock().get(id).is_none() {
+                return Reply::detail(404, "Not found.");
+            }
+            match parse_body(headers, body) {
+                Ok(value) => from_model(state.lock().patch(id, &value), 200),
+                Err(reply) => reply,
+            }
+        }
+        (Route::Leads, "POST") => match parse_body(headers, body) {
+            Ok(value) => match state.lock().create(&value) {
+                Ok((lead, action)) => {
+                    Reply::json(if action == Action::Created { 201 } else { 200 }, lead)
+                }
+                Err(rejection) => rejected(rejection),
+            },
+            Err(reply) => reply,
+        },
+        (Route::UpdateByMatch, "PUT") => match parse_body(headers, body) {
+            Ok(value) => from_model(state.lock().put_by_match(&value), 200),
+            Err(reply) => reply,
+        },
+        (Route::BulkCreate, "POST") => match parse_body(headers, body) {
+            Ok(value) => bulk_create(state, &value),
+            Err(reply) => reply,
+        },
+        _ => Reply::detail(405, &format!("Method \"{method}\" not allowed."))
+            .header("allow", allowed.join(", ")),
+    }
+}
+
+fn bulk_create(state: &SandboxState, body: &Value) -> Reply {
+    let Some(obj) = body.as_object() else {
+        return Reply::json(
+            400,
+            json!({"non_field_errors": [format!(
+                "Invalid data. Expected a dictionary, but got {}.",
+                json_type_name(body)
+            )]}),
+        );
+    };
+    let items = match obj.get("leads") {
+        None => return Reply::json(400, json!({"leads": ["This field is required."]})),
+        Some(Value::Array(items)) => items,
+        Some(Value::Null) => {
+            return Reply::json(400, json!({"leads": ["This field may not be null."]}));
+        }
+        Some(other) => {
+            return Reply::json(
+                400,
+                json!({"leads": [format!(
+                    "Expected a list of items but got type \"{}\".",
+                    json_type_name(other)
+                )]}),
+            );
+        }
+    };
+    let results = state.lock().bulk_create(items);
+    let summary = BulkSummary::of(&results);
+    let mut reply = Reply::json(200, json!({ "results": results }));
+    reply.bulk = Some(summary);
+    reply
+}
+
+fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+fn from_model(result: Result<Value, Rejection>, ok_status: u16) -> Reply {
+    match result {
+        Ok(body) => Reply::json(ok_status, body),
+        Err(rejection) => rejected(rejection),
+    }
+}
+
+fn rejected(rejection: Rejection) -> Reply {
+    match rejection {
+        Rejection::BadRequest(body) => Reply::json(400, body),
+        Rejection::NotFound(detail) => Reply::detail(404, &detail),
+    }
+}
+
+/// Token authentication as Django REST framework's `TokenAuthentication` does it.
+fn authenticate(state: &SandboxState, header: Option<&str>) -> Result<(), Reply> {
+    let unauthorized =
+        |detail: &str| Reply::detail(401, detail).header("www-authenticate", "Token");
+    let Some(value) = header else {
+        return Err(unauthorized(
+            "Authentication credentials were not provided.",
+        ));
+    };
+    let mut parts = value.split_whitespace();
+    match parts.next() {
+        Some(keyword) if keyword.eq_ignore_ascii_case("token") => {}
+        _ => {
+            return Err(unauthorized(
+                "Authentication credentials were not provided.",
+            ));
+        }
+    }
+    let Some(token) = parts.next() else {
+        return Err(unauthorized(
+            "Invalid token header. No credentials provided.",
+        ));
+    };
+    if parts.next().is_some() {
+        return Err(unauthorized(
+            "Invalid token header. Token string should not contain spaces.",
+        ));
+    }
+    if !constant_time_eq(token.as_bytes(), state.token.as_bytes()) {
+        return Err(unauthorized("Invalid token."));
+    }
+    Ok(())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Parses a request body as JSON. An empty body is `{}` (as Django REST
+/// framework reads it); form and multipart bodies are refused with 400, since a
+/// nested `leads` array cannot be expressed in them; other types get 415.
+fn parse_body(headers: &[(String, String)], body: &[u8]) -> Result<Value, Reply> {
+    let content_type = header(headers, "content-type").unwrap_or("").trim();
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let is_json = media_type.is_empty()
+        || media_type == "application/json"
+        || (media_type.starts_with("application/") && media_type.ends_with("+json"));
+    if !is_json {
+        if media_type == "application/x-www-form-urlencoded" || media_type == "multipart/form-data"
+        {
+            return Err(Reply::json(
+                400,
+                json!({
+                    "detail": format!(
+                        "The sandbox reads JSON bodies only; send Content-Type: application/json \
+                         (got \"{media_type}\"). A nested leads array cannot be form-encoded."
+                    )
+                }),
+            ));
+        }
+        return Err(Reply::detail(
+            415,
+            &format!("Unsupported media type \"{content_type}\" in request."),
+        ));
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body).map_err(|e| Reply::detail(400, &format!("JSON parse error - {e}")))
+}
+
+/// The absolute base URL (`http://host:port/`) the client used, from `Host`.
+fn base_url(headers: &[(String, String)]) -> String {
+    let host = header(headers, "host")
+        .map(str::trim)
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
+        })
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}/")
+}
+
+/// A running sandbox: an in-process httpmock server with one catch-all mock
+/// whose responder is [`respond`]. Dropping it stops serving.
+pub struct Sandbox {
+    server: MockServer,
+    state: SandboxState,
+    port: u16,
+    relay: Option<Relay>,
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.base_url())
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Sandbox {
+    /// Starts a sandbox on a free port of 127.0.0.1 with a random token.
+    pub fn start() -> Sandbox {
+        Self::start_with(None, None)
+    }
+
+    /// Starts a sandbox on `port` (a free one when `None`) with `token` (a random
+    /// one when `None`).
+    ///
+    /// # Panics
+    /// When the port cannot be bound; [`Sandbox::try_start_with`] returns the error.
+    pub fn start_with(port: Option<u16>, token: Option<String>) -> Sandbox {
+        match Self::try_start_with(port, token) {
+            Ok(sandbox) => sandbox,
+            Err(e) => panic!("cannot start the sandbox: {e}"),
+        }
+    }
+
+    /// As [`Sandbox::start_with`], returning the bind error.
+    pub fn try_start_with(port: Option<u16>, token: Option<String>) -> io::Result<Sandbox> {
+        let token = token.unwrap_or_else(random_token);
+        Self::try_start_from_state(SandboxState::new(token), port)
+    }
+
+    /// Serves an existing state (the caller keeps a clone to inspect or share it).
+    ///
+    /// # Panics
+    /// When the port cannot be bound; [`Sandbox::try_start_from_state`] returns the error.
+    pub fn start_from_state(state: SandboxState, port: Option<u16>) -> Sandbox {
+        match Self::try_start_from_state(state, port) {
+            Ok(sandbox) => sandbox,
+            Err(e) => panic!("cannot start the sandbox: {e}"),
+        }
+    }
+
+    /// As [`Sandbox::start_from_state`], returning the bind error.
+    ///
+    /// httpmock's in-process server always takes a free port of its own; for a
+    /// chosen port the sandbox listens on `127.0.0.1:port` and relays each
+    /// connection, byte for byte, to it.
+    pub fn try_start_from_state(state: SandboxState, port: Option<u16>) -> io::Result<Sandbox> {
+        // Bind first, so a busy port fails before anything else starts.
+        let listener = match port.filter(|p| *p != 0) {
+            Some(p) => Some(TcpListener::bind(("127.0.0.1", p))?),
+            None => None,
+        };
+        let server = MockServer::start();
+        let responder_state = state.clone();
+        server.mock(|_when, then| {
+            then.respond_with(move |req: &HttpMockRequest| respond(&responder_state, req));
+        });
+        let target = *server.address();
+        let (port, relay) = match listener {
+            Some(listener) => {
+                let port = listener.local_addr()?.port();
+                (port, Some(Relay::spawn(listener, target)?))
+            }
+            None => (target.port(), None),
+        };
+        Ok(Sandbox {
+            server,
+            state,
+            port,
+            relay,
+        })
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT/`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    /// The port the sandbox listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The token it accepts (`Authorization: Token <token>`).
+    pub fn token(&self) -> &str {
+        self.state.token()
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &SandboxState {
+        &self.state
+    }
+
+    /// The underlying httpmock server (its own port differs from
+    /// [`Sandbox::port`] when a port was chosen).
+    pub fn mock_server(&self) -> &MockServer {
+        &self.server
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(relay) = self.relay.take() {
+            relay.stop();
+        }
+        // The mock server goes back to httpmock's pool, which resets it before
+        // its next use; the responder is deleted now so it stops answering.
+        self.server.reset();
+    }
+}
+
+/// A byte relay from a chosen local port to the mock server's own port.
+struct Relay {
+    stop: Arc<AtomicBool>,
+    addr: SocketAddr,
+}
+
+impl Relay {
+    fn spawn(listener: TcpListener, target: SocketAddr) -> io::Result<Relay> {
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_flag = stop.clone();
+        thread::Builder::new()
+            .name("sela-sandbox-relay".into())
+            .spawn(move || {
+                for incoming in listener.incoming() {
+                    if stop_flag.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(client) = incoming else { continue };
+                    let _ = thread::Builder::new()
+                        .name("sela-sandbox-conn".into())
+                        .spawn(move || relay_connection(client, target));
+                }
+            })?;
+        Ok(Relay { stop, addr })
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn relay_connection(client: TcpStream, target: SocketAddr) {
+    let Ok(upstream) = TcpStream::connect(target) else {
+        let _ = client.shutdown(Shutdown::Both);
+        return;
+    };
+    let _ = client.set_nodelay(true);
+    let _ = upstream.set_nodelay(true);
+    let (Ok(client_read), Ok(upstream_write)) = (client.try_clone(), upstream.try_clone()) else {
+        return;
+    };
+    let forward = thread::Builder::new()
+        .name("sela-sandbox-pipe".into())
+        .spawn(move || pipe(client_read, upstream_write));
+    pipe(upstream, client);
+    if let Ok(handle) = forward {
+        let _ = handle.join();
+    }
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
+    let _ = from.shutdown(Shutdown::Read);
+}
+
+/// A random 40-hex-digit token (the shape of a Django REST framework token),
+/// from the standard library's per-process random hash keys, the clock and a
+/// counter.
+pub fn random_token() -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::AtomicU64;
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut out = String::with_capacity(40);
+    for round in 0..3u64 {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u128(nanos);
+        hasher.write_u64(count);
+        hasher.write_u64(round);
+        hasher.write_u32(std::process::id());
+        out.push_str(&format!("{:016x}", hasher.finish()));
+    }
+    out.truncate(40);
+    out
+}
