@@ -1,8 +1,157 @@
-//! `cargo xtask sandbox`: not written yet.
+//! `cargo xtask sandbox [--port P] [--token T]`: serves the stateful local
+//! sandbox on 127.0.0.1 in the foreground until interrupted (Ctrl-C / SIGTERM),
+//! logging one line per request.
 
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-pub fn run(_args: &[String]) -> ExitCode {
-    eprintln!("cargo xtask sandbox: not implemented yet");
-    ExitCode::from(2)
+use sela_leads::sandbox::{Sandbox, SandboxState, random_token};
+
+const USAGE: &str = "\
+usage: cargo xtask sandbox [--port P] [--token T]
+
+Serves the stateful Sela leads sandbox on 127.0.0.1 until interrupted.
+  --port P    port to listen on (default: a free port)
+  --token T   the accepted API token (default: a random one)
+The base URL and the token are printed at start; send them as
+`Authorization: Token <token>`. One line is logged per request.
+";
+
+/// Parsed options.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Options {
+    port: Option<u16>,
+    token: Option<String>,
+}
+
+fn parse(args: &[String]) -> Result<Option<Options>, String> {
+    let mut options = Options::default();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        match name {
+            "-h" | "--help" => return Ok(None),
+            "--port" | "--token" => {
+                let value = match inline {
+                    Some(v) => v,
+                    None => iter
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| format!("{name} needs a value"))?,
+                };
+                if name == "--port" {
+                    let port: u16 = value
+                        .parse()
+                        .map_err(|_| format!("--port: {value:?} is not a port number (0-65535)"))?;
+                    options.port = (port != 0).then_some(port);
+                } else {
+                    if value.is_empty()
+                        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+                    {
+                        return Err("--token: must be non-empty, without spaces".to_owned());
+                    }
+                    options.token = Some(value);
+                }
+            }
+            other => return Err(format!("unexpected argument {other:?}")),
+        }
+    }
+    Ok(Some(options))
+}
+
+/// Runs the task; exit 2 on usage errors, 1 when the port cannot be bound.
+pub fn run(args: &[String]) -> ExitCode {
+    let options = match parse(args) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("cargo xtask sandbox: {message}");
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let token = options.token.unwrap_or_else(random_token);
+    let state = SandboxState::new(token).on_request(|log| println!("{} {log}", clock()));
+    let sandbox = match Sandbox::try_start_from_state(state, options.port) {
+        Ok(sandbox) => sandbox,
+        Err(e) => {
+            let port = options
+                .port
+                .map_or("a free port".to_owned(), |p| format!("port {p}"));
+            eprintln!("cargo xtask sandbox: cannot listen on 127.0.0.1 ({port}): {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The developer asked for the token: this banner is the one place it is printed.
+    println!("Sela leads sandbox (in-memory; state is lost when it stops)");
+    println!("base URL: {}", sandbox.base_url());
+    println!("token:    {}", sandbox.token());
+    println!(
+        "try:      curl -H 'Authorization: Token {}' {}api/leads/",
+        sandbox.token(),
+        sandbox.base_url()
+    );
+    println!("Serving until interrupted (Ctrl-C).");
+    // The server runs on its own threads; SIGINT / SIGTERM end the process with
+    // their default action, which is all the shutdown an in-memory server needs.
+    loop {
+        std::thread::park();
+    }
+}
+
+/// `HH:MM:SS` UTC for the log lines.
+fn clock() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600 % 24,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_options() {
+        assert_eq!(parse(&args(&[])), Ok(Some(Options::default())));
+        assert_eq!(
+            parse(&args(&["--port", "8787", "--token=abc"])),
+            Ok(Some(Options {
+                port: Some(8787),
+                token: Some("abc".into())
+            }))
+        );
+        assert_eq!(parse(&args(&["--port=0"])), Ok(Some(Options::default())));
+        assert_eq!(parse(&args(&["--help"])), Ok(None));
+    }
+
+    #[test]
+    fn rejects_usage_errors() {
+        for bad in [
+            &["--port"][..],
+            &["--port", "70000"],
+            &["--port", "x"],
+            &["--token", ""],
+            &["--token", "a b"],
+            &["--verbose"],
+            &["serve"],
+        ] {
+            assert!(parse(&args(bad)).is_err(), "{bad:?}");
+        }
+    }
 }
