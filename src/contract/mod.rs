@@ -1,1 +1,164 @@
-//! The bulk-create contract harness (in progress).
+//! The bulk-create contract harness: proptest batches sent to a target over
+//! HTTP and checked against every clause of the contract (T1-T3, B1-B4, S1-S3,
+//! A1-A2).
+//!
+//! - [`strategies`]: generators of valid, invalid, maybe invalid and non-object
+//!   items and of batches mixing them, for users' own tests too;
+//! - [`checker`]: the clause evaluation and the run's ledger of identities;
+//! - [`report`]: per-clause results, observations and failure evidence;
+//! - [`target`]: the server, its key (never printed) and raw HTTP exchanges;
+//! - [`schema`]: the structural check of `BulkCreateLeadResponse` (T3).
+//!
+//! ```no_run
+//! use sela_leads::contract::{self, ApiKey, Config, Target};
+//! let target = Target::new("http://127.0.0.1:8000/", ApiKey::new("key")).unwrap();
+//! let report = contract::run(&target, &Config::default()).unwrap();
+//! println!("{report}");
+//! assert!(report.passed());
+//! ```
+
+pub mod checker;
+pub mod report;
+pub mod schema;
+pub mod strategies;
+pub mod target;
+
+use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+
+pub use report::{Clause, ClauseResult, Failure, Report};
+pub use target::{ApiKey, HarnessError, Target};
+
+/// How a run is made.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Test cases per property (three properties: mixed batches, independence,
+    /// refused requests).
+    pub cases: u32,
+    /// The seed of the generated cases; `None` draws one (printed in the report).
+    pub seed: Option<u64>,
+    /// Largest batch sent.
+    pub max_batch: usize,
+    /// Most leads the run may create; cases that could exceed it are skipped.
+    pub max_created: usize,
+    /// A lead type id that exists on the target (sent in valid leads only then).
+    pub lead_type: Option<i64>,
+    /// A representative id that exists on the target (sent only then).
+    pub representative: Option<i64>,
+    /// Most extra executions spent shrinking one failure.
+    pub max_shrink_steps: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            cases: 64,
+            seed: None,
+            max_batch: 8,
+            max_created: 2000,
+            lead_type: None,
+            representative: None,
+            max_shrink_steps: 48,
+        }
+    }
+}
+
+impl Config {
+    /// The strategy options this configuration implies.
+    pub fn options(&self) -> strategies::Options {
+        strategies::Options {
+            max_batch: self.max_batch,
+            pool_size: self.pool_size(),
+            lead_type: self.lead_type,
+            representative: self.representative,
+        }
+    }
+
+    pub(crate) fn pool_size(&self) -> u8 {
+        6
+    }
+}
+
+/// Runs every property against `target` and returns the report. Errors only when
+/// the target cannot be reached at all (or the local runtime cannot start);
+/// every oddity in the target's answers is a clause failure or an observation.
+///
+/// Blocking: it runs its own tokio runtime (on a helper thread when called from
+/// inside one).
+pub fn run(target: &Target, config: &Config) -> Result<Report, HarnessError> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return std::thread::scope(|s| {
+            s.spawn(|| run_blocking(target, config))
+                .join()
+                .unwrap_or_else(|_| Err(HarnessError::Setup("the harness thread panicked".into())))
+        });
+    }
+    run_blocking(target, config)
+}
+
+fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError> {
+    let entropy = entropy();
+    let seed = config.seed.unwrap_or(entropy);
+    let runner = TestRunner::new_with_rng(
+        proptest::test_runner::Config {
+            cases: config.cases,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(seed)),
+    );
+    // The e-mail tag is random even with a fixed seed: a re-run must not collide
+    // with what an earlier run left on a persistent target.
+    let tag = format!("r{:08x}", (entropy >> 16) as u32);
+    let mut h = checker::Harness::new(target, config, runner, &tag, entropy % 1600)?;
+    h.probe()?;
+    let opts = config.options();
+    h.run_batches(&strategies::batch(&opts));
+    h.run_independence(&strategies::independence_case(&opts));
+    let refusals = (
+        strategies::fresh_valid_batch(&opts, 3),
+        proptest::sample::subsequence(
+            vec![
+                strategies::Refusal::MissingToken,
+                strategies::Refusal::WrongToken,
+                strategies::Refusal::WrongBareToken,
+                strategies::Refusal::NotJson,
+                strategies::Refusal::EmptyBody,
+                strategies::Refusal::BareArray,
+                strategies::Refusal::NoLeadsKey,
+                strategies::Refusal::LeadsObject,
+                strategies::Refusal::LeadsString,
+                strategies::Refusal::LeadsNull,
+            ],
+            1..=10,
+        ),
+    );
+    h.run_refusals(&refusals);
+    Ok(h.finish(seed))
+}
+
+/// 32 seed bytes for ChaCha from a u64 (splitmix64).
+fn seed_bytes(seed: u64) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut x = seed;
+    for chunk in out.chunks_mut(8) {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        chunk.copy_from_slice(&z.to_le_bytes());
+    }
+    out
+}
+
+fn entropy() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
+}

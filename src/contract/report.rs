@@ -1,0 +1,275 @@
+//! What a run found: per clause the cases checked and, when it failed, the
+//! evidence (shrunk batch, request and response JSON, a `curl` line); plus the
+//! observations CONTRACT.md asks for.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use super::target::Exchange;
+
+/// A clause of CONTRACT.md, by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Clause {
+    /// Transport: status 200 or 201.
+    T1,
+    /// Transport: `application/json`.
+    T2,
+    /// Transport: the body validates against `BulkCreateLeadResponse`.
+    T3,
+    /// Batch: one result per item.
+    B1,
+    /// Batch: per-item shape of a result.
+    B2,
+    /// Batch: result i describes item i.
+    B3,
+    /// Batch: valid items' outcomes do not depend on invalid neighbours.
+    B4,
+    /// State: distinct ids for created leads.
+    S1,
+    /// State: no identity created twice.
+    S2,
+    /// State: a request refused as a whole stores nothing.
+    S3,
+    /// Access: no token or a wrong token gets 401/403.
+    A1,
+    /// Access: a malformed body gets 400 with a JSON body.
+    A2,
+}
+
+impl Clause {
+    /// Every clause, in CONTRACT.md order.
+    pub const ALL: [Clause; 12] = [
+        Clause::T1,
+        Clause::T2,
+        Clause::T3,
+        Clause::B1,
+        Clause::B2,
+        Clause::B3,
+        Clause::B4,
+        Clause::S1,
+        Clause::S2,
+        Clause::S3,
+        Clause::A1,
+        Clause::A2,
+    ];
+
+    /// The id as written in CONTRACT.md (`T1`, ..., `A2`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Clause::T1 => "T1",
+            Clause::T2 => "T2",
+            Clause::T3 => "T3",
+            Clause::B1 => "B1",
+            Clause::B2 => "B2",
+            Clause::B3 => "B3",
+            Clause::B4 => "B4",
+            Clause::S1 => "S1",
+            Clause::S2 => "S2",
+            Clause::S3 => "S3",
+            Clause::A1 => "A1",
+            Clause::A2 => "A2",
+        }
+    }
+
+    /// One line on what the clause means.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Clause::T1 => "an authorised, well-formed bulk request is answered 200 or 201",
+            Clause::T2 => "that answer is application/json",
+            Clause::T3 => "its body validates against BulkCreateLeadResponse in openapi.yaml",
+            Clause::B1 => "len(results) == len(leads)",
+            Clause::B2 => {
+                "action is created/reengaged/error; error => id null and a message; \
+                 created/reengaged => integer id and no error"
+            }
+            Clause::B3 => {
+                "result i describes item i (invalid items get error, new valid ones are \
+                 created, the lead stored under the id has item i's phone and email)"
+            }
+            Clause::B4 => "a valid item's outcome does not depend on invalid items around it",
+            Clause::S1 => "two created results never carry the same id",
+            Clause::S2 => {
+                "an identity once created is never created again; reengaged carries the \
+                 existing lead's id"
+            }
+            Clause::S3 => "a request refused as a whole (401/403/400) stores nothing",
+            Clause::A1 => "no Authorization, or a wrong token, is answered 401 or 403",
+            Clause::A2 => {
+                "a body that is not JSON, lacks leads, or whose leads is not an array is \
+                 answered 400 with a JSON body"
+            }
+        }
+    }
+
+    /// The clause with this id (`"B3"`), if any.
+    pub fn from_id(id: &str) -> Option<Clause> {
+        Clause::ALL
+            .into_iter()
+            .find(|c| c.id().eq_ignore_ascii_case(id))
+    }
+}
+
+impl fmt::Display for Clause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// The evidence of one clause failure.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The clause that failed.
+    pub clause: Clause,
+    /// What went wrong, in one line.
+    pub detail: String,
+    /// The (shrunk) batch, as sent, with each item's category.
+    pub batch: Vec<(String, Value)>,
+    /// The requests and answers involved, in order.
+    pub exchanges: Vec<Exchange>,
+}
+
+/// A clause's result over the run.
+#[derive(Clone, Debug)]
+pub struct ClauseResult {
+    /// The clause.
+    pub clause: Clause,
+    /// Test cases in which the clause was checked.
+    pub cases: u32,
+    /// Test cases in which it failed.
+    pub failed_cases: u32,
+    /// The evidence of the (shrunk) failure, when it failed.
+    pub failure: Option<Failure>,
+}
+
+impl ClauseResult {
+    /// True when the clause was checked and never failed.
+    pub fn held(&self) -> bool {
+        self.cases > 0 && self.failed_cases == 0
+    }
+
+    /// `held`, `FAILED` or `not checked`.
+    pub fn verdict(&self) -> &'static str {
+        if self.failed_cases > 0 {
+            "FAILED"
+        } else if self.cases == 0 {
+            "not checked"
+        } else {
+            "held"
+        }
+    }
+}
+
+/// The outcome of a run.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The target's base URL.
+    pub base_url: String,
+    /// The seed that reproduces the run (`--seed`).
+    pub seed: u64,
+    /// Per clause, in CONTRACT.md order.
+    pub clauses: Vec<ClauseResult>,
+    /// What was seen where the contract asserts nothing.
+    pub observations: Vec<String>,
+    /// Leads the run saw created.
+    pub created: usize,
+    /// Requests sent.
+    pub requests: usize,
+}
+
+impl Report {
+    /// True when every clause was checked and held.
+    pub fn passed(&self) -> bool {
+        self.clauses.iter().all(ClauseResult::held)
+    }
+
+    /// The clauses that failed.
+    pub fn failed(&self) -> Vec<Clause> {
+        self.clauses
+            .iter()
+            .filter(|c| c.failed_cases > 0)
+            .map(|c| c.clause)
+            .collect()
+    }
+
+    /// The result for one clause.
+    pub fn clause(&self, clause: Clause) -> &ClauseResult {
+        self.clauses
+            .iter()
+            .find(|c| c.clause == clause)
+            .expect("every clause has a result")
+    }
+
+    /// Total cases checked over all clauses' properties (for cases/s figures).
+    pub fn total_cases(&self) -> u32 {
+        self.clauses.iter().map(|c| c.cases).max().unwrap_or(0)
+    }
+
+    /// The table of clauses (clause, cases, result).
+    pub fn table(&self) -> String {
+        let mut out = String::from("clause  cases  result\n");
+        for c in &self.clauses {
+            let result = if c.failed_cases > 0 {
+                format!(
+                    "FAILED in {} case(s): {}",
+                    c.failed_cases,
+                    c.clause.meaning()
+                )
+            } else {
+                c.verdict().to_owned()
+            };
+            out.push_str(&format!(
+                "{:<6}  {:>5}  {}\n",
+                c.clause.id(),
+                c.cases,
+                result
+            ));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "contract run against {} (seed {})",
+            self.base_url, self.seed
+        )?;
+        writeln!(f)?;
+        f.write_str(&self.table())?;
+        writeln!(f)?;
+        writeln!(f, "observations (not asserted):")?;
+        for o in &self.observations {
+            writeln!(f, "  - {o}")?;
+        }
+        writeln!(
+            f,
+            "  - {} requests sent, {} leads created",
+            self.requests, self.created
+        )?;
+        for c in &self.clauses {
+            let Some(fail) = &c.failure else { continue };
+            writeln!(f)?;
+            writeln!(
+                f,
+                "== {} FAILED: {}",
+                fail.clause.id(),
+                fail.clause.meaning()
+            )?;
+            writeln!(f, "   {}", fail.detail)?;
+            if !fail.batch.is_empty() {
+                writeln!(f, "   shrunk batch ({} items):", fail.batch.len())?;
+                for (i, (category, item)) in fail.batch.iter().enumerate() {
+                    writeln!(f, "     [{i}] {category}: {item}")?;
+                }
+            }
+            for ex in &fail.exchanges {
+                writeln!(f, "   request:  {}", ex.request_json())?;
+                writeln!(f, "   response: {}", ex.response_json())?;
+                writeln!(f, "   reproduce: {}", ex.curl())?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,790 @@
+//! Proptest strategies for bulk-create items and batches, exported for users' own
+//! tests.
+//!
+//! Strategies generate [`ItemSpec`]s: an item's shape and category with its
+//! identity left as a [`Slot`]. [`Identities::render`] turns a batch of specs into
+//! JSON, giving every `Slot::Fresh(k)` of the batch a brand-new fictional identity
+//! (so a batch re-sent while shrinking is as new as the first time) and every
+//! `Slot::Pooled(j)` the same run-wide identity (so identities repeat across
+//! batches). Numbers are fictional (NANP `555-0100`..`555-0199` under valid area
+//! codes) and e-mails are `...@example.com` with a per-run random tag.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use proptest::prelude::*;
+use proptest::sample::{Index, select};
+use serde_json::{Map, Value, json};
+
+/// What the contract says about an item, so its expected outcome is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// Certainly valid: must be `created` when its identity is new.
+    Valid,
+    /// Certainly invalid object: must get `error`.
+    Invalid,
+    /// Maybe invalid: sent to learn; only the per-item clauses apply.
+    Maybe,
+    /// Not a JSON object: must get `error` (documented wording observed).
+    NonObject,
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Category::Valid => "valid",
+            Category::Invalid => "invalid",
+            Category::Maybe => "maybe",
+            Category::NonObject => "non-object",
+        })
+    }
+}
+
+/// Where an item's identity comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// The k-th fresh identity of this batch: new at every render, shared by the
+    /// items of the batch with the same k.
+    Fresh(u8),
+    /// The j-th identity of the run's pool: the same in every batch of a run.
+    Pooled(u8),
+}
+
+/// How the slot's phone number is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PhoneForm {
+    /// `+12125550123`
+    E164,
+    /// `212-555-0123`
+    Dashed,
+    /// `(212) 555-0123`
+    Parens,
+    /// `212.555.0123`
+    Dotted,
+    /// `2125550123`
+    Digits,
+    /// `12125550123`
+    Digits11,
+    /// `+1 212 555 0123`
+    SpacedPlus,
+}
+
+impl PhoneForm {
+    /// Writes a ten-digit national number (`2125550123`) in this form.
+    pub fn write(self, national: &str) -> String {
+        let (a, b, c) = (&national[..3], &national[3..6], &national[6..]);
+        match self {
+            PhoneForm::E164 => format!("+1{national}"),
+            PhoneForm::Dashed => format!("{a}-{b}-{c}"),
+            PhoneForm::Parens => format!("({a}) {b}-{c}"),
+            PhoneForm::Dotted => format!("{a}.{b}.{c}"),
+            PhoneForm::Digits => national.to_owned(),
+            PhoneForm::Digits11 => format!("1{national}"),
+            PhoneForm::SpacedPlus => format!("+1 {a} {b} {c}"),
+        }
+    }
+}
+
+/// The `phone_number` field of an object item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PhoneSpec {
+    /// The slot's number in the given form.
+    Slot(PhoneForm),
+    /// No `phone_number` key.
+    Absent,
+    /// This exact value.
+    Literal(Value),
+}
+
+/// The `email` field of an object item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EmailSpec {
+    /// The slot's address.
+    Slot,
+    /// No `email` key.
+    Absent,
+    /// This exact value.
+    Literal(Value),
+}
+
+/// A generated item before rendering: category, a short label of its kind, its
+/// identity slot and its fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemSpec {
+    /// What the contract says about the item.
+    pub category: Category,
+    /// A short label (`valid`, `us_state not a code`, `phone in (AAA) form`, ...).
+    pub kind: &'static str,
+    /// Where the identity comes from (`None` for non-objects).
+    pub slot: Option<Slot>,
+    /// The `phone_number` field.
+    pub phone: PhoneSpec,
+    /// The `email` field.
+    pub email: EmailSpec,
+    /// Other top-level fields, in order.
+    pub fields: Vec<(String, Value)>,
+    /// For non-objects: the whole item.
+    pub whole: Option<Value>,
+}
+
+/// A rendered item: the JSON sent and what the contract says about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenItem {
+    /// What the contract says about the item.
+    pub category: Category,
+    /// A short label of the item's kind.
+    pub kind: &'static str,
+    /// The JSON value sent as one element of `leads`.
+    pub value: Value,
+}
+
+/// What the strategies may generate.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Largest batch generated (sizes are `0..=max_batch`).
+    pub max_batch: usize,
+    /// How many run-wide identities batches share.
+    pub pool_size: u8,
+    /// A lead type id known to exist on the target; `lead_type` is sent only then.
+    pub lead_type: Option<i64>,
+    /// A representative id known to exist on the target; sent only then.
+    pub representative: Option<i64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_batch: 8,
+            pool_size: 6,
+            lead_type: None,
+            representative: None,
+        }
+    }
+}
+
+/// Area codes used for fictional numbers: real US codes (first digit 2-9, not N11).
+pub const AREA_CODES: &[&str] = &[
+    "212", "213", "303", "312", "404", "415", "503", "512", "602", "617", "702", "713", "804",
+    "916", "206", "305",
+];
+
+/// Area codes outside the certainly-valid rule or unusual (maybe invalid).
+const ODD_AREA_CODES: &[&str] = &["123", "011", "411", "911", "555", "999", "370", "960"];
+
+const FIRST_NAMES: &[&str] = &["Ada", "Grace", "Alan", "Edsger", "Barbara"];
+const NON_ASCII_NAMES: &[&str] = &["Zoë", "Łukasz", "李雷", "José", "Ångström"];
+const LAST_NAMES: &[&str] = &["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov"];
+const STATES: &[&str] = &["CA", "NY", "TX", "VA", "WA", "FL", "DC"];
+
+fn valid_fields(opts: &Options) -> BoxedStrategy<Vec<(String, Value)>> {
+    let lead_type = opts.lead_type;
+    let representative = opts.representative;
+    (
+        proptest::option::of(0u16..1000),
+        proptest::option::of(select(vec!["contract-harness", "USDALoans.com"])),
+        proptest::option::of(select(STATES)),
+        proptest::option::of((select(FIRST_NAMES), select(LAST_NAMES))),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(move |(ext, source, state, names, with_type, with_rep)| {
+            let mut fields = Vec::new();
+            if let Some(n) = ext {
+                fields.push(("external_id".to_owned(), json!(format!("crm-{n}"))));
+            }
+            if let Some(s) = source {
+                fields.push(("lead_source".to_owned(), json!(s)));
+            }
+            if let Some(s) = state {
+                fields.push(("us_state".to_owned(), json!(s)));
+            }
+            if let Some((first, last)) = names {
+                fields.push((
+                    "metadata".to_owned(),
+                    json!({"first_name": first, "last_name": last}),
+                ));
+            }
+            if let (Some(id), true) = (lead_type, with_type) {
+                fields.push(("lead_type".to_owned(), json!(id)));
+            }
+            if let (Some(id), true) = (representative, with_rep) {
+                fields.push(("representative".to_owned(), json!(id)));
+            }
+            fields
+        })
+        .boxed()
+}
+
+/// Slots for valid and maybe items: fresh (repeating within a batch) or pooled.
+pub fn slot(opts: &Options) -> BoxedStrategy<Slot> {
+    let fresh = opts.max_batch.clamp(1, 60) as u8;
+    let pool = opts.pool_size.max(1);
+    prop_oneof![
+        3 => (0..fresh).prop_map(Slot::Fresh),
+        1 => (0..pool).prop_map(Slot::Pooled),
+    ]
+    .boxed()
+}
+
+/// Slots for invalid items: fresh identities of their own (shared only among
+/// invalid items), so they do not make a valid item's identity "sent before".
+fn invalid_slot(opts: &Options) -> BoxedStrategy<Slot> {
+    let fresh = opts.max_batch.clamp(1, 60) as u8;
+    (0..fresh).prop_map(|k| Slot::Fresh(64 + k)).boxed()
+}
+
+/// A certainly valid lead from the given slot strategy.
+pub fn valid_item_in(opts: &Options, slots: BoxedStrategy<Slot>) -> BoxedStrategy<ItemSpec> {
+    (slots, valid_fields(opts))
+        .prop_map(|(slot, fields)| ItemSpec {
+            category: Category::Valid,
+            kind: "valid",
+            slot: Some(slot),
+            phone: PhoneSpec::Slot(PhoneForm::E164),
+            email: EmailSpec::Slot,
+            fields,
+            whole: None,
+        })
+        .boxed()
+}
+
+/// A certainly valid lead: E.164 number, plain lower-case e-mail, short strings,
+/// a USPS state code, object metadata (and the configured ids, when any).
+pub fn valid_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
+    valid_item_in(opts, slot(opts))
+}
+
+/// A JSON value that is not an object.
+pub fn non_object_item() -> BoxedStrategy<ItemSpec> {
+    select(vec![
+        json!(null),
+        json!(42),
+        json!(3.5),
+        json!("lead"),
+        json!(""),
+        json!(true),
+        json!(false),
+        json!([]),
+        json!([{"phone_number": "+12125550100"}]),
+    ])
+    .prop_map(|v| ItemSpec {
+        category: Category::NonObject,
+        kind: "not an object",
+        slot: None,
+        phone: PhoneSpec::Absent,
+        email: EmailSpec::Absent,
+        fields: Vec::new(),
+        whole: Some(v),
+    })
+    .boxed()
+}
+
+/// A certainly invalid object: one defect from CONTRACT.md's list on an
+/// otherwise valid lead.
+pub fn invalid_object_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
+    let defects: Vec<(
+        &'static str,
+        PhoneSpec,
+        EmailSpec,
+        Option<(&'static str, Value)>,
+    )> = vec![
+        (
+            "phone_number missing",
+            PhoneSpec::Absent,
+            EmailSpec::Slot,
+            None,
+        ),
+        (
+            "phone_number null",
+            PhoneSpec::Literal(Value::Null),
+            EmailSpec::Slot,
+            None,
+        ),
+        (
+            "phone_number empty",
+            PhoneSpec::Literal(json!("")),
+            EmailSpec::Slot,
+            None,
+        ),
+        (
+            "phone_number with letters",
+            PhoneSpec::Literal(json!("+1212555CALL")),
+            EmailSpec::Slot,
+            None,
+        ),
+        (
+            "phone_number with letters",
+            PhoneSpec::Literal(json!("212-555-HELP")),
+            EmailSpec::Slot,
+            None,
+        ),
+        (
+            "phone_number too short",
+            PhoneSpec::Literal(json!("555-0123")),
+            EmailSpec::Slot,
+            None,
+        ),
+        (
+            "phone_number too short",
+            PhoneSpec::Literal(json!("12345")),
+            EmailSpec::Slot,
+            None,
+        ),
+        (
+            "email not an address",
+            PhoneSpec::Slot(PhoneForm::E164),
+            EmailSpec::Literal(json!("not-an-email")),
+            None,
+        ),
+        (
+            "email not an address",
+            PhoneSpec::Slot(PhoneForm::E164),
+            EmailSpec::Literal(json!("x y@example.com")),
+            None,
+        ),
+        (
+            "us_state not a code",
+            PhoneSpec::Slot(PhoneForm::E164),
+            EmailSpec::Slot,
+            Some(("us_state", json!("ZZ"))),
+        ),
+        (
+            "us_state not a code",
+            PhoneSpec::Slot(PhoneForm::E164),
+            EmailSpec::Slot,
+            Some(("us_state", json!("California"))),
+        ),
+        (
+            "lead_type not an id",
+            PhoneSpec::Slot(PhoneForm::E164),
+            EmailSpec::Slot,
+            Some(("lead_type", json!("abc"))),
+        ),
+        (
+            "lead_type not an id",
+            PhoneSpec::Slot(PhoneForm::E164),
+            EmailSpec::Slot,
+            Some(("lead_type", json!({}))),
+        ),
+        (
+            "lead_type not an id",
+            PhoneSpec::Slot(PhoneForm::E164),
+            EmailSpec::Slot,
+            Some(("lead_type", json!([]))),
+        ),
+        (
+            "representative not an id",
+            PhoneSpec::Slot(PhoneForm::E164),
+            EmailSpec::Slot,
+            Some(("representative", json!("abc"))),
+        ),
+        (
+            "representative not an id",
+            PhoneSpec::Slot(PhoneForm::E164),
+            EmailSpec::Slot,
+            Some(("representative", json!({}))),
+        ),
+        (
+            "representative not an id",
+            PhoneSpec::Slot(PhoneForm::E164),
+            EmailSpec::Slot,
+            Some(("representative", json!([]))),
+        ),
+    ];
+    (select(defects), invalid_slot(opts), valid_fields(opts))
+        .prop_map(|((kind, phone, email, extra), slot, mut fields)| {
+            if let Some((key, value)) = extra {
+                fields.retain(|(k, _)| k != key);
+                fields.push((key.to_owned(), value));
+            }
+            ItemSpec {
+                category: Category::Invalid,
+                kind,
+                slot: Some(slot),
+                phone,
+                email,
+                fields,
+                whole: None,
+            }
+        })
+        .boxed()
+}
+
+/// A certainly invalid item: a non-object or an object with one listed defect.
+pub fn invalid_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
+    prop_oneof![
+        1 => non_object_item(),
+        3 => invalid_object_item(opts),
+    ]
+    .boxed()
+}
+
+/// A maybe invalid lead: other phone formats, unusual area codes, blank or null
+/// e-mail, long strings, non-ASCII names, unknown top-level keys.
+pub fn maybe_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
+    let base = |kind: &'static str, phone: PhoneSpec, email: EmailSpec| ItemSpec {
+        category: Category::Maybe,
+        kind,
+        slot: None,
+        phone,
+        email,
+        fields: Vec::new(),
+        whole: None,
+    };
+    let forms = select(vec![
+        PhoneForm::Dashed,
+        PhoneForm::Parens,
+        PhoneForm::Dotted,
+        PhoneForm::Digits,
+        PhoneForm::Digits11,
+        PhoneForm::SpacedPlus,
+    ])
+    .prop_map(move |form| {
+        base(
+            "phone in a US format",
+            PhoneSpec::Slot(form),
+            EmailSpec::Slot,
+        )
+    });
+    let odd_area = (select(ODD_AREA_CODES), 100u16..200).prop_map(move |(area, line)| {
+        base(
+            "unusual area code",
+            PhoneSpec::Literal(json!(format!("+1{area}555{line:04}"))),
+            EmailSpec::Slot,
+        )
+    });
+    let email = select(vec![
+        ("email blank", EmailSpec::Literal(json!(""))),
+        ("email null", EmailSpec::Literal(Value::Null)),
+        ("email absent", EmailSpec::Absent),
+    ])
+    .prop_map(move |(kind, email)| base(kind, PhoneSpec::Slot(PhoneForm::E164), email));
+    let extra = select(vec![
+        ("long external_id", "external_id", json!("x".repeat(300))),
+        ("long lead_source", "lead_source", json!("s".repeat(256))),
+        ("unknown top-level key", "favorite_color", json!("teal")),
+        ("unknown top-level key", "first_name", json!("Ada")),
+        ("us_state lower case", "us_state", json!("ca")),
+        ("lead_type null", "lead_type", Value::Null),
+        ("metadata empty", "metadata", json!({})),
+    ])
+    .prop_map(move |(kind, key, value)| {
+        let mut item = base(kind, PhoneSpec::Slot(PhoneForm::E164), EmailSpec::Slot);
+        item.fields.push((key.to_owned(), value));
+        item
+    });
+    let names = select(NON_ASCII_NAMES).prop_map(move |name| {
+        let mut item = base(
+            "non-ASCII name",
+            PhoneSpec::Slot(PhoneForm::E164),
+            EmailSpec::Slot,
+        );
+        item.fields.push((
+            "metadata".to_owned(),
+            json!({"first_name": name, "last_name": "Ñúñez"}),
+        ));
+        item
+    });
+    (
+        prop_oneof![forms, odd_area, email, extra, names],
+        slot(opts),
+    )
+        .prop_map(|(mut item, slot)| {
+            item.slot = Some(slot);
+            item
+        })
+        .boxed()
+}
+
+/// Any item, weighted towards valid leads.
+pub fn any_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
+    prop_oneof![
+        5 => valid_item(opts),
+        1 => non_object_item(),
+        2 => invalid_object_item(opts),
+        2 => maybe_item(opts),
+    ]
+    .boxed()
+}
+
+/// A batch of 0..=`max_batch` mixed items, with identities repeated inside the
+/// batch (fresh slots) and across batches (pooled slots).
+pub fn batch(opts: &Options) -> BoxedStrategy<Vec<ItemSpec>> {
+    proptest::collection::vec(any_item(opts), 0..=opts.max_batch).boxed()
+}
+
+/// A batch of 1..=`max` certainly valid leads with distinct fresh identities.
+pub fn fresh_valid_batch(opts: &Options, max: usize) -> BoxedStrategy<Vec<ItemSpec>> {
+    proptest::collection::vec(
+        valid_item_in(opts, Just(Slot::Fresh(0)).boxed()),
+        1..=max.max(1),
+    )
+    .prop_map(|mut items| {
+        for (k, item) in items.iter_mut().enumerate() {
+            item.slot = Some(Slot::Fresh(k as u8));
+        }
+        items
+    })
+    .boxed()
+}
+
+/// The two batches of an independence case (B4): `valid` alone, and the same
+/// valid items with `invalid` ones inserted at the given positions.
+#[derive(Clone, Debug)]
+pub struct IndependenceCase {
+    /// Certainly valid leads with fresh slots (some repeated).
+    pub valid: Vec<ItemSpec>,
+    /// Certainly invalid items and where each goes among the valid ones.
+    pub invalid: Vec<(Index, ItemSpec)>,
+}
+
+impl IndependenceCase {
+    /// The interleaved batch and, for each valid item, its index in it.
+    pub fn interleaved(&self) -> (Vec<ItemSpec>, Vec<usize>) {
+        let mut inserts: Vec<(usize, &ItemSpec)> = self
+            .invalid
+            .iter()
+            .map(|(at, item)| (at.index(self.valid.len() + 1), item))
+            .collect();
+        inserts.sort_by_key(|(at, _)| *at);
+        let mut out = Vec::new();
+        let mut positions = Vec::new();
+        let mut next = inserts.into_iter().peekable();
+        for (i, item) in self.valid.iter().enumerate() {
+            while let Some((_, bad)) = next.next_if(|(at, _)| *at <= i) {
+                out.push(bad.clone());
+            }
+            positions.push(out.len());
+            out.push(item.clone());
+        }
+        for (_, bad) in next {
+            out.push(bad.clone());
+        }
+        (out, positions)
+    }
+}
+
+/// An independence case: up to `max_batch / 2` valid leads (with repeats), and
+/// at least one certainly invalid item interleaved.
+pub fn independence_case(opts: &Options) -> BoxedStrategy<IndependenceCase> {
+    let n = (opts.max_batch / 2).max(1);
+    let slots = (0..n as u8).prop_map(Slot::Fresh).boxed();
+    (
+        proptest::collection::vec(valid_item_in(opts, slots), 1..=n),
+        proptest::collection::vec((any::<Index>(), invalid_item(opts)), 1..=n),
+    )
+        .prop_map(|(valid, invalid)| IndependenceCase { valid, invalid })
+        .boxed()
+}
+
+/// How a request is made unacceptable as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// No `Authorization` header.
+    MissingToken,
+    /// `Authorization: Token <a wrong key>`.
+    WrongToken,
+    /// `Authorization: <a wrong key>` (no `Token` prefix).
+    WrongBareToken,
+    /// The body is not JSON (the batch's JSON, cut short).
+    NotJson,
+    /// The body is an empty string.
+    EmptyBody,
+    /// The body is the batch itself, not an object holding it.
+    BareArray,
+    /// The batch under another key (`lead`).
+    NoLeadsKey,
+    /// `leads` is an object keyed by position.
+    LeadsObject,
+    /// `leads` is a string.
+    LeadsString,
+    /// `leads` is null.
+    LeadsNull,
+}
+
+impl Refusal {
+    /// True for the refusals about authentication (401/403), false for malformed
+    /// bodies (400).
+    pub fn is_auth(self) -> bool {
+        matches!(
+            self,
+            Refusal::MissingToken | Refusal::WrongToken | Refusal::WrongBareToken
+        )
+    }
+}
+
+/// Any way of refusing a request as a whole.
+pub fn refusal() -> BoxedStrategy<Refusal> {
+    select(vec![
+        Refusal::MissingToken,
+        Refusal::WrongToken,
+        Refusal::WrongBareToken,
+        Refusal::NotJson,
+        Refusal::EmptyBody,
+        Refusal::BareArray,
+        Refusal::NoLeadsKey,
+        Refusal::LeadsObject,
+        Refusal::LeadsString,
+        Refusal::LeadsNull,
+    ])
+    .boxed()
+}
+
+/// Allocates the fictional identities of a run and renders specs to JSON.
+#[derive(Clone, Debug)]
+pub struct Identities {
+    tag: String,
+    next: u64,
+    offset: u64,
+    pool_size: u8,
+}
+
+impl Identities {
+    /// A run's identities; `tag` goes into every e-mail address, `offset` shifts
+    /// the numbers so that runs do not start on the same ones.
+    pub fn new(tag: &str, offset: u64, pool_size: u8) -> Self {
+        Identities {
+            tag: tag.to_ascii_lowercase(),
+            next: 0,
+            offset,
+            pool_size: pool_size.max(1),
+        }
+    }
+
+    /// The per-run tag in the e-mail addresses.
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    fn national(&self, n: u64) -> String {
+        let areas = AREA_CODES.len() as u64;
+        let m = n.wrapping_add(self.offset);
+        let area = AREA_CODES[(m % areas) as usize];
+        let line = 100 + (m / areas) % 100;
+        format!("{area}555{line:04}")
+    }
+
+    fn fresh(&mut self) -> (String, String) {
+        let n = self.next;
+        self.next += 1;
+        (self.national(n), format!("f{n}.{}@example.com", self.tag))
+    }
+
+    fn pooled(&self, j: u8) -> (String, String) {
+        let j = j % self.pool_size;
+        (
+            self.national(1_000_003 + 37 * u64::from(j)),
+            format!("p{j}.{}@example.com", self.tag),
+        )
+    }
+
+    /// Renders one batch: fresh slots get new identities (one per distinct k).
+    pub fn render(&mut self, specs: &[ItemSpec]) -> Vec<GenItem> {
+        let mut fresh: HashMap<u8, (String, String)> = HashMap::new();
+        specs
+            .iter()
+            .map(|spec| {
+                let id = match spec.slot {
+                    Some(Slot::Fresh(k)) => {
+                        Some(fresh.entry(k).or_insert_with(|| self.fresh()).clone())
+                    }
+                    Some(Slot::Pooled(j)) => Some(self.pooled(j)),
+                    None => None,
+                };
+                GenItem {
+                    category: spec.category,
+                    kind: spec.kind,
+                    value: render_one(spec, id.as_ref()),
+                }
+            })
+            .collect()
+    }
+}
+
+fn render_one(spec: &ItemSpec, id: Option<&(String, String)>) -> Value {
+    if let Some(whole) = &spec.whole {
+        return whole.clone();
+    }
+    let (national, email) = match id {
+        Some((n, e)) => (n.clone(), e.clone()),
+        None => ("2125550100".to_owned(), "nobody@example.com".to_owned()),
+    };
+    let mut obj = Map::new();
+    match &spec.phone {
+        PhoneSpec::Slot(form) => {
+            obj.insert("phone_number".into(), json!(form.write(&national)));
+        }
+        PhoneSpec::Absent => {}
+        PhoneSpec::Literal(v) => {
+            obj.insert("phone_number".into(), v.clone());
+        }
+    }
+    match &spec.email {
+        EmailSpec::Slot => {
+            obj.insert("email".into(), json!(email));
+        }
+        EmailSpec::Absent => {}
+        EmailSpec::Literal(v) => {
+            obj.insert("email".into(), v.clone());
+        }
+    }
+    for (k, v) in &spec.fields {
+        obj.insert(k.clone(), v.clone());
+    }
+    Value::Object(obj)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn fresh_slots_are_new_at_every_render_and_shared_within_a_batch() {
+        let mut ids = Identities::new("t1", 0, 4);
+        let spec = ItemSpec {
+            category: Category::Valid,
+            kind: "valid",
+            slot: Some(Slot::Fresh(0)),
+            phone: PhoneSpec::Slot(PhoneForm::E164),
+            email: EmailSpec::Slot,
+            fields: vec![],
+            whole: None,
+        };
+        let a = ids.render(&[spec.clone(), spec.clone()]);
+        let b = ids.render(&[spec.clone()]);
+        assert_eq!(a[0].value, a[1].value);
+        assert_ne!(a[0].value, b[0].value);
+        let mut pooled = spec.clone();
+        pooled.slot = Some(Slot::Pooled(1));
+        assert_eq!(ids.render(&[pooled.clone()]), ids.render(&[pooled]));
+    }
+
+    #[test]
+    fn numbers_are_fictional_and_emails_tagged() {
+        let opts = Options::default();
+        let mut runner = TestRunner::deterministic();
+        let mut ids = Identities::new("tag", 5, 4);
+        for _ in 0..200 {
+            let specs = batch(&opts).new_tree(&mut runner).unwrap().current();
+            for item in ids.render(&specs) {
+                if let Some(phone) = item.value.get("phone_number").and_then(Value::as_str) {
+                    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+                    if digits.len() >= 10 {
+                        let national = &digits[digits.len() - 10..];
+                        assert_eq!(&national[3..6], "555", "{phone}");
+                        let line: u32 = national[6..].parse().unwrap();
+                        assert!((100..=199).contains(&line), "{phone}");
+                    }
+                }
+                if let Some(email) = item.value.get("email").and_then(Value::as_str)
+                    && email.contains('@')
+                    && !email.contains(' ')
+                {
+                    assert!(email.ends_with(".tag@example.com"), "{email}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! The server under test: its base URL, its API key (never shown), and raw HTTP
+//! exchanges recorded so that a report can replay them.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use url::Url;
+
+/// Placeholder written wherever the real key would appear.
+pub const KEY_PLACEHOLDER: &str = "$SELA_API_KEY";
+
+/// An API key. Its `Debug` is redacted and it has no `Display`: it is only ever
+/// written into an `Authorization` header.
+#[derive(Clone)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        ApiKey(key.into())
+    }
+
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// Why the harness could not run at all (exit code 2 territory).
+#[derive(Debug)]
+pub enum HarnessError {
+    /// The base URL is not an `http`/`https` URL.
+    BadUrl(String),
+    /// The target could not be reached.
+    Connection(String),
+    /// The local runtime or HTTP client could not be built.
+    Setup(String),
+}
+
+impl fmt::Display for HarnessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HarnessError::BadUrl(m) => write!(f, "bad base URL: {m}"),
+            HarnessError::Connection(m) => write!(f, "cannot reach the target: {m}"),
+            HarnessError::Setup(m) => write!(f, "cannot set up the harness: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for HarnessError {}
+
+/// The server under test.
+#[derive(Clone, Debug)]
+pub struct Target {
+    base: Url,
+    key: ApiKey,
+}
+
+impl Target {
+    /// A target at `base_url` (`http://127.0.0.1:8000/`; a missing final slash is
+    /// added) authenticated with `key`.
+    pub fn new(base_url: &str, key: ApiKey) -> Result<Self, HarnessError> {
+        let mut text = base_url.trim().to_owned();
+        if !text.ends_with('/') {
+            text.push('/');
+        }
+        let base =
+            Url::parse(&text).map_err(|e| HarnessError::BadUrl(format!("{base_url}: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(HarnessError::BadUrl(format!(
+                "{base_url}: expected http://host[:port]/"
+            )));
+        }
+        Ok(Target { base, key })
+    }
+
+    /// The base URL, with a final slash.
+    pub fn base_url(&self) -> &str {
+        self.base.as_str()
+    }
+
+    /// True when the target is on this machine (no proxy is used then).
+    pub fn is_local(&self) -> bool {
+        matches!(
+            self.base.host_str(),
+            Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+        )
+    }
+
+    /// `path` (no leading slash) resolved against the base URL.
+    pub fn url(&self, path: &str) -> String {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_or_else(|_| format!("{}{path}", self.base), |u| u.to_string())
+    }
+
+    /// `text` with every occurrence of the key replaced by `$SELA_API_KEY`.
+    pub fn redact(&self, text: &str) -> String {
+        let key = self.key.expose();
+        if key.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(key, KEY_PLACEHOLDER)
+        }
+    }
+
+    /// The header value for `auth`, or `None` for no header.
+    pub(crate) fn auth_header(&self, auth: &Auth) -> Option<String> {
+        match auth {
+            Auth::Token => Some(format!("Token {}", self.key.expose())),
+            Auth::Missing => None,
+            Auth::Literal(v) => Some(v.clone()),
+        }
+    }
+
+    /// A token guaranteed to differ from the real one.
+    pub(crate) fn wrong_key(&self, tag: &str) -> String {
+        let mut wrong = format!("wrong-{tag}");
+        while wrong == self.key.expose() {
+            wrong.push('x');
+        }
+        wrong
+    }
+}
+
+/// How a request authenticates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Token <the key>` (shown as `$SELA_API_KEY`).
+    Token,
+    /// No `Authorization` header.
+    Missing,
+    /// This exact header value (a made-up wrong token; never the real key).
+    Literal(String),
+}
+
+/// One HTTP request and its answer, as sent and as received.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The full URL.
+    pub url: String,
+    /// How the request authenticated.
+    pub auth: Auth,
+    /// The request body as sent (a `POST` always sends JSON content type).
+    pub body: Option<String>,
+    /// The answer's status; `None` when no answer came.
+    pub status: Option<u16>,
+    /// The answer's `Content-Type`.
+    pub content_type: Option<String>,
+    /// The answer's body, as text (lossy UTF-8).
+    pub response: String,
+    /// The transport error when no answer came.
+    pub transport_error: Option<String>,
+}
+
+impl Exchange {
+    /// The request as JSON for a report (the key shown as `$SELA_API_KEY`).
+    pub fn request_json(&self) -> Value {
+        let body = self
+            .body
+            .as_deref()
+            .map(|b| serde_json::from_str::<Value>(b).unwrap_or_else(|_| json!(b)));
+        json!({
+            "method": self.method,
+            "url": self.url,
+            "authorization": self.auth_display(),
+            "body": body,
+        })
+    }
+
+    /// The answer as JSON for a report.
+    pub fn response_json(&self) -> Value {
+        if let Some(err) = &self.transport_error {
+            return json!({"transport_error": err});
+        }
+        let body = serde_json::from_str::<Value>(&self.response)
+            .unwrap_or_else(|_| json!(self.response.clone()));
+        json!({
+            "status": self.status,
+            "content_type": self.content_type,
+            "body": body,
+        })
+    }
+
+    /// The answer's body parsed as JSON, if it is JSON.
+    pub fn response_value(&self) -> Option<Value> {
+        serde_json::from_str(&self.response).ok()
+    }
+
+    fn auth_display(&self) -> Option<String> {
+        match &self.auth {
+            Auth::Token => Some(format!("Token {KEY_PLACEHOLDER}")),
+            Auth::Missing => None,
+            Auth::Literal(v) => Some(v.clone()),
+        }
+    }
+
+    /// A `curl` command reproducing the request; the key is written as
+    /// `$SELA_API_KEY` (double-quoted so the shell expands it).
+    pub fn curl(&self) -> String {
+        let mut cmd = format!("curl -sS -i -X {} {}", self.method, shell_quote(&self.url));
+        match &self.auth {
+            Auth::Token => cmd.push_str(" -H \"Authorization: Token $SELA_API_KEY\""),
+            Auth::Missing => {}
+            Auth::Literal(v) => {
+                cmd.push_str(" -H ");
+                cmd.push_str(&shell_quote(&format!("Authorization: {v}")));
+            }
+        }
+        if let Some(body) = &self.body {
+            cmd.push_str(" -H 'Content-Type: application/json' --data-binary ");
+            cmd.push_str(&shell_quote(body));
+        }
+        cmd
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// Builds the HTTP client used for every request.
+pub(crate) fn client(target: &Target) -> Result<reqwest::Client, HarnessError> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10));
+    if target.is_local() {
+        builder = builder.no_proxy();
+    }
+    builder
+        .build()
+        .map_err(|e| HarnessError::Setup(format!("HTTP client: {e}")))
+}
+
+/// Sends one request and records it; never fails (a transport error is recorded).
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    target: &Target,
+    method: &'static str,
+    path: &str,
+    auth: Auth,
+    body: Option<String>,
+) -> Exchange {
+    let url = target.url(path);
+    let mut req = match method {
+        "GET" => client.get(&url),
+        _ => client.post(&url),
+    };
+    if let Some(h) = target.auth_header(&auth) {
+        req = req.header(reqwest::header::AUTHORIZATION, h);
+    }
+    req = req.header(reqwest::header::ACCEPT, "application/json");
+    if let Some(b) = &body {
+        req = req
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(b.clone());
+    }
+    let mut ex = Exchange {
+        method,
+        url,
+        auth,
+        body,
+        status: None,
+        content_type: None,
+        response: String::new(),
+        transport_error: None,
+    };
+    match req.send().await {
+        Ok(resp) => {
+            ex.status = Some(resp.status().as_u16());
+            ex.content_type = resp
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            match resp.bytes().await {
+                Ok(bytes) => ex.response = target.redact(&String::from_utf8_lossy(&bytes)),
+                Err(e) => ex.transport_error = Some(target.redact(&error_chain(&e))),
+            }
+        }
+        Err(e) => ex.transport_error = Some(target.redact(&error_chain(&e))),
+    }
+    ex
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        src = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_never_shows() {
+        let t = Target::new("http://127.0.0.1:1", ApiKey::new("s3cr3t-key")).unwrap();
+        assert!(!format!("{t:?}").contains("s3cr3t"));
+        assert_eq!(t.base_url(), "http://127.0.0.1:1/");
+        assert_eq!(t.redact("a s3cr3t-key b"), "a $SELA_API_KEY b");
+        let ex = Exchange {
+            method: "POST",
+            url: t.url("api/leads/bulk-create/"),
+            auth: Auth::Token,
+            body: Some("{\"leads\":[\"it's\"]}".into()),
+            status: None,
+            content_type: None,
+            response: String::new(),
+            transport_error: None,
+        };
+        let curl = ex.curl();
+        assert!(
+            curl.contains("\"Authorization: Token $SELA_API_KEY\""),
+            "{curl}"
+        );
+        assert!(curl.contains("http://127.0.0.1:1/api/leads/bulk-create/"));
+        assert!(curl.contains("'{\"leads\":[\"it'\\''s\"]}'"), "{curl}");
+        assert!(!ex.request_json().to_string().contains("s3cr3t"));
+        assert_ne!(t.wrong_key("s3cr3t-key"), "s3cr3t-key");
+    }
+}
