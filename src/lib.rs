@@ -6,6 +6,7 @@ mod bulk;
 mod client;
 mod error;
 mod hooks;
+pub mod import;
 mod metadata;
 mod token;
 

@@ -1,0 +1,3 @@
+//! Benchmark (being written).
+
+fn main() {}

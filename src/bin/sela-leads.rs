@@ -1,0 +1,3 @@
+//! The `sela-leads` command-line tool (being written).
+
+fn main() {}

@@ -1,0 +1,678 @@
+//! Bulk import at scale: any number of leads, sent in chunks with several
+//! requests in flight, one outcome per lead in input order, retries only where
+//! the server certainly did not act.
+//!
+//! ```no_run
+//! use futures::StreamExt;
+//! use sela_leads::import::{ImportOutcome, Importer};
+//! use serde_json::json;
+//!
+//! # async fn run() -> Result<(), sela_leads::Error> {
+//! let client = sela_leads::Client::from_env()?;
+//! let leads = (0..10_000).map(|i| json!({ "phone_number": format!("+1804555{:04}", i % 10_000) }));
+//! let mut outcomes = Importer::new(client).chunk_size(100).concurrency(4).import(leads);
+//! while let Some(outcome) = outcomes.next().await {
+//!     if let ImportOutcome::Unknown { error } = outcome {
+//!         eprintln!("fate unknown, reconcile by resending: {error}");
+//!     }
+//! }
+//! println!("{:?}", outcomes.progress().snapshot());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Memory
+//!
+//! Input is pulled lazily: at most `concurrency` chunks are in flight or
+//! waiting for an earlier chunk, so memory grows with
+//! `chunk_size x concurrency`, not with the number of leads.
+//!
+//! # Retries and side effects
+//!
+//! Every created lead starts phone calls, so a chunk is resent only when the
+//! server certainly did not act on it: the connection could not be opened
+//! ([`reqwest::Error::is_connect`]), or the answer was 429 or 503. Those are
+//! retried up to [`RetryPolicy::max_attempts`] times, after `Retry-After`
+//! (capped at [`RetryPolicy::max_retry_after`]) or else an exponential backoff
+//! with jitter. A timeout, a connection lost after the request was written, or
+//! any other 5xx is never retried: the leads of that chunk come back
+//! [`ImportOutcome::Unknown`], and the caller reconciles by resending them
+//! (leads that were created are then answered `reengaged`, not created twice).
+
+use crate::api::types::LeadRequest;
+use crate::{BulkOutcome, Client, Error};
+use backon::{ExponentialBuilder, Retryable, TokioSleeper};
+use futures::stream::{self, BoxStream, Stream, StreamExt};
+use serde_json::Value;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// Leads per request unless set otherwise (the server's maximum is undocumented).
+pub const DEFAULT_CHUNK_SIZE: usize = 100;
+/// Requests in flight unless set otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// One lead to import: typed, raw JSON, or input that could not be parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lead {
+    /// A typed lead.
+    Typed(LeadRequest),
+    /// A lead as a JSON value, sent as given (the server judges it).
+    Json(Value),
+    /// Input that could not be parsed into a lead: never sent, reported in
+    /// place as [`ImportOutcome::Invalid`] so no input row is lost.
+    Invalid(String),
+}
+
+impl From<LeadRequest> for Lead {
+    fn from(lead: LeadRequest) -> Self {
+        Self::Typed(lead)
+    }
+}
+
+impl From<Value> for Lead {
+    fn from(value: Value) -> Self {
+        Self::Json(value)
+    }
+}
+
+/// What happened to one input lead.
+#[derive(Clone, Debug)]
+pub enum ImportOutcome {
+    /// A new lead was stored under `id`.
+    Created {
+        /// The new lead's id.
+        id: i64,
+    },
+    /// The lead duplicated an existing one, which was re-engaged.
+    Reengaged {
+        /// The id of the existing lead.
+        id: i64,
+    },
+    /// The server refused this lead; the others are unaffected.
+    Rejected {
+        /// The server's message.
+        message: String,
+    },
+    /// The request may have reached the server and its fate is unknown: a
+    /// timeout, a connection lost after sending, a 5xx other than 503, or an
+    /// answer that does not match the leads sent ([`Error::BulkMismatch`],
+    /// [`Error::Decode`]). Never retried; resend to reconcile.
+    Unknown {
+        /// What went wrong, shared by every lead of the chunk.
+        error: Arc<Error>,
+    },
+    /// The server certainly did not act on this lead: the request was refused
+    /// as a whole (4xx), could not be built, or every attempt met a refused
+    /// connection, 429 or 503. Safe to resend.
+    NotSent {
+        /// The last error, shared by every lead of the chunk.
+        error: Arc<Error>,
+    },
+    /// The input could not be parsed into a lead; it was never sent.
+    Invalid {
+        /// Why it could not be parsed.
+        message: String,
+    },
+}
+
+impl ImportOutcome {
+    /// A short lower-case name: `created`, `reengaged`, `rejected`, `unknown`,
+    /// `not_sent` or `invalid`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Created { .. } => "created",
+            Self::Reengaged { .. } => "reengaged",
+            Self::Rejected { .. } => "rejected",
+            Self::Unknown { .. } => "unknown",
+            Self::NotSent { .. } => "not_sent",
+            Self::Invalid { .. } => "invalid",
+        }
+    }
+
+    /// The lead id, for created and re-engaged leads.
+    pub fn id(&self) -> Option<i64> {
+        match self {
+            Self::Created { id } | Self::Reengaged { id } => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The message of a rejected or invalid lead, or the error of the chunk.
+    pub fn message(&self) -> Option<String> {
+        match self {
+            Self::Rejected { message } | Self::Invalid { message } => Some(message.clone()),
+            Self::Unknown { error } | Self::NotSent { error } => Some(error.to_string()),
+            Self::Created { .. } | Self::Reengaged { .. } => None,
+        }
+    }
+
+    /// True for created and re-engaged leads.
+    pub fn is_success(&self) -> bool {
+        matches!(self, Self::Created { .. } | Self::Reengaged { .. })
+    }
+
+    /// True when the chunk's answer could not be matched to the leads sent.
+    pub fn is_mismatch(&self) -> bool {
+        matches!(self, Self::Unknown { error } if matches!(**error, Error::BulkMismatch(_) | Error::Decode { .. }))
+    }
+}
+
+impl From<BulkOutcome> for ImportOutcome {
+    fn from(outcome: BulkOutcome) -> Self {
+        match outcome {
+            BulkOutcome::Created { id } => Self::Created { id },
+            BulkOutcome::Reengaged { id } => Self::Reengaged { id },
+            BulkOutcome::Rejected { message } => Self::Rejected { message },
+        }
+    }
+}
+
+/// When and how often a chunk is resent after a refused connection, 429 or 503.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts per chunk, the first included (1 disables retries).
+    pub max_attempts: usize,
+    /// The first backoff delay.
+    pub min_delay: Duration,
+    /// The largest backoff delay (before jitter, which adds up to 100%).
+    pub max_delay: Duration,
+    /// The longest `Retry-After` honoured; longer ones are cut to this.
+    pub max_retry_after: Duration,
+    /// Whether to add random jitter to backoff delays.
+    pub jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    /// 5 attempts, backoff from 500 ms to 30 s with jitter, `Retry-After` capped at 60 s.
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            min_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(60),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries: each chunk is sent once.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    fn backoff(&self) -> ExponentialBuilder {
+        let builder = ExponentialBuilder::default()
+            .with_min_delay(self.min_delay)
+            .with_max_delay(self.max_delay.max(self.min_delay))
+            .with_factor(2.0)
+            .with_max_times(self.max_attempts.saturating_sub(1));
+        if self.jitter {
+            builder.with_jitter()
+        } else {
+            builder
+        }
+    }
+}
+
+/// How a failed chunk request is handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    /// The server certainly did not act: retry, after the server's delay if any.
+    Retry(Option<Duration>),
+    /// The server certainly did not act, and retrying will not help.
+    NotSent,
+    /// The server may have acted.
+    Unknown,
+}
+
+/// Sorts an error of a bulk request by whether the server may have acted on it.
+fn verdict(error: &Error) -> Verdict {
+    match error {
+        // Failed before the request was written: the connection never opened.
+        Error::Transport { source } if source.is_connect() => Verdict::Retry(None),
+        Error::Transport { source } if source.is_builder() => Verdict::NotSent,
+        Error::RateLimited { retry_after } => Verdict::Retry(*retry_after),
+        Error::Server { status: 503, .. } => Verdict::Retry(None),
+        Error::Config(_)
+        | Error::InsecureTransport { .. }
+        | Error::InvalidRequest(_)
+        | Error::BadRequest { .. }
+        | Error::Unauthorized { .. }
+        | Error::NotFound { .. } => Verdict::NotSent,
+        Error::UnexpectedStatus { status, .. } if (400..500).contains(status) => Verdict::NotSent,
+        // Timeouts, connections lost after sending, other 5xx, undecodable or
+        // mismatched answers: the server may have created some of the leads.
+        _ => Verdict::Unknown,
+    }
+}
+
+/// Counts of an import so far. `sent` counts each lead once, however many
+/// attempts its chunk took; the outcome counts add up to the leads read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Leads read from the input (sent or invalid).
+    pub read: u64,
+    /// Leads put in a request (once each, retries not counted again).
+    pub sent: u64,
+    /// Leads created.
+    pub created: u64,
+    /// Leads re-engaged.
+    pub reengaged: u64,
+    /// Leads the server rejected.
+    pub rejected: u64,
+    /// Leads whose fate is unknown.
+    pub unknown: u64,
+    /// Leads certainly not acted on (refused request, retries exhausted).
+    pub not_sent: u64,
+    /// Input that could not be parsed.
+    pub invalid: u64,
+    /// HTTP requests made, retries included.
+    pub requests: u64,
+    /// Of those, retries.
+    pub retries: u64,
+}
+
+impl Progress {
+    /// Leads with an outcome so far.
+    pub fn done(&self) -> u64 {
+        self.created + self.reengaged + self.rejected + self.unknown + self.not_sent + self.invalid
+    }
+
+    /// Leads that were not created or re-engaged.
+    pub fn failed(&self) -> u64 {
+        self.rejected + self.unknown + self.not_sent + self.invalid
+    }
+
+    fn count(&mut self, outcome: &ImportOutcome) {
+        let counter = match outcome {
+            ImportOutcome::Created { .. } => &mut self.created,
+            ImportOutcome::Reengaged { .. } => &mut self.reengaged,
+            ImportOutcome::Rejected { .. } => &mut self.rejected,
+            ImportOutcome::Unknown { .. } => &mut self.unknown,
+            ImportOutcome::NotSent { .. } => &mut self.not_sent,
+            ImportOutcome::Invalid { .. } => &mut self.invalid,
+        };
+        *counter += 1;
+    }
+}
+
+type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// A live view of an import's [`Progress`]; cheap to clone and to read from
+/// another task or thread while the import runs.
+#[derive(Clone)]
+pub struct ProgressHandle {
+    state: Arc<Mutex<Progress>>,
+    callback: Option<ProgressFn>,
+}
+
+impl fmt::Debug for ProgressHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ProgressHandle")
+            .field(&self.snapshot())
+            .finish()
+    }
+}
+
+impl ProgressHandle {
+    fn new(callback: Option<ProgressFn>) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(Progress::default())),
+            callback,
+        }
+    }
+
+    /// The counts as they are now.
+    pub fn snapshot(&self) -> Progress {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Applies `change` and tells the callback, outside the lock.
+    fn update(&self, change: impl FnOnce(&mut Progress)) {
+        let now = {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            change(&mut state);
+            *state
+        };
+        if let Some(callback) = &self.callback {
+            callback(&now);
+        }
+    }
+}
+
+/// Sends leads in chunks, several at once, and yields their outcomes in input order.
+#[derive(Clone)]
+pub struct Importer {
+    client: Client,
+    chunk_size: usize,
+    concurrency: usize,
+    retry: RetryPolicy,
+    on_progress: Option<ProgressFn>,
+}
+
+impl fmt::Debug for Importer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Importer")
+            .field("base_url", &self.client.base_url())
+            .field("chunk_size", &self.chunk_size)
+            .field("concurrency", &self.concurrency)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl Importer {
+    /// An importer over `client` with [`DEFAULT_CHUNK_SIZE`],
+    /// [`DEFAULT_CONCURRENCY`] and the default [`RetryPolicy`].
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            concurrency: DEFAULT_CONCURRENCY,
+            retry: RetryPolicy::default(),
+            on_progress: None,
+        }
+    }
+
+    /// Leads per request, at least 1.
+    pub fn chunk_size(mut self, chunk_size: usize) -> Self {
+        self.chunk_size = chunk_size.max(1);
+        self
+    }
+
+    /// Requests in flight at once, at least 1.
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// The retry policy for refused connections, 429 and 503.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Calls `callback` with the counts each time they change (from the task
+    /// polling the import; keep it quick).
+    pub fn on_progress(mut self, callback: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.on_progress = Some(Arc::new(callback));
+        self
+    }
+
+    /// Imports the leads of an iterator, pulled lazily; yields one outcome per
+    /// lead, in input order. Nothing is sent until the stream is polled.
+    pub fn import<I>(&self, leads: I) -> Import<ImportOutcome>
+    where
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: Into<Lead>,
+    {
+        self.import_stream(stream::iter(leads))
+    }
+
+    /// Like [`Importer::import`], for a stream of leads.
+    pub fn import_stream<S>(&self, leads: S) -> Import<ImportOutcome>
+    where
+        S: Stream + Send + 'static,
+        S::Item: Into<Lead>,
+    {
+        let keyed = self.import_keyed(leads.map(|lead| ((), lead)));
+        Import {
+            progress: keyed.progress,
+            stream: keyed.stream.map(|((), outcome)| outcome).boxed(),
+        }
+    }
+
+    /// Like [`Importer::import_stream`], carrying a key (a row number, an
+    /// external id) with each lead to its outcome.
+    pub fn import_keyed<S, K, L>(&self, leads: S) -> Import<(K, ImportOutcome)>
+    where
+        S: Stream<Item = (K, L)> + Send + 'static,
+        K: Send + 'static,
+        L: Into<Lead>,
+    {
+        let progress = ProgressHandle::new(self.on_progress.clone());
+        let sender = Arc::new(ChunkSender {
+            client: self.client.clone(),
+            retry: self.retry.clone(),
+            progress: progress.clone(),
+        });
+        let stream = leads
+            .map(|(key, lead)| (key, lead.into()))
+            .chunks(self.chunk_size)
+            .map(move |chunk| {
+                let sender = Arc::clone(&sender);
+                async move { sender.send(chunk).await }
+            })
+            .buffered(self.concurrency)
+            .flat_map(stream::iter)
+            .boxed();
+        Import { stream, progress }
+    }
+}
+
+/// A running import: a stream of outcomes in input order, with its progress.
+#[must_use = "an import sends nothing until its stream is polled"]
+pub struct Import<T> {
+    stream: BoxStream<'static, T>,
+    progress: ProgressHandle,
+}
+
+impl<T> fmt::Debug for Import<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Import")
+            .field("progress", &self.progress.snapshot())
+            .finish()
+    }
+}
+
+impl<T> Import<T> {
+    /// The live counts of this import.
+    pub fn progress(&self) -> ProgressHandle {
+        self.progress.clone()
+    }
+}
+
+impl<T> Stream for Import<T> {
+    type Item = T;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.stream.as_mut().poll_next(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.stream.size_hint()
+    }
+}
+
+/// What one chunk needs to be sent: shared by the chunks of an import.
+struct ChunkSender {
+    client: Client,
+    retry: RetryPolicy,
+    progress: ProgressHandle,
+}
+
+/// The leads of a chunk as they go on the wire.
+enum Payload {
+    Typed(Vec<LeadRequest>),
+    Json(Vec<Value>),
+}
+
+impl ChunkSender {
+    /// Sends the valid leads of a chunk and returns one outcome per lead of it.
+    async fn send<K>(&self, chunk: Vec<(K, Lead)>) -> Vec<(K, ImportOutcome)> {
+        let all_typed = chunk
+            .iter()
+            .all(|(_, lead)| matches!(lead, Lead::Typed(_) | Lead::Invalid(_)));
+        let mut keys = Vec::with_capacity(chunk.len());
+        let mut slots: Vec<Option<ImportOutcome>> = Vec::with_capacity(chunk.len());
+        let mut typed = Vec::new();
+        let mut values = Vec::new();
+        for (key, lead) in chunk {
+            keys.push(key);
+            slots.push(match lead {
+                Lead::Invalid(message) => Some(ImportOutcome::Invalid { message }),
+                Lead::Typed(lead) if all_typed => {
+                    typed.push(lead);
+                    None
+                }
+                Lead::Typed(lead) => match serde_json::to_value(lead) {
+                    Ok(value) => {
+                        values.push(value);
+                        None
+                    }
+                    Err(error) => Some(ImportOutcome::Invalid {
+                        message: format!("cannot encode the lead as JSON: {error}"),
+                    }),
+                },
+                Lead::Json(value) => {
+                    values.push(value);
+                    None
+                }
+            });
+        }
+        let payload = if all_typed {
+            Payload::Typed(typed)
+        } else {
+            Payload::Json(values)
+        };
+        let to_send = slots.iter().filter(|slot| slot.is_none()).count() as u64;
+        self.progress.update(|p| {
+            p.read += slots.len() as u64;
+            p.sent += to_send;
+        });
+
+        let mut sent_outcomes = if to_send == 0 {
+            Vec::new().into_iter()
+        } else {
+            self.send_with_retries(&payload, to_send as usize)
+                .await
+                .into_iter()
+        };
+        let outcomes: Vec<ImportOutcome> = slots
+            .into_iter()
+            .map(|slot| {
+                slot.or_else(|| sent_outcomes.next())
+                    .unwrap_or_else(|| ImportOutcome::Invalid {
+                        message: "internal error: no outcome for this lead".to_owned(),
+                    })
+            })
+            .collect();
+        self.progress.update(|p| {
+            for outcome in &outcomes {
+                p.count(outcome);
+            }
+        });
+        keys.into_iter().zip(outcomes).collect()
+    }
+
+    /// One outcome per lead of `payload`, retrying only where the server certainly did not act.
+    async fn send_with_retries(&self, payload: &Payload, count: usize) -> Vec<ImportOutcome> {
+        let attempt = || async {
+            self.progress.update(|p| p.requests += 1);
+            match payload {
+                Payload::Typed(leads) => self.client.bulk_create(leads).await,
+                Payload::Json(values) => self.client.bulk_create_raw(values).await,
+            }
+        };
+        let cap = self.retry.max_retry_after;
+        let result = attempt
+            .retry(self.retry.backoff())
+            .sleep(TokioSleeper)
+            .when(|error| matches!(verdict(error), Verdict::Retry(_)))
+            .adjust(|error, backoff| match (verdict(error), backoff) {
+                // Bounded attempts: an exhausted backoff ends the retries.
+                (_, None) => None,
+                (Verdict::Retry(Some(retry_after)), Some(_)) => Some(retry_after.min(cap)),
+                (_, backoff) => backoff,
+            })
+            .notify(|error, delay| {
+                self.progress.update(|p| p.retries += 1);
+                tracing::warn!(%error, ?delay, leads = count, "bulk chunk not acted on; retrying");
+            })
+            .await;
+        match result {
+            Ok(outcomes) => outcomes.into_iter().map(ImportOutcome::from).collect(),
+            Err(error) => {
+                let unknown = verdict(&error) == Verdict::Unknown;
+                if unknown {
+                    tracing::error!(%error, leads = count, "bulk chunk failed after sending; outcome unknown");
+                } else {
+                    tracing::error!(%error, leads = count, "bulk chunk not sent");
+                }
+                let error = Arc::new(error);
+                (0..count)
+                    .map(|_| {
+                        let error = Arc::clone(&error);
+                        if unknown {
+                            ImportOutcome::Unknown { error }
+                        } else {
+                            ImportOutcome::NotSent { error }
+                        }
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_certainly_unacted_errors_are_retried() {
+        let rate = Error::RateLimited {
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(verdict(&rate), Verdict::Retry(Some(Duration::from_secs(3))));
+        let unavailable = Error::Server {
+            status: 503,
+            body: String::new(),
+        };
+        assert_eq!(verdict(&unavailable), Verdict::Retry(None));
+        let internal = Error::Server {
+            status: 500,
+            body: String::new(),
+        };
+        assert_eq!(verdict(&internal), Verdict::Unknown);
+        let gateway = Error::Server {
+            status: 504,
+            body: String::new(),
+        };
+        assert_eq!(verdict(&gateway), Verdict::Unknown);
+        let bad = Error::BadRequest {
+            detail: None,
+            fields: Default::default(),
+        };
+        assert_eq!(verdict(&bad), Verdict::NotSent);
+        let unauthorized = Error::Unauthorized {
+            status: 401,
+            detail: None,
+        };
+        assert_eq!(verdict(&unauthorized), Verdict::NotSent);
+        let mismatch = Error::Decode {
+            reason: String::new(),
+            body: String::new(),
+        };
+        assert_eq!(verdict(&mismatch), Verdict::Unknown);
+    }
+
+    #[test]
+    fn progress_adds_up() {
+        let mut p = Progress::default();
+        p.count(&ImportOutcome::Created { id: 1 });
+        p.count(&ImportOutcome::Invalid {
+            message: String::new(),
+        });
+        assert_eq!((p.done(), p.failed()), (2, 1));
+    }
+}
