@@ -1,0 +1,520 @@
+//! The importer against httpmock: input order kept when chunks finish out of
+//! order, retries only where the server certainly did not act, a mismatched
+//! answer failing its chunk only, lazy input, progress counts.
+
+use futures::StreamExt;
+use httpmock::prelude::*;
+use httpmock::{HttpMockRequest, HttpMockResponse};
+use sela_leads::api::types::LeadRequest;
+use sela_leads::import::{ImportOutcome, Importer, Lead, Progress, RetryPolicy};
+use sela_leads::{Client, Error};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+const TOKEN: &str = "import-test-token";
+const BULK: &str = "/api/leads/bulk-create/";
+
+fn client(server: &MockServer) -> Client {
+    Client::new(&server.base_url(), TOKEN).expect("loopback base URL is accepted")
+}
+
+/// Fast retries, so the tests do not wait on the default backoff.
+fn quick_retries(max_attempts: usize) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        min_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        ..RetryPolicy::default()
+    }
+}
+
+/// Lead `i` of chunk `c`, tagged so a mock can tell the chunks apart.
+fn lead(c: usize, i: usize) -> Value {
+    json!({
+        "phone_number": format!("+1804555{:04}", c * 10 + i),
+        "external_id": format!("c{c}-{i}"),
+    })
+}
+
+/// A matcher for the request that carries chunk `c` (its first lead).
+fn carries_chunk(c: usize) -> String {
+    format!("\"external_id\":\"c{c}-0\"")
+}
+
+fn created(ids: impl IntoIterator<Item = i64>) -> Value {
+    let results: Vec<Value> = ids
+        .into_iter()
+        .map(|id| json!({"id": id, "action": "created", "error": null}))
+        .collect();
+    json!({ "results": results })
+}
+
+/// Drains an import, with a bound so a broken retry cannot hang the test run.
+async fn collect<T>(import: impl futures::Stream<Item = T>) -> Vec<T> {
+    tokio::time::timeout(Duration::from_secs(120), import.collect::<Vec<T>>())
+        .await
+        .expect("the import finishes")
+}
+
+#[tokio::test]
+async fn outcomes_keep_input_order_when_chunks_finish_out_of_order() {
+    let server = MockServer::start_async().await;
+    const CHUNKS: usize = 8;
+    const SIZE: usize = 5;
+    // Later chunks answer sooner: a permutation of latencies, reversed order.
+    let mocks: Vec<_> = (0..CHUNKS)
+        .map(|c| {
+            let delay = Duration::from_millis(40 * (CHUNKS - c) as u64);
+            let results: Vec<Value> = (0..SIZE)
+                .map(|i| match i {
+                    // One rejected lead per chunk, at a chunk-specific index.
+                    i if i == c % SIZE => {
+                        json!({"id": null, "action": "error", "error": format!("bad c{c}-{i}")})
+                    }
+                    i if i == (c + 1) % SIZE => {
+                        json!({"id": (c * 100 + i) as i64, "action": "reengaged", "error": null})
+                    }
+                    i => json!({"id": (c * 100 + i) as i64, "action": "created", "error": null}),
+                })
+                .collect();
+            server.mock(|when, then| {
+                when.method(POST)
+                    .path(BULK)
+                    .header("authorization", format!("Token {TOKEN}"))
+                    .body_includes(carries_chunk(c));
+                then.status(201)
+                    .header("content-type", "application/json")
+                    .json_body(json!({ "results": results }))
+                    .delay(delay);
+            })
+        })
+        .collect();
+
+    let leads: Vec<Value> = (0..CHUNKS)
+        .flat_map(|c| (0..SIZE).map(move |i| lead(c, i)))
+        .collect();
+    let import = Importer::new(client(&server))
+        .chunk_size(SIZE)
+        .concurrency(CHUNKS)
+        .import(leads);
+    let progress = import.progress();
+    let outcomes = collect(import).await;
+
+    assert_eq!(outcomes.len(), CHUNKS * SIZE);
+    for (n, outcome) in outcomes.iter().enumerate() {
+        let (c, i) = (n / SIZE, n % SIZE);
+        match outcome {
+            ImportOutcome::Rejected { message } => {
+                assert_eq!(i, c % SIZE, "lead {n}");
+                assert_eq!(message, &format!("bad c{c}-{i}"));
+            }
+            ImportOutcome::Reengaged { id } => {
+                assert_eq!(i, (c + 1) % SIZE, "lead {n}");
+                assert_eq!(*id, (c * 100 + i) as i64);
+            }
+            ImportOutcome::Created { id } => assert_eq!(*id, (c * 100 + i) as i64, "lead {n}"),
+            other => panic!("lead {n}: unexpected {other:?}"),
+        }
+    }
+    for mock in &mocks {
+        mock.assert_calls(1);
+    }
+    let p = progress.snapshot();
+    let expected = Progress {
+        read: 40,
+        sent: 40,
+        created: 24,
+        reengaged: 8,
+        rejected: 8,
+        requests: 8,
+        ..Progress::default()
+    };
+    assert_eq!(p, expected);
+}
+
+#[tokio::test]
+async fn rate_limited_chunk_is_retried_after_retry_after_and_counted_once() {
+    let server = MockServer::start_async().await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&calls);
+    let mock = server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.respond_with(move |_req: &HttpMockRequest| {
+            if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                HttpMockResponse::builder()
+                    .status(429)
+                    .header("content-type", "application/json")
+                    .header("retry-after", "1")
+                    .body(r#"{"detail":"Request was throttled."}"#)
+                    .build()
+            } else {
+                HttpMockResponse::builder()
+                    .status(201)
+                    .header("content-type", "application/json")
+                    .body(created([11, 12, 13]).to_string())
+                    .build()
+            }
+        });
+    });
+
+    // A backoff of ten minutes: only an honoured `Retry-After: 1` finishes in time.
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        min_delay: Duration::from_secs(600),
+        max_delay: Duration::from_secs(600),
+        jitter: false,
+        ..RetryPolicy::default()
+    };
+    let updates = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&updates);
+    let import = Importer::new(client(&server))
+        .retry(policy)
+        .on_progress(move |_| {
+            counted.fetch_add(1, Ordering::SeqCst);
+        })
+        .import((0..3).map(|i| lead(0, i)));
+    let progress = import.progress();
+    let outcomes = collect(import).await;
+
+    let ids: Vec<Option<i64>> = outcomes.iter().map(ImportOutcome::id).collect();
+    assert_eq!(ids, [Some(11), Some(12), Some(13)]);
+    mock.assert_calls(2);
+    let p = progress.snapshot();
+    assert_eq!((p.sent, p.created, p.requests, p.retries), (3, 3, 2, 1));
+    assert_eq!(p.done(), 3);
+    assert!(
+        updates.load(Ordering::SeqCst) > 0,
+        "the callback saw progress"
+    );
+}
+
+#[tokio::test]
+async fn service_unavailable_is_retried_with_backoff() {
+    let server = MockServer::start_async().await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&calls);
+    let mock = server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.respond_with(move |_req: &HttpMockRequest| {
+            if seen.fetch_add(1, Ordering::SeqCst) < 2 {
+                HttpMockResponse::builder().status(503).body("down").build()
+            } else {
+                HttpMockResponse::builder()
+                    .status(200)
+                    .header("content-type", "application/json")
+                    .body(created([7]).to_string())
+                    .build()
+            }
+        });
+    });
+    let import = Importer::new(client(&server))
+        .retry(quick_retries(3))
+        .import([lead(0, 0)]);
+    let progress = import.progress();
+    let outcomes = collect(import).await;
+    assert!(matches!(outcomes[..], [ImportOutcome::Created { id: 7 }]));
+    mock.assert_calls(3);
+    assert_eq!(progress.snapshot().retries, 2);
+}
+
+#[tokio::test]
+async fn retries_are_bounded_and_leave_the_leads_not_sent() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(503).body("down");
+    });
+    let import = Importer::new(client(&server))
+        .retry(quick_retries(3))
+        .import([lead(0, 0), lead(0, 1)]);
+    let outcomes = collect(import).await;
+    mock.assert_calls(3);
+    assert_eq!(outcomes.len(), 2);
+    for outcome in &outcomes {
+        let ImportOutcome::NotSent { error } = outcome else {
+            panic!("expected NotSent, got {outcome:?}");
+        };
+        assert!(matches!(**error, Error::Server { status: 503, .. }));
+    }
+}
+
+#[tokio::test]
+async fn refused_connection_is_retried_then_not_sent() {
+    // A port nothing listens on: bind, read the port, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let client = Client::new(&format!("http://127.0.0.1:{port}"), TOKEN).expect("client");
+    let import = Importer::new(client)
+        .retry(quick_retries(3))
+        .import([lead(0, 0)]);
+    let progress = import.progress();
+    let outcomes = collect(import).await;
+    let [ImportOutcome::NotSent { error }] = &outcomes[..] else {
+        panic!("expected one NotSent, got {outcomes:?}");
+    };
+    assert!(matches!(&**error, Error::Transport { source } if source.is_connect()));
+    let p = progress.snapshot();
+    assert_eq!((p.requests, p.retries, p.not_sent), (3, 2, 1));
+}
+
+#[tokio::test]
+async fn timeout_after_sending_is_unknown_and_not_resent() {
+    let server = MockServer::start_async().await;
+    let slow = server.mock(|when, then| {
+        when.method(POST).path(BULK).body_includes(carries_chunk(1));
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(created([21, 22]))
+            .delay(Duration::from_secs(3));
+    });
+    let fast = server.mock(|when, then| {
+        when.method(POST).path(BULK).body_includes(carries_chunk(0));
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(created([1, 2]));
+    });
+    let client = Client::builder(TOKEN)
+        .base_url(server.base_url())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let leads = [lead(0, 0), lead(0, 1), lead(1, 0), lead(1, 1)];
+    let import = Importer::new(client)
+        .chunk_size(2)
+        .retry(quick_retries(5))
+        .import(leads);
+    let progress = import.progress();
+    let outcomes = collect(import).await;
+
+    assert!(matches!(outcomes[0], ImportOutcome::Created { id: 1 }));
+    assert!(matches!(outcomes[1], ImportOutcome::Created { id: 2 }));
+    for outcome in &outcomes[2..] {
+        let ImportOutcome::Unknown { error } = outcome else {
+            panic!("expected Unknown, got {outcome:?}");
+        };
+        assert!(matches!(&**error, Error::Transport { source } if source.is_timeout()));
+    }
+    slow.assert_calls(1);
+    fast.assert_calls(1);
+    let p = progress.snapshot();
+    assert_eq!((p.created, p.unknown, p.requests, p.retries), (2, 2, 2, 0));
+}
+
+#[tokio::test]
+async fn server_error_is_unknown_and_not_resent() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(500).body("boom");
+    });
+    let outcomes = collect(
+        Importer::new(client(&server))
+            .retry(quick_retries(5))
+            .import([lead(0, 0)]),
+    )
+    .await;
+    mock.assert_calls(1);
+    assert!(matches!(&outcomes[..], [ImportOutcome::Unknown { .. }]));
+}
+
+#[tokio::test]
+async fn mismatched_answer_fails_its_chunk_only() {
+    let server = MockServer::start_async().await;
+    for c in [0, 2] {
+        server.mock(|when, then| {
+            when.method(POST).path(BULK).body_includes(carries_chunk(c));
+            then.status(201)
+                .header("content-type", "application/json")
+                .json_body(created((0..3).map(|i| (c * 10 + i) as i64)));
+        });
+    }
+    // Chunk 1: two results for three leads.
+    let short = server.mock(|when, then| {
+        when.method(POST).path(BULK).body_includes(carries_chunk(1));
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(created([98, 99]));
+    });
+    // Chunk 3: an action nobody documented.
+    let odd = server.mock(|when, then| {
+        when.method(POST).path(BULK).body_includes(carries_chunk(3));
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(json!({"results": [
+                {"id": 1, "action": "created", "error": null},
+                {"id": 2, "action": "merged", "error": null},
+                {"id": 3, "action": "created", "error": null},
+            ]}));
+    });
+    let leads: Vec<Value> = (0..4)
+        .flat_map(|c| (0..3).map(move |i| lead(c, i)))
+        .collect();
+    let import = Importer::new(client(&server))
+        .chunk_size(3)
+        .retry(quick_retries(5))
+        .import(leads);
+    let progress = import.progress();
+    let outcomes = collect(import).await;
+
+    let ids: Vec<Option<i64>> = outcomes.iter().map(ImportOutcome::id).collect();
+    assert_eq!(&ids[0..3], &[Some(0), Some(1), Some(2)]);
+    assert_eq!(&ids[6..9], &[Some(20), Some(21), Some(22)]);
+    for outcome in outcomes[3..6].iter().chain(&outcomes[9..12]) {
+        assert!(outcome.is_mismatch(), "{outcome:?}");
+        let ImportOutcome::Unknown { error } = outcome else {
+            unreachable!()
+        };
+        assert!(matches!(**error, Error::BulkMismatch(_)), "{error}");
+    }
+    // Mismatches are answers: the server acted, so they are never resent.
+    short.assert_calls(1);
+    odd.assert_calls(1);
+    let p = progress.snapshot();
+    assert_eq!((p.created, p.unknown, p.requests), (6, 6, 4));
+}
+
+#[tokio::test]
+async fn refused_request_is_not_sent_and_not_retried() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(401)
+            .header("content-type", "application/json")
+            .json_body(json!({"detail": "Invalid token."}));
+    });
+    let outcomes = collect(
+        Importer::new(client(&server))
+            .retry(quick_retries(5))
+            .import([lead(0, 0)]),
+    )
+    .await;
+    mock.assert_calls(1);
+    assert!(
+        matches!(&outcomes[..], [ImportOutcome::NotSent { error }] if matches!(**error, Error::Unauthorized { .. }))
+    );
+}
+
+#[tokio::test]
+async fn invalid_input_keeps_its_place_and_is_never_sent() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(created([5, 6]));
+    });
+    let typed = |phone: &str| {
+        LeadRequest::try_from(LeadRequest::builder().phone_number(phone.to_owned()))
+            .expect("a valid builder")
+    };
+    let leads = vec![
+        Lead::Invalid("row 1: bad quoting".to_owned()),
+        Lead::from(typed("+18045550101")),
+        Lead::Invalid("row 3: not UTF-8".to_owned()),
+        Lead::from(typed("+18045550102")),
+        // A chunk with nothing to send makes no request.
+        Lead::Invalid("row 5".to_owned()),
+    ];
+    let import = Importer::new(client(&server)).chunk_size(4).import(leads);
+    let progress = import.progress();
+    let kinds: Vec<&str> = collect(import).await.iter().map(|o| o.kind()).collect();
+    assert_eq!(
+        kinds,
+        ["invalid", "created", "invalid", "created", "invalid"]
+    );
+    mock.assert_calls(1);
+    let p = progress.snapshot();
+    assert_eq!((p.read, p.sent, p.invalid, p.requests), (5, 2, 3, 1));
+}
+
+#[tokio::test]
+async fn mixed_typed_and_json_chunks_are_sent_as_json() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.method(POST)
+            .path(BULK)
+            .body_includes("\"phone_number\":\"+18045550111\"")
+            .body_includes("\"not an object\"");
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(json!({"results": [
+                {"id": 9, "action": "created", "error": null},
+                {"id": null, "action": "error", "error": "Each lead must be a JSON object."},
+            ]}));
+    });
+    let typed =
+        LeadRequest::try_from(LeadRequest::builder().phone_number("+18045550111".to_owned()))
+            .expect("a valid builder");
+    let leads = vec![Lead::from(typed), Lead::from(json!("not an object"))];
+    let outcomes = collect(Importer::new(client(&server)).import(leads)).await;
+    mock.assert_calls(1);
+    assert!(matches!(outcomes[0], ImportOutcome::Created { id: 9 }));
+    assert!(
+        matches!(&outcomes[1], ImportOutcome::Rejected { message } if message.contains("JSON object"))
+    );
+}
+
+#[tokio::test]
+async fn input_is_pulled_lazily() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.respond_with(|req: &HttpMockRequest| {
+            let body: Value = serde_json::from_slice(req.body_ref()).unwrap_or_default();
+            let n = body["leads"].as_array().map_or(0, Vec::len);
+            HttpMockResponse::builder()
+                .status(201)
+                .header("content-type", "application/json")
+                .body(created((0..n).map(|i| i as i64)).to_string())
+                .build()
+        });
+    });
+    const CHUNK: usize = 10;
+    const CONCURRENCY: usize = 2;
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&pulled);
+    let leads = (0..1_000).map(move |i| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        lead(i / CHUNK, i % CHUNK)
+    });
+    let mut import = Importer::new(client(&server))
+        .chunk_size(CHUNK)
+        .concurrency(CONCURRENCY)
+        .import(leads);
+    let first = import.next().await.expect("an outcome");
+    assert!(first.is_success(), "{first:?}");
+    let ahead = pulled.load(Ordering::SeqCst);
+    assert!(
+        ahead <= CHUNK * (CONCURRENCY + 2),
+        "{ahead} leads read before the first outcome"
+    );
+    let rest = collect(import).await;
+    assert_eq!(rest.len(), 999);
+    assert_eq!(pulled.load(Ordering::SeqCst), 1_000);
+}
+
+#[tokio::test]
+async fn keyed_import_carries_keys_and_streams_work() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(created([1, 2]));
+    });
+    let input = futures::stream::iter(vec![(10_u64, lead(0, 0)), (11, lead(0, 1))]);
+    let keyed = collect(Importer::new(client(&server)).import_keyed(input)).await;
+    let keys: Vec<(u64, Option<i64>)> = keyed.iter().map(|(k, o)| (*k, o.id())).collect();
+    assert_eq!(keys, [(10, Some(1)), (11, Some(2))]);
+
+    let streamed = collect(
+        Importer::new(client(&server))
+            .import_stream(futures::stream::iter([lead(0, 0), lead(0, 1)])),
+    )
+    .await;
+    assert_eq!(streamed.len(), 2);
+}
