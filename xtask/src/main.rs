@@ -32,5 +32,6 @@ fn main() -> ExitCode {
 }
 
 mod contract;
-mod generate;
 mod sandbox;
+
+use xtask::generate;
