@@ -48,12 +48,15 @@ pub struct Surface {
     pub types: BTreeMap<String, TypeDef>,
 }
 
+/// A builder's inputs and its `send()` success type, by builder name.
+type Builders = BTreeMap<String, (Vec<(String, String)>, String)>;
+
 /// Parses generated client source.
 pub fn parse(source: &str) -> Result<Surface, String> {
     let file = syn::parse_file(source).map_err(|e| format!("client source does not parse: {e}"))?;
     let mut surface = Surface::default();
     let mut routes: Vec<(String, String, String, String)> = Vec::new();
-    let mut builders: BTreeMap<String, (Vec<(String, String)>, String)> = BTreeMap::new();
+    let mut builders = Builders::new();
     for item in &file.items {
         match item {
             Item::Mod(m) if m.ident == "types" => {
@@ -96,10 +99,7 @@ pub fn parse(source: &str) -> Result<Surface, String> {
     Ok(surface)
 }
 
-fn read_builders<'a>(
-    items: impl Iterator<Item = &'a Item>,
-    out: &mut BTreeMap<String, (Vec<(String, String)>, String)>,
-) {
+fn read_builders<'a>(items: impl Iterator<Item = &'a Item>, out: &mut Builders) {
     for item in items {
         match item {
             Item::Struct(s) => {

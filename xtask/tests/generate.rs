@@ -1,0 +1,287 @@
+//! `cargo xtask generate --check` against temporary copies of the spec and the
+//! snapshot. No cargo build runs here: the check regenerates from the temporary
+//! spec with `build.rs`'s generator and reads the client types from that source
+//! (`Types::Source`); the schemars path is covered on the real workspace.
+
+use std::path::{Path, PathBuf};
+
+use xtask::generate::{Kind, Report, SNAPSHOT_PATH, Types, check, write};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is a workspace member")
+        .to_path_buf()
+}
+
+/// A temporary directory holding copies of `openapi.yaml` and the snapshot,
+/// removed when dropped.
+struct Temp(PathBuf);
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Temp {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn temp_workspace(name: &str) -> Temp {
+    let root = std::env::temp_dir().join(format!("xtask-generate-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("generated")).unwrap();
+    for file in ["openapi.yaml", SNAPSHOT_PATH] {
+        std::fs::copy(workspace().join(file), root.join(file)).unwrap();
+    }
+    Temp(root)
+}
+
+/// Replaces the one occurrence of `from` in `root`'s `file`.
+fn edit(root: &Path, file: &str, from: &str, to: &str) {
+    let path = root.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "{from:?} must occur once in {file}"
+    );
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn run_check(root: &Path) -> (Report, String) {
+    let report = check(root, Types::Source).unwrap();
+    let text = report.render();
+    (report, text)
+}
+
+/// Regenerates the snapshot in `root`, as `cargo xtask generate` does.
+fn regenerate(root: &Path) {
+    let report = check(root, Types::Source).unwrap();
+    write(root, &report).unwrap();
+}
+
+#[test]
+fn the_workspace_passes_with_the_compiled_types() {
+    let report = check(&workspace(), Types::Compiled).unwrap();
+    assert!(report.passed(), "{}", report.render());
+    let text = report.render();
+    for id in ["json-only-bodies", "no-explicit-null", "metadata-replaced"] {
+        assert!(text.contains(id), "limitation {id} listed:\n{text}");
+    }
+    assert!(text.contains("LeadMetadata"), "{text}");
+    // The source model stands in for schemars in the other tests: same verdict.
+    let from_source = check(&workspace(), Types::Source).unwrap();
+    assert!(from_source.passed(), "{}", from_source.render());
+    let hits = |r: &Report| -> Vec<Vec<String>> {
+        r.limitations
+            .iter()
+            .map(|(_, hits)| hits.iter().map(ToString::to_string).collect())
+            .collect()
+    };
+    assert_eq!(hits(&from_source), hits(&report));
+}
+
+#[test]
+fn adding_a_field_fails_and_names_it() {
+    let root = temp_workspace("add-field");
+    edit(
+        &root,
+        "openapi.yaml",
+        "        min_reengagement_days:\n",
+        "        nickname:\n          type: string\n        min_reengagement_days:\n",
+    );
+    let (report, text) = run_check(&root);
+    assert!(!report.passed());
+    assert!(report.stale);
+    assert!(
+        text.contains("field added: LeadRequest.nickname: Option<String>"),
+        "{text}"
+    );
+    assert!(
+        report.diff.contains("+        pub nickname:"),
+        "{}",
+        report.diff
+    );
+    regenerate(&root);
+    let (report, text) = run_check(&root);
+    assert!(report.passed(), "{text}");
+}
+
+#[test]
+fn changing_a_field_names_old_and_new_type() {
+    let root = temp_workspace("change-field");
+    edit(
+        &root,
+        "openapi.yaml",
+        "      required: [action]\n",
+        "      required: [action, error]\n",
+    );
+    edit(
+        &root,
+        "openapi.yaml",
+        "        error:\n          type: string\n          nullable: true\n",
+        "        error:\n          type: string\n",
+    );
+    let (report, text) = run_check(&root);
+    assert!(!report.passed());
+    assert!(
+        text.contains("field changed: BulkCreateLeadResult.error: Option<String> -> String"),
+        "{text}"
+    );
+}
+
+#[test]
+fn removing_an_operation_names_it() {
+    let root = temp_workspace("remove-operation");
+    edit(
+        &root,
+        "openapi.yaml",
+        "    get:\n      operationId: leads_retrieve\n",
+        "    x-removed:\n      operationId: leads_retrieve\n",
+    );
+    let (report, text) = run_check(&root);
+    assert!(!report.passed());
+    assert!(
+        text.contains("operation removed: GET /api/leads/{id}/ (leads_retrieve)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn changing_enum_values_names_them() {
+    let root = temp_workspace("enum-values");
+    edit(
+        &root,
+        "openapi.yaml",
+        "enum: [created, reengaged, error]",
+        "enum: [created, reengaged, failed]",
+    );
+    let (report, text) = run_check(&root);
+    assert!(!report.passed());
+    assert!(
+        text.contains("enum values changed: BulkCreateLeadAction: -error, +failed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn comments_and_key_order_change_nothing() {
+    let root = temp_workspace("no-op");
+    edit(
+        &root,
+        "openapi.yaml",
+        "openapi: 3.0.3\n",
+        "# A comment that generates nothing.\nopenapi: 3.0.3\n",
+    );
+    edit(
+        &root,
+        "openapi.yaml",
+        "      operationId: leads_list\n      summary: List Leads\n",
+        "      summary: List Leads # trailing comment\n      operationId: leads_list\n",
+    );
+    edit(
+        &root,
+        "openapi.yaml",
+        "    BulkCreateLeadResult:\n      type: object\n      description: The outcome of the bulk item at the same index.\n      required: [action]\n",
+        "    BulkCreateLeadResult:\n      required: [action]\n      description: The outcome of the bulk item at the same index.\n      type: object\n",
+    );
+    let (report, text) = run_check(&root);
+    assert!(report.passed(), "{text}");
+    assert!(report.summary.is_empty(), "{text}");
+}
+
+#[test]
+fn a_hand_edited_snapshot_fails() {
+    let root = temp_workspace("hand-edit");
+    edit(
+        &root,
+        SNAPSHOT_PATH,
+        "    pub fn leads_list(&self)",
+        "    pub fn leads_list_all(&self)",
+    );
+    let (report, text) = run_check(&root);
+    assert!(!report.passed());
+    assert!(report.stale);
+    assert!(
+        report.diff.contains("-    pub fn leads_list_all(&self)")
+            && report.diff.contains("+    pub fn leads_list(&self)"),
+        "{}",
+        report.diff
+    );
+    assert!(
+        text.contains("operation added: GET /api/leads/ (leads_list)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_snapshot_fails() {
+    let root = temp_workspace("no-snapshot");
+    std::fs::remove_file(root.join(SNAPSHOT_PATH)).unwrap();
+    let (report, _) = run_check(&root);
+    assert!(report.stale && !report.passed());
+}
+
+#[test]
+fn a_fresh_snapshot_still_fails_when_the_client_cannot_follow_the_spec() {
+    // progenitor drops `nullable` next to a `$ref`: a required field stays
+    // non-optional, which no listed limitation explains.
+    let root = temp_workspace("nullable-ref");
+    edit(
+        &root,
+        "openapi.yaml",
+        "        action:\n          $ref: '#/components/schemas/BulkCreateLeadAction'\n",
+        "        action:\n          $ref: '#/components/schemas/BulkCreateLeadAction'\n          nullable: true\n",
+    );
+    regenerate(&root);
+    let (report, text) = run_check(&root);
+    assert!(!report.stale, "{text}");
+    assert!(!report.passed());
+    assert!(
+        report
+            .mismatches
+            .iter()
+            .any(|m| m.location() == "BulkCreateLeadResult.action" && m.kind == Kind::Nullable),
+        "{text}"
+    );
+    assert!(
+        text.contains("BulkCreateLeadResult.action: nullable: spec true, client false"),
+        "{text}"
+    );
+}
+
+#[test]
+fn limitations_match_precisely() {
+    // `uri` is a listed unvalidated format; `hostname` is not, and a form body
+    // is a listed narrowing while an XML one is not.
+    let root = temp_workspace("precise");
+    edit(
+        &root,
+        "openapi.yaml",
+        "CRM.\n        lead_source:\n          type: string\n",
+        "CRM.\n        lead_source:\n          type: string\n          format: hostname\n",
+    );
+    edit(
+        &root,
+        "openapi.yaml",
+        "              $ref: '#/components/schemas/LeadRequest'\n      responses:\n        '200':\n          description: Lead created.\n",
+        "              $ref: '#/components/schemas/LeadRequest'\n          application/xml:\n            schema:\n              $ref: '#/components/schemas/LeadRequest'\n      responses:\n        '200':\n          description: Lead created.\n",
+    );
+    regenerate(&root);
+    let (report, text) = run_check(&root);
+    assert!(!report.passed());
+    let unexplained: Vec<String> = report.mismatches.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        unexplained,
+        [
+            "LeadRequest.lead_source: format: spec hostname, client none",
+            "POST /api/leads/: request encoding: spec application/xml, client dropped",
+        ],
+        "{text}"
+    );
+}
