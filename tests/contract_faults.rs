@@ -32,13 +32,18 @@ fn run_with(cases: u32, responder: Arc<Responder>) -> Report {
     let report = contract::run(&target, &config).expect("the harness runs");
     let text = report.to_string();
     assert!(!text.contains(TOKEN), "the token leaked into the report");
-    assert!(!format!("{report:?}").contains(TOKEN), "the token leaked into Debug");
+    assert!(
+        !format!("{report:?}").contains(TOKEN),
+        "the token leaked into Debug"
+    );
     report
 }
 
 /// Runs the harness against the sandbox with `corrupt` applied to every answer
 /// to a bulk create, and returns the report.
-fn run_fault(corrupt: impl Fn(&SandboxState, &HttpMockRequest, Reply) -> Reply + Send + Sync + 'static) -> Report {
+fn run_fault(
+    corrupt: impl Fn(&SandboxState, &HttpMockRequest, Reply) -> Reply + Send + Sync + 'static,
+) -> Report {
     run_with(
         12,
         Arc::new(move |state, req| {
@@ -76,6 +81,7 @@ fn results_mut(reply: &mut Reply) -> Option<&mut Vec<Value>> {
 
 #[track_caller]
 fn assert_names(report: &Report, clause: Clause) {
+    eprintln!("{clause}: the report names {:?}", report.failed());
     assert!(
         report.failed().contains(&clause),
         "{clause} was not reported as failed:\n{report}"
@@ -85,9 +91,15 @@ fn assert_names(report: &Report, clause: Clause) {
         .failure
         .as_ref()
         .expect("a failed clause has evidence");
-    assert!(!failure.exchanges.is_empty(), "no request/response evidence");
+    assert!(
+        !failure.exchanges.is_empty(),
+        "no request/response evidence"
+    );
     let text = report.to_string();
-    assert!(text.contains(&format!("== {} FAILED", clause.id())), "{text}");
+    assert!(
+        text.contains(&format!("== {} FAILED", clause.id())),
+        "{text}"
+    );
     assert!(text.contains("curl "), "{text}");
     if failure.exchanges.iter().any(|e| e.auth == Auth::Token) {
         assert!(text.contains("Token $SELA_API_KEY"), "{text}");
@@ -412,6 +424,9 @@ fn json_response(status: u16, body: &Value) -> HttpMockResponse {
 
 #[test]
 fn the_plain_sandbox_passes() {
-    let r = run_with(16, Arc::new(|state, req| answer(state, req).into_response()));
+    let r = run_with(
+        16,
+        Arc::new(|state, req| answer(state, req).into_response()),
+    );
     assert!(r.passed(), "the sandbox was failed:\n{r}");
 }

@@ -279,15 +279,18 @@ pub fn non_object_item() -> BoxedStrategy<ItemSpec> {
     .boxed()
 }
 
+/// One defect: label, phone, e-mail, and an extra field that overrides.
+type Defect = (
+    &'static str,
+    PhoneSpec,
+    EmailSpec,
+    Option<(&'static str, Value)>,
+);
+
 /// A certainly invalid object: one defect from CONTRACT.md's list on an
 /// otherwise valid lead.
 pub fn invalid_object_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
-    let defects: Vec<(
-        &'static str,
-        PhoneSpec,
-        EmailSpec,
-        Option<(&'static str, Value)>,
-    )> = vec![
+    let defects: Vec<Defect> = vec![
         (
             "phone_number missing",
             PhoneSpec::Absent,

@@ -142,7 +142,10 @@ pub fn run(args: &[String]) -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            println!("Running against the built-in sandbox at {}", target.base_url());
+            println!(
+                "Running against the built-in sandbox at {}",
+                target.base_url()
+            );
             _sandbox = Some(sandbox);
             target
         }
@@ -211,10 +214,18 @@ mod tests {
         .unwrap();
         assert_eq!(a.base_url.as_deref(), Some("http://127.0.0.1:9"));
         assert_eq!(
-            (a.config.cases, a.config.seed, a.config.max_batch, a.config.max_created),
+            (
+                a.config.cases,
+                a.config.seed,
+                a.config.max_batch,
+                a.config.max_created
+            ),
             (3, Some(7), 4, 10)
         );
-        assert_eq!((a.config.lead_type, a.config.representative), (Some(1), Some(2)));
+        assert_eq!(
+            (a.config.lead_type, a.config.representative),
+            (Some(1), Some(2))
+        );
         assert!(parse(&args(&["--help"])).unwrap().is_none());
         assert!(parse(&args(&["--cases"])).is_err());
         assert!(parse(&args(&["--cases", "x"])).is_err());
