@@ -470,8 +470,8 @@ fn cross_check(name: &str, source: &Shape, schemars: &Shape, out: &mut Vec<Misma
                         name,
                         Some(field),
                         Kind::SchemarsVsSource,
-                        s.map_or("absent".to_owned(), |f| format!("{f:?}")),
-                        c.map_or("absent".to_owned(), |f| format!("{f:?}")),
+                        s.map_or("absent".to_owned(), shape::describe),
+                        c.map_or("absent".to_owned(), shape::describe),
                     ));
                 }
             }

@@ -184,9 +184,13 @@ impl Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (a, b) = match self.kind {
+            Kind::SchemarsVsSource => ("source", "schemars"),
+            _ => ("spec", "client"),
+        };
         write!(
             f,
-            "{}: {}: spec {}, client {}",
+            "{}: {}: {a} {}, {b} {}",
             self.location(),
             self.kind.label(),
             self.spec,
