@@ -82,6 +82,7 @@ fn results_mut(reply: &mut Reply) -> Option<&mut Vec<Value>> {
 #[track_caller]
 fn assert_names(report: &Report, clause: Clause) {
     eprintln!("{clause}: the report names {:?}", report.failed());
+    eprintln!("{report}");
     assert!(
         report.failed().contains(&clause),
         "{clause} was not reported as failed:\n{report}"
@@ -420,6 +421,21 @@ fn json_response(status: u16, body: &Value) -> HttpMockResponse {
         .header("content-type", "application/json; charset=utf-8")
         .body(body.to_string())
         .build()
+}
+
+#[test]
+fn an_unreachable_target_is_a_connection_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let target = Target::new(&format!("http://127.0.0.1:{port}"), ApiKey::new(TOKEN)).unwrap();
+    let err = contract::run(&target, &Config::default()).expect_err("nothing listens there");
+    assert!(
+        matches!(err, contract::HarnessError::Connection(_)),
+        "{err}"
+    );
+    assert!(!err.to_string().contains(TOKEN));
 }
 
 #[test]

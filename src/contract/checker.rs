@@ -18,6 +18,9 @@ use super::strategies::{Category, GenItem, Identities, IndependenceCase, ItemSpe
 use super::target::{Auth, Exchange, HarnessError, Target, send};
 use crate::sandbox::model::{Identity, NOT_AN_OBJECT, identity, normalize_phone};
 
+/// Requests in a row without an answer after which the target counts as gone.
+const MAX_TRANSPORT_FAILURES: u32 = 5;
+
 /// Path of the bulk-create operation, relative to the base URL.
 pub const BULK_PATH: &str = "api/leads/bulk-create/";
 
@@ -165,6 +168,8 @@ pub(crate) struct Harness<'a> {
     requests: usize,
     readback: ReadBack,
     wrong_key: String,
+    transport_failures: u32,
+    lost: Option<String>,
 }
 
 impl<'a> Harness<'a> {
@@ -196,6 +201,8 @@ impl<'a> Harness<'a> {
             requests: 0,
             readback: ReadBack::Unknown,
             wrong_key: target.wrong_key(tag),
+            transport_failures: 0,
+            lost: None,
         })
     }
 
@@ -207,8 +214,27 @@ impl<'a> Harness<'a> {
         body: Option<String>,
     ) -> Exchange {
         self.requests += 1;
-        self.rt
-            .block_on(send(&self.client, self.target, method, path, auth, body))
+        let ex = self
+            .rt
+            .block_on(send(&self.client, self.target, method, path, auth, body));
+        match &ex.transport_error {
+            Some(err) => {
+                self.transport_failures += 1;
+                if self.transport_failures >= MAX_TRANSPORT_FAILURES && self.lost.is_none() {
+                    self.lost = Some(format!(
+                        "{MAX_TRANSPORT_FAILURES} requests in a row got no answer, the last: {err}"
+                    ));
+                    self.exhausted = true;
+                }
+            }
+            None => self.transport_failures = 0,
+        }
+        ex
+    }
+
+    /// Why the run stopped early because the target stopped answering, if it did.
+    pub(crate) fn lost(&self) -> Option<&str> {
+        self.lost.as_deref()
     }
 
     fn post_batch(&mut self, items: &[GenItem]) -> Exchange {
@@ -256,6 +282,13 @@ impl<'a> Harness<'a> {
         );
         if let Some(err) = &ex.transport_error {
             return Err(HarnessError::Connection(format!("{}: {err}", ex.url)));
+        }
+        if matches!(ex.status, Some(401 | 403)) {
+            return Err(HarnessError::KeyRefused(format!(
+                "an empty batch with `Authorization: Token $SELA_API_KEY` was answered {} \
+                 (check SELA_API_KEY)",
+                status_text(&ex)
+            )));
         }
         self.obs.empty_batch = Some(format!(
             "{} {}",
@@ -449,7 +482,7 @@ impl<'a> Harness<'a> {
                         good.clone(),
                     ),
                     Refusal::WrongBareToken => (Auth::Literal(h.wrong_key.clone()), good.clone()),
-                    Refusal::NotJson => (Auth::Token, good[..good.len() / 2].to_owned()),
+                    Refusal::NotJson => (Auth::Token, cut_in_half(&good)),
                     Refusal::EmptyBody => (Auth::Token, String::new()),
                     Refusal::BareArray => (Auth::Token, Value::Array(leads.clone()).to_string()),
                     Refusal::NoLeadsKey => (Auth::Token, json!({ "lead": leads }).to_string()),
@@ -1017,6 +1050,16 @@ fn same_phone(sent: &str, stored: &str) -> bool {
             digits(sent) == digits(stored)
         }
     }
+}
+
+/// The first half of `s`, cut on a character boundary (never valid JSON for a
+/// non-empty object).
+fn cut_in_half(s: &str) -> String {
+    let mut at = s.len() / 2;
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    s[..at].to_owned()
 }
 
 fn is_json_content_type(ct: Option<&str>) -> bool {

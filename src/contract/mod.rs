@@ -79,8 +79,9 @@ impl Config {
 }
 
 /// Runs every property against `target` and returns the report. Errors only when
-/// the target cannot be reached at all (or the local runtime cannot start);
-/// every oddity in the target's answers is a clause failure or an observation.
+/// the target cannot be reached at all, refuses the key outright (401/403 to an
+/// authorised empty batch), or the local runtime cannot start; every other
+/// oddity in the target's answers is a clause failure or an observation.
 ///
 /// Blocking: it runs its own tokio runtime (on a helper thread when called from
 /// inside one).
@@ -133,6 +134,12 @@ fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError
         ),
     );
     h.run_refusals(&refusals);
+    if let Some(why) = h.lost() {
+        return Err(HarnessError::Connection(format!(
+            "{}: the target stopped answering: {why}",
+            target.base_url()
+        )));
+    }
     Ok(h.finish(seed))
 }
 

@@ -39,6 +39,8 @@ pub enum HarnessError {
     BadUrl(String),
     /// The target could not be reached.
     Connection(String),
+    /// The target refused the key itself (401/403 to an authorised request).
+    KeyRefused(String),
     /// The local runtime or HTTP client could not be built.
     Setup(String),
 }
@@ -48,6 +50,7 @@ impl fmt::Display for HarnessError {
         match self {
             HarnessError::BadUrl(m) => write!(f, "bad base URL: {m}"),
             HarnessError::Connection(m) => write!(f, "cannot reach the target: {m}"),
+            HarnessError::KeyRefused(m) => write!(f, "the target refused the API key: {m}"),
             HarnessError::Setup(m) => write!(f, "cannot set up the harness: {m}"),
         }
     }
