@@ -108,7 +108,7 @@ fn standalone(schema: &Value) -> Value {
     json!({ "definitions": definitions, "allOf": [to_json_schema(schema)] })
 }
 
-fn resolve<'a>(value: &'a Value) -> &'a Value {
+fn resolve(value: &Value) -> &Value {
     match value.get("$ref").and_then(Value::as_str) {
         Some(r) => spec()
             .pointer(r.trim_start_matches('#'))
@@ -1038,7 +1038,7 @@ async fn sandbox_serves_the_issue_example() {
         body,
         json!({"results": [
             {"id": id, "action": "created"},
-            {"id": null, "action": "error", "error": NOT_AN_OBJECT},
+            {"id": null, "action": "error", "error": "Each lead must be a JSON object."},
             {"id": id, "action": "reengaged"},
         ]})
     );

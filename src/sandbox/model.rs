@@ -1031,6 +1031,7 @@ mod tests {
 
     #[test]
     fn non_objects_get_the_documented_message() {
+        assert_eq!(NOT_AN_OBJECT, "Each lead must be a JSON object.");
         for item in [
             json!(null),
             json!(7),
