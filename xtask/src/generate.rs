@@ -323,6 +323,20 @@ fn compare_operations(spec: &Value, fresh: &Surface, out: &mut Vec<Mismatch>) {
                             format!("{name} sends {client}"),
                         ));
                     }
+                    let expected = inputs(spec, item, op);
+                    let actual: BTreeSet<String> =
+                        o.params.iter().map(|(n, _)| n.clone()).collect();
+                    if expected != actual {
+                        let show =
+                            |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
+                        out.push(Mismatch::new(
+                            &route,
+                            None,
+                            Kind::Inputs,
+                            show(&expected),
+                            show(&actual),
+                        ));
+                    }
                 }
             }
         }
@@ -338,6 +352,27 @@ fn compare_operations(spec: &Value, fresh: &Surface, out: &mut Vec<Mismatch>) {
             ));
         }
     }
+}
+
+/// The builder inputs an operation should have: its parameters (path item's
+/// and its own, `$ref`s resolved) in snake case, and `body` for a request body.
+fn inputs(spec: &Value, item: &Value, op: &Value) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for list in [item.get("parameters"), op.get("parameters")] {
+        for param in list.and_then(Value::as_array).into_iter().flatten() {
+            let param = match param.get("$ref").and_then(Value::as_str) {
+                Some(r) => spec.pointer(r.trim_start_matches('#')).unwrap_or(param),
+                None => param,
+            };
+            if let Some(name) = param.get("name").and_then(Value::as_str) {
+                names.insert(snake(name));
+            }
+        }
+    }
+    if op.get("requestBody").is_some() {
+        names.insert("body".to_owned());
+    }
+    names
 }
 
 fn compare_security(spec: &Value, code: &str, out: &mut Vec<Mismatch>) {
