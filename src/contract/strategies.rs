@@ -8,9 +8,28 @@
 //! `Slot::Pooled(j)` the same run-wide identity (so identities repeat across
 //! batches). Numbers are fictional (NANP `555-0100`..`555-0199` under valid area
 //! codes) and e-mails are `...@example.com` with a per-run random tag.
+//!
+//! For concrete JSON in your own property tests, [`rendered_batch`] does both
+//! steps:
+//!
+//! ```no_run
+//! use proptest::prelude::*;
+//! use sela_leads::contract::strategies::{Category, Options, rendered_batch};
+//!
+//! proptest! {
+//!     #[test]
+//!     fn importer_keeps_one_outcome_per_lead(batch in rendered_batch(&Options::default(), "mytag")) {
+//!         let leads: Vec<_> = batch.iter().map(|item| item.value.clone()).collect();
+//!         let must_fail = batch.iter().filter(|i| i.category == Category::Invalid).count();
+//!         // ... send `leads`, then check one result per item and `must_fail` errors.
+//!         prop_assert!(leads.len() >= must_fail);
+//!     }
+//! }
+//! ```
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -702,6 +721,19 @@ impl Identities {
             })
             .collect()
     }
+}
+
+/// Batches of concrete items (mixed as [`batch`]): each generated or shrunk
+/// value gets fresh identities from one shared [`Identities`] tagged `tag`.
+pub fn rendered_batch(opts: &Options, tag: &str) -> BoxedStrategy<Vec<GenItem>> {
+    let ids = Arc::new(Mutex::new(Identities::new(tag, 0, opts.pool_size)));
+    batch(opts)
+        .prop_map(move |specs| {
+            ids.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .render(&specs)
+        })
+        .boxed()
 }
 
 fn render_one(spec: &ItemSpec, id: Option<&(String, String)>) -> Value {
