@@ -1,0 +1,189 @@
+//! Shared by the bench binaries: a trivial local bulk-create server, lead
+//! generators, and a small timing harness that measures two variants in one
+//! run, interleaved, and reports the ratio of their medians.
+
+#![allow(dead_code)]
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+pub const TOKEN: &str = "bench-token";
+
+/// A bulk-create server that answers fast: one `created` result per lead
+/// sent, ids counting up. HTTP/1.1 keep-alive, one thread per connection; it
+/// stores nothing, so it adds no memory per lead.
+pub struct FastServer {
+    pub base_url: String,
+}
+
+impl FastServer {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("local address").port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let _ = serve(stream);
+                });
+            }
+        });
+        Self {
+            base_url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Leads {
+    leads: Vec<IgnoredAny>,
+}
+
+fn serve(stream: TcpStream) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::with_capacity(256 * 1024, stream);
+    let mut body = Vec::new();
+    let mut next_id: i64 = 1;
+    loop {
+        let mut content_length = 0_usize;
+        let mut line = String::new();
+        // Request line, then headers up to the blank line.
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        loop {
+            line.clear();
+            if reader.read_line(&mut line)? == 0 {
+                return Ok(());
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    content_length = value.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        body.resize(content_length, 0);
+        reader.read_exact(&mut body)?;
+        let count = serde_json::from_slice::<Leads>(&body).map_or(0, |l| l.leads.len());
+        let mut answer = String::with_capacity(count * 48 + 16);
+        answer.push_str("{\"results\":[");
+        for i in 0..count {
+            if i > 0 {
+                answer.push(',');
+            }
+            answer.push_str(&format!(
+                "{{\"id\":{next_id},\"action\":\"created\",\"error\":null}}"
+            ));
+            next_id += 1;
+        }
+        answer.push_str("]}");
+        write!(
+            writer,
+            "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            answer.len()
+        )?;
+        writer.write_all(answer.as_bytes())?;
+        writer.flush()?;
+    }
+}
+
+/// Lead `i` as JSON, distinct per `(run, i)`, valid for the sandbox.
+pub fn lead_json(run: u32, i: u64) -> Value {
+    json!({
+        "phone_number": format!("+1804{:03}{:04}", 200 + (i / 10_000) % 800, i % 10_000),
+        "email": format!("r{run}-{i}@example.com"),
+        "external_id": format!("crm-{run}-{i}"),
+        "lead_source": "bench",
+        "us_state": "VA",
+        "metadata": {"first_name": "Ana", "last_name": "Lima", "timezone": "America/New_York", "zip": "23220"}
+    })
+}
+
+/// Timing of one variant: every sample, in order.
+pub struct Samples(pub Vec<Duration>);
+
+impl Samples {
+    pub fn median(&self) -> Duration {
+        let mut sorted = self.0.clone();
+        sorted.sort();
+        sorted[sorted.len() / 2]
+    }
+
+    pub fn mean(&self) -> Duration {
+        self.0.iter().sum::<Duration>() / self.0.len() as u32
+    }
+}
+
+/// Runs `a` and `b` alternately (`warmup` rounds unmeasured, then `rounds`
+/// measured), so both see the same machine state; returns their samples.
+pub fn interleaved(
+    warmup: usize,
+    rounds: usize,
+    mut a: impl FnMut(),
+    mut b: impl FnMut(),
+) -> (Samples, Samples) {
+    for _ in 0..warmup {
+        a();
+        b();
+    }
+    let (mut sa, mut sb) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for round in 0..rounds {
+        // Alternate which goes first, so neither always runs on a warm cache.
+        if round % 2 == 0 {
+            sa.push(time(&mut a));
+            sb.push(time(&mut b));
+        } else {
+            sb.push(time(&mut b));
+            sa.push(time(&mut a));
+        }
+    }
+    (Samples(sa), Samples(sb))
+}
+
+fn time(f: &mut impl FnMut()) -> Duration {
+    let start = Instant::now();
+    f();
+    start.elapsed()
+}
+
+/// Prints one comparison: both medians and means, and the ratio of medians.
+pub fn report(name: &str, a_name: &str, a: &Samples, b_name: &str, b: &Samples) {
+    let ratio = a.median().as_secs_f64() / b.median().as_secs_f64();
+    println!("{name}");
+    println!(
+        "  {a_name:<40} median {:>10.3?}  mean {:>10.3?}  ({} samples)",
+        a.median(),
+        a.mean(),
+        a.0.len()
+    );
+    println!(
+        "  {b_name:<40} median {:>10.3?}  mean {:>10.3?}  ({} samples)",
+        b.median(),
+        b.mean(),
+        b.0.len()
+    );
+    println!("  ratio {a_name} / {b_name} = {ratio:.3}x (medians)");
+}
+
+/// `VmHWM` (peak resident set) and `VmRSS` of this process, in KiB, on Linux.
+pub fn memory_kib() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))?
+            .split_whitespace()
+            .nth(1)?
+            .parse::<u64>()
+            .ok()
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}
