@@ -21,6 +21,9 @@ use crate::sandbox::model::{Identity, NOT_AN_OBJECT, identity, normalize_phone};
 /// Requests in a row without an answer after which the target counts as gone.
 const MAX_TRANSPORT_FAILURES: u32 = 5;
 
+/// How many properties a run has (mixed batches, independence, refusals).
+const PROPERTIES: usize = 3;
+
 /// Path of the bulk-create operation, relative to the base URL.
 pub const BULK_PATH: &str = "api/leads/bulk-create/";
 
@@ -164,7 +167,10 @@ pub(crate) struct Harness<'a> {
     obs: Observations,
     created: usize,
     budget_used: usize,
+    share_limit: usize,
+    properties_left: usize,
     exhausted: bool,
+    cases_run: u32,
     requests: usize,
     readback: ReadBack,
     wrong_key: String,
@@ -197,7 +203,10 @@ impl<'a> Harness<'a> {
             obs: Observations::default(),
             created: 0,
             budget_used: 0,
+            share_limit: config.max_created,
+            properties_left: PROPERTIES,
             exhausted: false,
+            cases_run: 0,
             requests: 0,
             readback: ReadBack::Unknown,
             wrong_key: target.wrong_key(tag),
@@ -244,13 +253,14 @@ impl<'a> Harness<'a> {
         self.send("POST", BULK_PATH, Auth::Token, Some(body))
     }
 
-    /// Reserves room for `n` possible creations; false once the cap is reached.
+    /// Reserves room for `n` possible creations; false once the current
+    /// property's share of `--max-created` is used up.
     fn reserve(&mut self, n: usize) -> bool {
-        if self.budget_used + n > self.config.max_created {
+        if self.budget_used + n > self.share_limit {
             if !self.exhausted {
                 self.exhausted = true;
                 self.obs.budget = Some(format!(
-                    "--max-created {} reached: the remaining cases were skipped",
+                    "--max-created {} reached (each property gets its share): cases were skipped",
                     self.config.max_created
                 ));
             }
@@ -304,6 +314,12 @@ impl<'a> Harness<'a> {
         strategy: &S,
         exec: impl Fn(&mut Self, &S::Value) -> CaseOutcome,
     ) {
+        // Each property gets an equal share of what is left of the cap.
+        let left = self.properties_left.max(1);
+        self.properties_left = left - 1;
+        let room = self.config.max_created.saturating_sub(self.budget_used);
+        self.share_limit = self.budget_used + room / left;
+        self.exhausted = self.lost.is_some();
         for _ in 0..self.config.cases {
             if self.exhausted {
                 self.obs.skipped += 1;
@@ -317,6 +333,7 @@ impl<'a> Harness<'a> {
                 self.obs.skipped += 1;
                 continue;
             }
+            self.cases_run += 1;
             for c in &outcome.checked {
                 let t = self.tallies.get_mut(c).expect("every clause has a tally");
                 t.cases += 1;
@@ -964,6 +981,7 @@ impl<'a> Harness<'a> {
             observations: observations.iter().map(|o| self.target.redact(o)).collect(),
             created: self.created,
             requests: self.requests,
+            cases_run: self.cases_run,
         }
     }
 }

@@ -175,6 +175,8 @@ pub struct Report {
     pub created: usize,
     /// Requests sent.
     pub requests: usize,
+    /// Generated test cases executed (not counting shrinking re-runs or skips).
+    pub cases_run: u32,
 }
 
 impl Report {
@@ -198,11 +200,6 @@ impl Report {
             .iter()
             .find(|c| c.clause == clause)
             .expect("every clause has a result")
-    }
-
-    /// Total cases checked over all clauses' properties (for cases/s figures).
-    pub fn total_cases(&self) -> u32 {
-        self.clauses.iter().map(|c| c.cases).max().unwrap_or(0)
     }
 
     /// The table of clauses (clause, cases, result).

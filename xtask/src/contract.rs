@@ -164,11 +164,11 @@ pub fn run(args: &[String]) -> ExitCode {
     };
     let secs = started.elapsed().as_secs_f64();
     println!("{report}");
-    let cases = 3 * u64::from(config.cases);
     println!(
-        "{} requests in {secs:.1} s ({:.0} cases/s over {cases} cases); reproduce with --seed {}",
+        "{} cases ({} requests) in {secs:.1} s: {:.0} cases/s; reproduce with --seed {}",
+        report.cases_run,
         report.requests,
-        cases as f64 / secs.max(1e-9),
+        f64::from(report.cases_run) / secs.max(1e-9),
         report.seed
     );
     if report.passed() {
