@@ -581,7 +581,10 @@ impl Model {
                     })
                     .and_then(parse_time)
                     .unwrap_or(now);
-                if now.signed_duration_since(last) < chrono::Duration::days(days) {
+                // A threshold too large for a duration is never reached.
+                let too_recent = chrono::Duration::try_days(days)
+                    .is_none_or(|threshold| now.signed_duration_since(last) < threshold);
+                if too_recent {
                     return Err(format!(
                         "phone_number: a lead with this phone number and email exists and was \
                          engaged less than {days} days ago (min_reengagement_days)."
@@ -1230,6 +1233,11 @@ mod tests {
         assert!(err.starts_with("phone_number: "), "{err}");
         m.set_now(Some(t0 + chrono::Duration::days(3)));
         assert_eq!(m.create_item(&item), Ok((1, Action::Reengaged)));
+        let huge = json!({"phone_number": "+18045550123", "min_reengagement_days": i64::MAX});
+        assert!(
+            m.create_item(&huge).is_err(),
+            "an unreachable threshold refuses"
+        );
     }
 
     #[test]

@@ -170,12 +170,14 @@ pub fn answer(state: &SandboxState, req: &HttpMockRequest) -> Reply {
     }))
     .unwrap_or_else(|_| Reply::detail(500, "A server error occurred."));
     if let Some(hook) = &state.on_request {
-        hook(&RequestLog {
+        let log = RequestLog {
             method,
             path,
             status: reply.status,
             bulk: reply.bulk,
-        });
+        };
+        // A panicking hook must not take the answer down with it.
+        let _ = catch_unwind(AssertUnwindSafe(|| hook(&log)));
     }
     reply
 }
