@@ -9,6 +9,14 @@
 //! - [`target`]: the server, its key (never printed) and raw HTTP exchanges;
 //! - [`schema`]: the structural check of `BulkCreateLeadResponse` (T3).
 //!
+//! Three properties run, each for `cases` cases drawn by a proptest
+//! [`TestRunner`] seeded with `TestRng::from_seed(RngAlgorithm::ChaCha, ..)`:
+//! mixed batches (T1-T3, B1-B3, S1, S2), the same valid items alone and among
+//! invalid ones (B4), and requests refused as a whole followed by the same leads
+//! sent properly (A1, A2, S3). A failing case is shrunk with proptest's value
+//! tree towards a minimal batch that still breaks the same clause, and the
+//! harness carries on, so one run reports every failing clause.
+//!
 //! ```no_run
 //! use sela_leads::contract::{self, ApiKey, Config, Target};
 //! let target = Target::new("http://127.0.0.1:8000/", ApiKey::new("key")).unwrap();
@@ -116,7 +124,7 @@ fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError
     h.run_batches(&strategies::batch(&opts));
     h.run_independence(&strategies::independence_case(&opts));
     let refusals = (
-        strategies::fresh_valid_batch(&opts, 3),
+        strategies::fresh_valid_batch(&opts, config.max_batch.min(3)),
         proptest::sample::subsequence(
             vec![
                 strategies::Refusal::MissingToken,

@@ -7,6 +7,14 @@ use std::time::Instant;
 use sela_leads::contract::{self, ApiKey, Config, Target};
 use sela_leads::sandbox::Sandbox;
 
+/// `println!` that ignores a closed stdout (`| head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 const USAGE: &str = "\
 usage: cargo xtask contract [options]
 
@@ -88,7 +96,7 @@ pub fn run(args: &[String]) -> ExitCode {
     let args = match parse(args) {
         Ok(Some(a)) => a,
         Ok(None) => {
-            print!("{USAGE}");
+            say!("{}", USAGE.trim_end());
             return ExitCode::SUCCESS;
         }
         Err(e) => {
@@ -118,7 +126,7 @@ pub fn run(args: &[String]) -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            println!(
+            say!(
                 "This run creates leads on {} with fictional numbers only \
                  (NANP 555-0100..555-0199, e-mails @example.com): at most {} leads \
                  (--max-created).",
@@ -142,7 +150,7 @@ pub fn run(args: &[String]) -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            println!(
+            say!(
                 "Running against the built-in sandbox at {}",
                 target.base_url()
             );
@@ -150,9 +158,10 @@ pub fn run(args: &[String]) -> ExitCode {
             target
         }
     };
-    println!(
+    say!(
         "{} cases per property, batches up to {} items",
-        config.cases, config.max_batch
+        config.cases,
+        config.max_batch
     );
     let started = Instant::now();
     let report = match contract::run(&target, &config) {
@@ -163,8 +172,8 @@ pub fn run(args: &[String]) -> ExitCode {
         }
     };
     let secs = started.elapsed().as_secs_f64();
-    println!("{report}");
-    println!(
+    say!("{report}");
+    say!(
         "{} cases ({} requests) in {secs:.1} s: {:.0} cases/s; reproduce with --seed {}",
         report.cases_run,
         report.requests,
@@ -172,14 +181,14 @@ pub fn run(args: &[String]) -> ExitCode {
         report.seed
     );
     if report.passed() {
-        println!("every clause held");
+        say!("every clause held");
         ExitCode::SUCCESS
     } else {
         let failed: Vec<&str> = report.failed().iter().map(|c| c.id()).collect();
         if failed.is_empty() {
-            println!("some clauses were never checked (see the table)");
+            say!("some clauses were never checked (see the table)");
         } else {
-            println!("FAILED: {}", failed.join(", "));
+            say!("FAILED: {}", failed.join(", "));
         }
         ExitCode::from(1)
     }
