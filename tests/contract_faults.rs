@@ -424,6 +424,57 @@ fn json_response(status: u16, body: &Value) -> HttpMockResponse {
 }
 
 #[test]
+fn garbage_answers_are_failures_not_panics() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let n = AtomicUsize::new(0);
+    let bodies: Vec<(u16, &str, String)> = vec![
+        (200, "application/json", "{\"results\": \"nope\"}".into()),
+        (
+            200,
+            "application/json",
+            "{\"results\": [1, null, \"x\", []]}".into(),
+        ),
+        (
+            200,
+            "application/json",
+            json!({"results": [{"action": 7, "id": -1}]}).to_string(),
+        ),
+        (
+            201,
+            "application/json",
+            json!({"results": [{"action": "created", "id": 18446744073709551615_u64}]}).to_string(),
+        ),
+        (
+            200,
+            "application/json",
+            json!({"results": [{"action": "created", "id": 1.5, "error": {}}]}).to_string(),
+        ),
+        (200, "text/html", "<html>oops</html>".into()),
+        (500, "text/plain", "Internal Server Error".into()),
+        (200, "application/json", "".into()),
+        (200, "application/json", "[".repeat(10_000)),
+        (302, "application/json", "null".into()),
+    ];
+    let r = run_with(
+        6,
+        Arc::new(move |state, req| {
+            if req.method_str() == "POST" && req.body_ref() == b"{\"leads\":[]}" {
+                // Let the opening probe through so that the run starts.
+                return answer(state, req).into_response();
+            }
+            let (status, ct, body) = &bodies[n.fetch_add(1, Ordering::Relaxed) % bodies.len()];
+            HttpMockResponse::builder()
+                .status(*status)
+                .header("content-type", *ct)
+                .body(body.clone())
+                .build()
+        }),
+    );
+    assert!(!r.passed());
+    assert!(r.failed().contains(&Clause::T3), "{r}");
+}
+
+#[test]
 fn an_unreachable_target_is_a_connection_error() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -1152,6 +1152,25 @@ mod tests {
     }
 
     #[test]
+    fn ledger_keeps_the_first_creation() {
+        let who = |p: &str| Identity {
+            phone: p.to_owned(),
+            email: Some("a@example.com".to_owned()),
+        };
+        let mut l = Ledger::new();
+        assert!(!l.was_sent(&who("+12125550100")));
+        l.record_sent(who("+12125550100"));
+        l.record_created(who("+12125550100"), 7);
+        l.record_created(who("+12125550100"), 8);
+        assert!(l.was_sent(&who("+12125550100")));
+        assert_eq!(l.created_id(&who("+12125550100")), Some(7));
+        assert_eq!(l.created_under(7), Some(&who("+12125550100")));
+        assert_eq!(l.created_id(&who("+12125550101")), None);
+        assert_eq!(l.sent_count(), 1);
+        assert!(cut_in_half("{\"a\":\"ééé\"}").len() <= 8);
+    }
+
+    #[test]
     fn stored_lead_comparison() {
         let sent = json!({"phone_number": "(212) 555-0123", "email": "a@example.com"});
         assert_eq!(

@@ -797,6 +797,30 @@ mod tests {
     }
 
     #[test]
+    fn interleaving_keeps_valid_items_in_order_and_finds_them() {
+        let opts = Options::default();
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..200 {
+            let case = independence_case(&opts)
+                .new_tree(&mut runner)
+                .unwrap()
+                .current();
+            let (mixed, positions) = case.interleaved();
+            assert_eq!(mixed.len(), case.valid.len() + case.invalid.len());
+            assert_eq!(positions.len(), case.valid.len());
+            assert!(positions.windows(2).all(|w| w[0] < w[1]));
+            for (k, &p) in positions.iter().enumerate() {
+                assert_eq!(mixed[p], case.valid[k]);
+            }
+            let invalid = mixed
+                .iter()
+                .filter(|i| matches!(i.category, Category::Invalid | Category::NonObject))
+                .count();
+            assert_eq!(invalid, case.invalid.len());
+        }
+    }
+
+    #[test]
     fn numbers_are_fictional_and_emails_tagged() {
         let opts = Options::default();
         let mut runner = TestRunner::deterministic();
