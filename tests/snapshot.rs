@@ -13,10 +13,7 @@ fn build_output_is_the_snapshot() {
             .lines()
             .zip(SNAPSHOT.lines())
             .position(|(built, snapshot)| built != snapshot)
-            .map_or_else(
-                || BUILT.lines().count().min(SNAPSHOT.lines().count()),
-                |i| i,
-            )
+            .unwrap_or_else(|| BUILT.lines().count().min(SNAPSHOT.lines().count()))
             + 1;
         panic!(
             "the client built from openapi.yaml differs from generated/sela_client.rs \

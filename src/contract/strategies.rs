@@ -788,7 +788,7 @@ mod tests {
             whole: None,
         };
         let a = ids.render(&[spec.clone(), spec.clone()]);
-        let b = ids.render(&[spec.clone()]);
+        let b = ids.render(std::slice::from_ref(&spec));
         assert_eq!(a[0].value, a[1].value);
         assert_ne!(a[0].value, b[0].value);
         let mut pooled = spec.clone();
