@@ -34,12 +34,10 @@ pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/sela_httpmock.rs"));
 }
 
-/// The stateful local sandbox of the leads API.
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;
 
-/// The bulk-create contract harness.
 #[cfg(feature = "contract")]
 #[cfg_attr(docsrs, doc(cfg(feature = "contract")))]
 pub mod contract;
