@@ -195,7 +195,7 @@ fn join_errors(errors: &[FieldError]) -> String {
         .join("; ")
 }
 
-/// The errors as a Django REST framework validation body: field -> [messages].
+/// The errors as a Django REST framework validation body: `{"field": ["message", ...]}`.
 pub fn errors_body(errors: &[FieldError]) -> Value {
     let mut map = Map::new();
     for (field, msg) in errors {
