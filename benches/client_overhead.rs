@@ -2,13 +2,17 @@
 //! serde_json request doing the same work, against the same local server, in
 //! one run. Goal: at most 1.10x.
 //!
+//! Also measured, to locate the overhead: `Client::bulk_create_raw` on JSON
+//! values, and reqwest with the generated types serialised from a borrowed
+//! slice (what `bulk_create` costs without copying the leads first).
+//!
 //! `cargo bench --bench client_overhead`
 
 mod common;
 
-use common::{FastServer, TOKEN, interleaved, lead_json, report};
+use common::{FastServer, TOKEN, interleaved_n, lead_json, report};
 use sela_leads::Client;
-use sela_leads::api::types::LeadRequest;
+use sela_leads::api::types::{BulkCreateLeadResponse, LeadRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -26,8 +30,8 @@ struct HandLead {
 }
 
 #[derive(Serialize)]
-struct HandBody<'a> {
-    leads: &'a [HandLead],
+struct Body<'a, T> {
+    leads: &'a [T],
 }
 
 #[derive(Deserialize)]
@@ -42,23 +46,39 @@ struct HandResponse {
     results: Vec<HandResult>,
 }
 
-/// The hand-written request: JSON body, Token header, status and count checks.
-async fn hand_written(http: &reqwest::Client, url: &str, leads: &[HandLead]) -> usize {
+async fn post<T: Serialize>(http: &reqwest::Client, url: &str, leads: &[T]) -> bytes::Bytes {
     let response = http
         .post(url)
         .header(reqwest::header::AUTHORIZATION, format!("Token {TOKEN}"))
-        .json(&HandBody { leads })
+        .json(&Body { leads })
         .send()
         .await
         .expect("the server answers");
     assert!(response.status().is_success());
-    let body = response.bytes().await.expect("a body");
+    response.bytes().await.expect("a body")
+}
+
+/// The hand-written request: JSON body, Token header, status and per-result checks.
+async fn hand_written(http: &reqwest::Client, url: &str, leads: &[HandLead]) -> usize {
+    let body = post(http, url, leads).await;
     let decoded: HandResponse = serde_json::from_slice(&body).expect("results");
     assert_eq!(decoded.results.len(), leads.len());
     decoded
         .results
         .iter()
         .filter(|r| r.action != "error" && r.id.is_some() && r.error.is_none())
+        .count()
+}
+
+/// The generated types, serialised from a borrowed slice.
+async fn generated_borrowed(http: &reqwest::Client, url: &str, leads: &[LeadRequest]) -> usize {
+    let body = post(http, url, leads).await;
+    let decoded: BulkCreateLeadResponse = serde_json::from_slice(&body).expect("results");
+    assert_eq!(decoded.results.len(), leads.len());
+    decoded
+        .results
+        .iter()
+        .filter(|r| r.id.is_some() && r.error.is_none())
         .count()
 }
 
@@ -83,25 +103,58 @@ fn main() {
     let http = reqwest::Client::new();
     let url = format!("{}/api/leads/bulk-create/", server.base_url);
 
-    let (typed_samples, hand_samples) = interleaved(
+    let samples = interleaved_n(
         20,
         200,
-        || {
-            let outcomes = runtime
-                .block_on(client.bulk_create(&typed))
-                .expect("bulk create");
-            assert_eq!(outcomes.len(), LEADS);
-        },
-        || {
-            let created = runtime.block_on(hand_written(&http, &url, &hand));
-            assert_eq!(created, LEADS);
-        },
+        &mut [
+            &mut || {
+                let outcomes = runtime
+                    .block_on(client.bulk_create(&typed))
+                    .expect("bulk create");
+                assert_eq!(outcomes.len(), LEADS);
+            },
+            &mut || {
+                let created = runtime.block_on(hand_written(&http, &url, &hand));
+                assert_eq!(created, LEADS);
+            },
+            &mut || {
+                let outcomes = runtime
+                    .block_on(client.bulk_create_raw(&values))
+                    .expect("bulk create");
+                assert_eq!(outcomes.len(), LEADS);
+            },
+            &mut || {
+                let created = runtime.block_on(generated_borrowed(&http, &url, &typed));
+                assert_eq!(created, LEADS);
+            },
+        ],
     );
+    let [typed_client, hand, raw, borrowed] = &samples[..] else {
+        unreachable!("four variants")
+    };
+    let title = "bulk create of 1,000 leads against a local server";
+    let baseline = "hand-written reqwest + serde_json";
     report(
-        "bulk create of 1,000 leads against a local server",
+        title,
         "typed Client::bulk_create",
-        &typed_samples,
-        "hand-written reqwest + serde_json",
-        &hand_samples,
+        typed_client,
+        baseline,
+        hand,
+    );
+    println!();
+    report(
+        title,
+        "Client::bulk_create_raw (JSON values)",
+        raw,
+        baseline,
+        hand,
+    );
+    println!();
+    report(
+        title,
+        "reqwest + generated types, borrowed",
+        borrowed,
+        baseline,
+        hand,
     );
 }

@@ -130,25 +130,37 @@ pub fn interleaved(
     mut a: impl FnMut(),
     mut b: impl FnMut(),
 ) -> (Samples, Samples) {
-    for _ in 0..warmup {
-        a();
-        b();
+    let mut samples = interleaved_n(warmup, rounds, &mut [&mut a, &mut b]).into_iter();
+    match (samples.next(), samples.next()) {
+        (Some(a), Some(b)) => (a, b),
+        _ => unreachable!("two variants give two samples"),
     }
-    let (mut sa, mut sb) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
-    for round in 0..rounds {
-        // Alternate which goes first, so neither always runs on a warm cache.
-        if round % 2 == 0 {
-            sa.push(time(&mut a));
-            sb.push(time(&mut b));
-        } else {
-            sb.push(time(&mut b));
-            sa.push(time(&mut a));
-        }
-    }
-    (Samples(sa), Samples(sb))
 }
 
-fn time(f: &mut impl FnMut()) -> Duration {
+/// Like [`interleaved`] for any number of variants; the variant that goes
+/// first rotates each round, so none always runs on a warm or cold cache.
+pub fn interleaved_n(
+    warmup: usize,
+    rounds: usize,
+    variants: &mut [&mut dyn FnMut()],
+) -> Vec<Samples> {
+    let n = variants.len();
+    for _ in 0..warmup {
+        for variant in variants.iter_mut() {
+            variant();
+        }
+    }
+    let mut samples: Vec<Vec<Duration>> = (0..n).map(|_| Vec::with_capacity(rounds)).collect();
+    for round in 0..rounds {
+        for k in 0..n {
+            let i = (round + k) % n;
+            samples[i].push(time(&mut *variants[i]));
+        }
+    }
+    samples.into_iter().map(Samples).collect()
+}
+
+fn time(f: &mut dyn FnMut()) -> Duration {
     let start = Instant::now();
     f();
     start.elapsed()
