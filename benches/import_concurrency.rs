@@ -13,7 +13,7 @@ use sela_leads::sandbox::Sandbox;
 use std::time::{Duration, Instant};
 
 const LEADS: u64 = 20_000;
-const ROUNDS: u32 = 3;
+const ROUNDS: u32 = 5;
 
 fn main() {
     let sandbox = Sandbox::start();
