@@ -387,8 +387,9 @@ fn csv_rows<R: Read + Send + 'static>(
 
 fn map_csv_record(headers: &[String], record: &csv::ByteRecord) -> Result<Value, String> {
     if record.len() != headers.len() {
+        let plural = if record.len() == 1 { "" } else { "s" };
         return Err(format!(
-            "the row has {} fields, the header {}",
+            "the row has {} field{plural}, the header {}",
             record.len(),
             headers.len()
         ));
