@@ -126,7 +126,11 @@ pub fn generate(spec_text: &str) -> Result<Generated, String> {
     let mock_file =
         syn::parse2(mock_tokens).map_err(|e| format!("generated mocks do not parse: {e}"))?;
     let httpmock = prettyplease::unparse(&mock_file);
-    Ok(Generated { code, narrowed, httpmock })
+    Ok(Generated {
+        code,
+        narrowed,
+        httpmock,
+    })
 }
 
 #[allow(dead_code)]

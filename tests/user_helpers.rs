@@ -20,7 +20,9 @@ async fn a_users_test_mocks_bulk_create_with_the_typed_helper() {
     let server = MockServer::start_async().await;
     let leads = vec![lead("+18045550101"), lead("+18045550102")];
     let mock = server.leads_bulk_create_create(|when, then| {
-        when.body(&BulkCreateLeadRequestRequest { leads: leads.clone() });
+        when.body(&BulkCreateLeadRequestRequest {
+            leads: leads.clone(),
+        });
         then.ok(&BulkCreateLeadResponse {
             results: vec![
                 BulkCreateLeadResult {
@@ -53,5 +55,8 @@ async fn the_sandbox_gives_a_client_in_one_line() {
         ref other => panic!("expected created, got {other:?}"),
     };
     assert_eq!(outcomes[1], BulkOutcome::Reengaged { id });
-    assert_eq!(client.get_lead(id).await.unwrap().phone_number.as_deref(), Some("+18045550103"));
+    assert_eq!(
+        client.get_lead(id).await.unwrap().phone_number.as_deref(),
+        Some("+18045550103")
+    );
 }
