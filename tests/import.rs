@@ -269,7 +269,7 @@ async fn timeout_after_sending_is_unknown_and_not_resent() {
         then.status(201)
             .header("content-type", "application/json")
             .json_body(created([21, 22]))
-            .delay(Duration::from_secs(3));
+            .delay(Duration::from_secs(10));
     });
     let fast = server.mock(|when, then| {
         when.method(POST).path(BULK).body_includes(carries_chunk(0));
@@ -279,7 +279,7 @@ async fn timeout_after_sending_is_unknown_and_not_resent() {
     });
     let client = Client::builder(TOKEN)
         .base_url(server.base_url())
-        .timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(1))
         .build()
         .expect("client");
     let leads = [lead(0, 0), lead(0, 1), lead(1, 0), lead(1, 1)];
@@ -302,6 +302,68 @@ async fn timeout_after_sending_is_unknown_and_not_resent() {
     fast.assert_calls(1);
     let p = progress.snapshot();
     assert_eq!((p.created, p.unknown, p.requests, p.retries), (2, 2, 2, 0));
+}
+
+/// A server that reads each request in full, then closes the connection
+/// without answering; returns its base URL and the count of requests read.
+fn hang_up_server() -> (String, Arc<AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut length = 0_usize;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_ok() {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            // Dropping the stream closes the connection: no answer.
+        }
+    });
+    (format!("http://127.0.0.1:{port}"), requests)
+}
+
+#[tokio::test]
+async fn connection_lost_after_sending_is_unknown_and_not_resent() {
+    let (base_url, requests) = hang_up_server();
+    let client = Client::new(&base_url, TOKEN).expect("client");
+    let import = Importer::new(client)
+        .retry(quick_retries(5))
+        .import([lead(0, 0), lead(0, 1)]);
+    let progress = import.progress();
+    let outcomes = collect(import).await;
+    assert_eq!(outcomes.len(), 2);
+    for outcome in &outcomes {
+        let ImportOutcome::Unknown { error } = outcome else {
+            panic!("expected Unknown, got {outcome:?}");
+        };
+        assert!(
+            matches!(&**error, Error::Transport { source } if !source.is_connect()),
+            "{error}"
+        );
+    }
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        1,
+        "the chunk was sent once"
+    );
+    let p = progress.snapshot();
+    assert_eq!((p.unknown, p.requests, p.retries), (2, 1, 0));
 }
 
 #[tokio::test]
