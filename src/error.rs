@@ -69,6 +69,8 @@ pub enum Error {
         status: u16,
         /// The start of the body.
         body: String,
+        /// The `Retry-After` delay, when the server sent one (usual with 503).
+        retry_after: Option<Duration>,
     },
     /// Any other status the API does not document for this call.
     #[error("unexpected status {status}: {body}")]
@@ -132,6 +134,7 @@ impl Error {
             500..=599 => Self::Server {
                 status,
                 body: excerpt(body),
+                retry_after: retry_after(headers),
             },
             _ => Self::UnexpectedStatus {
                 status,
@@ -183,10 +186,19 @@ fn describe(detail: &Option<String>, fields: &BTreeMap<String, Vec<String>>) -> 
     }
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is not used by DRF's throttling).
+/// `Retry-After` as seconds, or as an HTTP date (a date in the past is zero).
 pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
 /// The start of a body, lossily decoded, for error messages.

@@ -240,7 +240,11 @@ fn verdict(error: &Error) -> Verdict {
         Error::Transport { source } if source.is_connect() => Verdict::Retry(None),
         Error::Transport { source } if source.is_builder() => Verdict::NotSent,
         Error::RateLimited { retry_after } => Verdict::Retry(*retry_after),
-        Error::Server { status: 503, .. } => Verdict::Retry(None),
+        Error::Server {
+            status: 503,
+            retry_after,
+            ..
+        } => Verdict::Retry(*retry_after),
         Error::Config(_)
         | Error::InsecureTransport { .. }
         | Error::InvalidRequest(_)
@@ -637,16 +641,28 @@ mod tests {
         let unavailable = Error::Server {
             status: 503,
             body: String::new(),
+            retry_after: None,
         };
         assert_eq!(verdict(&unavailable), Verdict::Retry(None));
+        let unavailable_for = Error::Server {
+            status: 503,
+            body: String::new(),
+            retry_after: Some(Duration::from_secs(7)),
+        };
+        assert_eq!(
+            verdict(&unavailable_for),
+            Verdict::Retry(Some(Duration::from_secs(7)))
+        );
         let internal = Error::Server {
             status: 500,
             body: String::new(),
+            retry_after: None,
         };
         assert_eq!(verdict(&internal), Verdict::Unknown);
         let gateway = Error::Server {
             status: 504,
             body: String::new(),
+            retry_after: None,
         };
         assert_eq!(verdict(&gateway), Verdict::Unknown);
         let bad = Error::BadRequest {
@@ -662,6 +678,7 @@ mod tests {
         let mismatch = Error::Decode {
             reason: String::new(),
             body: String::new(),
+            retry_after: None,
         };
         assert_eq!(verdict(&mismatch), Verdict::Unknown);
     }

@@ -556,8 +556,23 @@ async fn errors_map_to_their_variants() {
     );
     let e = error_for(503, "upstream down", None).await;
     assert!(
-        matches!(&e, Error::Server { status: 503, body } if body == "upstream down"),
+        matches!(&e, Error::Server { status: 503, body, .. } if body == "upstream down"),
         "{e:?}"
+    );
+    let e = error_for(503, "busy", Some(("retry-after", "5"))).await;
+    assert!(
+        matches!(e, Error::Server { status: 503, retry_after: Some(d), .. } if d.as_secs() == 5),
+        "{e:?}"
+    );
+    let e = error_for(
+        429,
+        "{}",
+        Some(("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")),
+    )
+    .await;
+    assert!(
+        matches!(e, Error::RateLimited { retry_after: Some(d) } if d.is_zero()),
+        "an HTTP date in the past means now: {e:?}"
     );
     let e = error_for(418, "teapot", None).await;
     assert!(
