@@ -678,7 +678,6 @@ mod tests {
         let mismatch = Error::Decode {
             reason: String::new(),
             body: String::new(),
-            retry_after: None,
         };
         assert_eq!(verdict(&mismatch), Verdict::Unknown);
     }
