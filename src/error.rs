@@ -114,7 +114,18 @@ impl Error {
         body: &[u8],
     ) -> Self {
         let parsed: Option<ApiErrorBody> = serde_json::from_slice(body).ok();
-        let detail = parsed.as_ref().and_then(|b| b.detail().map(str::to_owned));
+        Self::from_answer(status, headers, parsed.as_ref(), || excerpt(body))
+    }
+
+    /// Maps an error answer whose body is already decoded (or not JSON: `None`);
+    /// `text` gives the body's start for the variants that keep it.
+    fn from_answer(
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        parsed: Option<&ApiErrorBody>,
+        text: impl FnOnce() -> String,
+    ) -> Self {
+        let detail = parsed.and_then(|b| b.detail().map(str::to_owned));
         match status {
             400 => match parsed {
                 Some(body) => Self::BadRequest {
@@ -122,7 +133,7 @@ impl Error {
                     fields: body.field_errors(),
                 },
                 None => Self::BadRequest {
-                    detail: Some(excerpt(body)),
+                    detail: Some(text()),
                     fields: BTreeMap::new(),
                 },
             },
@@ -133,12 +144,12 @@ impl Error {
             },
             500..=599 => Self::Server {
                 status,
-                body: excerpt(body),
+                body: text(),
                 retry_after: retry_after(headers),
             },
             _ => Self::UnexpectedStatus {
                 status,
-                body: excerpt(body),
+                body: text(),
             },
         }
     }
@@ -152,9 +163,10 @@ impl Error {
             | E::InvalidUpgrade(source)
             | E::ResponseBodyError(source) => Self::Transport { source },
             E::ErrorResponse(value) => {
-                let status = value.status().as_u16();
-                let body = serde_json::to_vec(value.as_ref()).unwrap_or_default();
-                Self::from_status(status, value.headers(), &body)
+                let body: &ApiErrorBody = &value;
+                Self::from_answer(value.status().as_u16(), value.headers(), Some(body), || {
+                    truncate(&serde_json::to_string(body).unwrap_or_default())
+                })
             }
             E::InvalidResponsePayload(body, error) => Self::Decode {
                 reason: error.to_string(),
@@ -256,19 +268,6 @@ impl schemars::JsonSchema for ApiErrorBody {
     }
 
     fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-        use schemars::schema::{InstanceType, ObjectValidation, Schema, SchemaObject};
-        let mut object = ObjectValidation {
-            additional_properties: Some(Box::new(Schema::Bool(true))),
-            ..Default::default()
-        };
-        object
-            .properties
-            .insert("detail".to_owned(), generator.subschema_for::<String>());
-        SchemaObject {
-            instance_type: Some(InstanceType::Object.into()),
-            object: Some(Box::new(object)),
-            ..Default::default()
-        }
-        .into()
+        crate::metadata::open_object_schema(generator, &[("detail", "string")])
     }
 }

@@ -128,24 +128,34 @@ impl schemars::JsonSchema for Metadata {
     }
 
     fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-        use schemars::schema::{InstanceType, ObjectValidation, Schema, SchemaObject};
-        let mut object = ObjectValidation {
-            additional_properties: Some(Box::new(Schema::Bool(true))),
-            ..Default::default()
-        };
-        for (key, kind) in KNOWN_KEYS {
-            let schema = match *kind {
-                "number" => generator.subschema_for::<f64>(),
-                "boolean" => generator.subschema_for::<bool>(),
-                _ => generator.subschema_for::<String>(),
-            };
-            object.properties.insert((*key).to_owned(), schema);
-        }
-        SchemaObject {
-            instance_type: Some(InstanceType::Object.into()),
-            object: Some(Box::new(object)),
-            ..Default::default()
-        }
-        .into()
+        open_object_schema(generator, KNOWN_KEYS)
     }
+}
+
+/// The JSON Schema of an object that names `properties` (key and JSON type:
+/// `string`, `number` or `boolean`) and allows every other key, as the spec's
+/// open objects (`additionalProperties: true`) say.
+pub(crate) fn open_object_schema(
+    generator: &mut schemars::r#gen::SchemaGenerator,
+    properties: &[(&str, &str)],
+) -> schemars::schema::Schema {
+    use schemars::schema::{InstanceType, ObjectValidation, Schema, SchemaObject};
+    let mut object = ObjectValidation {
+        additional_properties: Some(Box::new(Schema::Bool(true))),
+        ..Default::default()
+    };
+    for (key, kind) in properties {
+        let schema = match *kind {
+            "number" => generator.subschema_for::<f64>(),
+            "boolean" => generator.subschema_for::<bool>(),
+            _ => generator.subschema_for::<String>(),
+        };
+        object.properties.insert((*key).to_owned(), schema);
+    }
+    SchemaObject {
+        instance_type: Some(InstanceType::Object.into()),
+        object: Some(Box::new(object)),
+        ..Default::default()
+    }
+    .into()
 }
