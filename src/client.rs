@@ -6,8 +6,9 @@ use crate::api::types::{
 };
 use crate::bulk::{self, BulkOutcome};
 use crate::{ApiToken, Error};
-use futures::stream::{self, Stream};
+use futures::stream::{self, Stream, TryStreamExt};
 use progenitor_client::ClientInfo;
+use std::future::Future;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -195,36 +196,27 @@ impl Client {
 
     /// `GET /api/lead-types/`: every lead type, across pages.
     pub async fn lead_types(&self) -> Result<Vec<LeadTypeRead>, Error> {
-        let mut page = Some(1);
-        let mut all = Vec::new();
-        while let Some(number) = page {
-            let list = into_inner(self.api.lead_types_list().page(number).send().await).await?;
-            page = next_page(list.next.as_deref(), number)?;
-            all.extend(list.results);
-        }
-        Ok(all)
+        every_page(|page| async move {
+            let list = into_inner(self.api.lead_types_list().page(page).send().await).await?;
+            Ok((list.results, list.next))
+        })
+        .try_collect()
+        .await
     }
 
     /// `GET /api/leads/`: every lead, page after page, following `next`.
-    ///
-    /// Only the page number is taken from `next`: the request still goes to
-    /// this client's base URL, so the token never follows a link elsewhere.
     pub fn leads(
         &self,
         page_size: Option<i64>,
     ) -> impl Stream<Item = Result<PartialLead, Error>> + '_ {
-        let pages = stream::try_unfold(Some(1_i64), move |page| async move {
-            let Some(number) = page else { return Ok(None) };
-            let mut request = self.api.leads_list().page(number);
+        every_page(move |page| async move {
+            let mut request = self.api.leads_list().page(page);
             if let Some(size) = page_size {
                 request = request.page_size(size);
             }
             let list = into_inner(request.send().await).await?;
-            let next = next_page(list.next.as_deref(), number)?;
-            let items = stream::iter(list.results.into_iter().map(Ok));
-            Ok::<_, Error>(Some((items, next)))
-        });
-        futures::TryStreamExt::try_flatten(pages)
+            Ok((list.results, list.next))
+        })
     }
 
     /// `POST /api/leads/bulk-create/`: one outcome per lead, in input order.
@@ -308,6 +300,31 @@ pub(crate) fn decode_bulk(sent: usize, body: &[u8]) -> Result<Vec<BulkOutcome>, 
             },
         }),
     }
+}
+
+/// Every item of a page-number list, from page 1 on: `fetch(page)` gives a
+/// page's results and its `next` link. Only the page number is taken from
+/// `next`: requests still go to the client's base URL, so the token never
+/// follows a link elsewhere.
+fn every_page<'a, T, Fut>(
+    fetch: impl Fn(i64) -> Fut + 'a,
+) -> impl Stream<Item = Result<T, Error>> + 'a
+where
+    T: 'a,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), Error>> + 'a,
+{
+    stream::try_unfold((fetch, Some(1_i64)), |(fetch, page)| async move {
+        let Some(number) = page else {
+            return Ok::<_, Error>(None);
+        };
+        let (results, next) = fetch(number).await?;
+        let next = next_page(next.as_deref(), number)?;
+        Ok(Some((
+            stream::iter(results.into_iter().map(Ok)),
+            (fetch, next),
+        )))
+    })
+    .try_flatten()
 }
 
 /// The page number to fetch after `current`, read from a `next` link.
