@@ -84,11 +84,7 @@ async fn generated_borrowed(http: &reqwest::Client, url: &str, leads: &[LeadRequ
 
 fn main() {
     let server = FastServer::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = common::runtime();
     let values: Vec<Value> = (0..LEADS as u64).map(|i| lead_json(0, i)).collect();
     let typed: Vec<LeadRequest> = values
         .iter()

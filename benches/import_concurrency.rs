@@ -17,11 +17,7 @@ const ROUNDS: u32 = 5;
 
 fn main() {
     let sandbox = Sandbox::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = common::runtime();
     let client = Client::new(&sandbox.base_url(), sandbox.token()).expect("a client");
     let mut run = 0_u32;
     let mut import = |concurrency: usize| -> Duration {

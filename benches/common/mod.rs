@@ -95,6 +95,15 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
     }
 }
 
+/// The runtime every bench drives the client on: two workers, one per core.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
 /// Lead `i` as JSON, distinct per `(run, i)`, valid for the sandbox.
 pub fn lead_json(run: u32, i: u64) -> Value {
     json!({
