@@ -45,6 +45,14 @@ pub struct Generated {
     pub httpmock: String,
 }
 
+/// Spec schemas generated as hand-written types instead: typify drops the unknown
+/// keys of an object with `additionalProperties: true`, and `metadata` must keep
+/// them, as must a 400 body, whose keys are the fields at fault.
+pub const REPLACEMENTS: &[(&str, &str)] = &[
+    ("LeadMetadata", "crate::Metadata"),
+    ("ApiError", "crate::ApiErrorBody"),
+];
+
 /// The progenitor settings of this crate.
 pub fn settings() -> progenitor::GenerationSettings {
     let mut settings = progenitor::GenerationSettings::new();
@@ -52,21 +60,14 @@ pub fn settings() -> progenitor::GenerationSettings {
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
         .with_derive("schemars::JsonSchema")
-        .with_derive("PartialEq")
-        // typify drops unknown keys of an object with `additionalProperties: true`;
-        // metadata must keep them, so a hand-written map type stands in.
-        .with_replacement(
-            "LeadMetadata",
-            "crate::Metadata",
-            [progenitor::TypeImpl::Default].into_iter(),
-        )
-        // Same for error bodies: a 400 maps field names to messages, which must
-        // reach the caller's `Error`.
-        .with_replacement(
-            "ApiError",
-            "crate::ApiErrorBody",
+        .with_derive("PartialEq");
+    for (schema, rust_type) in REPLACEMENTS {
+        settings.with_replacement(
+            schema,
+            rust_type,
             [progenitor::TypeImpl::Default].into_iter(),
         );
+    }
     settings
 }
 

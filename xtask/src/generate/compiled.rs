@@ -25,16 +25,9 @@ pub fn replacements() -> (BTreeMap<String, String>, BTreeMap<String, Value>) {
     let mut generator = SchemaGenerator::default();
     add::<sela_leads::Metadata>(&mut generator);
     add::<sela_leads::ApiErrorBody>(&mut generator);
-    let paths = [
-        ("crate::Metadata", sela_leads::Metadata::schema_name()),
-        (
-            "crate::ApiErrorBody",
-            sela_leads::ApiErrorBody::schema_name(),
-        ),
-    ];
-    let paths = paths
-        .into_iter()
-        .map(|(path, name)| (path.to_owned(), name))
+    let paths = super::codegen::REPLACEMENTS
+        .iter()
+        .map(|(schema, rust_type)| ((*rust_type).to_owned(), (*schema).to_owned()))
         .collect();
     (paths, definitions(generator))
 }
