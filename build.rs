@@ -45,12 +45,42 @@ pub struct Generated {
     pub httpmock: String,
 }
 
+/// A spec schema generated as a hand-written type instead.
+pub struct Replacement {
+    /// The schema's name in `components/schemas`.
+    pub schema: &'static str,
+    /// The Rust type used in its place.
+    pub rust_type: &'static str,
+    /// The type implements `Default`.
+    pub default: bool,
+}
+
 /// Spec schemas generated as hand-written types instead: typify drops the unknown
 /// keys of an object with `additionalProperties: true`, and `metadata` must keep
-/// them, as must a 400 body, whose keys are the fields at fault.
-pub const REPLACEMENTS: &[(&str, &str)] = &[
-    ("LeadMetadata", "crate::Metadata"),
-    ("ApiError", "crate::ApiErrorBody"),
+/// them (and any non-object value), as must a 400 body, whose keys are the fields
+/// at fault; a response time that does not parse must not fail its lead; and a
+/// request `us_state` needs an escape hatch for codes the documented list lacks.
+pub const REPLACEMENTS: &[Replacement] = &[
+    Replacement {
+        schema: "LeadMetadata",
+        rust_type: "crate::Metadata",
+        default: true,
+    },
+    Replacement {
+        schema: "ApiError",
+        rust_type: "crate::ApiErrorBody",
+        default: true,
+    },
+    Replacement {
+        schema: "Timestamp",
+        rust_type: "crate::Timestamp",
+        default: false,
+    },
+    Replacement {
+        schema: "UsState",
+        rust_type: "crate::UsState",
+        default: false,
+    },
 ];
 
 /// The progenitor settings of this crate.
@@ -61,12 +91,11 @@ pub fn settings() -> progenitor::GenerationSettings {
         .with_tag(progenitor::TagStyle::Merged)
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq");
-    for (schema, rust_type) in REPLACEMENTS {
-        settings.with_replacement(
-            schema,
-            rust_type,
-            [progenitor::TypeImpl::Default].into_iter(),
-        );
+    for replacement in REPLACEMENTS {
+        let impls = replacement
+            .default
+            .then_some(progenitor::TypeImpl::Default);
+        settings.with_replacement(replacement.schema, replacement.rust_type, impls.into_iter());
     }
     settings
 }

@@ -185,8 +185,8 @@ the introduction. Top-level keys that are not lead fields are folded into
         pub lead_type: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub metadata: ::std::option::Option<crate::Metadata>,
-        /**Re-engage a duplicate only when at least this many days have passed
-(inferred: the documentation names the field but its rule was cut off).
+        /**Re-engage a duplicate only when at least this many days have passed.
+Inferred: a body field with this rule (the introduction names the field; its rule was cut off).
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub min_reengagement_days: ::std::option::Option<i64>,
@@ -205,7 +205,7 @@ the introduction. Top-level keys that are not lead fields are folded into
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status_reason: ::std::option::Option<StatusReason>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub us_state: ::std::option::Option<UsState>,
+        pub us_state: ::std::option::Option<crate::UsState>,
     }
     impl LeadRequest {
         pub fn builder() -> builder::LeadRequest {
@@ -304,7 +304,9 @@ schemas carry `status` as a plain string so that values beyond it decode.
             value.parse()
         }
     }
-    ///`LeadTypeRead`
+    /**A lead type and the metadata fields it expects.
+Inferred: `required: [id, name]` (the sample has both; the page does not say which are required).
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -374,7 +376,9 @@ spelled `reengagement_count` / `reengagement_time` on create, PATCH and PUT
 pages and `reengagements_count` / `last_reengagement_time` in the list
 sample; both spellings are accepted. `status`, `status_reason`,
 `next_call_time_reason` and `us_state` are plain strings here because their
-documented value lists are incomplete.
+documented value lists are incomplete. Times are `Timestamp`s: a value that
+does not parse is kept as its raw text rather than failing the lead, and
+`metadata` may be any JSON value, so one odd lead never sinks a page.
 */
     #[derive(
         ::serde::Deserialize,
@@ -389,13 +393,9 @@ documented value lists are incomplete.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub call_dnc: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub call_schedule_start_time: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
-        >,
+        pub call_schedule_start_time: ::std::option::Option<crate::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_time: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
-        >,
+        pub created_time: ::std::option::Option<crate::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -403,9 +403,7 @@ documented value lists are incomplete.
         pub id: i64,
         ///Last re-engagement (list spelling).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_reengagement_time: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
-        >,
+        pub last_reengagement_time: ::std::option::Option<crate::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub lead_source: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -413,30 +411,22 @@ documented value lists are incomplete.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub metadata: ::std::option::Option<crate::Metadata>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub modified_time: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
-        >,
+        pub modified_time: ::std::option::Option<crate::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next_call_time: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
-        >,
+        pub next_call_time: ::std::option::Option<crate::Timestamp>,
         ///Why the next call is set for that time (seen only as FIRST_CALL).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_call_time_reason: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone_number: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub received_time: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
-        >,
+        pub received_time: ::std::option::Option<crate::Timestamp>,
         ///Times re-engaged (create, PATCH and PUT spelling).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reengagement_count: ::std::option::Option<i64>,
         ///Last re-engagement (create, PATCH and PUT spelling).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reengagement_time: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
-        >,
+        pub reengagement_time: ::std::option::Option<crate::Timestamp>,
         ///Times re-engaged (list spelling).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reengagements_count: ::std::option::Option<i64>,
@@ -471,6 +461,9 @@ documented value lists are incomplete.
         schemars::JsonSchema
     )]
     pub struct PatchedLeadRequest {
+        /**True to bar calling.
+Inferred: read from the PUT example `MarkMatchedLeadLostWithCallDNC`, not from this page.
+*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub call_dnc: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -495,6 +488,9 @@ documented value lists are incomplete.
         pub reengagement_time: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        /**True to bar SMS contact.
+Inferred: read from the lead's response fields, not from any request body.
+*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sms_dnc: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -502,7 +498,7 @@ documented value lists are incomplete.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status_reason: ::std::option::Option<StatusReason>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub us_state: ::std::option::Option<UsState>,
+        pub us_state: ::std::option::Option<crate::UsState>,
     }
     impl PatchedLeadRequest {
         pub fn builder() -> builder::PatchedLeadRequest {
@@ -588,6 +584,7 @@ documented.
         schemars::JsonSchema
     )]
     pub struct UpdateLeadRequestRequest {
+        ///True to bar calling (the documented example `MarkMatchedLeadLostWithCallDNC`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub call_dnc: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -606,6 +603,9 @@ documented.
         pub metadata: ::std::option::Option<crate::Metadata>,
         ///E.164 or US format; the area code must be a valid one.
         pub phone_number: ::std::string::String,
+        /**True to bar SMS contact.
+Inferred: read from the lead's response fields, not from this body.
+*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sms_dnc: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -613,266 +613,11 @@ documented.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status_reason: ::std::option::Option<StatusReason>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub us_state: ::std::option::Option<UsState>,
+        pub us_state: ::std::option::Option<crate::UsState>,
     }
     impl UpdateLeadRequestRequest {
         pub fn builder() -> builder::UpdateLeadRequestRequest {
             Default::default()
-        }
-    }
-    /**Two-letter USPS code of a US state. The documented list was not readable;
-the 50 states plus DC are the reading taken (the first documented member is
-AL, which fits USPS codes ordered by state name).
-*/
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
-    pub enum UsState {
-        #[serde(rename = "AL")]
-        Al,
-        #[serde(rename = "AK")]
-        Ak,
-        #[serde(rename = "AZ")]
-        Az,
-        #[serde(rename = "AR")]
-        Ar,
-        #[serde(rename = "CA")]
-        Ca,
-        #[serde(rename = "CO")]
-        Co,
-        #[serde(rename = "CT")]
-        Ct,
-        #[serde(rename = "DE")]
-        De,
-        #[serde(rename = "DC")]
-        Dc,
-        #[serde(rename = "FL")]
-        Fl,
-        #[serde(rename = "GA")]
-        Ga,
-        #[serde(rename = "HI")]
-        Hi,
-        #[serde(rename = "ID")]
-        Id,
-        #[serde(rename = "IL")]
-        Il,
-        #[serde(rename = "IN")]
-        In,
-        #[serde(rename = "IA")]
-        Ia,
-        #[serde(rename = "KS")]
-        Ks,
-        #[serde(rename = "KY")]
-        Ky,
-        #[serde(rename = "LA")]
-        La,
-        #[serde(rename = "ME")]
-        Me,
-        #[serde(rename = "MD")]
-        Md,
-        #[serde(rename = "MA")]
-        Ma,
-        #[serde(rename = "MI")]
-        Mi,
-        #[serde(rename = "MN")]
-        Mn,
-        #[serde(rename = "MS")]
-        Ms,
-        #[serde(rename = "MO")]
-        Mo,
-        #[serde(rename = "MT")]
-        Mt,
-        #[serde(rename = "NE")]
-        Ne,
-        #[serde(rename = "NV")]
-        Nv,
-        #[serde(rename = "NH")]
-        Nh,
-        #[serde(rename = "NJ")]
-        Nj,
-        #[serde(rename = "NM")]
-        Nm,
-        #[serde(rename = "NY")]
-        Ny,
-        #[serde(rename = "NC")]
-        Nc,
-        #[serde(rename = "ND")]
-        Nd,
-        #[serde(rename = "OH")]
-        Oh,
-        #[serde(rename = "OK")]
-        Ok,
-        #[serde(rename = "OR")]
-        Or,
-        #[serde(rename = "PA")]
-        Pa,
-        #[serde(rename = "RI")]
-        Ri,
-        #[serde(rename = "SC")]
-        Sc,
-        #[serde(rename = "SD")]
-        Sd,
-        #[serde(rename = "TN")]
-        Tn,
-        #[serde(rename = "TX")]
-        Tx,
-        #[serde(rename = "UT")]
-        Ut,
-        #[serde(rename = "VT")]
-        Vt,
-        #[serde(rename = "VA")]
-        Va,
-        #[serde(rename = "WA")]
-        Wa,
-        #[serde(rename = "WV")]
-        Wv,
-        #[serde(rename = "WI")]
-        Wi,
-        #[serde(rename = "WY")]
-        Wy,
-    }
-    impl ::std::fmt::Display for UsState {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Al => f.write_str("AL"),
-                Self::Ak => f.write_str("AK"),
-                Self::Az => f.write_str("AZ"),
-                Self::Ar => f.write_str("AR"),
-                Self::Ca => f.write_str("CA"),
-                Self::Co => f.write_str("CO"),
-                Self::Ct => f.write_str("CT"),
-                Self::De => f.write_str("DE"),
-                Self::Dc => f.write_str("DC"),
-                Self::Fl => f.write_str("FL"),
-                Self::Ga => f.write_str("GA"),
-                Self::Hi => f.write_str("HI"),
-                Self::Id => f.write_str("ID"),
-                Self::Il => f.write_str("IL"),
-                Self::In => f.write_str("IN"),
-                Self::Ia => f.write_str("IA"),
-                Self::Ks => f.write_str("KS"),
-                Self::Ky => f.write_str("KY"),
-                Self::La => f.write_str("LA"),
-                Self::Me => f.write_str("ME"),
-                Self::Md => f.write_str("MD"),
-                Self::Ma => f.write_str("MA"),
-                Self::Mi => f.write_str("MI"),
-                Self::Mn => f.write_str("MN"),
-                Self::Ms => f.write_str("MS"),
-                Self::Mo => f.write_str("MO"),
-                Self::Mt => f.write_str("MT"),
-                Self::Ne => f.write_str("NE"),
-                Self::Nv => f.write_str("NV"),
-                Self::Nh => f.write_str("NH"),
-                Self::Nj => f.write_str("NJ"),
-                Self::Nm => f.write_str("NM"),
-                Self::Ny => f.write_str("NY"),
-                Self::Nc => f.write_str("NC"),
-                Self::Nd => f.write_str("ND"),
-                Self::Oh => f.write_str("OH"),
-                Self::Ok => f.write_str("OK"),
-                Self::Or => f.write_str("OR"),
-                Self::Pa => f.write_str("PA"),
-                Self::Ri => f.write_str("RI"),
-                Self::Sc => f.write_str("SC"),
-                Self::Sd => f.write_str("SD"),
-                Self::Tn => f.write_str("TN"),
-                Self::Tx => f.write_str("TX"),
-                Self::Ut => f.write_str("UT"),
-                Self::Vt => f.write_str("VT"),
-                Self::Va => f.write_str("VA"),
-                Self::Wa => f.write_str("WA"),
-                Self::Wv => f.write_str("WV"),
-                Self::Wi => f.write_str("WI"),
-                Self::Wy => f.write_str("WY"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for UsState {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "AL" => Ok(Self::Al),
-                "AK" => Ok(Self::Ak),
-                "AZ" => Ok(Self::Az),
-                "AR" => Ok(Self::Ar),
-                "CA" => Ok(Self::Ca),
-                "CO" => Ok(Self::Co),
-                "CT" => Ok(Self::Ct),
-                "DE" => Ok(Self::De),
-                "DC" => Ok(Self::Dc),
-                "FL" => Ok(Self::Fl),
-                "GA" => Ok(Self::Ga),
-                "HI" => Ok(Self::Hi),
-                "ID" => Ok(Self::Id),
-                "IL" => Ok(Self::Il),
-                "IN" => Ok(Self::In),
-                "IA" => Ok(Self::Ia),
-                "KS" => Ok(Self::Ks),
-                "KY" => Ok(Self::Ky),
-                "LA" => Ok(Self::La),
-                "ME" => Ok(Self::Me),
-                "MD" => Ok(Self::Md),
-                "MA" => Ok(Self::Ma),
-                "MI" => Ok(Self::Mi),
-                "MN" => Ok(Self::Mn),
-                "MS" => Ok(Self::Ms),
-                "MO" => Ok(Self::Mo),
-                "MT" => Ok(Self::Mt),
-                "NE" => Ok(Self::Ne),
-                "NV" => Ok(Self::Nv),
-                "NH" => Ok(Self::Nh),
-                "NJ" => Ok(Self::Nj),
-                "NM" => Ok(Self::Nm),
-                "NY" => Ok(Self::Ny),
-                "NC" => Ok(Self::Nc),
-                "ND" => Ok(Self::Nd),
-                "OH" => Ok(Self::Oh),
-                "OK" => Ok(Self::Ok),
-                "OR" => Ok(Self::Or),
-                "PA" => Ok(Self::Pa),
-                "RI" => Ok(Self::Ri),
-                "SC" => Ok(Self::Sc),
-                "SD" => Ok(Self::Sd),
-                "TN" => Ok(Self::Tn),
-                "TX" => Ok(Self::Tx),
-                "UT" => Ok(Self::Ut),
-                "VT" => Ok(Self::Vt),
-                "VA" => Ok(Self::Va),
-                "WA" => Ok(Self::Wa),
-                "WV" => Ok(Self::Wv),
-                "WI" => Ok(Self::Wi),
-                "WY" => Ok(Self::Wy),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UsState {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UsState {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     /// Types for composing complex structures.
@@ -1215,7 +960,7 @@ AL, which fits USPS codes ordered by state name).
                 ::std::string::String,
             >,
             us_state: ::std::result::Result<
-                ::std::option::Option<super::UsState>,
+                ::std::option::Option<crate::UsState>,
                 ::std::string::String,
             >,
         }
@@ -1412,7 +1157,7 @@ AL, which fits USPS codes ordered by state name).
             }
             pub fn us_state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::UsState>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::UsState>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.us_state = value
@@ -1752,11 +1497,11 @@ AL, which fits USPS codes ordered by state name).
                 ::std::string::String,
             >,
             call_schedule_start_time: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::option::Option<crate::Timestamp>,
                 ::std::string::String,
             >,
             created_time: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::option::Option<crate::Timestamp>,
                 ::std::string::String,
             >,
             email: ::std::result::Result<
@@ -1769,7 +1514,7 @@ AL, which fits USPS codes ordered by state name).
             >,
             id: ::std::result::Result<i64, ::std::string::String>,
             last_reengagement_time: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::option::Option<crate::Timestamp>,
                 ::std::string::String,
             >,
             lead_source: ::std::result::Result<
@@ -1785,11 +1530,11 @@ AL, which fits USPS codes ordered by state name).
                 ::std::string::String,
             >,
             modified_time: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::option::Option<crate::Timestamp>,
                 ::std::string::String,
             >,
             next_call_time: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::option::Option<crate::Timestamp>,
                 ::std::string::String,
             >,
             next_call_time_reason: ::std::result::Result<
@@ -1801,7 +1546,7 @@ AL, which fits USPS codes ordered by state name).
                 ::std::string::String,
             >,
             received_time: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::option::Option<crate::Timestamp>,
                 ::std::string::String,
             >,
             reengagement_count: ::std::result::Result<
@@ -1809,7 +1554,7 @@ AL, which fits USPS codes ordered by state name).
                 ::std::string::String,
             >,
             reengagement_time: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::option::Option<crate::Timestamp>,
                 ::std::string::String,
             >,
             reengagements_count: ::std::result::Result<
@@ -1881,9 +1626,7 @@ AL, which fits USPS codes ordered by state name).
             }
             pub fn call_schedule_start_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.call_schedule_start_time = value
@@ -1897,9 +1640,7 @@ AL, which fits USPS codes ordered by state name).
             }
             pub fn created_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_time = value
@@ -1945,9 +1686,7 @@ AL, which fits USPS codes ordered by state name).
             }
             pub fn last_reengagement_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_reengagement_time = value
@@ -1997,9 +1736,7 @@ AL, which fits USPS codes ordered by state name).
             }
             pub fn modified_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.modified_time = value
@@ -2011,9 +1748,7 @@ AL, which fits USPS codes ordered by state name).
             }
             pub fn next_call_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.next_call_time = value
@@ -2053,9 +1788,7 @@ AL, which fits USPS codes ordered by state name).
             }
             pub fn received_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.received_time = value
@@ -2081,9 +1814,7 @@ AL, which fits USPS codes ordered by state name).
             }
             pub fn reengagement_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reengagement_time = value
@@ -2288,7 +2019,7 @@ AL, which fits USPS codes ordered by state name).
                 ::std::string::String,
             >,
             us_state: ::std::result::Result<
-                ::std::option::Option<super::UsState>,
+                ::std::option::Option<crate::UsState>,
                 ::std::string::String,
             >,
         }
@@ -2481,7 +2212,7 @@ AL, which fits USPS codes ordered by state name).
             }
             pub fn us_state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::UsState>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::UsState>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.us_state = value
@@ -2582,7 +2313,7 @@ AL, which fits USPS codes ordered by state name).
                 ::std::string::String,
             >,
             us_state: ::std::result::Result<
-                ::std::option::Option<super::UsState>,
+                ::std::option::Option<crate::UsState>,
                 ::std::string::String,
             >,
         }
@@ -2743,7 +2474,7 @@ AL, which fits USPS codes ordered by state name).
             }
             pub fn us_state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::UsState>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::UsState>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.us_state = value
@@ -2912,6 +2643,7 @@ let response = client.lead_types_list()
 Page-number pagination. The `page` and `page_size` parameters are read from
 the sibling `GET /api/lead-types/` (inferred for leads; the sample's `next`
 link carries `?page=`).
+Inferred: the operationId (not visible on the page) and the `page` and `page_size` parameters.
 
 
 Sends a `GET` request to `/api/leads/`
@@ -2934,6 +2666,7 @@ let response = client.leads_list()
 Creates one lead and, when outbound calling is configured, starts its call
 schedule. The success status is not documented; 200 and 201 are both
 accepted with the same body.
+Inferred: the operationId (not visible on the page) and the 200/201 status.
 
 
 Sends a `POST` request to `/api/leads/`
@@ -3002,6 +2735,8 @@ let response = client.leads_retrieve()
     /**Update a Lead
 
 Partial update of one lead by id; a status change is the typical use.
+Inferred: the operationId (not visible on the page).
+
 
 Sends a `PATCH` request to `/api/leads/{id}/`
 

@@ -5,11 +5,15 @@ use crate::api::types::{
     UpdateLeadRequestRequest,
 };
 use crate::bulk::{self, BulkOutcome};
+use crate::pages::{LeadPages, decode_page};
+use crate::request::{
+    LEAD_TYPES_LIST, LEADS_BULK_CREATE, LEADS_CREATE, LEADS_PARTIAL_UPDATE, LEADS_RETRIEVE,
+    LEADS_UPDATE_UPDATE,
+};
 use crate::{ApiToken, Error};
-use futures::stream::{self, Stream, TryStreamExt};
+use futures::stream::BoxStream;
 use progenitor_client::ClientInfo;
-use std::future::Future;
-use std::net::IpAddr;
+use reqwest::header::CONTENT_TYPE;
 use std::time::Duration;
 
 /// The production base URL.
@@ -69,9 +73,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the settings and builds the client.
+    /// Checks the settings and builds the client. A base URL with user-info,
+    /// a query or a fragment is refused ([`Error::Config`], without echoing
+    /// it); plain `http://` only to a loopback host, and then never through a
+    /// proxy ([`Error::InsecureTransport`] otherwise); `https://` follows the
+    /// environment's proxies (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`).
     pub fn build(self) -> Result<Client, Error> {
-        let base = checked_base_url(&self.base_url)?;
+        let base = crate::transport::checked_base_url(&self.base_url)?;
         if self.token.is_empty() {
             return Err(Error::Config("the API token is empty".to_owned()));
         }
@@ -80,7 +88,7 @@ impl ClientBuilder {
         })?;
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(reqwest::header::AUTHORIZATION, auth);
-        let http = reqwest::Client::builder()
+        let http = crate::transport::builder_for(&base)
             .user_agent(USER_AGENT)
             .default_headers(headers)
             .connect_timeout(self.connect_timeout)
@@ -93,31 +101,6 @@ impl ClientBuilder {
             api: crate::api::Client::new_with_client(base, http),
         })
     }
-}
-
-/// Parses a base URL and refuses plain `http://` to any host but loopback.
-fn checked_base_url(raw: &str) -> Result<url::Url, Error> {
-    let url = url::Url::parse(raw)
-        .map_err(|e| Error::Config(format!("base URL `{raw}` is not a URL: {e}")))?;
-    let host = url
-        .host_str()
-        .ok_or_else(|| Error::Config(format!("base URL `{raw}` has no host")))?;
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(host) => Ok(url),
-        "http" => Err(Error::InsecureTransport {
-            host: host.to_owned(),
-        }),
-        other => Err(Error::Config(format!(
-            "base URL `{raw}` has scheme `{other}`; use https"
-        ))),
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Client {
@@ -153,70 +136,72 @@ impl Client {
 
     /// `POST /api/leads/`: creates one lead.
     pub async fn create_lead(&self, lead: &LeadRequest) -> Result<PartialLead, Error> {
-        let result = self.api.leads_create().body(lead.clone()).send().await;
-        into_inner(result).await
+        let request = LEADS_CREATE.request(&self.api, None).json(lead);
+        LEADS_CREATE.send(&self.api, request).await?.decode()
     }
 
     /// `GET /api/leads/{id}/`: one lead by id.
     pub async fn get_lead(&self, id: i64) -> Result<PartialLead, Error> {
-        into_inner(self.api.leads_retrieve().id(id).send().await).await
+        let request = LEADS_RETRIEVE.request(&self.api, Some(id));
+        LEADS_RETRIEVE.send(&self.api, request).await?.decode()
     }
 
-    /// `PATCH /api/leads/{id}/`: changes the fields that are set in `patch`.
+    /// `PATCH /api/leads/{id}/`: changes the fields that are set in `patch`
+    /// (build one with [`PatchedLeadRequest::new`]).
     pub async fn update_lead(
         &self,
         id: i64,
         patch: &PatchedLeadRequest,
     ) -> Result<PartialLead, Error> {
-        let result = self
-            .api
-            .leads_partial_update()
-            .id(id)
-            .body(patch.clone())
-            .send()
-            .await;
-        into_inner(result).await
+        let request = LEADS_PARTIAL_UPDATE.request(&self.api, Some(id)).json(patch);
+        LEADS_PARTIAL_UPDATE.send(&self.api, request).await?.decode()
     }
 
     /// `PUT /api/leads/update/`: updates the lead matching the phone number and
-    /// e-mail of `update`; [`Error::NotFound`] when none matches.
+    /// e-mail of `update` (build one with [`UpdateLeadRequestRequest::new`]);
+    /// [`Error::NotFound`] when none matches.
     pub async fn update_matching_lead(
         &self,
         update: &UpdateLeadRequestRequest,
     ) -> Result<PartialLead, Error> {
-        into_inner(
-            self.api
-                .leads_update_update()
-                .body(update.clone())
-                .send()
-                .await,
-        )
-        .await
+        let request = LEADS_UPDATE_UPDATE.request(&self.api, None).json(update);
+        LEADS_UPDATE_UPDATE.send(&self.api, request).await?.decode()
     }
 
-    /// `GET /api/lead-types/`: every lead type, across pages.
-    pub async fn lead_types(&self) -> Result<Vec<LeadTypeRead>, Error> {
-        every_page(|page| async move {
-            let list = into_inner(self.api.lead_types_list().page(page).send().await).await?;
-            Ok((list.results, list.next))
-        })
-        .try_collect()
-        .await
-    }
-
-    /// `GET /api/leads/`: every lead, page after page, following `next`.
-    pub fn leads(
-        &self,
-        page_size: Option<i64>,
-    ) -> impl Stream<Item = Result<PartialLead, Error>> + '_ {
-        every_page(move |page| async move {
-            let mut request = self.api.leads_list().page(page);
-            if let Some(size) = page_size {
-                request = request.page_size(size);
+    /// `GET /api/lead-types/`: every lead type across pages, optionally only
+    /// those whose name contains `search` (case-insensitive, done by the server).
+    pub async fn lead_types(&self, search: Option<&str>) -> Result<Vec<LeadTypeRead>, Error> {
+        let mut types = Vec::new();
+        let mut page = Some(1_i64);
+        while let Some(number) = page {
+            let mut request = LEAD_TYPES_LIST
+                .request(&self.api, None)
+                .query(&[("page", number)]);
+            if let Some(search) = search {
+                request = request.query(&[("search", search)]);
             }
-            let list = into_inner(request.send().await).await?;
-            Ok((list.results, list.next))
-        })
+            let answer = LEAD_TYPES_LIST.send(&self.api, request).await?;
+            let decoded = decode_page::<LeadTypeRead>(&answer, number)?;
+            for item in decoded.items {
+                types.push(item?);
+            }
+            page = decoded.next;
+        }
+        Ok(types)
+    }
+
+    /// `GET /api/leads/`: every lead, page after page, as a `Send + Unpin`
+    /// stream. A lead that does not decode is an `Err` item and the listing
+    /// goes on; a page that cannot be fetched is an `Err` item that ends it.
+    /// For the total count, the page size or a start page, use [`Client::lead_pages`].
+    pub fn leads(&self) -> BoxStream<'static, Result<PartialLead, Error>> {
+        self.lead_pages().into_stream()
+    }
+
+    /// `GET /api/leads/` a page at a time, with the total count and the page
+    /// number; `.page_size(n)`, `.start_at(page)` to resume.
+    pub fn lead_pages(&self) -> LeadPages {
+        LeadPages::new(self.clone())
     }
 
     /// `POST /api/leads/bulk-create/`: one outcome per lead, in input order.
@@ -239,54 +224,35 @@ impl Client {
     }
 
     /// The one bulk path: the items are serialised from the caller's slice (no
-    /// copy of the batch), sent with the generated client's headers inside the
-    /// same tracing span as every generated call, and the answer is checked
-    /// against the count sent.
+    /// copy of the batch) into one buffer sized up front, sent like every other
+    /// call, and the answer is checked against the count sent.
     async fn send_bulk<T: serde::Serialize>(&self, items: &[T]) -> Result<Vec<BulkOutcome>, Error> {
         #[derive(serde::Serialize)]
         struct Body<'a, T> {
             leads: &'a [T],
         }
-        let info = progenitor_client::OperationInfo {
-            operation_id: "leads_bulk_create_create",
-        };
-        let url = format!("{}/api/leads/bulk-create/", self.base_url());
-        let request = self
-            .api
-            .client()
-            .post(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .header("api-version", crate::api::Client::api_version())
-            .json(&Body { leads: items })
-            .build()
-            .map_err(|source| Error::Transport { source })?;
-        let response = crate::hooks::traced_exec(&self.api, request, &info)
-            .await
-            .map_err(|source| Error::Transport { source })?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|source| Error::Transport { source })?;
-        if !matches!(status, 200 | 201) {
-            return Err(Error::from_status(status, &headers, &body));
-        }
-        decode_bulk(items.len(), &body)
+        let mut body = Vec::with_capacity(16 + items.len() * BULK_BYTES_PER_ITEM);
+        serde_json::to_writer(&mut body, &Body { leads: items })
+            .map_err(|e| Error::InvalidRequest(format!("cannot encode the leads: {e}")))?;
+        let request = LEADS_BULK_CREATE
+            .request(&self.api, None)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        let answer = LEADS_BULK_CREATE.send(&self.api, request).await?;
+        decode_bulk(items.len(), &answer.body).map_err(|e| match e {
+            Error::Decode { reason, body, .. } => Error::Decode {
+                reason,
+                body,
+                status: Some(answer.status),
+                request_id: crate::error::request_id(&answer.headers),
+            },
+            other => other,
+        })
     }
 }
 
-async fn into_inner<T>(
-    result: Result<
-        progenitor_client::ResponseValue<T>,
-        progenitor_client::Error<crate::ApiErrorBody>,
-    >,
-) -> Result<T, Error> {
-    match result {
-        Ok(value) => Ok(value.into_inner()),
-        Err(error) => Err(Error::from_api(error).await),
-    }
-}
+/// A typical encoded lead's size, to size the bulk body's buffer once.
+const BULK_BYTES_PER_ITEM: usize = 384;
 
 /// Decodes a 200/201 bulk body, naming the faulty result if it does not decode.
 pub(crate) fn decode_bulk(sent: usize, body: &[u8]) -> Result<Vec<BulkOutcome>, Error> {
@@ -297,55 +263,11 @@ pub(crate) fn decode_bulk(sent: usize, body: &[u8]) -> Result<Vec<BulkOutcome>, 
             None => Error::Decode {
                 reason: error.to_string(),
                 body: crate::error::excerpt(body),
+                status: None,
+                request_id: None,
             },
         }),
     }
-}
-
-/// Every item of a page-number list, from page 1 on: `fetch(page)` gives a
-/// page's results and its `next` link. Only the page number is taken from
-/// `next`: requests still go to the client's base URL, so the token never
-/// follows a link elsewhere.
-fn every_page<'a, T, Fut>(
-    fetch: impl Fn(i64) -> Fut + 'a,
-) -> impl Stream<Item = Result<T, Error>> + 'a
-where
-    T: 'a,
-    Fut: Future<Output = Result<(Vec<T>, Option<String>), Error>> + 'a,
-{
-    stream::try_unfold((fetch, Some(1_i64)), |(fetch, page)| async move {
-        let Some(number) = page else {
-            return Ok::<_, Error>(None);
-        };
-        let (results, next) = fetch(number).await?;
-        let next = next_page(next.as_deref(), number)?;
-        Ok(Some((
-            stream::iter(results.into_iter().map(Ok)),
-            (fetch, next),
-        )))
-    })
-    .try_flatten()
-}
-
-/// The page number to fetch after `current`, read from a `next` link.
-fn next_page(next: Option<&str>, current: i64) -> Result<Option<i64>, Error> {
-    let Some(next) = next else { return Ok(None) };
-    let bad = |why: &str| Error::Decode {
-        reason: format!("cannot follow `next` link: {why}"),
-        body: next.to_owned(),
-    };
-    let url = url::Url::parse(next).map_err(|_| bad("not a URL"))?;
-    let page = url
-        .query_pairs()
-        .find(|(key, _)| key == "page")
-        .ok_or_else(|| bad("no `page` parameter"))?
-        .1
-        .parse::<i64>()
-        .map_err(|_| bad("`page` is not a number"))?;
-    if page <= current {
-        return Err(bad("the page number does not advance"));
-    }
-    Ok(Some(page))
 }
 
 #[cfg(feature = "sandbox")]

@@ -10,6 +10,11 @@ use std::time::Duration;
 pub const BODY_EXCERPT_LIMIT: usize = 2048;
 
 /// Everything a call can fail with. No variant ever holds the API token.
+///
+/// Every variant built from an HTTP answer keeps its status
+/// ([`Error::status`]), the start of its body ([`Error::body`], at most
+/// [`BODY_EXCERPT_LIMIT`] bytes) and the server's request id when it sent one
+/// ([`Error::request_id`]), so that a failure can be reported to Sela.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -27,6 +32,9 @@ pub enum Error {
     /// The request could not be built from the arguments given.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A request body built with a builder of [`crate::lead`] has a bad field.
+    #[error("invalid request: {0}")]
+    InvalidField(#[from] crate::lead::FieldError),
     /// Connecting, sending or receiving failed, or timed out.
     #[error("transport error: {source}")]
     Transport {
@@ -35,35 +43,51 @@ pub enum Error {
         source: reqwest::Error,
     },
     /// 400: the server refused the request, naming the fields at fault.
-    #[error("400 bad request: {}", describe(detail, fields))]
+    #[error("400 bad request: {}{}", describe(detail, fields), id_suffix(request_id))]
     BadRequest {
-        /// The `detail` message, if any.
+        /// The `detail` message, if any (the body's start when it is not JSON).
         detail: Option<String>,
         /// Field name to the server's messages about it.
         fields: BTreeMap<String, Vec<String>>,
+        /// The start of the body.
+        body: String,
+        /// The server's request id, when sent.
+        request_id: Option<String>,
     },
     /// 401 or 403: the token is missing, wrong or not allowed.
-    #[error("{status} unauthorized: {}", detail.as_deref().unwrap_or("no detail"))]
+    #[error("{status} unauthorized: {}{}", detail.as_deref().unwrap_or("no detail"), id_suffix(request_id))]
     Unauthorized {
         /// 401 or 403.
         status: u16,
         /// The server's `detail` message.
         detail: Option<String>,
+        /// The start of the body.
+        body: String,
+        /// The server's request id, when sent.
+        request_id: Option<String>,
     },
     /// 404: no such lead (or, for the match update, no lead matched).
-    #[error("404 not found: {}", detail.as_deref().unwrap_or("no detail"))]
+    #[error("404 not found: {}{}", detail.as_deref().unwrap_or("no detail"), id_suffix(request_id))]
     NotFound {
         /// The server's `detail` message.
         detail: Option<String>,
+        /// The start of the body.
+        body: String,
+        /// The server's request id, when sent.
+        request_id: Option<String>,
     },
     /// 429: too many requests.
-    #[error("429 too many requests (retry after {retry_after:?})")]
+    #[error("429 too many requests (retry after {retry_after:?}){}", id_suffix(request_id))]
     RateLimited {
-        /// The `Retry-After` delay, when the server sent one in seconds.
+        /// The `Retry-After` delay, when the server sent one.
         retry_after: Option<Duration>,
+        /// The start of the body.
+        body: String,
+        /// The server's request id, when sent.
+        request_id: Option<String>,
     },
     /// A 5xx answer.
-    #[error("{status} server error: {body}")]
+    #[error("{status} server error: {body}{}", id_suffix(request_id))]
     Server {
         /// The status code.
         status: u16,
@@ -71,22 +95,31 @@ pub enum Error {
         body: String,
         /// The `Retry-After` delay, when the server sent one (usual with 503).
         retry_after: Option<Duration>,
+        /// The server's request id, when sent.
+        request_id: Option<String>,
     },
-    /// Any other status the API does not document for this call.
-    #[error("unexpected status {status}: {body}")]
+    /// Any other status the API does not document for this call (a redirect
+    /// among them: the client never follows one with the token).
+    #[error("unexpected status {status}: {body}{}", id_suffix(request_id))]
     UnexpectedStatus {
         /// The status code.
         status: u16,
         /// The start of the body.
         body: String,
+        /// The server's request id, when sent.
+        request_id: Option<String>,
     },
     /// A body that does not decode as the documented shape.
-    #[error("undecodable response body ({reason}): {body}")]
+    #[error("undecodable response body ({reason}): {body}{}", id_suffix(request_id))]
     Decode {
         /// Why it does not decode.
         reason: String,
-        /// The start of the body, kept for diagnosis.
+        /// The start of the body (or of the item at fault), kept for diagnosis.
         body: String,
+        /// The answer's status, when the fault is in an answer.
+        status: Option<u16>,
+        /// The server's request id, when sent.
+        request_id: Option<String>,
     },
     /// A bulk answer that cannot be matched one-to-one with the leads sent.
     #[error("bulk answer does not match the leads sent: {0}")]
@@ -102,8 +135,60 @@ impl Error {
             Self::NotFound { .. } => Some(404),
             Self::RateLimited { .. } => Some(429),
             Self::Server { status, .. } | Self::UnexpectedStatus { status, .. } => Some(*status),
+            Self::Decode { status, .. } => *status,
             Self::Transport { source } => source.status().map(|s| s.as_u16()),
             _ => None,
+        }
+    }
+
+    /// The server's request id (`x-request-id`, `x-correlation-id` or
+    /// `request-id`), when the answer carried one: quote it to Sela's support.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::BadRequest { request_id, .. }
+            | Self::Unauthorized { request_id, .. }
+            | Self::NotFound { request_id, .. }
+            | Self::RateLimited { request_id, .. }
+            | Self::Server { request_id, .. }
+            | Self::UnexpectedStatus { request_id, .. }
+            | Self::Decode { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The start of the answer's body, when there was an answer.
+    pub fn body(&self) -> Option<&str> {
+        match self {
+            Self::BadRequest { body, .. }
+            | Self::Unauthorized { body, .. }
+            | Self::NotFound { body, .. }
+            | Self::RateLimited { body, .. }
+            | Self::Server { body, .. }
+            | Self::UnexpectedStatus { body, .. } => Some(body),
+            Self::Decode { body, status, .. } if status.is_some() => Some(body),
+            _ => None,
+        }
+    }
+
+    /// The server's `Retry-After` delay, when it sent one (429 and 5xx).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } | Self::Server { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// True when the server certainly did not act on the request, so sending
+    /// it again is safe even for a create (no lead can be created twice): the
+    /// connection never opened, 429, or 503. A timeout, a connection lost after
+    /// sending, other 5xx and undecodable answers are `false`: the server may
+    /// have acted, and a blind retry could call a person twice.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { source } => source.is_connect(),
+            Self::RateLimited { .. } => true,
+            Self::Server { status, .. } => *status == 503,
+            _ => false,
         }
     }
 
@@ -114,74 +199,86 @@ impl Error {
         body: &[u8],
     ) -> Self {
         let parsed: Option<ApiErrorBody> = serde_json::from_slice(body).ok();
-        Self::from_answer(status, headers, parsed.as_ref(), || excerpt(body))
-    }
-
-    /// Maps an error answer whose body is already decoded (or not JSON: `None`);
-    /// `text` gives the body's start for the variants that keep it.
-    fn from_answer(
-        status: u16,
-        headers: &reqwest::header::HeaderMap,
-        parsed: Option<&ApiErrorBody>,
-        text: impl FnOnce() -> String,
-    ) -> Self {
-        let detail = parsed.and_then(|b| b.detail().map(str::to_owned));
+        let text = excerpt(body);
+        let request_id = request_id(headers);
+        let detail = parsed.as_ref().and_then(|b| b.detail().map(str::to_owned));
         match status {
             400 => match parsed {
-                Some(body) => Self::BadRequest {
+                Some(parsed) => Self::BadRequest {
                     detail,
-                    fields: body.field_errors(),
+                    fields: parsed.field_errors(),
+                    body: text,
+                    request_id,
                 },
                 None => Self::BadRequest {
-                    detail: Some(text()),
+                    detail: Some(text.clone()),
                     fields: BTreeMap::new(),
+                    body: text,
+                    request_id,
                 },
             },
-            401 | 403 => Self::Unauthorized { status, detail },
-            404 => Self::NotFound { detail },
+            401 | 403 => Self::Unauthorized {
+                status,
+                detail,
+                body: text,
+                request_id,
+            },
+            404 => Self::NotFound {
+                detail,
+                body: text,
+                request_id,
+            },
             429 => Self::RateLimited {
                 retry_after: retry_after(headers),
+                body: text,
+                request_id,
             },
             500..=599 => Self::Server {
                 status,
-                body: text(),
+                body: text,
                 retry_after: retry_after(headers),
+                request_id,
             },
             _ => Self::UnexpectedStatus {
                 status,
-                body: text(),
+                body: text,
+                request_id,
             },
         }
     }
 
-    /// Converts a generated-client error, reading the body where needed.
-    pub(crate) async fn from_api(error: progenitor_client::Error<ApiErrorBody>) -> Self {
-        use progenitor_client::Error as E;
-        match error {
-            E::InvalidRequest(message) | E::Custom(message) => Self::InvalidRequest(message),
-            E::CommunicationError(source)
-            | E::InvalidUpgrade(source)
-            | E::ResponseBodyError(source) => Self::Transport { source },
-            E::ErrorResponse(value) => {
-                let body: &ApiErrorBody = &value;
-                Self::from_answer(value.status().as_u16(), value.headers(), Some(body), || {
-                    truncate(&serde_json::to_string(body).unwrap_or_default())
-                })
-            }
-            E::InvalidResponsePayload(body, error) => Self::Decode {
-                reason: error.to_string(),
-                body: excerpt(&body),
-            },
-            E::UnexpectedResponse(response) => {
-                let status = response.status().as_u16();
-                let headers = response.headers().clone();
-                match response.bytes().await {
-                    Ok(body) => Self::from_status(status, &headers, &body),
-                    Err(source) => Self::Transport { source },
-                }
-            }
+    /// A body of a success answer that does not decode.
+    pub(crate) fn decode(
+        reason: impl Into<String>,
+        body: &[u8],
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Self {
+        Self::Decode {
+            reason: reason.into(),
+            body: excerpt(body),
+            status: Some(status),
+            request_id: request_id(headers),
         }
     }
+}
+
+/// ` (request id X)`, or nothing.
+fn id_suffix(request_id: &Option<String>) -> String {
+    request_id
+        .as_deref()
+        .map_or_else(String::new, |id| format!(" (request id {id})"))
+}
+
+/// Response headers that carry a server-side request id, first match wins.
+pub(crate) const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "x-correlation-id", "request-id"];
+
+/// The server's request id, when the answer carries one.
+pub(crate) fn request_id(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok())
+        .map(|id| truncate(id.trim()))
 }
 
 fn describe(detail: &Option<String>, fields: &BTreeMap<String, Vec<String>>) -> String {

@@ -5,9 +5,6 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use std::time::Instant;
 use tracing::Instrument;
 
-/// Response headers that carry a server-side request id, first match wins.
-const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "x-correlation-id", "request-id"];
-
 impl ClientHooks<()> for crate::api::Client {
     async fn exec(
         &self,
@@ -45,11 +42,8 @@ pub(crate) async fn traced_exec(
     match &result {
         Ok(response) => {
             span.record("status", response.status().as_u16());
-            let id = REQUEST_ID_HEADERS
-                .iter()
-                .find_map(|name| response.headers().get(*name)?.to_str().ok());
-            if let Some(id) = id {
-                span.record("request_id", id);
+            if let Some(id) = crate::error::request_id(response.headers()) {
+                span.record("request_id", id.as_str());
             }
             span.in_scope(|| tracing::info!(status = response.status().as_u16(), "response"));
         }

@@ -239,7 +239,7 @@ fn verdict(error: &Error) -> Verdict {
         // Failed before the request was written: the connection never opened.
         Error::Transport { source } if source.is_connect() => Verdict::Retry(None),
         Error::Transport { source } if source.is_builder() => Verdict::NotSent,
-        Error::RateLimited { retry_after } => Verdict::Retry(*retry_after),
+        Error::RateLimited { retry_after, .. } => Verdict::Retry(*retry_after),
         Error::Server {
             status: 503,
             retry_after,
@@ -636,18 +636,22 @@ mod tests {
     fn only_certainly_unacted_errors_are_retried() {
         let rate = Error::RateLimited {
             retry_after: Some(Duration::from_secs(3)),
+            body: String::new(),
+            request_id: None,
         };
         assert_eq!(verdict(&rate), Verdict::Retry(Some(Duration::from_secs(3))));
         let unavailable = Error::Server {
             status: 503,
             body: String::new(),
             retry_after: None,
+            request_id: None,
         };
         assert_eq!(verdict(&unavailable), Verdict::Retry(None));
         let unavailable_for = Error::Server {
             status: 503,
             body: String::new(),
             retry_after: Some(Duration::from_secs(7)),
+            request_id: None,
         };
         assert_eq!(
             verdict(&unavailable_for),
@@ -657,27 +661,35 @@ mod tests {
             status: 500,
             body: String::new(),
             retry_after: None,
+            request_id: None,
         };
         assert_eq!(verdict(&internal), Verdict::Unknown);
         let gateway = Error::Server {
             status: 504,
             body: String::new(),
             retry_after: None,
+            request_id: None,
         };
         assert_eq!(verdict(&gateway), Verdict::Unknown);
         let bad = Error::BadRequest {
             detail: None,
             fields: Default::default(),
+            body: String::new(),
+            request_id: None,
         };
         assert_eq!(verdict(&bad), Verdict::NotSent);
         let unauthorized = Error::Unauthorized {
             status: 401,
             detail: None,
+            body: String::new(),
+            request_id: None,
         };
         assert_eq!(verdict(&unauthorized), Verdict::NotSent);
         let mismatch = Error::Decode {
             reason: String::new(),
             body: String::new(),
+            status: Some(200),
+            request_id: None,
         };
         assert_eq!(verdict(&mismatch), Verdict::Unknown);
     }

@@ -1,16 +1,20 @@
-//! `metadata`: an open JSON object whose unknown keys survive a round trip.
+//! `metadata`: free JSON, an open object in every documented case, whose
+//! unknown keys (and any non-object value) survive a round trip.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// A lead's `metadata`: free JSON that the voice agent's script can read.
 ///
-/// Every key is kept as sent, so unknown keys survive a round trip unchanged.
-/// The keys the documentation names have typed accessors; a known key holding a
+/// The documentation types it "any": it is an object in every documented case,
+/// and any other JSON value the server sends (a string, a list, a number) is
+/// kept as it came ([`Metadata::as_value`]) instead of failing the lead. Every
+/// key of an object is kept as sent, so unknown keys survive a round trip. The
+/// keys the documentation names have typed accessors; a known key holding a
 /// value of another type is kept too, and its accessor returns `None`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Metadata(pub Map<String, Value>);
+pub struct Metadata(Value);
 
 macro_rules! known_keys {
     ($( $(#[$doc:meta])* $key:ident: $kind:ident ),* $(,)?) => {
@@ -18,7 +22,7 @@ macro_rules! known_keys {
             $(
                 $(#[$doc])*
                 pub fn $key(&self) -> Option<known_keys!(@ret $kind)> {
-                    known_keys!(@get self.0.get(stringify!($key)), $kind)
+                    known_keys!(@get self.get(stringify!($key)), $kind)
                 }
             )*
         }
@@ -101,24 +105,67 @@ known_keys! {
 impl Metadata {
     /// An empty metadata object.
     pub fn new() -> Self {
-        Self::default()
+        Self(Value::Object(Map::new()))
     }
 
-    /// Sets `key` to `value`, returning `self` for chaining.
+    /// Sets `key` to `value`, returning `self` for chaining. On metadata that
+    /// is not an object (only a server answer can hold one), the value becomes
+    /// an object holding just this key.
     pub fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.0.insert(key.into(), value.into());
+        self.insert(key, value);
         self
     }
 
-    /// The raw value under `key`, known or not.
+    /// Sets `key` to `value`, returning the value it replaces. On metadata that
+    /// is not an object, the value becomes an object holding just this key.
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
+        if !self.0.is_object() {
+            self.0 = Value::Object(Map::new());
+        }
+        match &mut self.0 {
+            Value::Object(map) => map.insert(key.into(), value.into()),
+            _ => None,
+        }
+    }
+
+    /// The raw value under `key`, known or not (`None` if this is not an object).
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key)
+    }
+
+    /// The keys and values, when the metadata is an object (every documented case).
+    pub fn as_object(&self) -> Option<&Map<String, Value>> {
+        self.0.as_object()
+    }
+
+    /// The metadata as it came, whatever its JSON type.
+    pub fn as_value(&self) -> &Value {
+        &self.0
+    }
+
+    /// The metadata as it came, by value.
+    pub fn into_value(self) -> Value {
+        self.0
+    }
+}
+
+impl Default for Metadata {
+    /// An empty object.
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl From<Map<String, Value>> for Metadata {
     fn from(map: Map<String, Value>) -> Self {
-        Self(map)
+        Self(Value::Object(map))
+    }
+}
+
+impl From<Value> for Metadata {
+    /// Any JSON value; the server folds top-level keys into an object.
+    fn from(value: Value) -> Self {
+        Self(value)
     }
 }
 
@@ -128,7 +175,12 @@ impl schemars::JsonSchema for Metadata {
     }
 
     fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-        open_object_schema(generator, KNOWN_KEYS)
+        let mut schema = open_object_schema(generator, KNOWN_KEYS);
+        // Any JSON value: the documented keys are typed when it is an object.
+        if let schemars::schema::Schema::Object(object) = &mut schema {
+            object.instance_type = None;
+        }
+        schema
     }
 }
 

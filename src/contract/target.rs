@@ -231,14 +231,13 @@ fn shell_quote(s: &str) -> String {
 }
 
 /// Builds the HTTP client used for every request.
+/// Where the key may travel is the client's rule (`crate::transport`): no
+/// user-info, plain http only to loopback and never through a proxy.
 pub(crate) fn client(target: &Target) -> Result<reqwest::Client, HarnessError> {
-    let mut builder = reqwest::Client::builder()
+    crate::transport::token_client_builder(target.base_url())
+        .map_err(|e| HarnessError::BadUrl(e.to_string()))?
         .timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(10));
-    if target.is_local() {
-        builder = builder.no_proxy();
-    }
-    builder
+        .connect_timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| HarnessError::Setup(format!("HTTP client: {e}")))
 }

@@ -12,10 +12,12 @@ use std::process::ExitCode;
 #[allow(dead_code)]
 mod codegen;
 mod compiled;
+mod inferred;
 mod limits;
 mod shape;
 mod source;
 
+pub use inferred::Inferred;
 pub use limits::{LIMITATIONS, Limitation};
 pub use shape::{Kind, Mismatch};
 
@@ -61,12 +63,20 @@ pub struct Report {
     pub limitations: Vec<(&'static Limitation, Vec<Mismatch>)>,
     /// Differences between spec and client that no limitation explains.
     pub mismatches: Vec<Mismatch>,
+    /// Facts of the spec marked `x-sela-inferred`, not read in the documentation.
+    pub inferred: Vec<Inferred>,
 }
 
 impl Report {
-    /// `--check` passes: snapshot fresh and no unexplained mismatch.
+    /// `--check` passes: snapshot fresh, no unexplained mismatch, and every
+    /// inferred fact says what was inferred.
     pub fn passed(&self) -> bool {
-        !self.stale && self.mismatches.is_empty()
+        !self.stale && self.mismatches.is_empty() && self.unexplained_inferences() == 0
+    }
+
+    /// Inferred marks whose description has no `Inferred:` line.
+    pub fn unexplained_inferences(&self) -> usize {
+        self.inferred.iter().filter(|i| i.why.is_none()).count()
     }
 
     /// Everything the command prints.
@@ -89,6 +99,7 @@ impl Report {
             }
         }
         out.push_str(&render_limitations(&self.limitations));
+        out.push_str(&render_inferred(&self.inferred));
         if self.mismatches.is_empty() {
             let _ = writeln!(out, "spec and client agree beyond the limitations above.");
         } else {
@@ -136,6 +147,32 @@ pub fn render_limitations(limitations: &[(&'static Limitation, Vec<Mismatch>)]) 
     out
 }
 
+/// The inferred facts, a line each, under the limitations: what a reviewer
+/// should read as a guess.
+pub fn render_inferred(inferred: &[Inferred]) -> String {
+    let mut out = format!(
+        "facts inferred, not read in the documentation ({} marked `{}`):\n",
+        inferred.len(),
+        inferred::MARK
+    );
+    for fact in inferred {
+        match &fact.why {
+            Some(why) => {
+                let _ = writeln!(out, "  {}: {why}", fact.location);
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  {}: MISSING a `{}` line in its description",
+                    fact.location,
+                    inferred::PREFIX
+                );
+            }
+        }
+    }
+    out
+}
+
 /// Regenerates from `root/openapi.yaml` and compares with `root`'s snapshot and the spec.
 pub fn check(root: &Path, types: Types) -> Result<Report, String> {
     let spec_path = root.join(codegen::SPEC_PATH);
@@ -162,6 +199,7 @@ pub fn check(root: &Path, types: Types) -> Result<Report, String> {
         Err(e) => vec![format!("snapshot cannot be read ({e}); no surface summary")],
     };
     let (spec, _) = codegen::parse_narrowed(&spec_text)?;
+    let inferred = inferred::collect(&spec);
     let mut found = Vec::new();
     for n in &generated.narrowed {
         found.push(Mismatch::new(
@@ -193,6 +231,7 @@ pub fn check(root: &Path, types: Types) -> Result<Report, String> {
         summary,
         limitations,
         mismatches,
+        inferred,
     })
 }
 
@@ -261,7 +300,7 @@ pub fn run(args: &[String]) -> ExitCode {
         }
         println!("wrote {SNAPSHOT_PATH}");
     }
-    if report.mismatches.is_empty() {
+    if report.mismatches.is_empty() && report.unexplained_inferences() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

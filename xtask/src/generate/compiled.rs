@@ -23,11 +23,10 @@ fn add<T: JsonSchema>(generator: &mut SchemaGenerator) {
 /// the spec, so they are valid for any spec text.
 pub fn replacements() -> (BTreeMap<String, String>, BTreeMap<String, Value>) {
     let mut generator = SchemaGenerator::default();
-    add::<sela_leads::Metadata>(&mut generator);
-    add::<sela_leads::ApiErrorBody>(&mut generator);
+    add_replacements(&mut generator);
     let paths = super::codegen::REPLACEMENTS
         .iter()
-        .map(|(schema, rust_type)| ((*rust_type).to_owned(), (*schema).to_owned()))
+        .map(|r| (r.rust_type.to_owned(), r.schema.to_owned()))
         .collect();
     (paths, definitions(generator))
 }
@@ -35,8 +34,7 @@ pub fn replacements() -> (BTreeMap<String, String>, BTreeMap<String, Value>) {
 /// The schemars definitions of every compiled client type, by schema name.
 pub fn all() -> BTreeMap<String, Value> {
     let mut generator = SchemaGenerator::default();
-    add::<sela_leads::Metadata>(&mut generator);
-    add::<sela_leads::ApiErrorBody>(&mut generator);
+    add_replacements(&mut generator);
     add::<types::BulkCreateLeadAction>(&mut generator);
     add::<types::BulkCreateLeadRequestRequest>(&mut generator);
     add::<types::BulkCreateLeadResponse>(&mut generator);
@@ -51,8 +49,15 @@ pub fn all() -> BTreeMap<String, Value> {
     add::<types::PatchedLeadRequest>(&mut generator);
     add::<types::StatusReason>(&mut generator);
     add::<types::UpdateLeadRequestRequest>(&mut generator);
-    add::<types::UsState>(&mut generator);
     definitions(generator)
+}
+
+/// The hand-written types `build.rs`'s `REPLACEMENTS` names.
+fn add_replacements(generator: &mut SchemaGenerator) {
+    add::<sela_leads::Metadata>(generator);
+    add::<sela_leads::ApiErrorBody>(generator);
+    add::<sela_leads::Timestamp>(generator);
+    add::<sela_leads::UsState>(generator);
 }
 
 fn definitions(mut generator: SchemaGenerator) -> BTreeMap<String, Value> {

@@ -80,9 +80,10 @@ pub const LIMITATIONS: &[Limitation] = &[
     },
     Limitation {
         id: "metadata-replaced",
-        consequence: "LeadMetadata (additionalProperties: true) would drop unknown keys; it is \
-                      replaced by crate::Metadata, a map that keeps every key, whose schemars \
-                      output is still compared with the spec",
+        consequence: "LeadMetadata (any JSON, additionalProperties: true) would drop unknown \
+                      keys and refuse a non-object; it is replaced by crate::Metadata, which \
+                      keeps every key and any value, whose schemars output is still compared \
+                      with the spec",
         matches: |m| {
             m.kind == Kind::Replaced && m.schema == "LeadMetadata" && m.client == "crate::Metadata"
         },
@@ -94,6 +95,24 @@ pub const LIMITATIONS: &[Limitation] = &[
                       whose schemars output is still compared with the spec",
         matches: |m| {
             m.kind == Kind::Replaced && m.schema == "ApiError" && m.client == "crate::ApiErrorBody"
+        },
+    },
+    Limitation {
+        id: "timestamp-replaced",
+        consequence: "Timestamp (date-time) would fail a whole lead, and a listing's page, on \
+                      one malformed time (the documentation's own sample has one); it is \
+                      replaced by crate::Timestamp, the raw text with a parsed-time accessor",
+        matches: |m| {
+            m.kind == Kind::Replaced && m.schema == "Timestamp" && m.client == "crate::Timestamp"
+        },
+    },
+    Limitation {
+        id: "us-state-replaced",
+        consequence: "UsState (an enum read, not documented, as the 50 states and DC) is \
+                      replaced by crate::UsState, the same named values plus an explicit \
+                      UsState::Other escape hatch for any other two-letter code (territories)",
+        matches: |m| {
+            m.kind == Kind::Replaced && m.schema == "UsState" && m.client == "crate::UsState"
         },
     },
     Limitation {

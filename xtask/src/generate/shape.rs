@@ -283,7 +283,11 @@ pub fn shape_of(schema: &Value) -> Shape {
     let properties = schema.get("properties").and_then(Value::as_object);
     let is_object = schema.get("type").and_then(Value::as_str) == Some("object");
     if properties.is_none() && !is_object {
-        return Shape::Other(field_of(schema).ty.to_string());
+        let field = field_of(schema);
+        return Shape::Other(match &field.format {
+            Some(format) => format!("{} ({format})", field.ty),
+            None => field.ty.to_string(),
+        });
     }
     let required: BTreeSet<&str> = schema
         .get("required")
@@ -406,6 +410,8 @@ pub fn compare(name: &str, spec: &Shape, client: &Shape, out: &mut Vec<Mismatch>
                 }
             }
         }
+        // A scalar schema (`type: string, format: date-time`): same type, same format.
+        (Shape::Other(s), Shape::Other(c)) if s == c => {}
         _ => out.push(Mismatch::new(
             name,
             None,

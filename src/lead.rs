@@ -1,0 +1,351 @@
+//! Hand-written builders over the generated request bodies: setters that take
+//! `&str`, `String` and numbers directly, and a `build()` that returns the
+//! generated type or a [`FieldError`] naming the field.
+//!
+//! ```
+//! use sela_leads::api::types::{LeadRequest, LeadStatus, PatchedLeadRequest};
+//! use sela_leads::UsState;
+//!
+//! let lead = LeadRequest::new("+18045550123")
+//!     .email("ana@example.com")
+//!     .us_state(UsState::Ca)
+//!     .meta("first_name", "Ana")
+//!     .build()?;
+//! assert_eq!(lead.email.as_deref(), Some("ana@example.com"));
+//!
+//! let patch = PatchedLeadRequest::new().status(LeadStatus::Closed).call_dnc(true).build()?;
+//! assert_eq!(patch.call_dnc, Some(true));
+//! # Ok::<(), sela_leads::lead::FieldError>(())
+//! ```
+
+use crate::Metadata;
+use crate::api::types::{
+    LeadRequest, LeadStatus, PatchedLeadRequest, StatusReason, UpdateLeadRequestRequest,
+};
+use crate::us_state::UsState;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// The largest `reengagement_count` the documentation's placeholder allows (2^31 - 1).
+pub const MAX_REENGAGEMENT_COUNT: i64 = 2_147_483_647;
+
+/// A field of a request body that cannot be sent. Names the field, never its
+/// value (lead data is personal data).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}` {reason}")]
+pub struct FieldError {
+    /// The JSON name of the field.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl FieldError {
+    fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Setters every lead body has, on a builder whose body is `self.body`.
+macro_rules! common_setters {
+    () => {
+        /// Sets `email`.
+        pub fn email(mut self, email: impl Into<String>) -> Self {
+            self.body.email = Some(email.into());
+            self
+        }
+
+        /// Sets `metadata` as a whole (a [`Metadata`], a JSON map or value).
+        pub fn metadata(mut self, metadata: impl Into<Metadata>) -> Self {
+            self.body.metadata = Some(metadata.into());
+            self
+        }
+
+        /// Sets one `metadata` key, keeping the others.
+        pub fn meta(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+            self.body
+                .metadata
+                .get_or_insert_with(Metadata::new)
+                .insert(key, value);
+            self
+        }
+
+        /// Sets `status`.
+        pub fn status(mut self, status: LeadStatus) -> Self {
+            self.body.status = Some(status);
+            self
+        }
+
+        /// Sets `status_reason`.
+        pub fn status_reason(mut self, reason: StatusReason) -> Self {
+            self.body.status_reason = Some(reason);
+            self
+        }
+
+        /// Sets `lead_type`, an id from [`crate::Client::lead_types`].
+        pub fn lead_type(mut self, id: i64) -> Self {
+            self.body.lead_type = Some(id);
+            self
+        }
+
+        /// Sets `external_id`, the lead's id in your CRM.
+        pub fn external_id(mut self, id: impl Into<String>) -> Self {
+            self.body.external_id = Some(id.into());
+            self
+        }
+
+        /// Sets `lead_source`.
+        pub fn lead_source(mut self, source: impl Into<String>) -> Self {
+            self.body.lead_source = Some(source.into());
+            self
+        }
+
+        /// Sets `us_state`; [`UsState::Other`] sends a code the list lacks.
+        pub fn us_state(mut self, state: UsState) -> Self {
+            self.body.us_state = Some(state);
+            self
+        }
+
+        /// Sets `call_schedule_start_time` (any time zone; sent in UTC).
+        pub fn call_schedule_start_time(mut self, time: impl Into<DateTime<Utc>>) -> Self {
+            self.body.call_schedule_start_time = Some(time.into());
+            self
+        }
+    };
+}
+
+/// Checks shared by every body: what the spec states and the generated type
+/// cannot enforce.
+fn check_common(
+    email: Option<&str>,
+    us_state: Option<&UsState>,
+    phone: Option<&str>,
+) -> Result<(), FieldError> {
+    if let Some(phone) = phone
+        && phone.trim().is_empty()
+    {
+        return Err(FieldError::new("phone_number", "is empty"));
+    }
+    if let Some(email) = email
+        && !email.contains('@')
+    {
+        return Err(FieldError::new("email", "is not an e-mail address (no `@`)"));
+    }
+    if let Some(state) = us_state
+        && !state.is_well_formed()
+    {
+        return Err(FieldError::new(
+            "us_state",
+            "is not a two-letter code (two capital letters, for example PR)",
+        ));
+    }
+    Ok(())
+}
+
+fn check_count(count: Option<i64>) -> Result<(), FieldError> {
+    match count {
+        Some(n) if !(0..=MAX_REENGAGEMENT_COUNT).contains(&n) => Err(FieldError::new(
+            "reengagement_count",
+            format!("must be within 0..={MAX_REENGAGEMENT_COUNT}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Builds a [`LeadRequest`] (create, and each item of a bulk create): start with
+/// [`LeadRequest::new`].
+#[derive(Clone, Debug)]
+#[must_use = "call `build()` to get the request body"]
+pub struct LeadBuilder {
+    body: LeadRequest,
+}
+
+impl LeadRequest {
+    /// A lead with this phone number (E.164 or US format); chain setters, then
+    /// [`LeadBuilder::build`].
+    #[allow(clippy::new_ret_no_self)] // `Type::new(..)` starts the builder of `Type`
+    pub fn new(phone_number: impl Into<String>) -> LeadBuilder {
+        LeadBuilder {
+            body: LeadRequest {
+                phone_number: phone_number.into(),
+                call_schedule_start_time: None,
+                email: None,
+                external_id: None,
+                lead_source: None,
+                lead_type: None,
+                metadata: None,
+                min_reengagement_days: None,
+                reengagement_count: None,
+                reengagement_time: None,
+                representative: None,
+                status: None,
+                status_reason: None,
+                us_state: None,
+            },
+        }
+    }
+}
+
+impl LeadBuilder {
+    common_setters!();
+
+    /// Sets `representative`.
+    pub fn representative(mut self, id: i64) -> Self {
+        self.body.representative = Some(id);
+        self
+    }
+
+    /// Sets `reengagement_count` (0 to 2^31 - 1, checked by `build`).
+    pub fn reengagement_count(mut self, count: i64) -> Self {
+        self.body.reengagement_count = Some(count);
+        self
+    }
+
+    /// Sets `reengagement_time`.
+    pub fn reengagement_time(mut self, time: impl Into<DateTime<Utc>>) -> Self {
+        self.body.reengagement_time = Some(time.into());
+        self
+    }
+
+    /// Sets `min_reengagement_days`.
+    pub fn min_reengagement_days(mut self, days: i64) -> Self {
+        self.body.min_reengagement_days = Some(days);
+        self
+    }
+
+    /// The request body, or the first field that cannot be sent.
+    pub fn build(self) -> Result<LeadRequest, FieldError> {
+        let b = &self.body;
+        check_common(
+            b.email.as_deref(),
+            b.us_state.as_ref(),
+            Some(&b.phone_number),
+        )?;
+        check_count(b.reengagement_count)?;
+        Ok(self.body)
+    }
+}
+
+/// Builds a [`PatchedLeadRequest`] (`PATCH /api/leads/{id}/`, only the fields
+/// set are sent): start with [`PatchedLeadRequest::new`].
+#[derive(Clone, Debug, Default)]
+#[must_use = "call `build()` to get the request body"]
+pub struct LeadPatchBuilder {
+    body: PatchedLeadRequest,
+}
+
+impl PatchedLeadRequest {
+    /// A patch that changes nothing yet; chain setters, then [`LeadPatchBuilder::build`].
+    #[allow(clippy::new_ret_no_self)] // `Type::new(..)` starts the builder of `Type`
+    pub fn new() -> LeadPatchBuilder {
+        LeadPatchBuilder::default()
+    }
+}
+
+impl LeadPatchBuilder {
+    common_setters!();
+
+    /// Sets `phone_number`.
+    pub fn phone_number(mut self, phone: impl Into<String>) -> Self {
+        self.body.phone_number = Some(phone.into());
+        self
+    }
+
+    /// Sets `reengagement_count` (0 to 2^31 - 1, checked by `build`).
+    pub fn reengagement_count(mut self, count: i64) -> Self {
+        self.body.reengagement_count = Some(count);
+        self
+    }
+
+    /// Sets `reengagement_time`.
+    pub fn reengagement_time(mut self, time: impl Into<DateTime<Utc>>) -> Self {
+        self.body.reengagement_time = Some(time.into());
+        self
+    }
+
+    /// Sets `call_dnc` (true bars calling).
+    pub fn call_dnc(mut self, dnc: bool) -> Self {
+        self.body.call_dnc = Some(dnc);
+        self
+    }
+
+    /// Sets `sms_dnc` (true bars SMS contact).
+    pub fn sms_dnc(mut self, dnc: bool) -> Self {
+        self.body.sms_dnc = Some(dnc);
+        self
+    }
+
+    /// The request body, or the first field that cannot be sent.
+    pub fn build(self) -> Result<PatchedLeadRequest, FieldError> {
+        let b = &self.body;
+        check_common(
+            b.email.as_deref(),
+            b.us_state.as_ref(),
+            b.phone_number.as_deref(),
+        )?;
+        check_count(b.reengagement_count)?;
+        Ok(self.body)
+    }
+}
+
+/// Builds an [`UpdateLeadRequestRequest`] (`PUT /api/leads/update/`, the lead
+/// found by phone number and e-mail): start with [`UpdateLeadRequestRequest::new`].
+#[derive(Clone, Debug)]
+#[must_use = "call `build()` to get the request body"]
+pub struct MatchUpdateBuilder {
+    body: UpdateLeadRequestRequest,
+}
+
+impl UpdateLeadRequestRequest {
+    /// An update of the lead with this phone number; add `.email(..)` to match
+    /// on both, chain setters, then [`MatchUpdateBuilder::build`].
+    #[allow(clippy::new_ret_no_self)] // `Type::new(..)` starts the builder of `Type`
+    pub fn new(phone_number: impl Into<String>) -> MatchUpdateBuilder {
+        MatchUpdateBuilder {
+            body: UpdateLeadRequestRequest {
+                phone_number: phone_number.into(),
+                call_dnc: None,
+                call_schedule_start_time: None,
+                email: None,
+                external_id: None,
+                lead_source: None,
+                lead_type: None,
+                metadata: None,
+                sms_dnc: None,
+                status: None,
+                status_reason: None,
+                us_state: None,
+            },
+        }
+    }
+}
+
+impl MatchUpdateBuilder {
+    common_setters!();
+
+    /// Sets `call_dnc` (true bars calling).
+    pub fn call_dnc(mut self, dnc: bool) -> Self {
+        self.body.call_dnc = Some(dnc);
+        self
+    }
+
+    /// Sets `sms_dnc` (true bars SMS contact).
+    pub fn sms_dnc(mut self, dnc: bool) -> Self {
+        self.body.sms_dnc = Some(dnc);
+        self
+    }
+
+    /// The request body, or the first field that cannot be sent.
+    pub fn build(self) -> Result<UpdateLeadRequestRequest, FieldError> {
+        let b = &self.body;
+        check_common(
+            b.email.as_deref(),
+            b.us_state.as_ref(),
+            Some(&b.phone_number),
+        )?;
+        Ok(self.body)
+    }
+}

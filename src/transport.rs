@@ -1,0 +1,103 @@
+//! Where the API token may travel: the one rule for every HTTP client of this
+//! crate that carries it (the [`crate::Client`] and the contract harness).
+//!
+//! - `https://` to any host, through the proxies the environment names
+//!   (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`): a proxy only relays the TLS
+//!   tunnel and never sees the token.
+//! - plain `http://` only to this machine (`localhost`, `127.0.0.0/8`, `::1`),
+//!   and then never through a proxy: `HTTP_PROXY` / `ALL_PROXY` would otherwise
+//!   receive the token in clear text, whatever the URL's host says.
+//! - never a base URL with user-info (reqwest would turn it into Basic auth
+//!   that replaces the token), a query or a fragment.
+//! - no redirects: the token goes to the base URL's host and nowhere else.
+
+use crate::Error;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use url::Url;
+
+/// Parses a base URL and checks it against the rules above. Error messages
+/// never echo the URL, which may hold a password.
+pub(crate) fn checked_base_url(raw: &str) -> Result<Url, Error> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| Error::Config(format!("the base URL is not a URL: {e}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(
+            "the base URL holds user-info (`user:password@`); remove it: the API token \
+             is the only credential sent"
+                .to_owned(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(
+            "the base URL holds a query or a fragment; give scheme, host, port and path only"
+                .to_owned(),
+        ));
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| Error::Config("the base URL has no host".to_owned()))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(host) => Ok(url),
+        "http" => Err(Error::InsecureTransport {
+            host: host.to_owned(),
+        }),
+        other => Err(Error::Config(format!(
+            "the base URL has scheme `{other}`; use https"
+        ))),
+    }
+}
+
+/// `localhost` or a loopback IP literal. Anything else (`127.0.0.1.example.com`,
+/// `localhost.example.com`) is a name that DNS may send anywhere.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A reqwest builder for requests that carry the token to `base` (already
+/// checked by [`checked_base_url`]): no proxy and `localhost` pinned to the
+/// loopback addresses for plain http, no redirects.
+pub(crate) fn builder_for(base: &Url) -> reqwest::ClientBuilder {
+    let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    if base.scheme() == "http" {
+        builder = builder.no_proxy();
+        if let Some(host) = base.host_str().filter(|h| h.eq_ignore_ascii_case("localhost")) {
+            let port = base.port_or_known_default().unwrap_or(80);
+            let addrs = [
+                SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
+                SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port),
+            ];
+            builder = builder.resolve_to_addrs(host, &addrs);
+        }
+    }
+    builder
+}
+
+/// [`checked_base_url`] then [`builder_for`], for callers that keep their own URL type.
+pub(crate) fn token_client_builder(raw_base: &str) -> Result<reqwest::ClientBuilder, Error> {
+    Ok(builder_for(&checked_base_url(raw_base)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_is_judged_on_the_host_not_on_a_prefix() {
+        for host in ["localhost", "LOCALHOST", "127.0.0.1", "127.8.9.10", "[::1]"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "127.0.0.1.example.com",
+            "localhost.example.com",
+            "localhost.",
+            "example.com",
+            "10.0.0.1",
+            "[::ffff:10.0.0.1]",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+}
