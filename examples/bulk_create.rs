@@ -3,38 +3,35 @@
 //! Run against a sandbox (`cargo xtask sandbox --port 8787` prints its token):
 //! `SELA_BASE_URL=http://127.0.0.1:8787/ SELA_API_KEY=<token> cargo run --example bulk_create`
 
-use sela_leads::api::types::{LeadRequest, UsState};
-use sela_leads::{BulkOutcome, Client, Metadata};
+use sela_leads::api::types::LeadRequest;
+use sela_leads::{BulkOutcome, Client, UsState};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::from_env()?;
-    let metadata = Metadata::new()
-        .with("first_name", "First")
-        .with("last_name", "Name")
-        .with("timezone", "America/Los_Angeles")
-        .with("property_address", "123 Main St")
-        .with("property_city", "San Francisco")
-        .with("property_state", "California")
-        .with("property_zip", "94101")
-        .with("address", "456 2nd St")
-        .with("city", "Los Angeles")
-        .with("state", "California")
-        .with("zip", "90001");
-    let first = LeadRequest::try_from(
-        LeadRequest::builder()
-            .phone_number("+18042221111")
-            .email(Some("first_name@trysela.com".to_owned()))
-            .metadata(Some(metadata.clone()))
-            .external_id(Some("id_in_your_crm_123".to_owned()))
-            .lead_source(Some("USDALoans.com".to_owned()))
-            .us_state(Some(UsState::Ca)),
-    )?;
-    let mortgage = metadata
-        .with("property_value", 725000)
-        .with("loan_amount", 450000)
-        .with("loan_purpose", "refinance")
-        .with("va_indicator", false);
+    let first = LeadRequest::new("+18042221111")
+        .email("first_name@trysela.com")
+        .external_id("id_in_your_crm_123")
+        .lead_source("USDALoans.com")
+        .us_state(UsState::Ca)
+        .meta("first_name", "First")
+        .meta("last_name", "Name")
+        .meta("timezone", "America/Los_Angeles")
+        .meta("property_address", "123 Main St")
+        .meta("property_city", "San Francisco")
+        .meta("property_state", "California")
+        .meta("property_zip", "94101")
+        .meta("address", "456 2nd St")
+        .meta("city", "Los Angeles")
+        .meta("state", "California")
+        .meta("zip", "90001")
+        .build()?;
+    // The same person with mortgage details: the server re-engages the first lead.
+    let mut mortgage = first.metadata.clone().unwrap_or_default();
+    mortgage.insert("property_value", 725000);
+    mortgage.insert("loan_amount", 450000);
+    mortgage.insert("loan_purpose", "refinance");
+    mortgage.insert("va_indicator", false);
     let second = LeadRequest {
         metadata: Some(mortgage),
         ..first.clone()

@@ -2,12 +2,9 @@
 //! Token header and body; decoding of the documented samples; error mapping;
 //! bulk mismatches; the token kept secret.
 
-use futures::TryStreamExt;
 use httpmock::prelude::*;
-use sela_leads::api::types::{
-    LeadRequest, LeadStatus, PatchedLeadRequest, UpdateLeadRequestRequest, UsState,
-};
-use sela_leads::{BulkOutcome, Client, Error, Metadata, MismatchFault};
+use sela_leads::api::types::{LeadRequest, LeadStatus, PatchedLeadRequest, UpdateLeadRequestRequest};
+use sela_leads::{BulkOutcome, Client, Error, Metadata, MismatchFault, UsState};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "s3cr3t-token-value";
@@ -101,10 +98,19 @@ async fn create_sends_token_user_agent_and_json_and_decodes_the_create_sample() 
             then.status(201).json_body(create_sample_lead());
         })
         .await;
-    let lead = client(&server)
-        .create_lead(&lead_request(documented_lead()))
-        .await
+    // The builder writes exactly the documented body: no `Some(..)`, no `to_owned()`.
+    let built = LeadRequest::new("+18042221111")
+        .email("first_name@trysela.com")
+        .metadata(Metadata::from(documented_lead()["metadata"].clone()))
+        .external_id("id_in_your_crm_123")
+        .lead_source("USDALoans.com")
+        .lead_type(123)
+        .representative(456)
+        .us_state(UsState::Ca)
+        .build()
         .unwrap();
+    assert_eq!(built, lead_request(documented_lead()));
+    let lead = client(&server).create_lead(&built).await.unwrap();
     mock.assert_async().await;
     assert_eq!(lead.id, 28013);
     assert_eq!(lead.status, None, "the create sample has no status");
@@ -152,10 +158,10 @@ async fn patch_sends_only_the_fields_set() {
             then.status(200).json_body(updated);
         })
         .await;
-    let patch = PatchedLeadRequest {
-        status: Some(LeadStatus::Closed),
-        ..Default::default()
-    };
+    let patch = PatchedLeadRequest::new()
+        .status(LeadStatus::Closed)
+        .build()
+        .unwrap();
     let lead = client(&server).update_lead(7, &patch).await.unwrap();
     mock.assert_async().await;
     assert_eq!(lead.status.as_deref(), Some("CLOSED"));
@@ -177,8 +183,17 @@ async fn put_by_match_sends_the_documented_example_and_maps_404() {
             then.status(200).json_body(list_sample_lead(9));
         })
         .await;
-    let update: UpdateLeadRequestRequest = serde_json::from_value(body.clone()).unwrap();
-    assert_eq!(update.status, Some(LeadStatus::Lost));
+    let update = UpdateLeadRequestRequest::new("+18042221111")
+        .email("first_name@trysela.com")
+        .external_id("id_in_your_crm_123")
+        .status(LeadStatus::Lost)
+        .call_dnc(true)
+        .build()
+        .unwrap();
+    assert_eq!(
+        update,
+        serde_json::from_value::<UpdateLeadRequestRequest>(body.clone()).unwrap()
+    );
     let lead = client(&server).update_matching_lead(&update).await.unwrap();
     found.assert_async().await;
     assert_eq!(lead.id, 9);
@@ -196,87 +211,9 @@ async fn put_by_match_sends_the_documented_example_and_maps_404() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, Error::NotFound { detail: Some(d) } if d == "No lead matches."),
+        matches!(&error, Error::NotFound { detail: Some(d), .. } if d == "No lead matches."),
         "{error:?}"
     );
-}
-
-#[tokio::test]
-async fn listing_follows_next_across_pages_on_the_same_host() {
-    let server = MockServer::start_async().await;
-    // `next` names another host: only its page number may be used.
-    let page1 = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/api/leads/")
-                .query_param("page", "1")
-                .header("authorization", AUTH);
-            then.status(200).json_body(json!({
-                "count": 3, "next": "https://api.trysela.com/api/leads/?page=2", "previous": null,
-                "results": [list_sample_lead(1), list_sample_lead(2)]
-            }));
-        })
-        .await;
-    let page2 = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/api/leads/")
-                .query_param("page", "2")
-                .header("authorization", AUTH);
-            then.status(200).json_body(json!({
-                "count": 3, "next": null, "previous": "https://api.trysela.com/api/leads/?page=1",
-                "results": [list_sample_lead(3)]
-            }));
-        })
-        .await;
-    let client = client(&server);
-    let ids: Vec<i64> = client
-        .leads(None)
-        .map_ok(|l| l.id)
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(ids, vec![1, 2, 3]);
-    page1.assert_async().await;
-    page2.assert_async().await;
-}
-
-#[tokio::test]
-async fn listing_refuses_a_next_link_that_does_not_advance() {
-    let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/leads/");
-            then.status(200).json_body(json!({
-                "count": 9, "next": "https://api.trysela.com/api/leads/?page=1", "previous": null,
-                "results": [list_sample_lead(1)]
-            }));
-        })
-        .await;
-    let result: Result<Vec<_>, _> = client(&server).leads(Some(1)).try_collect().await;
-    assert!(matches!(result, Err(Error::Decode { .. })), "{result:?}");
-}
-
-#[tokio::test]
-async fn lead_types_decode_the_documented_sample() {
-    let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/lead-types/").header("authorization", AUTH);
-            then.status(200).json_body(json!({
-                "count": 1, "next": null, "previous": null,
-                "results": [{"id": 123, "name": "Mortgage", "lead_metadata_fields": [
-                    {"key": "first_name", "label": "First name", "helpText": "", "type": "string", "required": true},
-                    {"key": "loan_amount", "label": "Loan amount", "helpText": "USD", "type": "number", "required": false}
-                ]}]
-            }));
-        })
-        .await;
-    let types = client(&server).lead_types().await.unwrap();
-    mock.assert_async().await;
-    assert_eq!(types.len(), 1);
-    assert_eq!(types[0].lead_metadata_fields[1].key, "loan_amount");
-    assert_eq!(types[0].lead_metadata_fields[0].required, Some(true));
 }
 
 async fn bulk_server(status: u16, body: Value) -> MockServer {
@@ -532,7 +469,7 @@ async fn errors_map_to_their_variants() {
 
     let e = error_for(401, r#"{"detail": "Invalid token."}"#, None).await;
     assert!(
-        matches!(&e, Error::Unauthorized { status: 401, detail: Some(d) } if d == "Invalid token."),
+        matches!(&e, Error::Unauthorized { status: 401, detail: Some(d), .. } if d == "Invalid token."),
         "{e:?}"
     );
     let e = error_for(403, r#"{"detail": "Forbidden."}"#, None).await;
@@ -547,7 +484,7 @@ async fn errors_map_to_their_variants() {
     )
     .await;
     assert!(
-        matches!(e, Error::RateLimited { retry_after: Some(d) } if d.as_secs() == 17),
+        matches!(e, Error::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 17),
         "{e:?}"
     );
     let e = error_for(503, "upstream down", None).await;
@@ -567,7 +504,7 @@ async fn errors_map_to_their_variants() {
     )
     .await;
     assert!(
-        matches!(e, Error::RateLimited { retry_after: Some(d) } if d.is_zero()),
+        matches!(e, Error::RateLimited { retry_after: Some(d), .. } if d.is_zero()),
         "an HTTP date in the past means now: {e:?}"
     );
     let e = error_for(418, "teapot", None).await;
@@ -602,7 +539,83 @@ async fn transport_errors_are_typed() {
     let client = Client::new(&format!("http://127.0.0.1:{port}/"), TOKEN).unwrap();
     let e = client.get_lead(1).await.unwrap_err();
     assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+    assert!(e.is_retryable(), "the connection never opened: nothing was sent");
+    assert_eq!(e.status(), None);
     assert!(!format!("{e} {e:?}").contains(TOKEN));
+}
+
+#[tokio::test]
+async fn a_timeout_is_not_retryable() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path("/api/leads/bulk-create/");
+            then.status(200).delay(std::time::Duration::from_millis(800));
+        })
+        .await;
+    let client = Client::builder(TOKEN)
+        .base_url(server.base_url())
+        .timeout(std::time::Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let e = client
+        .bulk_create(&[lead_request(documented_lead())])
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, Error::Transport { source } if source.is_timeout()), "{e:?}");
+    assert!(!e.is_retryable(), "the server may have created the lead");
+}
+
+#[tokio::test]
+async fn every_api_error_keeps_its_status_body_and_request_id() {
+    let cases = [
+        (400, "<html>proxy says no</html>", false),
+        (400, r#"{"leads": ["This field is required."]}"#, false),
+        (401, r#"{"detail": "Invalid token."}"#, false),
+        (403, r#"{"detail": "Forbidden."}"#, false),
+        (404, r#"{"detail": "Not found."}"#, false),
+        (409, "conflict", false),
+        (429, r#"{"detail": "Throttled."}"#, true),
+        (500, "boom", false),
+        (502, "bad gateway", false),
+        (503, "busy", true),
+    ];
+    for (status, body, retryable) in cases {
+        let e = error_for(status, body, Some(("x-request-id", "req-77"))).await;
+        assert_eq!(e.status(), Some(status), "{e:?}");
+        assert_eq!(e.body(), Some(body), "{e:?}");
+        assert_eq!(e.request_id(), Some("req-77"), "{e:?}");
+        assert!(e.to_string().contains("req-77"), "{e}");
+        assert_eq!(e.is_retryable(), retryable, "{e:?}");
+    }
+    // A 400 whose body is not JSON is still a 400, never a decode error.
+    let e = error_for(400, "<html>proxy says no</html>", None).await;
+    assert!(
+        matches!(&e, Error::BadRequest { detail: Some(d), fields, request_id: None, .. }
+            if d.contains("proxy says no") && fields.is_empty()),
+        "{e:?}"
+    );
+    // The other request id headers, on an operation other than bulk create.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/leads/5/");
+            then.status(404)
+                .header("x-correlation-id", "corr-5")
+                .json_body(json!({"detail": "Not found."}));
+        })
+        .await;
+    let e = client(&server).get_lead(5).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::NotFound { detail: Some(d), .. } if d == "Not found."),
+        "{e:?}"
+    );
+    assert_eq!(e.request_id(), Some("corr-5"));
+    // An undecodable success keeps its status and request id too.
+    let e = error_for(200, "not json", Some(("request-id", "r-1"))).await;
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert_eq!((e.status(), e.request_id()), (Some(200), Some("r-1")));
+    assert!(!e.is_retryable());
 }
 
 #[tokio::test]
@@ -684,9 +697,16 @@ fn request_enums_carry_the_documented_values() {
     let status: LeadStatus = serde_json::from_value(json!("CANCELLED")).unwrap();
     assert_eq!(status, LeadStatus::Cancelled);
     assert!(serde_json::from_value::<LeadStatus>(json!("NOT_A_STATUS")).is_err());
-    assert!(serde_json::from_value::<UsState>(json!("ZZ")).is_err());
     assert_eq!(
         serde_json::from_value::<UsState>(json!("CA")).unwrap(),
         UsState::Ca
     );
+    // Codes the list lacks decode to the escape hatch; anything else is refused.
+    assert_eq!(
+        serde_json::from_value::<UsState>(json!("PR")).unwrap(),
+        UsState::Other("PR".into())
+    );
+    for bad in [json!("California"), json!("ca"), json!(5)] {
+        assert!(serde_json::from_value::<UsState>(bad).is_err());
+    }
 }

@@ -360,7 +360,7 @@ async fn create_then_retrieve() {
         .body_map(|b| {
             b.phone_number("(804) 555-0142".to_owned())
                 .email("ada@example.com".to_owned())
-                .us_state(types::UsState::Va)
+                .us_state(sela_leads::UsState::Va)
                 .external_id("crm-42".to_owned())
                 .metadata(sela_leads::Metadata::new().with("first_name", "Ada"))
         })

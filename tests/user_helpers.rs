@@ -12,7 +12,7 @@ use sela_leads::sandbox::Sandbox;
 use sela_leads::{BulkOutcome, Client};
 
 fn lead(phone: &str) -> LeadRequest {
-    LeadRequest::try_from(LeadRequest::builder().phone_number(phone)).unwrap()
+    LeadRequest::new(phone).build().unwrap()
 }
 
 #[tokio::test]
