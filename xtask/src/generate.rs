@@ -291,6 +291,11 @@ pub fn run(args: &[String]) -> ExitCode {
                 "the snapshot is stale: run `cargo xtask generate` and commit {SNAPSHOT_PATH}"
             );
         }
+        if report.unexplained_inferences() > 0 {
+            eprintln!(
+                "every `x-sela-inferred: true` node needs an `Inferred:` line in its description"
+            );
+        }
         return ExitCode::FAILURE;
     }
     if report.stale {

@@ -285,3 +285,53 @@ fn limitations_match_precisely() {
         "{text}"
     );
 }
+
+#[test]
+fn inferred_facts_are_listed_under_the_limitations() {
+    let report = check(&workspace(), Types::Compiled).unwrap();
+    let text = report.render();
+    let section = text
+        .split_once("facts inferred, not read in the documentation")
+        .map(|(before, after)| {
+            assert!(
+                before.contains("generator limitations"),
+                "listed after the limitations"
+            );
+            after
+        })
+        .unwrap_or_else(|| panic!("no inferred section:\n{text}"));
+    for place in [
+        "GET /api/leads/: the operationId",
+        "POST /api/leads/: the operationId",
+        "PATCH /api/leads/{id}/: the operationId",
+        "PatchedLeadRequest.call_dnc:",
+        "PatchedLeadRequest.sms_dnc:",
+        "UpdateLeadRequestRequest.sms_dnc:",
+        "response Unauthorized:",
+        "response NotFound:",
+        "LeadTypeRead: `required: [id, name]`",
+    ] {
+        assert!(section.contains(place), "{place} missing from:\n{section}");
+    }
+    assert_eq!(report.unexplained_inferences(), 0);
+}
+
+#[test]
+fn an_inferred_mark_without_its_line_fails_the_check() {
+    let root = temp_workspace("inferred-line");
+    edit(
+        &root,
+        "openapi.yaml",
+        "        Inferred: the operationId (not visible on the page).\n",
+        "",
+    );
+    // The description is in the client's docs: a fresh snapshot still fails.
+    regenerate(&root);
+    let (report, text) = run_check(&root);
+    assert!(!report.stale, "{text}");
+    assert!(!report.passed(), "{text}");
+    assert!(
+        text.contains("PATCH /api/leads/{id}/: MISSING a `Inferred:` line"),
+        "{text}"
+    );
+}

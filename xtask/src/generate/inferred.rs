@@ -19,10 +19,11 @@ pub struct Inferred {
     pub why: Option<String>,
 }
 
-/// Every inferred node of the spec, in document order.
+/// Every inferred node of the spec, sorted by location.
 pub fn collect(spec: &Value) -> Vec<Inferred> {
     let mut found = Vec::new();
     walk(spec, &mut Vec::new(), &mut found);
+    found.sort_by(|a, b| a.location.cmp(&b.location));
     found
 }
 
