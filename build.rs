@@ -92,9 +92,7 @@ pub fn settings() -> progenitor::GenerationSettings {
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq");
     for replacement in REPLACEMENTS {
-        let impls = replacement
-            .default
-            .then_some(progenitor::TypeImpl::Default);
+        let impls = replacement.default.then_some(progenitor::TypeImpl::Default);
         settings.with_replacement(replacement.schema, replacement.rust_type, impls.into_iter());
     }
     settings

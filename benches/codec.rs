@@ -1,5 +1,6 @@
 //! Encoding a 1,000-lead batch and decoding 1,000 results with the generated
-//! types vs `serde_json::Value`, in one run.
+//! types vs `serde_json::Value`, and building 1,000 leads with the hand-written
+//! builder vs progenitor's generated one, in one run.
 //!
 //! `cargo bench --bench codec`
 
@@ -7,6 +8,7 @@ mod common;
 
 use common::{interleaved, lead_json, report};
 use sela_leads::api::types::{BulkCreateLeadRequestRequest, BulkCreateLeadResponse, LeadRequest};
+use sela_leads::{Metadata, UsState};
 use serde_json::{Value, json};
 use std::hint::black_box;
 
@@ -74,6 +76,52 @@ fn main() {
         "generated types",
         &a,
         "serde_json::Value",
+        &b,
+    );
+
+    println!();
+    let (a, b) = interleaved(
+        50,
+        500,
+        || {
+            for i in 0..LEADS {
+                let lead = LeadRequest::new(format!("+1804555{:04}", i % 10_000))
+                    .email(format!("r-{i}@example.com"))
+                    .external_id(format!("crm-{i}"))
+                    .lead_source("bench")
+                    .us_state(UsState::Va)
+                    .meta("first_name", "Ana")
+                    .meta("zip", "23220")
+                    .build()
+                    .expect("a valid lead");
+                black_box(lead);
+            }
+        },
+        || {
+            for i in 0..LEADS {
+                let lead = LeadRequest::try_from(
+                    LeadRequest::builder()
+                        .phone_number(format!("+1804555{:04}", i % 10_000))
+                        .email(Some(format!("r-{i}@example.com")))
+                        .external_id(Some(format!("crm-{i}")))
+                        .lead_source(Some("bench".to_owned()))
+                        .us_state(Some(UsState::Va))
+                        .metadata(Some(
+                            Metadata::new()
+                                .with("first_name", "Ana")
+                                .with("zip", "23220"),
+                        )),
+                )
+                .expect("a valid lead");
+                black_box(lead);
+            }
+        },
+    );
+    report(
+        "build 1,000 leads",
+        "LeadRequest::new(..).build()",
+        &a,
+        "generated LeadRequest::builder()",
         &b,
     );
 }

@@ -153,8 +153,13 @@ impl Client {
         id: i64,
         patch: &PatchedLeadRequest,
     ) -> Result<PartialLead, Error> {
-        let request = LEADS_PARTIAL_UPDATE.request(&self.api, Some(id)).json(patch);
-        LEADS_PARTIAL_UPDATE.send(&self.api, request).await?.decode()
+        let request = LEADS_PARTIAL_UPDATE
+            .request(&self.api, Some(id))
+            .json(patch);
+        LEADS_PARTIAL_UPDATE
+            .send(&self.api, request)
+            .await?
+            .decode()
     }
 
     /// `PUT /api/leads/update/`: updates the lead matching the phone number and

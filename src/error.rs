@@ -43,7 +43,11 @@ pub enum Error {
         source: reqwest::Error,
     },
     /// 400: the server refused the request, naming the fields at fault.
-    #[error("400 bad request: {}{}", describe(detail, fields), id_suffix(request_id))]
+    #[error(
+        "400 bad request: {}{}",
+        describe(detail, fields),
+        id_suffix(request_id)
+    )]
     BadRequest {
         /// The `detail` message, if any (the body's start when it is not JSON).
         detail: Option<String>,
@@ -77,7 +81,10 @@ pub enum Error {
         request_id: Option<String>,
     },
     /// 429: too many requests.
-    #[error("429 too many requests (retry after {retry_after:?}){}", id_suffix(request_id))]
+    #[error(
+        "429 too many requests (retry after {retry_after:?}){}",
+        id_suffix(request_id)
+    )]
     RateLimited {
         /// The `Retry-After` delay, when the server sent one.
         retry_after: Option<Duration>,
@@ -110,7 +117,10 @@ pub enum Error {
         request_id: Option<String>,
     },
     /// A body that does not decode as the documented shape.
-    #[error("undecodable response body ({reason}): {body}{}", id_suffix(request_id))]
+    #[error(
+        "undecodable response body ({reason}): {body}{}",
+        id_suffix(request_id)
+    )]
     Decode {
         /// Why it does not decode.
         reason: String,
@@ -173,7 +183,9 @@ impl Error {
     /// The server's `Retry-After` delay, when it sent one (429 and 5xx).
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::RateLimited { retry_after, .. } | Self::Server { retry_after, .. } => *retry_after,
+            Self::RateLimited { retry_after, .. } | Self::Server { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
         }
     }

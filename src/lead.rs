@@ -103,7 +103,7 @@ macro_rules! common_setters {
             self
         }
 
-        /// Sets `us_state`; [`UsState::Other`] sends a code the list lacks.
+        /// Sets `us_state`; `UsState::other("PR")?` sends a code the list lacks.
         pub fn us_state(mut self, state: UsState) -> Self {
             self.body.us_state = Some(state);
             self
@@ -119,11 +119,7 @@ macro_rules! common_setters {
 
 /// Checks shared by every body: what the spec states and the generated type
 /// cannot enforce.
-fn check_common(
-    email: Option<&str>,
-    us_state: Option<&UsState>,
-    phone: Option<&str>,
-) -> Result<(), FieldError> {
+fn check_common(email: Option<&str>, phone: Option<&str>) -> Result<(), FieldError> {
     if let Some(phone) = phone
         && phone.trim().is_empty()
     {
@@ -132,14 +128,9 @@ fn check_common(
     if let Some(email) = email
         && !email.contains('@')
     {
-        return Err(FieldError::new("email", "is not an e-mail address (no `@`)"));
-    }
-    if let Some(state) = us_state
-        && !state.is_well_formed()
-    {
         return Err(FieldError::new(
-            "us_state",
-            "is not a two-letter code (two capital letters, for example PR)",
+            "email",
+            "is not an e-mail address (no `@`)",
         ));
     }
     Ok(())
@@ -219,11 +210,7 @@ impl LeadBuilder {
     /// The request body, or the first field that cannot be sent.
     pub fn build(self) -> Result<LeadRequest, FieldError> {
         let b = &self.body;
-        check_common(
-            b.email.as_deref(),
-            b.us_state.as_ref(),
-            Some(&b.phone_number),
-        )?;
+        check_common(b.email.as_deref(), Some(&b.phone_number))?;
         check_count(b.reengagement_count)?;
         Ok(self.body)
     }
@@ -281,11 +268,7 @@ impl LeadPatchBuilder {
     /// The request body, or the first field that cannot be sent.
     pub fn build(self) -> Result<PatchedLeadRequest, FieldError> {
         let b = &self.body;
-        check_common(
-            b.email.as_deref(),
-            b.us_state.as_ref(),
-            b.phone_number.as_deref(),
-        )?;
+        check_common(b.email.as_deref(), b.phone_number.as_deref())?;
         check_count(b.reengagement_count)?;
         Ok(self.body)
     }
@@ -341,11 +324,7 @@ impl MatchUpdateBuilder {
     /// The request body, or the first field that cannot be sent.
     pub fn build(self) -> Result<UpdateLeadRequestRequest, FieldError> {
         let b = &self.body;
-        check_common(
-            b.email.as_deref(),
-            b.us_state.as_ref(),
-            Some(&b.phone_number),
-        )?;
+        check_common(b.email.as_deref(), Some(&b.phone_number))?;
         Ok(self.body)
     }
 }

@@ -63,7 +63,11 @@ pub(crate) const LEAD_TYPES_LIST: Route = Route {
 
 impl Route {
     /// A request to this route under the client's base URL; `id` fills `{id}`.
-    pub(crate) fn request(&self, api: &crate::api::Client, id: Option<i64>) -> reqwest::RequestBuilder {
+    pub(crate) fn request(
+        &self,
+        api: &crate::api::Client,
+        id: Option<i64>,
+    ) -> reqwest::RequestBuilder {
         let path = match id {
             Some(id) => self.path.replace("{id}", &id.to_string()),
             None => self.path.to_owned(),

@@ -97,7 +97,8 @@ mod tests {
         let odd: Timestamp = serde_json::from_str(r#""025-02-28T09:00:00-08:00""#).unwrap();
         assert_eq!(odd.as_str(), "025-02-28T09:00:00-08:00");
         assert_eq!(odd.time(), None);
-        let good: Timestamp = serde_json::from_str(r#""2025-02-27T10:15:30.123456-08:00""#).unwrap();
+        let good: Timestamp =
+            serde_json::from_str(r#""2025-02-27T10:15:30.123456-08:00""#).unwrap();
         assert_eq!(
             good.time().unwrap().to_rfc3339(),
             "2025-02-27T18:15:30.123456+00:00"
@@ -106,6 +107,9 @@ mod tests {
             good.time_with_offset().unwrap().offset().local_minus_utc(),
             -8 * 3600
         );
-        assert_eq!(serde_json::to_string(&odd).unwrap(), r#""025-02-28T09:00:00-08:00""#);
+        assert_eq!(
+            serde_json::to_string(&odd).unwrap(),
+            r#""025-02-28T09:00:00-08:00""#
+        );
     }
 }

@@ -63,7 +63,10 @@ pub(crate) fn builder_for(base: &Url) -> reqwest::ClientBuilder {
     let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if base.scheme() == "http" {
         builder = builder.no_proxy();
-        if let Some(host) = base.host_str().filter(|h| h.eq_ignore_ascii_case("localhost")) {
+        if let Some(host) = base
+            .host_str()
+            .filter(|h| h.eq_ignore_ascii_case("localhost"))
+        {
             let port = base.port_or_known_default().unwrap_or(80);
             let addrs = [
                 SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),

@@ -12,10 +12,10 @@ macro_rules! us_states {
         /// The documented list was not readable; the 50 states and DC are named
         /// variants. Any other two-letter code (the territories `PR`, `GU`, `VI`,
         /// `AS`, `MP`, or a code the server accepts that this list lacks) is sent
-        /// through the explicit escape hatch [`UsState::Other`], for example
-        /// `UsState::Other("PR".into())`; the builders of [`crate::lead`] check
-        /// that it is two capital letters.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        /// through the explicit escape hatch [`UsState::Other`], made with
+        /// `UsState::other("PR")?` (or `"PR".parse()?`), which checks that the
+        /// code is two capital letters.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum UsState {
             $(
@@ -23,7 +23,7 @@ macro_rules! us_states {
                 $variant,
             )*
             /// Any other two-letter code, sent as given.
-            Other(String),
+            Other(StateCode),
         }
 
         impl UsState {
@@ -34,7 +34,7 @@ macro_rules! us_states {
             pub fn code(&self) -> &str {
                 match self {
                     $(UsState::$variant => $code,)*
-                    UsState::Other(code) => code,
+                    UsState::Other(code) => code.as_str(),
                 }
             }
 
@@ -59,6 +59,32 @@ us_states! {
     Wv = "WV", Wi = "WI", Wy = "WY",
 }
 
+/// A code of two capital ASCII letters, for [`UsState::Other`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateCode([u8; 2]);
+
+impl StateCode {
+    /// `code` if it is two capital ASCII letters.
+    pub fn new(code: &str) -> Result<Self, InvalidUsState> {
+        match code.as_bytes() {
+            [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => Ok(Self([*a, *b])),
+            _ => Err(InvalidUsState(code.to_owned())),
+        }
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        // Two ASCII letters, checked by `new`.
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl fmt::Debug for StateCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 /// Why a text is not a state code.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a two-letter state code (two capital letters, for example CA or PR)")]
@@ -68,24 +94,17 @@ impl UsState {
     /// A named variant for a listed code, [`UsState::Other`] for any other two
     /// capital letters, and an error for anything else (`ca`, `California`).
     pub fn parse(code: &str) -> Result<Self, InvalidUsState> {
-        if let Some(named) = Self::named(code) {
-            return Ok(named);
-        }
-        if is_code(code) {
-            Ok(Self::Other(code.to_owned()))
-        } else {
-            Err(InvalidUsState(code.to_owned()))
+        match Self::named(code) {
+            Some(named) => Ok(named),
+            None => StateCode::new(code).map(Self::Other),
         }
     }
 
-    /// True for a named variant, or an `Other` holding two capital letters.
-    pub fn is_well_formed(&self) -> bool {
-        is_code(self.code())
+    /// The escape hatch: [`UsState::Other`] for a code the list lacks (`PR`,
+    /// `GU`, ...); a listed code gives its named variant.
+    pub fn other(code: &str) -> Result<Self, InvalidUsState> {
+        Self::parse(code)
     }
-}
-
-fn is_code(code: &str) -> bool {
-    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 impl FromStr for UsState {
@@ -139,11 +158,14 @@ mod tests {
     #[test]
     fn codes_parse_to_named_variants_or_the_escape_hatch() {
         assert_eq!(UsState::parse("CA"), Ok(UsState::Ca));
-        assert_eq!(UsState::parse("PR"), Ok(UsState::Other("PR".into())));
-        assert!(UsState::parse("ca").is_err());
-        assert!(UsState::parse("California").is_err());
+        let pr = UsState::other("PR").unwrap();
+        assert!(matches!(pr, UsState::Other(code) if code.as_str() == "PR"));
+        assert_eq!(UsState::other("CA"), Ok(UsState::Ca));
+        for bad in ["ca", "California", "P", "PRR", "P1", "ÉÉ"] {
+            assert!(UsState::parse(bad).is_err(), "{bad}");
+        }
         assert_eq!(UsState::NAMED.len(), 51);
-        assert_eq!(serde_json::to_string(&UsState::Other("GU".into())).unwrap(), r#""GU""#);
-        assert!(!UsState::Other("P".into()).is_well_formed());
+        assert_eq!(serde_json::to_string(&pr).unwrap(), r#""PR""#);
+        assert_eq!(std::mem::size_of::<UsState>(), 3);
     }
 }

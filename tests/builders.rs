@@ -3,7 +3,9 @@
 //! `UsState::Other` as the explicit escape hatch for codes the list lacks.
 
 use httpmock::prelude::*;
-use sela_leads::api::types::{LeadRequest, LeadStatus, PatchedLeadRequest, UpdateLeadRequestRequest};
+use sela_leads::api::types::{
+    LeadRequest, LeadStatus, PatchedLeadRequest, UpdateLeadRequestRequest,
+};
 use sela_leads::{Client, Error, FieldError, Metadata, UsState};
 use serde_json::json;
 
@@ -56,17 +58,15 @@ fn build_names_the_field_at_fault_without_its_value() {
     let cases: Vec<(Result<LeadRequest, FieldError>, &str)> = vec![
         (LeadRequest::new("  ").build(), "phone_number"),
         (
-            LeadRequest::new("+18045550123").email("ana.example.com").build(),
+            LeadRequest::new("+18045550123")
+                .email("ana.example.com")
+                .build(),
             "email",
         ),
         (
             LeadRequest::new("+18045550123")
-                .us_state(UsState::Other("Puerto Rico".into()))
+                .reengagement_count(-1)
                 .build(),
-            "us_state",
-        ),
-        (
-            LeadRequest::new("+18045550123").reengagement_count(-1).build(),
             "reengagement_count",
         ),
         (
@@ -89,7 +89,10 @@ fn build_names_the_field_at_fault_without_its_value() {
             .build()
             .is_ok()
     );
-    let e = PatchedLeadRequest::new().phone_number("").build().unwrap_err();
+    let e = PatchedLeadRequest::new()
+        .phone_number("")
+        .build()
+        .unwrap_err();
     assert_eq!(e.field, "phone_number");
     let e = UpdateLeadRequestRequest::new("+18045550123")
         .email("nope")
@@ -129,18 +132,25 @@ async fn a_territory_is_sent_through_the_escape_hatch() {
             when.method(POST)
                 .path("/api/leads/")
                 .json_body(json!({"phone_number": "+17875550123", "us_state": "PR"}));
-            then.status(201).json_body(json!({"id": 1, "us_state": "PR"}));
+            then.status(201)
+                .json_body(json!({"id": 1, "us_state": "PR"}));
         })
         .await;
     let lead = LeadRequest::new("+17875550123")
-        .us_state(UsState::Other("PR".into()))
+        .us_state(UsState::other("PR").unwrap())
         .build()
         .unwrap();
     let client = Client::new(&server.base_url(), "token").unwrap();
     let created = client.create_lead(&lead).await.unwrap();
     mock.assert_async().await;
     assert_eq!(created.us_state.as_deref(), Some("PR"));
-    assert_eq!("GU".parse::<UsState>().unwrap(), UsState::Other("GU".into()));
+    assert_eq!(
+        "GU".parse::<UsState>().unwrap(),
+        UsState::other("GU").unwrap()
+    );
     assert_eq!("TX".parse::<UsState>().unwrap(), UsState::Tx);
     assert!("Texas".parse::<UsState>().is_err());
+    // A malformed escape-hatch code cannot even be made.
+    assert!(UsState::other("Puerto Rico").is_err());
+    assert!(UsState::other("pr").is_err());
 }

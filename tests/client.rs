@@ -3,7 +3,9 @@
 //! bulk mismatches; the token kept secret.
 
 use httpmock::prelude::*;
-use sela_leads::api::types::{LeadRequest, LeadStatus, PatchedLeadRequest, UpdateLeadRequestRequest};
+use sela_leads::api::types::{
+    LeadRequest, LeadStatus, PatchedLeadRequest, UpdateLeadRequestRequest,
+};
 use sela_leads::{BulkOutcome, Client, Error, Metadata, MismatchFault, UsState};
 use serde_json::{Value, json};
 
@@ -539,7 +541,10 @@ async fn transport_errors_are_typed() {
     let client = Client::new(&format!("http://127.0.0.1:{port}/"), TOKEN).unwrap();
     let e = client.get_lead(1).await.unwrap_err();
     assert!(matches!(e, Error::Transport { .. }), "{e:?}");
-    assert!(e.is_retryable(), "the connection never opened: nothing was sent");
+    assert!(
+        e.is_retryable(),
+        "the connection never opened: nothing was sent"
+    );
     assert_eq!(e.status(), None);
     assert!(!format!("{e} {e:?}").contains(TOKEN));
 }
@@ -550,7 +555,8 @@ async fn a_timeout_is_not_retryable() {
     server
         .mock_async(|when, then| {
             when.path("/api/leads/bulk-create/");
-            then.status(200).delay(std::time::Duration::from_millis(800));
+            then.status(200)
+                .delay(std::time::Duration::from_millis(800));
         })
         .await;
     let client = Client::builder(TOKEN)
@@ -562,7 +568,10 @@ async fn a_timeout_is_not_retryable() {
         .bulk_create(&[lead_request(documented_lead())])
         .await
         .unwrap_err();
-    assert!(matches!(&e, Error::Transport { source } if source.is_timeout()), "{e:?}");
+    assert!(
+        matches!(&e, Error::Transport { source } if source.is_timeout()),
+        "{e:?}"
+    );
     assert!(!e.is_retryable(), "the server may have created the lead");
 }
 
@@ -704,7 +713,7 @@ fn request_enums_carry_the_documented_values() {
     // Codes the list lacks decode to the escape hatch; anything else is refused.
     assert_eq!(
         serde_json::from_value::<UsState>(json!("PR")).unwrap(),
-        UsState::Other("PR".into())
+        UsState::other("PR").unwrap()
     );
     for bad in [json!("California"), json!("ca"), json!(5)] {
         assert!(serde_json::from_value::<UsState>(bad).is_err());

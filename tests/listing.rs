@@ -75,12 +75,7 @@ async fn listing_follows_next_across_pages_on_the_same_host() {
         })
         .await;
     let client = client(&server);
-    let ids: Vec<i64> = client
-        .leads()
-        .map_ok(|l| l.id)
-        .try_collect()
-        .await
-        .unwrap();
+    let ids: Vec<i64> = client.leads().map_ok(|l| l.id).try_collect().await.unwrap();
     assert_eq!(ids, vec![1, 2, 3]);
     page1.assert_async().await;
     page2.assert_async().await;
@@ -105,7 +100,13 @@ async fn listing_refuses_a_next_link_that_does_not_advance() {
         .try_collect()
         .await;
     assert!(
-        matches!(result, Err(Error::Decode { status: Some(200), .. })),
+        matches!(
+            result,
+            Err(Error::Decode {
+                status: Some(200),
+                ..
+            })
+        ),
         "{result:?}"
     );
 }
@@ -162,9 +163,7 @@ async fn a_page_with_odd_leads_survives_and_the_listing_goes_on() {
     )
     .await;
 
-    let items: Vec<Result<_, Error>> = assert_send_unpin(client(&server).leads())
-        .collect()
-        .await;
+    let items: Vec<Result<_, Error>> = assert_send_unpin(client(&server).leads()).collect().await;
     assert_eq!(items.len(), 6, "{items:?}");
     let ok: Vec<i64> = items.iter().flatten().map(|l| l.id).collect();
     assert_eq!(ok, vec![1, 2, 3, 4, 6]);
@@ -176,7 +175,10 @@ async fn a_page_with_odd_leads_survives_and_the_listing_goes_on() {
             ..
         }) => {
             assert!(reason.contains("result 3 of page 1"), "{reason}");
-            assert!(body.contains("phone_number") && !body.contains("\"count\""), "{body}");
+            assert!(
+                body.contains("phone_number") && !body.contains("\"count\""),
+                "{body}"
+            );
         }
         other => panic!("expected a decode error at index 3, got {other:?}"),
     }
@@ -188,7 +190,13 @@ async fn a_page_with_odd_leads_survives_and_the_listing_goes_on() {
     assert_eq!(typo.created_time.as_ref().unwrap().as_str(), "yesterday");
     let first = items[0].as_ref().unwrap();
     assert_eq!(
-        first.created_time.as_ref().unwrap().time().unwrap().to_rfc3339(),
+        first
+            .created_time
+            .as_ref()
+            .unwrap()
+            .time()
+            .unwrap()
+            .to_rfc3339(),
         "2025-02-27T18:15:30.123456+00:00"
     );
 
@@ -259,8 +267,12 @@ async fn a_failed_page_ends_the_stream_after_its_error_and_can_be_retried() {
     .await;
     let failing = server
         .mock_async(|when, then| {
-            when.method(GET).path("/api/leads/").query_param("page", "2");
-            then.status(503).header("x-request-id", "req-9").body("busy");
+            when.method(GET)
+                .path("/api/leads/")
+                .query_param("page", "2");
+            then.status(503)
+                .header("x-request-id", "req-9")
+                .body("busy");
         })
         .await;
     let items: Vec<_> = client(&server).leads().collect().await;

@@ -79,7 +79,10 @@ fn run_child(mode: &str, proxy: &FakeProxy) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(output.status.success(), "child failed:\n{text}");
-    assert!(text.contains("probe done"), "the probe did not run:\n{text}");
+    assert!(
+        text.contains("probe done"),
+        "the probe did not run:\n{text}"
+    );
     text
 }
 
@@ -91,7 +94,10 @@ fn plain_http_with_the_token_never_reaches_the_proxy() {
     // The control request (no token, a plain reqwest client) proves the proxy
     // variables reached the child and the proxy records what it gets.
     assert!(seen.contains("x-control: proxied"), "proxy saw: {seen:?}");
-    assert!(!seen.contains(TOKEN), "the token reached the proxy: {seen:?}");
+    assert!(
+        !seen.contains(TOKEN),
+        "the token reached the proxy: {seen:?}"
+    );
     assert!(
         !seen.contains("/api/"),
         "an API request reached the proxy: {seen:?}"
@@ -107,7 +113,10 @@ fn https_goes_through_the_proxy_as_a_tunnel_the_token_inside() {
         seen.starts_with("CONNECT api.trysela.com:443"),
         "proxy saw: {seen:?}"
     );
-    assert!(!seen.contains(TOKEN), "the token reached the proxy: {seen:?}");
+    assert!(
+        !seen.contains(TOKEN),
+        "the token reached the proxy: {seen:?}"
+    );
 }
 
 /// Not a test of its own: the child side of the two tests above.
@@ -193,7 +202,10 @@ fn user_info_is_refused_without_being_echoed() {
     let e = contract::run(&target, &contract::Config::default()).unwrap_err();
     let text = format!("{e} {e:?}");
     assert!(matches!(e, HarnessError::BadUrl(_)), "{text}");
-    assert!(text.contains("user-info") && !text.contains("hunter2"), "{text}");
+    assert!(
+        text.contains("user-info") && !text.contains("hunter2"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -220,7 +232,10 @@ fn lookalike_loopback_hosts_are_refused_over_http() {
         Client::new("http://127.0.0.1@example.com/", TOKEN),
         Err(Error::Config(_))
     ));
-    for url in ["https://api.trysela.com/?key=1", "https://api.trysela.com/#x"] {
+    for url in [
+        "https://api.trysela.com/?key=1",
+        "https://api.trysela.com/#x",
+    ] {
         assert!(
             matches!(Client::new(url, TOKEN), Err(Error::Config(_))),
             "{url}"
