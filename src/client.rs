@@ -35,13 +35,25 @@ pub struct Client {
     api: crate::api::Client,
 }
 
-/// Configures a [`Client`]: base URL, token and timeouts.
-#[derive(Clone, Debug)]
+/// Configures a [`Client`]: base URL, token and timeouts. Its `Debug` hides
+/// the token and any user-info of the base URL.
+#[derive(Clone)]
 pub struct ClientBuilder {
     base_url: String,
     token: ApiToken,
     connect_timeout: Duration,
     timeout: Duration,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &crate::transport::redacted(&self.base_url))
+            .field("token", &self.token)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl ClientBuilder {

@@ -48,6 +48,20 @@ pub(crate) fn checked_base_url(raw: &str) -> Result<Url, Error> {
     }
 }
 
+/// `raw` for display: a URL with user-info loses it (`***@` in its place).
+pub(crate) fn redacted(raw: &str) -> String {
+    match Url::parse(raw.trim()) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_password(None);
+            let _ = url.set_username("***");
+            url.to_string()
+        }
+        Ok(_) => raw.to_owned(),
+        Err(_) if raw.contains('@') => "<a base URL that is not a URL>".to_owned(),
+        Err(_) => raw.to_owned(),
+    }
+}
+
 /// `localhost` or a loopback IP literal. Anything else (`127.0.0.1.example.com`,
 /// `localhost.example.com`) is a name that DNS may send anywhere.
 fn is_loopback(host: &str) -> bool {
@@ -86,6 +100,16 @@ pub(crate) fn token_client_builder(raw_base: &str) -> Result<reqwest::ClientBuil
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_info_is_redacted_for_display() {
+        assert_eq!(
+            redacted("https://ana:hunter2@api.trysela.com/"),
+            "https://***@api.trysela.com/"
+        );
+        assert_eq!(redacted("http://127.0.0.1:1/"), "http://127.0.0.1:1/");
+        assert!(!redacted("ht!tp://a:hunter2@x").contains("hunter2"));
+    }
 
     #[test]
     fn loopback_is_judged_on_the_host_not_on_a_prefix() {

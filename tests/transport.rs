@@ -197,6 +197,12 @@ fn user_info_is_refused_without_being_echoed() {
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("user-info"), "{text}");
     }
+    let builder = Client::builder(TOKEN).base_url("https://ana:hunter2@api.trysela.com/");
+    let debug = format!("{builder:?}");
+    assert!(
+        !debug.contains("hunter2") && !debug.contains(TOKEN),
+        "{debug}"
+    );
     // The harness refuses it too.
     let target = Target::new("http://user:hunter2@127.0.0.1:1/", ApiKey::new(TOKEN)).unwrap();
     let e = contract::run(&target, &contract::Config::default()).unwrap_err();
