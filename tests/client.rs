@@ -96,6 +96,9 @@ async fn create_sends_token_user_agent_and_json_and_decodes_the_create_sample() 
                 .header("authorization", AUTH)
                 .header("user-agent", sela_leads::USER_AGENT)
                 .header("content-type", "application/json")
+                .header("accept", "application/json")
+                // openapi.yaml's info.version, as every generated call sends it.
+                .header("api-version", "1.0.2")
                 .json_body(documented_lead());
             then.status(201).json_body(create_sample_lead());
         })
@@ -242,6 +245,8 @@ async fn bulk_create_sends_the_documented_request_and_returns_outcomes_in_order(
             when.method(POST)
                 .path("/api/leads/bulk-create/")
                 .header("authorization", AUTH)
+                .header("content-type", "application/json")
+                .header("api-version", "1.0.2")
                 .json_body(json!({"leads": [documented_lead(), second.clone()]}));
             then.status(200).json_body(json!({"results": [
                 {"id": 123, "action": "created"},
