@@ -50,6 +50,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+mod stop;
+pub use stop::StopHandle;
+
 /// Leads per request unless set otherwise (the server's maximum is undocumented).
 pub const DEFAULT_CHUNK_SIZE: usize = 100;
 /// Requests in flight unless set otherwise.
@@ -360,6 +363,7 @@ pub struct Importer {
     concurrency: usize,
     retry: RetryPolicy,
     on_progress: Option<ProgressFn>,
+    stop: StopHandle,
 }
 
 impl fmt::Debug for Importer {
@@ -383,7 +387,14 @@ impl Importer {
             concurrency: DEFAULT_CONCURRENCY,
             retry: RetryPolicy::default(),
             on_progress: None,
+            stop: StopHandle::default(),
         }
+    }
+
+    /// Lets `stop` end the import from elsewhere (a signal handler): see [`StopHandle`].
+    pub fn stop_handle(mut self, stop: StopHandle) -> Self {
+        self.stop = stop;
+        self
     }
 
     /// Leads per request, at least 1.
@@ -443,21 +454,41 @@ impl Importer {
         K: Send + 'static,
         L: Into<Lead>,
     {
+        let chunks = self.import_chunks(leads);
+        Import {
+            progress: chunks.progress,
+            stream: chunks.stream.flat_map(stream::iter).boxed(),
+        }
+    }
+
+    /// Like [`Importer::import_keyed`], yielding the outcomes of each chunk
+    /// together once the chunk and every chunk before it are done (a journal
+    /// flushes after each).
+    pub fn import_chunks<S, K, L>(&self, leads: S) -> Import<Vec<(K, ImportOutcome)>>
+    where
+        S: Stream<Item = (K, L)> + Send + 'static,
+        K: Send + 'static,
+        L: Into<Lead>,
+    {
         let progress = ProgressHandle::new(self.on_progress.clone());
+        let stop = self.stop.clone();
         let sender = Arc::new(ChunkSender {
             client: self.client.clone(),
             retry: self.retry.clone(),
             progress: progress.clone(),
+            stop: stop.clone(),
         });
         let stream = leads
             .map(|(key, lead)| (key, lead.into()))
             .chunks(self.chunk_size)
+            // Once stopped, no new chunk is sent: the rows of a chunk read
+            // but not sent get no outcome (a resume sends them).
+            .take_while(move |_| futures::future::ready(!stop.is_stopped()))
             .map(move |chunk| {
                 let sender = Arc::clone(&sender);
                 async move { sender.send(chunk).await }
             })
             .buffered(self.concurrency)
-            .flat_map(stream::iter)
             .boxed();
         Import { stream, progress }
     }
@@ -502,6 +533,7 @@ struct ChunkSender {
     client: Client,
     retry: RetryPolicy,
     progress: ProgressHandle,
+    stop: StopHandle,
 }
 
 /// The leads of a chunk as they go on the wire.
@@ -557,7 +589,7 @@ impl ChunkSender {
         let mut sent_outcomes = if to_send == 0 {
             Vec::new().into_iter()
         } else {
-            self.send_with_retries(&payload, to_send as usize)
+            self.send_or_abort(&payload, to_send as usize)
                 .await
                 .into_iter()
         };
@@ -576,6 +608,28 @@ impl ChunkSender {
             }
         });
         keys.into_iter().zip(outcomes).collect()
+    }
+
+    /// Sends `payload`, unless the import is aborted first: then its leads are
+    /// unknown (the request may have reached the server).
+    async fn send_or_abort(&self, payload: &Payload, count: usize) -> Vec<ImportOutcome> {
+        let sending = std::pin::pin!(self.send_with_retries(payload, count));
+        let aborted = std::pin::pin!(self.stop.aborted());
+        match futures::future::select(sending, aborted).await {
+            futures::future::Either::Left((outcomes, _)) => outcomes,
+            futures::future::Either::Right(((), _)) => {
+                tracing::error!(
+                    leads = count,
+                    "import aborted with a chunk in flight; outcome unknown"
+                );
+                let error = Arc::new(Error::Interrupted);
+                (0..count)
+                    .map(|_| ImportOutcome::Unknown {
+                        error: Arc::clone(&error),
+                    })
+                    .collect()
+            }
+        }
     }
 
     /// One outcome per lead of `payload`, retrying only where the server certainly did not act.
@@ -605,6 +659,21 @@ impl ChunkSender {
             .await;
         match result {
             Ok(outcomes) => outcomes.into_iter().map(ImportOutcome::from).collect(),
+            // The counts match: each lead keeps its own outcome, and only the
+            // leads whose own result is faulty are unknown.
+            Err(Error::BulkMismatch(mismatch)) if mismatch.results.len() == count => {
+                tracing::error!(%mismatch, leads = count, "bulk answer with faulty results");
+                mismatch
+                    .results
+                    .into_iter()
+                    .map(|result| match result {
+                        Ok(outcome) => ImportOutcome::from(outcome),
+                        Err(fault) => ImportOutcome::Unknown {
+                            error: Arc::new(Error::BulkMismatch(fault)),
+                        },
+                    })
+                    .collect()
+            }
             Err(error) => {
                 let unknown = verdict(&error) == Verdict::Unknown;
                 if unknown {
