@@ -62,6 +62,12 @@ pub mod input;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod journal;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod report;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod run;
 
 /// Leads per request unless set otherwise (the server's maximum is undocumented).
 pub const DEFAULT_CHUNK_SIZE: usize = 100;
@@ -295,6 +301,8 @@ pub struct Progress {
     pub requests: u64,
     /// Of those, retries.
     pub retries: u64,
+    /// Answers asking to slow down (429, or 503), each retried or ending in `not_sent`.
+    pub throttled: u64,
 }
 
 impl Progress {
@@ -646,10 +654,14 @@ impl ChunkSender {
     async fn send_with_retries(&self, payload: &Payload, count: usize) -> Vec<ImportOutcome> {
         let attempt = || async {
             self.progress.update(|p| p.requests += 1);
-            match payload {
+            let result = match payload {
                 Payload::Typed(leads) => self.client.bulk_create(leads).await,
                 Payload::Json(values) => self.client.bulk_create_raw(values).await,
+            };
+            if let Err(Error::RateLimited { .. } | Error::Server { status: 503, .. }) = &result {
+                self.progress.update(|p| p.throttled += 1);
             }
+            result
         };
         let cap = self.retry.max_retry_after;
         let result = attempt
