@@ -157,6 +157,9 @@ pub struct Previous {
     pub done: RowSet,
     /// Rows whose last outcome is `unknown` (resent only with `--retry-unknown`).
     pub unknown: RowSet,
+    /// Rows whose last outcome is final but not a success (`rejected`, or
+    /// `unknown` when not retried).
+    pub failed: RowSet,
     /// Lines that could not be read (a line cut short by a kill).
     pub unreadable: u64,
 }
@@ -217,8 +220,12 @@ pub fn read_previous(path: &Path, retry_unknown: bool) -> Result<Previous, Journ
             continue;
         };
         let outcome = record.get(2).unwrap_or("");
-        previous.done.set(row, is_final(outcome, retry_unknown));
+        let done = is_final(outcome, retry_unknown);
+        previous.done.set(row, done);
         previous.unknown.set(row, outcome == "unknown");
+        previous
+            .failed
+            .set(row, done && !matches!(outcome, "created" | "reengaged"));
     }
     Ok(previous)
 }
@@ -356,6 +363,9 @@ mod tests {
         assert_eq!(previous.unreadable, 1);
         let retrying = read_previous(&path, true).unwrap();
         assert!(!retrying.done.contains(3) && retrying.unknown.contains(3));
+        let failed: Vec<u64> = (1..=6).filter(|r| previous.failed.contains(*r)).collect();
+        assert_eq!(failed, [3, 4]);
+        assert!(!retrying.failed.contains(3));
 
         // The resumed run: rows 2, 5 and 6 (and 3, retried).
         let mut journal = Journal::append(&path).unwrap();

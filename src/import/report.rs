@@ -32,6 +32,8 @@ pub struct Summary {
     pub counts: BTreeMap<&'static str, u64>,
     /// Rows a resume skipped: final in the outcomes file already.
     pub skipped: u64,
+    /// Of those, rows that are `rejected` or `unknown` there.
+    pub skipped_failed: u64,
     /// Time from the first row read to the last outcome written.
     pub elapsed: Duration,
     /// The importer's counts (requests, retries, throttling).
@@ -57,16 +59,18 @@ impl Summary {
         self.counts.get(outcome).copied().unwrap_or(0)
     }
 
-    /// 130 when interrupted, 1 when a row was not created, re-engaged or
-    /// (dry run) would not be sent, else 0.
+    /// 130 when interrupted, 1 when a row of the outcomes file (this run's,
+    /// or one a resume skipped) was not created, re-engaged or (dry run)
+    /// would not be sent, else 0.
     pub fn exit_code(&self) -> u8 {
         let ok = ["created", "reengaged", "would_send"];
         if self.interrupted {
             130
-        } else if self
-            .counts
-            .iter()
-            .any(|(name, n)| *n > 0 && !ok.contains(name))
+        } else if self.skipped_failed > 0
+            || self
+                .counts
+                .iter()
+                .any(|(name, n)| *n > 0 && !ok.contains(name))
         {
             1
         } else {
@@ -103,8 +107,8 @@ impl fmt::Display for Summary {
         if self.skipped > 0 {
             writeln!(
                 f,
-                "{} rows already final in the outcomes file were not sent again",
-                self.skipped
+                "{} rows already final in the outcomes file were not sent again ({} of them rejected or unknown)",
+                self.skipped, self.skipped_failed
             )?;
         }
         if !self.dry_run {

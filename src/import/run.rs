@@ -173,11 +173,14 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
         ..Summary::default()
     };
     let started = Instant::now();
-    let skipped = Arc::new(AtomicU64::new(0));
+    let skipped = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let skipping = Arc::clone(&skipped);
     let rows = input.rows.filter_map(move |(key, lead)| {
         if previous.done.contains(key.row) {
-            skipping.fetch_add(1, Ordering::Relaxed);
+            skipping[0].fetch_add(1, Ordering::Relaxed);
+            if previous.failed.contains(key.row) {
+                skipping[1].fetch_add(1, Ordering::Relaxed);
+            }
             return None;
         }
         let was_unknown = previous.unknown.contains(key.row);
@@ -256,7 +259,8 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
     drop(journal);
     reporter.finish();
     summary.elapsed = started.elapsed();
-    summary.skipped = skipped.load(Ordering::Relaxed);
+    summary.skipped = skipped[0].load(Ordering::Relaxed);
+    summary.skipped_failed = skipped[1].load(Ordering::Relaxed);
     if options.resume {
         journal::compact(&output)?;
     }
