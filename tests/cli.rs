@@ -584,7 +584,7 @@ fn second_interrupt_leaves_rows_in_flight_unknown_and_resends_them_only_when_ask
         "{rows:?}"
     );
     let unknown = rows.len() - first_unknown;
-    assert!(unknown >= 4 && unknown % 4 == 0, "{rows:?}");
+    assert!(unknown >= 4 && unknown.is_multiple_of(4), "{rows:?}");
     let in_flight = first_unknown..rows.len();
 
     // A resume does not resend them (they may exist already)...

@@ -175,8 +175,7 @@ impl Input {
             Format::Csv | Format::Tsv => {
                 let default = if format == Format::Tsv { b'\t' } else { b',' };
                 let delimiter = options.delimiter.unwrap_or(default);
-                let (rows, columns) = csv_rows(reader, delimiter, options)?;
-                (Box::new(rows), columns)
+                csv_rows(reader, delimiter, options)?
             }
             Format::Ndjson => (
                 Box::new(ndjson_rows(reader, options.map.clone())),
@@ -244,13 +243,7 @@ fn csv_rows<R: Read + Send + 'static>(
     reader: R,
     delimiter: u8,
     options: &InputOptions,
-) -> Result<
-    (
-        impl Iterator<Item = (RowKey, Lead)> + Send + use<R>,
-        Vec<(String, Target)>,
-    ),
-    InputError,
-> {
+) -> Result<(Rows, Vec<(String, Target)>), InputError> {
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .delimiter(delimiter)
@@ -289,7 +282,7 @@ fn csv_rows<R: Read + Send + 'static>(
     let mut records = csv.into_byte_records();
     let mut row = 0_u64;
     let mut failed = false;
-    let rows = std::iter::from_fn(move || {
+    let rows = Box::new(std::iter::from_fn(move || {
         if failed {
             return None;
         }
@@ -317,7 +310,7 @@ fn csv_rows<R: Read + Send + 'static>(
             Err(message) => Lead::Invalid(message),
         };
         Some((key, lead))
-    });
+    }));
     Ok((rows, columns))
 }
 

@@ -288,14 +288,11 @@ pub fn compact(path: &Path) -> Result<(), JournalError> {
     let temporary = path.with_extension("csv.compacting");
     let mut writer = csv::Writer::from_path(&temporary).map_err(|e| io(e.into()))?;
     writer.write_record(HEADER).map_err(|e| io(e.into()))?;
-    loop {
-        let Some(row) = runs
-            .iter_mut()
-            .filter_map(|run| run.peek().map(|(row, _)| *row))
-            .min()
-        else {
-            break;
-        };
+    while let Some(row) = runs
+        .iter_mut()
+        .filter_map(|run| run.peek().map(|(row, _)| *row))
+        .min()
+    {
         // Every run's line for this row is consumed; the latest run's is kept.
         let mut kept = None;
         for run in &mut runs {

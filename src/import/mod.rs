@@ -119,9 +119,13 @@ pub enum ImportOutcome {
     /// The request may have reached the server and its fate is unknown: a
     /// timeout, a connection lost after sending, a 5xx other than 503, or an
     /// answer that does not match the leads sent ([`Error::BulkMismatch`],
-    /// [`Error::Decode`]). Never retried; resend to reconcile.
+    /// [`Error::Decode`]), a malformed result for this lead alone (a
+    /// [`Error::BulkMismatch`] naming its index and raw result; the other
+    /// leads keep theirs), or an aborted import ([`Error::Interrupted`]).
+    /// Never retried; resend to reconcile.
     Unknown {
-        /// What went wrong, shared by every lead of the chunk.
+        /// What went wrong (shared by the leads of the chunk, unless it is
+        /// this lead's own result).
         error: Arc<Error>,
     },
     /// The server certainly did not act on this lead: the request was refused

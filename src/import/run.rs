@@ -195,7 +195,7 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
                     .record(&pending.key, outcome, None, &message)
                     .map_err(write_error)?;
                 *summary.counts.entry(outcome).or_default() += 1;
-                if (n + 1) % options.chunk_size.max(1) == 0 {
+                if (n + 1).is_multiple_of(options.chunk_size.max(1)) {
                     journal.flush().map_err(write_error)?;
                     reporter.update(summary.rows(), &summary.progress);
                 }
