@@ -41,16 +41,21 @@
 
 use crate::api::types::LeadRequest;
 use crate::{BulkOutcome, Client, Error};
-use backon::{ExponentialBuilder, Retryable, TokioSleeper};
+use backon::{Retryable, TokioSleeper};
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde_json::Value;
 use std::fmt;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
+mod progress;
+mod retry;
 mod stop;
+use progress::ProgressFn;
+pub use progress::{Progress, ProgressHandle};
+pub use retry::RetryPolicy;
+use retry::{Verdict, verdict};
 pub use stop::StopHandle;
 
 #[cfg(feature = "cli")]
@@ -62,6 +67,8 @@ pub mod input;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod journal;
+#[cfg(feature = "cli")]
+mod json;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod report;
@@ -190,189 +197,6 @@ impl From<BulkOutcome> for ImportOutcome {
             BulkOutcome::Created { id } => Self::Created { id },
             BulkOutcome::Reengaged { id } => Self::Reengaged { id },
             BulkOutcome::Rejected { message } => Self::Rejected { message },
-        }
-    }
-}
-
-/// When and how often a chunk is resent after a refused connection, 429 or 503.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts per chunk, the first included (1 disables retries).
-    pub max_attempts: usize,
-    /// The first backoff delay.
-    pub min_delay: Duration,
-    /// The largest backoff delay (before jitter, which adds up to 100%).
-    pub max_delay: Duration,
-    /// The longest `Retry-After` honoured; longer ones are cut to this.
-    pub max_retry_after: Duration,
-    /// Whether to add random jitter to backoff delays.
-    pub jitter: bool,
-}
-
-impl Default for RetryPolicy {
-    /// 5 attempts, backoff from 500 ms to 30 s with jitter, `Retry-After` capped at 60 s.
-    fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            min_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-            max_retry_after: Duration::from_secs(60),
-            jitter: true,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries: each chunk is sent once.
-    pub fn none() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
-    fn backoff(&self) -> ExponentialBuilder {
-        let builder = ExponentialBuilder::default()
-            .with_min_delay(self.min_delay)
-            .with_max_delay(self.max_delay.max(self.min_delay))
-            .with_factor(2.0)
-            .with_max_times(self.max_attempts.saturating_sub(1));
-        if self.jitter {
-            builder.with_jitter()
-        } else {
-            builder
-        }
-    }
-}
-
-/// How a failed chunk request is handled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Verdict {
-    /// The server certainly did not act: retry, after the server's delay if any.
-    Retry(Option<Duration>),
-    /// The server certainly did not act, and retrying will not help.
-    NotSent,
-    /// The server may have acted.
-    Unknown,
-}
-
-/// Sorts an error of a bulk request by whether the server may have acted on it.
-fn verdict(error: &Error) -> Verdict {
-    match error {
-        // Failed before the request was written: the connection never opened.
-        Error::Transport { source } if source.is_connect() => Verdict::Retry(None),
-        Error::Transport { source } if source.is_builder() => Verdict::NotSent,
-        Error::RateLimited { retry_after } => Verdict::Retry(*retry_after),
-        Error::Server {
-            status: 503,
-            retry_after,
-            ..
-        } => Verdict::Retry(*retry_after),
-        Error::Config(_)
-        | Error::InsecureTransport { .. }
-        | Error::InvalidRequest(_)
-        | Error::BadRequest { .. }
-        | Error::Unauthorized { .. }
-        | Error::NotFound { .. } => Verdict::NotSent,
-        Error::UnexpectedStatus { status, .. } if (400..500).contains(status) => Verdict::NotSent,
-        // Timeouts, connections lost after sending, other 5xx, undecodable or
-        // mismatched answers: the server may have created some of the leads.
-        _ => Verdict::Unknown,
-    }
-}
-
-/// Counts of an import so far. `sent` counts each lead once, however many
-/// attempts its chunk took; the outcome counts add up to the leads read.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Progress {
-    /// Leads read from the input (sent or invalid).
-    pub read: u64,
-    /// Leads put in a request (once each, retries not counted again).
-    pub sent: u64,
-    /// Leads created.
-    pub created: u64,
-    /// Leads re-engaged.
-    pub reengaged: u64,
-    /// Leads the server rejected.
-    pub rejected: u64,
-    /// Leads whose fate is unknown.
-    pub unknown: u64,
-    /// Leads certainly not acted on (refused request, retries exhausted).
-    pub not_sent: u64,
-    /// Input that could not be parsed.
-    pub invalid: u64,
-    /// HTTP requests made, retries included.
-    pub requests: u64,
-    /// Of those, retries.
-    pub retries: u64,
-    /// Answers asking to slow down (429, or 503), each retried or ending in `not_sent`.
-    pub throttled: u64,
-}
-
-impl Progress {
-    /// Leads with an outcome so far.
-    pub fn done(&self) -> u64 {
-        self.created + self.reengaged + self.rejected + self.unknown + self.not_sent + self.invalid
-    }
-
-    /// Leads that were not created or re-engaged.
-    pub fn failed(&self) -> u64 {
-        self.rejected + self.unknown + self.not_sent + self.invalid
-    }
-
-    fn count(&mut self, outcome: &ImportOutcome) {
-        let counter = match outcome {
-            ImportOutcome::Created { .. } => &mut self.created,
-            ImportOutcome::Reengaged { .. } => &mut self.reengaged,
-            ImportOutcome::Rejected { .. } => &mut self.rejected,
-            ImportOutcome::Unknown { .. } => &mut self.unknown,
-            ImportOutcome::NotSent { .. } => &mut self.not_sent,
-            ImportOutcome::Invalid { .. } => &mut self.invalid,
-        };
-        *counter += 1;
-    }
-}
-
-type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
-
-/// A live view of an import's [`Progress`]; cheap to clone and to read from
-/// another task or thread while the import runs.
-#[derive(Clone)]
-pub struct ProgressHandle {
-    state: Arc<Mutex<Progress>>,
-    callback: Option<ProgressFn>,
-}
-
-impl fmt::Debug for ProgressHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ProgressHandle")
-            .field(&self.snapshot())
-            .finish()
-    }
-}
-
-impl ProgressHandle {
-    fn new(callback: Option<ProgressFn>) -> Self {
-        Self {
-            state: Arc::new(Mutex::new(Progress::default())),
-            callback,
-        }
-    }
-
-    /// The counts as they are now.
-    pub fn snapshot(&self) -> Progress {
-        *self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Applies `change` and tells the callback, outside the lock.
-    fn update(&self, change: impl FnOnce(&mut Progress)) {
-        let now = {
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            change(&mut state);
-            *state
-        };
-        if let Some(callback) = &self.callback {
-            callback(&now);
         }
     }
 }
@@ -720,70 +544,5 @@ impl ChunkSender {
                     .collect()
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_certainly_unacted_errors_are_retried() {
-        let rate = Error::RateLimited {
-            retry_after: Some(Duration::from_secs(3)),
-        };
-        assert_eq!(verdict(&rate), Verdict::Retry(Some(Duration::from_secs(3))));
-        let unavailable = Error::Server {
-            status: 503,
-            body: String::new(),
-            retry_after: None,
-        };
-        assert_eq!(verdict(&unavailable), Verdict::Retry(None));
-        let unavailable_for = Error::Server {
-            status: 503,
-            body: String::new(),
-            retry_after: Some(Duration::from_secs(7)),
-        };
-        assert_eq!(
-            verdict(&unavailable_for),
-            Verdict::Retry(Some(Duration::from_secs(7)))
-        );
-        let internal = Error::Server {
-            status: 500,
-            body: String::new(),
-            retry_after: None,
-        };
-        assert_eq!(verdict(&internal), Verdict::Unknown);
-        let gateway = Error::Server {
-            status: 504,
-            body: String::new(),
-            retry_after: None,
-        };
-        assert_eq!(verdict(&gateway), Verdict::Unknown);
-        let bad = Error::BadRequest {
-            detail: None,
-            fields: Default::default(),
-        };
-        assert_eq!(verdict(&bad), Verdict::NotSent);
-        let unauthorized = Error::Unauthorized {
-            status: 401,
-            detail: None,
-        };
-        assert_eq!(verdict(&unauthorized), Verdict::NotSent);
-        let mismatch = Error::Decode {
-            reason: String::new(),
-            body: String::new(),
-        };
-        assert_eq!(verdict(&mismatch), Verdict::Unknown);
-    }
-
-    #[test]
-    fn progress_adds_up() {
-        let mut p = Progress::default();
-        p.count(&ImportOutcome::Created { id: 1 });
-        p.count(&ImportOutcome::Invalid {
-            message: String::new(),
-        });
-        assert_eq!((p.done(), p.failed()), (2, 1));
     }
 }
