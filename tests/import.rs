@@ -6,7 +6,7 @@ use futures::StreamExt;
 use httpmock::prelude::*;
 use httpmock::{HttpMockRequest, HttpMockResponse};
 use sela_leads::api::types::LeadRequest;
-use sela_leads::import::{ImportOutcome, Importer, Lead, Progress, RetryPolicy};
+use sela_leads::import::{ImportOutcome, Importer, Lead, Progress, RetryPolicy, StopHandle};
 use sela_leads::{Client, Error, MismatchFault};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -717,4 +717,76 @@ async fn keyed_import_carries_keys_and_streams_work() {
     )
     .await;
     assert_eq!(streamed.len(), 2);
+}
+
+#[tokio::test]
+async fn stop_lets_chunks_in_flight_finish_and_sends_no_new_one() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(created([1, 2]))
+            .delay(Duration::from_millis(300));
+    });
+    let stop = StopHandle::new();
+    let leads: Vec<Value> = (0..20).map(|i| lead(i / 2, i % 2)).collect();
+    let mut import = Importer::new(client(&server))
+        .chunk_size(2)
+        .concurrency(2)
+        .stop_handle(stop.clone())
+        .import_chunks(futures::stream::iter(leads.into_iter().enumerate()));
+    let first = import.next().await.expect("a first chunk");
+    stop.stop();
+    let rest: Vec<_> = collect(import).await;
+    // The chunk that was in flight beside the first finished normally; no
+    // chunk was sent after the stop.
+    assert_eq!(first.len(), 2);
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    let all: Vec<(usize, &str)> = std::iter::once(&first)
+        .chain(&rest)
+        .flatten()
+        .map(|(key, outcome)| (*key, outcome.kind()))
+        .collect();
+    for (n, (key, kind)) in all.iter().enumerate() {
+        assert_eq!((*key, *kind), (n, "created"));
+    }
+    assert_eq!(mock.calls(), 1 + rest.len());
+}
+
+#[tokio::test]
+async fn abort_gives_up_on_chunks_in_flight_as_unknown() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(created([1, 2]))
+            .delay(Duration::from_secs(30));
+    });
+    let stop = StopHandle::new();
+    let leads: Vec<Value> = (0..20).map(|i| lead(i / 2, i % 2)).collect();
+    let import = Importer::new(client(&server))
+        .chunk_size(2)
+        .concurrency(2)
+        .stop_handle(stop.clone())
+        .import(leads);
+    let progress = import.progress();
+    let aborter = stop.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        aborter.abort();
+    });
+    let started = std::time::Instant::now();
+    let outcomes = collect(import).await;
+    assert!(started.elapsed() < Duration::from_secs(20), "did not wait");
+    assert_eq!(outcomes.len(), 4, "the two chunks in flight, nothing after");
+    for outcome in &outcomes {
+        assert!(
+            matches!(outcome, ImportOutcome::Unknown { error } if matches!(**error, Error::Interrupted)),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(mock.calls(), 2);
+    assert_eq!(progress.snapshot().unknown, 4);
 }
