@@ -655,3 +655,53 @@ fn a_malformed_result_keeps_the_other_rows_ids() {
     assert_eq!(got, [("created", "1"), ("unknown", ""), ("reengaged", "3")]);
     assert!(rows[1][4].contains("merged"), "{:?}", rows[1]);
 }
+
+#[test]
+fn progress_lines_when_not_a_terminal_and_nothing_when_quiet() {
+    let sandbox = Sandbox::start();
+    let dir = scratch("progress");
+    let input = dir.join("leads.csv");
+    std::fs::write(&input, distinct_rows(6)).expect("input");
+    let result = run(
+        &[
+            "import",
+            path(&input),
+            "--base-url",
+            &sandbox.base_url(),
+            "--chunk-size",
+            "2",
+            "--progress-every",
+            "0",
+        ],
+        Some(sandbox.token()),
+    );
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(0), "{stderr}");
+    // A plain line per chunk here (stderr is a pipe), then the summary with
+    // the rate, requests, retries and throttling.
+    assert_eq!(stderr.matches("progress: ").count(), 3, "{stderr}");
+    assert!(
+        stderr.contains("6 rows in") && stderr.contains("leads/s"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 requests, 0 retries, 0 throttled"),
+        "{stderr}"
+    );
+
+    let quiet = run(
+        &[
+            "import",
+            path(&input),
+            "--base-url",
+            &sandbox.base_url(),
+            "--output",
+            path(&dir.join("quiet.csv")),
+            "--quiet",
+        ],
+        Some(sandbox.token()),
+    );
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(text(&quiet.stderr), "");
+    assert_eq!(outcomes(&dir.join("quiet.csv")).len(), 6);
+}
