@@ -47,7 +47,7 @@ pub struct BulkMismatch {
     pub index: Option<usize>,
     /// What is wrong (with the first faulty result).
     pub fault: MismatchFault,
-    /// The faulty result as received (JSON, truncated), for a fault in one result.
+    /// The faulty result as JSON (truncated), for a fault in one result.
     pub raw: Option<String>,
     /// One entry per lead sent when the counts match: its outcome, or the
     /// fault of its own result. Empty when the counts differ.
