@@ -705,3 +705,48 @@ fn progress_lines_when_not_a_terminal_and_nothing_when_quiet() {
     assert_eq!(text(&quiet.stderr), "");
     assert_eq!(outcomes(&dir.join("quiet.csv")).len(), 6);
 }
+
+#[test]
+fn json_array_imports_and_an_unknown_extension_is_refused() {
+    let sandbox = Sandbox::start();
+    let dir = scratch("json");
+    let input = dir.join("leads.json");
+    std::fs::write(
+        &input,
+        "\u{feff}[\r\n {\"Phone\": \"+18045550101\", \"CRM ID\": \"j-1\", \"First Name\": \"Ana\"},\r\n \"oops\",\r\n {\"mobile\": \"+18045550103\"}\r\n]\r\n",
+    )
+    .expect("input");
+    let result = run(
+        &["import", path(&input), "--base-url", &sandbox.base_url()],
+        Some(sandbox.token()),
+    );
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    let rows = outcomes(&dir.join("leads.outcomes.csv"));
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1", "j-1", "created"),
+            ("2", "", "unparsable"),
+            ("3", "", "created")
+        ]
+    );
+    assert_eq!(sandbox.state().lock().len(), 2);
+
+    let odd = dir.join("leads.dat");
+    std::fs::write(&odd, "phone\n+18045550104\n").expect("input");
+    let result = run(
+        &["import", path(&odd), "--base-url", &sandbox.base_url()],
+        Some(sandbox.token()),
+    );
+    assert_eq!(result.status.code(), Some(2));
+    assert!(
+        text(&result.stderr).contains("--format"),
+        "{}",
+        text(&result.stderr)
+    );
+    assert_eq!(sandbox.state().lock().len(), 2);
+}
