@@ -540,9 +540,16 @@ mod tests {
             leads(read("c.json", b"{\"phone\":\"1\"}", &InputOptions::default()).unwrap());
         assert!(not_array[0].2.is_err());
 
-        let ndjson = b"\xef\xbb\xbf{\"phone\":\"+18045550101\",\"metadata\":{\"zip\":\"1\"},\"x\":2}\r\n\r\nnot json\r\n[1]\r\n";
+        let ndjson = b"\xef\xbb\xbf{\"phone\":\"+18045550101\",\"metadata\":{\"zip\":\"1\"},\"x\":2}\r\n\r\nnot json\r\n[1]\r\n{\"phone\":\"1\",\"Phone Number\":\"2\"}\n";
         let rows = leads(read("l.ndjson", ndjson, &InputOptions::default()).unwrap());
-        assert_eq!(rows.len(), 3);
+        assert_eq!(rows.len(), 4);
+        assert!(
+            rows[3]
+                .2
+                .as_ref()
+                .unwrap_err()
+                .contains("both map to `phone_number`")
+        );
         assert_eq!(
             rows[0].2,
             Ok(json!({"phone_number": "+18045550101", "metadata": {"zip": "1", "x": 2}}))

@@ -43,8 +43,17 @@ impl KeyMapper {
         let mut lead = Map::new();
         let mut metadata = Map::new();
         let mut nested = None;
+        // Which key filled each field, so two keys for one field are refused.
+        let mut filled: BTreeMap<String, String> = BTreeMap::new();
         for (key, value) in object {
-            match self.target(&key) {
+            let target = self.target(&key);
+            if matches!(target, Target::Field(_) | Target::Metadata(_))
+                && let Some(other) = filled.insert(target.to_string(), key.clone())
+            {
+                let message = format!("keys `{other}` and `{key}` both map to `{target}`");
+                return (None, Lead::Invalid(message));
+            }
+            match target {
                 Target::Field(field) => {
                     lead.insert(field.to_owned(), value);
                 }
