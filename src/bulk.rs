@@ -1,6 +1,6 @@
 //! Typed bulk-create outcomes, checked one-to-one against the leads sent.
 
-use crate::api::types::{BulkCreateLeadAction, BulkCreateLeadResponse};
+use crate::api::types::{BulkCreateLeadAction, BulkCreateLeadResponse, BulkCreateLeadResult};
 use std::fmt;
 
 /// What happened to one lead of a bulk create, at the same index as the lead.
@@ -33,16 +33,60 @@ impl BulkOutcome {
     }
 }
 
-/// A bulk answer that cannot be matched one-to-one with the leads sent.
+/// A bulk answer that cannot be taken as it is.
 ///
-/// The crate never guesses which result belongs to which lead: any of these
-/// faults fails the whole call.
+/// When the number of results matches the leads sent, each result is judged
+/// on its own: [`BulkMismatch::results`] holds, at each lead's index, its
+/// outcome or the fault of its result, so one odd result never costs the other
+/// leads their ids. When the counts differ nothing can be matched, and
+/// `results` is empty. The crate never guesses which result belongs to which
+/// lead.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BulkMismatch {
-    /// The index of the faulty result, when the fault is in one result.
+    /// The index of the (first) faulty result, when the fault is in one result.
     pub index: Option<usize>,
-    /// What is wrong.
+    /// What is wrong (with the first faulty result).
     pub fault: MismatchFault,
+    /// The faulty result as JSON (truncated), for a fault in one result.
+    pub raw: Option<String>,
+    /// One entry per lead sent when the counts match: its outcome, or the
+    /// fault of its own result. Empty when the counts differ.
+    pub results: Vec<Result<BulkOutcome, BulkMismatch>>,
+}
+
+impl BulkMismatch {
+    /// The outcomes that could be matched, by index (faulty ones left out).
+    pub fn matched(&self) -> impl Iterator<Item = (usize, &BulkOutcome)> {
+        self.results
+            .iter()
+            .enumerate()
+            .filter_map(|(index, result)| result.as_ref().ok().map(|outcome| (index, outcome)))
+    }
+
+    /// The faults of single results, by index.
+    pub fn faults(&self) -> impl Iterator<Item = &BulkMismatch> {
+        self.results
+            .iter()
+            .filter_map(|result| result.as_ref().err())
+    }
+
+    fn count_differs(sent: usize, received: usize) -> Self {
+        Self {
+            index: None,
+            fault: MismatchFault::CountDiffers { sent, received },
+            raw: None,
+            results: Vec::new(),
+        }
+    }
+
+    fn item(index: usize, fault: MismatchFault, raw: &impl fmt::Display) -> Self {
+        Self {
+            index: Some(index),
+            fault,
+            raw: Some(crate::error::truncate(&raw.to_string())),
+            results: Vec::new(),
+        }
+    }
 }
 
 /// The kinds of [`BulkMismatch`].
@@ -98,89 +142,110 @@ impl fmt::Display for BulkMismatch {
             }
             MismatchFault::UnknownAction { action } => write!(f, "unknown action `{action}`"),
             MismatchFault::Malformed { reason } => write!(f, "malformed result: {reason}"),
+        }?;
+        if let Some(raw) = &self.raw {
+            write!(f, " (received {raw})")?;
         }
+        let faults = self.faults().count();
+        if !self.results.is_empty() {
+            write!(
+                f,
+                "; {faults} of {} results faulty, the others matched",
+                self.results.len()
+            )?;
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for BulkMismatch {}
 
-/// Turns a decoded bulk answer into one outcome per lead sent, or the first fault.
+/// Turns a decoded bulk answer into one outcome per lead sent. A count that
+/// differs fails the whole answer; otherwise each result is judged alone, and
+/// any faulty one gives a [`BulkMismatch`] carrying every outcome matched.
 pub(crate) fn outcomes(
     sent: usize,
     response: BulkCreateLeadResponse,
 ) -> Result<Vec<BulkOutcome>, BulkMismatch> {
     let received = response.results.len();
     if received != sent {
-        return Err(BulkMismatch {
-            index: None,
-            fault: MismatchFault::CountDiffers { sent, received },
-        });
+        return Err(BulkMismatch::count_differs(sent, received));
     }
-    response
+    let results = response
         .results
         .into_iter()
         .enumerate()
-        .map(|(index, result)| {
-            let fault = |fault| BulkMismatch {
-                index: Some(index),
-                fault,
-            };
-            let action = result.action.to_string();
-            match (result.action, result.id, result.error) {
-                (BulkCreateLeadAction::Error, Some(id), _) => {
-                    Err(fault(MismatchFault::ErrorWithId { id }))
-                }
-                (BulkCreateLeadAction::Error, None, message) => Ok(BulkOutcome::Rejected {
-                    message: message.unwrap_or_default(),
-                }),
-                (_, None, _) => Err(fault(MismatchFault::MissingId { action })),
-                (_, Some(_), Some(_)) => Err(fault(MismatchFault::SuccessWithError { action })),
-                (BulkCreateLeadAction::Created, Some(id), None) => Ok(BulkOutcome::Created { id }),
-                (BulkCreateLeadAction::Reengaged, Some(id), None) => {
-                    Ok(BulkOutcome::Reengaged { id })
-                }
-            }
-        })
-        .collect()
+        .map(|(index, result)| judge(index, result))
+        .collect();
+    collect(results)
 }
 
-/// Explains why a bulk answer did not decode, naming the faulty result when
-/// one can be found (an unknown action, a string id, ...).
+/// All outcomes, or a mismatch naming the first fault and carrying them all.
+fn collect(
+    results: Vec<Result<BulkOutcome, BulkMismatch>>,
+) -> Result<Vec<BulkOutcome>, BulkMismatch> {
+    match results.iter().find_map(|result| result.as_ref().err()) {
+        None => Ok(results.into_iter().flatten().collect()),
+        Some(first) => Err(BulkMismatch {
+            index: first.index,
+            fault: first.fault.clone(),
+            raw: first.raw.clone(),
+            results,
+        }),
+    }
+}
+
+/// The outcome of one decoded result, or its fault.
+fn judge(index: usize, result: BulkCreateLeadResult) -> Result<BulkOutcome, BulkMismatch> {
+    let action = result.action.to_string();
+    let fault = |fault| {
+        let raw = serde_json::to_string(&result).unwrap_or_default();
+        BulkMismatch::item(index, fault, &raw)
+    };
+    match (result.action, result.id, &result.error) {
+        (BulkCreateLeadAction::Error, Some(id), _) => Err(fault(MismatchFault::ErrorWithId { id })),
+        (BulkCreateLeadAction::Error, None, message) => Ok(BulkOutcome::Rejected {
+            message: message.clone().unwrap_or_default(),
+        }),
+        (_, None, _) => Err(fault(MismatchFault::MissingId { action })),
+        (_, Some(_), Some(_)) => Err(fault(MismatchFault::SuccessWithError { action })),
+        (BulkCreateLeadAction::Created, Some(id), None) => Ok(BulkOutcome::Created { id }),
+        (BulkCreateLeadAction::Reengaged, Some(id), None) => Ok(BulkOutcome::Reengaged { id }),
+    }
+}
+
+/// Explains why a bulk answer did not decode as a whole: when it holds one
+/// result per lead sent, each result is judged alone (an unknown action or a
+/// string id faults that result only) and the others keep their outcomes.
 pub(crate) fn diagnose(sent: usize, body: &[u8]) -> Option<BulkMismatch> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let results = value.get("results")?.as_array()?;
     if results.len() != sent {
-        return Some(BulkMismatch {
-            index: None,
-            fault: MismatchFault::CountDiffers {
-                sent,
-                received: results.len(),
-            },
-        });
+        return Some(BulkMismatch::count_differs(sent, results.len()));
     }
-    results.iter().enumerate().find_map(|(index, result)| {
-        let fault = match result.get("action").and_then(|a| a.as_str()) {
-            Some("created" | "reengaged" | "error") => {
-                let decoded = serde_json::from_value::<crate::api::types::BulkCreateLeadResult>(
-                    result.clone(),
-                );
-                MismatchFault::Malformed {
-                    reason: decoded.err()?.to_string(),
+    let results = results
+        .iter()
+        .enumerate()
+        .map(|(index, result)| {
+            let fault = match result.get("action").and_then(|a| a.as_str()) {
+                Some("created" | "reengaged" | "error") => {
+                    match serde_json::from_value::<BulkCreateLeadResult>(result.clone()) {
+                        Ok(decoded) => return judge(index, decoded),
+                        Err(error) => MismatchFault::Malformed {
+                            reason: error.to_string(),
+                        },
+                    }
                 }
-            }
-            Some(other) => MismatchFault::UnknownAction {
-                action: other.to_owned(),
-            },
-            None => MismatchFault::Malformed {
-                reason: format!(
-                    "no string `action` in {}",
-                    crate::error::truncate(&result.to_string())
-                ),
-            },
-        };
-        Some(BulkMismatch {
-            index: Some(index),
-            fault,
+                Some(other) => MismatchFault::UnknownAction {
+                    action: other.to_owned(),
+                },
+                None => MismatchFault::Malformed {
+                    reason: "no string `action`".to_owned(),
+                },
+            };
+            Err(BulkMismatch::item(index, fault, result))
         })
-    })
+        .collect();
+    // Every result decoding alone while the whole did not: no diagnosis.
+    collect(results).err()
 }

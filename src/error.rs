@@ -134,6 +134,10 @@ pub enum Error {
     /// A bulk answer that cannot be matched one-to-one with the leads sent.
     #[error("bulk answer does not match the leads sent: {0}")]
     BulkMismatch(#[from] BulkMismatch),
+    /// The caller stopped waiting for an answer (an import aborted by a
+    /// second Ctrl-C): the request may have reached the server.
+    #[error("interrupted while the request was in flight; the server may have acted on it")]
+    Interrupted,
 }
 
 impl Error {

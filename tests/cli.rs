@@ -2,9 +2,12 @@
 //! row per input row (unparsable rows included), the exit status, the token
 //! never printed.
 
-use sela_leads::sandbox::Sandbox;
+use sela_leads::sandbox::{Sandbox, SandboxState, random_token};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sela-leads");
 
@@ -211,4 +214,539 @@ fn missing_token_or_file_is_a_usage_error() {
     assert_eq!(result.status.code(), Some(2));
     let result = run(&["import", path, "--chunk-size", "0"], Some("t"));
     assert_eq!(result.status.code(), Some(2));
+}
+
+/// A sandbox that counts bulk requests and their created / re-engaged items,
+/// answering each request after `delay` (the leads are stored before it).
+struct Counted {
+    sandbox: Sandbox,
+    requests: Arc<AtomicUsize>,
+    created: Arc<AtomicUsize>,
+    reengaged: Arc<AtomicUsize>,
+}
+
+fn counted_sandbox(delay: Duration) -> Counted {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let created = Arc::new(AtomicUsize::new(0));
+    let reengaged = Arc::new(AtomicUsize::new(0));
+    let (r, c, e) = (requests.clone(), created.clone(), reengaged.clone());
+    let state = SandboxState::new(random_token()).on_request(move |log| {
+        r.fetch_add(1, Ordering::SeqCst);
+        if let Some(bulk) = log.bulk {
+            c.fetch_add(bulk.created, Ordering::SeqCst);
+            e.fetch_add(bulk.reengaged, Ordering::SeqCst);
+        }
+        std::thread::sleep(delay);
+    });
+    Counted {
+        sandbox: Sandbox::start_from_state(state, None),
+        requests,
+        created,
+        reengaged,
+    }
+}
+
+/// `n` rows with distinct identities, as CSV.
+fn distinct_rows(n: usize) -> String {
+    let mut csv = String::from("phone_number,email,external_id\n");
+    for i in 0..n {
+        csv.push_str(&format!(
+            "+1804{:03}{:04},r{i}@example.com,x-{i}\n",
+            200 + i / 10_000,
+            i % 10_000
+        ));
+    }
+    csv
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 path")
+}
+
+#[test]
+fn spreadsheet_export_with_bom_crlf_and_spaced_headers_imports() {
+    let sandbox = Sandbox::start();
+    let dir = scratch("spreadsheet");
+    let input = dir.join("export.csv");
+    std::fs::write(
+        &input,
+        b"\xef\xbb\xbfPhone Number,Email,First Name\r\n(804) 555-0101,ana@example.com,Ana\r\n+18045550102,ben@example.com,Ben\r\n",
+    )
+    .expect("input");
+    let result = run(
+        &["import", path(&input), "--base-url", &sandbox.base_url()],
+        Some(sandbox.token()),
+    );
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(0), "{stderr}");
+    // The summary says where each column went.
+    assert!(
+        stderr.contains("`Phone Number` -> phone_number")
+            && stderr.contains("`First Name` -> metadata.first_name"),
+        "{stderr}"
+    );
+    let rows = outcomes(&dir.join("export.outcomes.csv"));
+    assert_eq!(rows.len(), 2);
+    for (row, name) in rows.iter().zip(["Ana", "Ben"]) {
+        assert_eq!(row[2], "created", "{row:?}");
+        let stored = sandbox
+            .state()
+            .lock()
+            .get(row[3].parse().expect("an id"))
+            .expect("a stored lead");
+        assert_eq!(stored["metadata"]["first_name"], name);
+        assert!(
+            stored["phone_number"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("+1804555010"))
+        );
+    }
+}
+
+#[test]
+fn headerless_file_is_refused_and_nothing_is_sent() {
+    let counted = counted_sandbox(Duration::ZERO);
+    let dir = scratch("headerless");
+    let input = dir.join("leads.csv");
+    std::fs::write(
+        &input,
+        "+18045550101,ana@example.com\n+18045550102,ben@example.com\n",
+    )
+    .expect("input");
+    let base = counted.sandbox.base_url();
+    let result = run(
+        &["import", path(&input), "--base-url", &base],
+        Some(counted.sandbox.token()),
+    );
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--no-header") && stderr.contains("--columns"),
+        "{stderr}"
+    );
+    // A header without a phone column is refused the same way, naming the columns.
+    std::fs::write(&input, "Name,Email\nAna,ana@example.com\n").expect("input");
+    let result = run(
+        &["import", path(&input), "--base-url", &base],
+        Some(counted.sandbox.token()),
+    );
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`Name`, `Email`") && stderr.contains("--map"),
+        "{stderr}"
+    );
+    assert_eq!(counted.requests.load(Ordering::SeqCst), 0);
+    assert!(counted.sandbox.state().lock().is_empty());
+    assert!(!dir.join("leads.outcomes.csv").exists());
+
+    // The way out: name the columns.
+    std::fs::write(&input, "+18045550101,ana@example.com\n").expect("input");
+    let result = run(
+        &[
+            "import",
+            path(&input),
+            "--base-url",
+            &base,
+            "--no-header",
+            "--columns",
+            "phone,email",
+        ],
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    assert_eq!(outcomes(&dir.join("leads.outcomes.csv"))[0][2], "created");
+}
+
+#[test]
+fn dry_run_checks_every_row_and_sends_nothing() {
+    let counted = counted_sandbox(Duration::ZERO);
+    let dir = scratch("dry-run");
+    let input = dir.join("leads.tsv");
+    std::fs::write(
+        &input,
+        "phone\temail\tstate\tlead_type\n+18045550101\ta@example.com\tVA\t3\n+1 111 555 0101\t\t\t\n+18045550103\tnope\t\t\n+18045550104\t\tZZ\t\n+18045550105\t\t\tx\n",
+    )
+    .expect("input");
+    // No token needed, and none used.
+    let result = run(
+        &[
+            "import",
+            path(&input),
+            "--dry-run",
+            "--base-url",
+            &counted.sandbox.base_url(),
+        ],
+        None,
+    );
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    let rows = outcomes(&dir.join("leads.dry-run.csv"));
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[2].as_str(), r[4].split(':').next().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("would_send", ""),
+            ("invalid", "phone_number"),
+            ("invalid", "email"),
+            ("invalid", "us_state"),
+            ("invalid", "lead_type"),
+        ]
+    );
+    assert_eq!(counted.requests.load(Ordering::SeqCst), 0);
+    assert!(counted.sandbox.state().lock().is_empty());
+}
+
+#[test]
+fn an_existing_outcomes_file_is_never_overwritten() {
+    let sandbox = Sandbox::start();
+    let dir = scratch("exists");
+    let input = dir.join("leads.csv");
+    std::fs::write(&input, distinct_rows(2)).expect("input");
+    let output = dir.join("leads.outcomes.csv");
+    std::fs::write(
+        &output,
+        "row,external_id,outcome,id,message\n1,x-0,created,7,\n",
+    )
+    .expect("a journal");
+    let result = run(
+        &["import", path(&input), "--base-url", &sandbox.base_url()],
+        Some(sandbox.token()),
+    );
+    assert_eq!(result.status.code(), Some(2));
+    assert!(text(&result.stderr).contains("--resume"));
+    assert!(sandbox.state().lock().is_empty());
+    // --resume continues it: row 1 is final there, only row 2 is sent.
+    let result = run(
+        &[
+            "import",
+            path(&input),
+            "--base-url",
+            &sandbox.base_url(),
+            "--resume",
+        ],
+        Some(sandbox.token()),
+    );
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    let rows = outcomes(&output);
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0][3].as_str(), rows[1][2].as_str()), ("7", "created"));
+    assert_eq!(sandbox.state().lock().len(), 1);
+}
+
+#[cfg(unix)]
+fn signal(child: &std::process::Child, name: &str) {
+    let status = Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+/// Waits until the outcomes file has at least `rows` outcome rows.
+fn wait_for_rows(output: &Path, rows: usize) {
+    for _ in 0..600 {
+        let lines = std::fs::read_to_string(output).map_or(0, |t| t.lines().count());
+        if lines > rows {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the outcomes file never reached {rows} rows");
+}
+
+#[cfg(unix)]
+#[test]
+fn interrupted_run_then_resume_covers_every_row_once_and_creates_nothing_twice() {
+    const ROWS: usize = 200;
+    let counted = counted_sandbox(Duration::from_millis(40));
+    let dir = scratch("resume");
+    let input = dir.join("leads.csv");
+    std::fs::write(&input, distinct_rows(ROWS)).expect("input");
+    let output = dir.join("leads.outcomes.csv");
+    let args = [
+        "import",
+        path(&input),
+        "--base-url",
+        &counted.sandbox.base_url(),
+        "--chunk-size",
+        "5",
+        "--concurrency",
+        "2",
+    ];
+    let child = Command::new(BIN)
+        .args(args)
+        .env("SELA_API_KEY", counted.sandbox.token())
+        .env_remove("SELA_BASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    wait_for_rows(&output, 10);
+    signal(&child, "-INT");
+    let first = child.wait_with_output().expect("the run ends");
+    let stderr = text(&first.stderr);
+    assert_eq!(first.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    let partial = outcomes(&output);
+    assert!(partial.len() < ROWS, "the run was stopped midway");
+    // The journal is a prefix of the input: in order, every outcome final.
+    for (i, row) in partial.iter().enumerate() {
+        assert_eq!(row[0], (i + 1).to_string());
+        assert_eq!(row[2], "created", "{row:?}");
+    }
+    // The requests in flight were let finish: everything created is journaled.
+    assert_eq!(counted.created.load(Ordering::SeqCst), partial.len());
+
+    let second = run(
+        &[&args[..], &["--resume"]].concat(),
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert!(
+        text(&second.stderr).contains(&format!("{} rows already final", partial.len())),
+        "{}",
+        text(&second.stderr)
+    );
+    let rows = outcomes(&output);
+    assert_eq!(rows.len(), ROWS);
+    let mut ids = std::collections::BTreeSet::new();
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(
+            row[0],
+            (i + 1).to_string(),
+            "one row per input row, in order"
+        );
+        assert_eq!(row[2], "created", "{row:?}");
+        assert!(ids.insert(row[3].clone()), "id {} twice", row[3]);
+    }
+    // On the server: every identity created once, none sent twice.
+    assert_eq!(counted.created.load(Ordering::SeqCst), ROWS);
+    assert_eq!(counted.reengaged.load(Ordering::SeqCst), 0);
+    assert_eq!(counted.sandbox.state().lock().len(), ROWS);
+}
+
+#[cfg(unix)]
+#[test]
+fn second_interrupt_leaves_rows_in_flight_unknown_and_resends_them_only_when_asked() {
+    let counted = counted_sandbox(Duration::from_millis(1500));
+    let dir = scratch("abort");
+    let input = dir.join("leads.csv");
+    std::fs::write(&input, distinct_rows(40)).expect("input");
+    let output = dir.join("leads.outcomes.csv");
+    let base = counted.sandbox.base_url();
+    let args = [
+        "import",
+        path(&input),
+        "--base-url",
+        &base,
+        "--chunk-size",
+        "4",
+        "--concurrency",
+        "2",
+    ];
+    let child = Command::new(BIN)
+        .args(args)
+        .env("SELA_API_KEY", counted.sandbox.token())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // Both first requests are in flight (stored, answer delayed).
+    for _ in 0..500 {
+        if counted.requests.load(Ordering::SeqCst) >= 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    signal(&child, "-INT");
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&child, "-TERM");
+    let first = child.wait_with_output().expect("the run ends");
+    assert_eq!(first.status.code(), Some(130), "{}", text(&first.stderr));
+    // Chunks answered before the signals are created; the ones in flight
+    // when the second came are unknown (the server stored them already).
+    let rows = outcomes(&output);
+    let first_unknown = rows
+        .iter()
+        .position(|r| r[2] == "unknown")
+        .expect("rows in flight");
+    assert!(
+        rows[..first_unknown].iter().all(|r| r[2] == "created"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[first_unknown..]
+            .iter()
+            .all(|r| r[2] == "unknown" && r[4].contains("interrupted")),
+        "{rows:?}"
+    );
+    let unknown = rows.len() - first_unknown;
+    assert!(unknown >= 4 && unknown.is_multiple_of(4), "{rows:?}");
+    let in_flight = first_unknown..rows.len();
+
+    // A resume does not resend them (they may exist already)...
+    let second = run(
+        &[&args[..], &["--resume"]].concat(),
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second.stderr));
+    let rows = outcomes(&output);
+    assert_eq!(rows.len(), 40);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], (i + 1).to_string());
+        let expected = if in_flight.contains(&i) {
+            "unknown"
+        } else {
+            "created"
+        };
+        assert_eq!(row[2], expected, "{row:?}");
+    }
+    assert_eq!(counted.reengaged.load(Ordering::SeqCst), 0);
+    // ... unless asked: then the ones the server stored come back re-engaged,
+    // never created twice.
+    let third = run(
+        &[&args[..], &["--resume", "--retry-unknown"]].concat(),
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(third.status.code(), Some(0), "{}", text(&third.stderr));
+    let rows = outcomes(&output);
+    assert_eq!(rows.len(), 40);
+    assert!(
+        rows[in_flight.clone()]
+            .iter()
+            .all(|r| r[2] == "reengaged" || r[2] == "created"),
+        "{rows:?}"
+    );
+    assert!(counted.reengaged.load(Ordering::SeqCst) >= 1);
+    assert_eq!(counted.sandbox.state().lock().len(), 40);
+    assert_eq!(counted.created.load(Ordering::SeqCst), 40);
+}
+
+#[test]
+fn a_malformed_result_keeps_the_other_rows_ids() {
+    let server = httpmock::MockServer::start();
+    server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/api/leads/bulk-create/");
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(serde_json::json!({"results": [
+                {"id": 1, "action": "created", "error": null},
+                {"id": 2, "action": "merged", "error": null},
+                {"id": 3, "action": "reengaged", "error": null},
+            ]}));
+    });
+    let dir = scratch("malformed");
+    let input = dir.join("leads.csv");
+    std::fs::write(&input, distinct_rows(3)).expect("input");
+    let result = run(
+        &["import", path(&input), "--base-url", &server.base_url()],
+        Some("t-malformed"),
+    );
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    let rows = outcomes(&dir.join("leads.outcomes.csv"));
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[2].as_str(), r[3].as_str()))
+        .collect();
+    assert_eq!(got, [("created", "1"), ("unknown", ""), ("reengaged", "3")]);
+    assert!(rows[1][4].contains("merged"), "{:?}", rows[1]);
+}
+
+#[test]
+fn progress_lines_when_not_a_terminal_and_nothing_when_quiet() {
+    let sandbox = Sandbox::start();
+    let dir = scratch("progress");
+    let input = dir.join("leads.csv");
+    std::fs::write(&input, distinct_rows(6)).expect("input");
+    let result = run(
+        &[
+            "import",
+            path(&input),
+            "--base-url",
+            &sandbox.base_url(),
+            "--chunk-size",
+            "2",
+            "--progress-every",
+            "0",
+        ],
+        Some(sandbox.token()),
+    );
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(0), "{stderr}");
+    // A plain line per chunk here (stderr is a pipe), then the summary with
+    // the rate, requests, retries and throttling.
+    assert_eq!(stderr.matches("progress: ").count(), 3, "{stderr}");
+    assert!(
+        stderr.contains("6 rows in") && stderr.contains("leads/s"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 requests, 0 retries, 0 throttled"),
+        "{stderr}"
+    );
+
+    let quiet = run(
+        &[
+            "import",
+            path(&input),
+            "--base-url",
+            &sandbox.base_url(),
+            "--output",
+            path(&dir.join("quiet.csv")),
+            "--quiet",
+        ],
+        Some(sandbox.token()),
+    );
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(text(&quiet.stderr), "");
+    assert_eq!(outcomes(&dir.join("quiet.csv")).len(), 6);
+}
+
+#[test]
+fn json_array_imports_and_an_unknown_extension_is_refused() {
+    let sandbox = Sandbox::start();
+    let dir = scratch("json");
+    let input = dir.join("leads.json");
+    std::fs::write(
+        &input,
+        "\u{feff}[\r\n {\"Phone\": \"+18045550101\", \"CRM ID\": \"j-1\", \"First Name\": \"Ana\"},\r\n \"oops\",\r\n {\"mobile\": \"+18045550103\"}\r\n]\r\n",
+    )
+    .expect("input");
+    let result = run(
+        &["import", path(&input), "--base-url", &sandbox.base_url()],
+        Some(sandbox.token()),
+    );
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    let rows = outcomes(&dir.join("leads.outcomes.csv"));
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1", "j-1", "created"),
+            ("2", "", "unparsable"),
+            ("3", "", "created")
+        ]
+    );
+    assert_eq!(sandbox.state().lock().len(), 2);
+
+    let odd = dir.join("leads.dat");
+    std::fs::write(&odd, "phone\n+18045550104\n").expect("input");
+    let result = run(
+        &["import", path(&odd), "--base-url", &sandbox.base_url()],
+        Some(sandbox.token()),
+    );
+    assert_eq!(result.status.code(), Some(2));
+    assert!(
+        text(&result.stderr).contains("--format"),
+        "{}",
+        text(&result.stderr)
+    );
+    assert_eq!(sandbox.state().lock().len(), 2);
 }

@@ -6,8 +6,8 @@ use futures::StreamExt;
 use httpmock::prelude::*;
 use httpmock::{HttpMockRequest, HttpMockResponse};
 use sela_leads::api::types::LeadRequest;
-use sela_leads::import::{ImportOutcome, Importer, Lead, Progress, RetryPolicy};
-use sela_leads::{Client, Error};
+use sela_leads::import::{ImportOutcome, Importer, Lead, Progress, RetryPolicy, StopHandle};
+use sela_leads::{Client, Error, MismatchFault};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -384,7 +384,7 @@ async fn server_error_is_unknown_and_not_resent() {
 }
 
 #[tokio::test]
-async fn mismatched_answer_fails_its_chunk_only() {
+async fn count_mismatch_fails_its_chunk_only() {
     let server = MockServer::start_async().await;
     for c in [0, 2] {
         server.mock(|when, then| {
@@ -394,25 +394,14 @@ async fn mismatched_answer_fails_its_chunk_only() {
                 .json_body(created((0..3).map(|i| (c * 10 + i) as i64)));
         });
     }
-    // Chunk 1: two results for three leads.
+    // Chunk 1: two results for three leads; nothing can be matched.
     let short = server.mock(|when, then| {
         when.method(POST).path(BULK).body_includes(carries_chunk(1));
         then.status(201)
             .header("content-type", "application/json")
             .json_body(created([98, 99]));
     });
-    // Chunk 3: an action nobody documented.
-    let odd = server.mock(|when, then| {
-        when.method(POST).path(BULK).body_includes(carries_chunk(3));
-        then.status(201)
-            .header("content-type", "application/json")
-            .json_body(json!({"results": [
-                {"id": 1, "action": "created", "error": null},
-                {"id": 2, "action": "merged", "error": null},
-                {"id": 3, "action": "created", "error": null},
-            ]}));
-    });
-    let leads: Vec<Value> = (0..4)
+    let leads: Vec<Value> = (0..3)
         .flat_map(|c| (0..3).map(move |i| lead(c, i)))
         .collect();
     let import = Importer::new(client(&server))
@@ -425,18 +414,167 @@ async fn mismatched_answer_fails_its_chunk_only() {
     let ids: Vec<Option<i64>> = outcomes.iter().map(ImportOutcome::id).collect();
     assert_eq!(&ids[0..3], &[Some(0), Some(1), Some(2)]);
     assert_eq!(&ids[6..9], &[Some(20), Some(21), Some(22)]);
-    for outcome in outcomes[3..6].iter().chain(&outcomes[9..12]) {
+    for outcome in &outcomes[3..6] {
         assert!(outcome.is_mismatch(), "{outcome:?}");
         let ImportOutcome::Unknown { error } = outcome else {
             unreachable!()
         };
-        assert!(matches!(**error, Error::BulkMismatch(_)), "{error}");
+        let Error::BulkMismatch(mismatch) = &**error else {
+            panic!("{error}")
+        };
+        assert_eq!(
+            mismatch.fault,
+            MismatchFault::CountDiffers {
+                sent: 3,
+                received: 2
+            }
+        );
+        assert!(mismatch.results.is_empty());
     }
     // Mismatches are answers: the server acted, so they are never resent.
     short.assert_calls(1);
-    odd.assert_calls(1);
     let p = progress.snapshot();
-    assert_eq!((p.created, p.unknown, p.requests), (6, 6, 4));
+    assert_eq!((p.created, p.unknown, p.requests), (6, 3, 3));
+}
+
+/// One answer whose results are each malformed in their own way, between good ones.
+fn answer_with_faulty_results() -> Value {
+    json!({"results": [
+        {"id": 1, "action": "created", "error": null},
+        {"id": 2, "action": "merged", "error": null},
+        {"id": 3, "action": "error", "error": "dup"},
+        {"id": null, "action": "created", "error": null},
+        {"id": 5, "action": "reengaged", "error": "odd"},
+        {"id": "6", "action": "created", "error": null},
+        {"id": null, "action": "error", "error": "phone_number: invalid"},
+        {"id": 8, "action": "reengaged", "error": null},
+    ]})
+}
+
+#[tokio::test]
+async fn a_malformed_result_costs_only_its_own_lead() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(answer_with_faulty_results());
+    });
+    let leads: Vec<Value> = (0..8).map(|i| lead(0, i)).collect();
+    let import = Importer::new(client(&server))
+        .chunk_size(8)
+        .retry(quick_retries(5))
+        .import(leads);
+    let progress = import.progress();
+    let outcomes = collect(import).await;
+    mock.assert_calls(1);
+
+    let kinds: Vec<&str> = outcomes.iter().map(ImportOutcome::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "created",
+            "unknown",
+            "unknown",
+            "unknown",
+            "unknown",
+            "unknown",
+            "rejected",
+            "reengaged"
+        ]
+    );
+    assert_eq!(outcomes[0].id(), Some(1));
+    assert_eq!(outcomes[7].id(), Some(8));
+    assert_eq!(
+        outcomes[6].message().as_deref(),
+        Some("phone_number: invalid")
+    );
+    let faults: Vec<(Option<usize>, MismatchFault, bool)> = outcomes[1..6]
+        .iter()
+        .map(|outcome| {
+            let ImportOutcome::Unknown { error } = outcome else {
+                unreachable!()
+            };
+            let Error::BulkMismatch(m) = &**error else {
+                panic!("{error}")
+            };
+            (m.index, m.fault.clone(), m.raw.is_some())
+        })
+        .collect();
+    assert_eq!(
+        faults[0],
+        (
+            Some(1),
+            MismatchFault::UnknownAction {
+                action: "merged".into()
+            },
+            true
+        )
+    );
+    assert_eq!(
+        faults[1],
+        (Some(2), MismatchFault::ErrorWithId { id: 3 }, true)
+    );
+    assert_eq!(
+        faults[2],
+        (
+            Some(3),
+            MismatchFault::MissingId {
+                action: "created".into()
+            },
+            true
+        )
+    );
+    assert_eq!(
+        faults[3],
+        (
+            Some(4),
+            MismatchFault::SuccessWithError {
+                action: "reengaged".into()
+            },
+            true
+        )
+    );
+    assert_eq!(faults[4].0, Some(5));
+    assert!(
+        matches!(faults[4].1, MismatchFault::Malformed { .. }),
+        "{:?}",
+        faults[4]
+    );
+    // The raw result travels with its fault, for the outcomes file.
+    assert!(outcomes[1].message().unwrap_or_default().contains("merged"));
+    let p = progress.snapshot();
+    assert_eq!(
+        (p.created, p.reengaged, p.rejected, p.unknown),
+        (1, 1, 1, 5)
+    );
+}
+
+#[tokio::test]
+async fn bulk_create_users_get_the_matched_outcomes_with_the_mismatch() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(answer_with_faulty_results());
+    });
+    let leads: Vec<LeadRequest> = (0..8)
+        .map(|i| serde_json::from_value(lead(0, i)).expect("a lead"))
+        .collect();
+    let error = client(&server)
+        .bulk_create(&leads)
+        .await
+        .expect_err("faulty results are not taken as they are");
+    let Error::BulkMismatch(mismatch) = error else {
+        panic!("{error}")
+    };
+    // The first fault is named, and every result is judged on its own.
+    assert_eq!(mismatch.index, Some(1));
+    assert_eq!(mismatch.results.len(), 8);
+    let matched: Vec<(usize, Option<i64>)> = mismatch.matched().map(|(i, o)| (i, o.id())).collect();
+    assert_eq!(matched, [(0, Some(1)), (6, None), (7, Some(8))]);
+    assert_eq!(mismatch.faults().count(), 5);
 }
 
 #[tokio::test]
@@ -579,4 +717,76 @@ async fn keyed_import_carries_keys_and_streams_work() {
     )
     .await;
     assert_eq!(streamed.len(), 2);
+}
+
+#[tokio::test]
+async fn stop_lets_chunks_in_flight_finish_and_sends_no_new_one() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(created([1, 2]))
+            .delay(Duration::from_millis(300));
+    });
+    let stop = StopHandle::new();
+    let leads: Vec<Value> = (0..20).map(|i| lead(i / 2, i % 2)).collect();
+    let mut import = Importer::new(client(&server))
+        .chunk_size(2)
+        .concurrency(2)
+        .stop_handle(stop.clone())
+        .import_chunks(futures::stream::iter(leads.into_iter().enumerate()));
+    let first = import.next().await.expect("a first chunk");
+    stop.stop();
+    let rest: Vec<_> = collect(import).await;
+    // The chunk that was in flight beside the first finished normally; no
+    // chunk was sent after the stop.
+    assert_eq!(first.len(), 2);
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    let all: Vec<(usize, &str)> = std::iter::once(&first)
+        .chain(&rest)
+        .flatten()
+        .map(|(key, outcome)| (*key, outcome.kind()))
+        .collect();
+    for (n, (key, kind)) in all.iter().enumerate() {
+        assert_eq!((*key, *kind), (n, "created"));
+    }
+    assert_eq!(mock.calls(), 1 + rest.len());
+}
+
+#[tokio::test]
+async fn abort_gives_up_on_chunks_in_flight_as_unknown() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(created([1, 2]))
+            .delay(Duration::from_secs(30));
+    });
+    let stop = StopHandle::new();
+    let leads: Vec<Value> = (0..20).map(|i| lead(i / 2, i % 2)).collect();
+    let import = Importer::new(client(&server))
+        .chunk_size(2)
+        .concurrency(2)
+        .stop_handle(stop.clone())
+        .import(leads);
+    let progress = import.progress();
+    let aborter = stop.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        aborter.abort();
+    });
+    let started = std::time::Instant::now();
+    let outcomes = collect(import).await;
+    assert!(started.elapsed() < Duration::from_secs(20), "did not wait");
+    assert_eq!(outcomes.len(), 4, "the two chunks in flight, nothing after");
+    for outcome in &outcomes {
+        assert!(
+            matches!(outcome, ImportOutcome::Unknown { error } if matches!(**error, Error::Interrupted)),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(mock.calls(), 2);
+    assert_eq!(progress.snapshot().unknown, 4);
 }

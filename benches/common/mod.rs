@@ -22,19 +22,41 @@ pub struct FastServer {
 
 impl FastServer {
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let port = listener.local_addr().expect("local address").port();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                std::thread::spawn(move || {
-                    let _ = serve(stream);
-                });
-            }
-        });
         Self {
-            base_url: format!("http://127.0.0.1:{port}"),
+            base_url: listen(Duration::ZERO),
         }
     }
+}
+
+/// Like [`FastServer`], answering each request only after a fixed `latency`
+/// (like a real API over the internet); connections are served in parallel,
+/// so concurrent requests overlap as they would on a network.
+pub struct LatencyServer {
+    pub base_url: String,
+    pub latency: Duration,
+}
+
+impl LatencyServer {
+    pub fn start(latency: Duration) -> Self {
+        Self {
+            base_url: listen(latency),
+            latency,
+        }
+    }
+}
+
+/// Serves bulk creates on a free loopback port; returns the base URL.
+fn listen(latency: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    let port = listener.local_addr().expect("local address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = serve(stream, latency);
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
 }
 
 #[derive(Deserialize)]
@@ -42,7 +64,7 @@ struct Leads {
     leads: Vec<IgnoredAny>,
 }
 
-fn serve(stream: TcpStream) -> std::io::Result<()> {
+fn serve(stream: TcpStream, latency: Duration) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::with_capacity(256 * 1024, stream);
@@ -85,6 +107,9 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
             next_id += 1;
         }
         answer.push_str("]}");
+        if !latency.is_zero() {
+            std::thread::sleep(latency);
+        }
         write!(
             writer,
             "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",

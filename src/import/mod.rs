@@ -41,14 +41,40 @@
 
 use crate::api::types::LeadRequest;
 use crate::{BulkOutcome, Client, Error};
-use backon::{ExponentialBuilder, Retryable, TokioSleeper};
+use backon::{Retryable, TokioSleeper};
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde_json::Value;
 use std::fmt;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+
+mod progress;
+mod retry;
+mod stop;
+use progress::ProgressFn;
+pub use progress::{Progress, ProgressHandle};
+pub use retry::RetryPolicy;
+use retry::{Verdict, verdict};
+pub use stop::StopHandle;
+
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod columns;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod input;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod journal;
+#[cfg(feature = "cli")]
+mod json;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod report;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod run;
 
 /// Leads per request unless set otherwise (the server's maximum is undocumented).
 pub const DEFAULT_CHUNK_SIZE: usize = 100;
@@ -100,9 +126,13 @@ pub enum ImportOutcome {
     /// The request may have reached the server and its fate is unknown: a
     /// timeout, a connection lost after sending, a 5xx other than 503, or an
     /// answer that does not match the leads sent ([`Error::BulkMismatch`],
-    /// [`Error::Decode`]). Never retried; resend to reconcile.
+    /// [`Error::Decode`]), a malformed result for this lead alone (a
+    /// [`Error::BulkMismatch`] naming its index and raw result; the other
+    /// leads keep theirs), or an aborted import ([`Error::Interrupted`]).
+    /// Never retried; resend to reconcile.
     Unknown {
-        /// What went wrong, shared by every lead of the chunk.
+        /// What went wrong (shared by the leads of the chunk, unless it is
+        /// this lead's own result).
         error: Arc<Error>,
     },
     /// The server certainly did not act on this lead: the request was refused
@@ -171,187 +201,6 @@ impl From<BulkOutcome> for ImportOutcome {
     }
 }
 
-/// When and how often a chunk is resent after a refused connection, 429 or 503.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts per chunk, the first included (1 disables retries).
-    pub max_attempts: usize,
-    /// The first backoff delay.
-    pub min_delay: Duration,
-    /// The largest backoff delay (before jitter, which adds up to 100%).
-    pub max_delay: Duration,
-    /// The longest `Retry-After` honoured; longer ones are cut to this.
-    pub max_retry_after: Duration,
-    /// Whether to add random jitter to backoff delays.
-    pub jitter: bool,
-}
-
-impl Default for RetryPolicy {
-    /// 5 attempts, backoff from 500 ms to 30 s with jitter, `Retry-After` capped at 60 s.
-    fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            min_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-            max_retry_after: Duration::from_secs(60),
-            jitter: true,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries: each chunk is sent once.
-    pub fn none() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
-    fn backoff(&self) -> ExponentialBuilder {
-        let builder = ExponentialBuilder::default()
-            .with_min_delay(self.min_delay)
-            .with_max_delay(self.max_delay.max(self.min_delay))
-            .with_factor(2.0)
-            .with_max_times(self.max_attempts.saturating_sub(1));
-        if self.jitter {
-            builder.with_jitter()
-        } else {
-            builder
-        }
-    }
-}
-
-/// How a failed chunk request is handled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Verdict {
-    /// The server certainly did not act: retry, after the server's delay if any.
-    Retry(Option<Duration>),
-    /// The server certainly did not act, and retrying will not help.
-    NotSent,
-    /// The server may have acted.
-    Unknown,
-}
-
-/// Sorts an error of a bulk request by whether the server may have acted on it.
-fn verdict(error: &Error) -> Verdict {
-    match error {
-        // Failed before the request was written: the connection never opened.
-        Error::Transport { source } if source.is_connect() => Verdict::Retry(None),
-        Error::Transport { source } if source.is_builder() => Verdict::NotSent,
-        Error::RateLimited { retry_after, .. } => Verdict::Retry(*retry_after),
-        Error::Server {
-            status: 503,
-            retry_after,
-            ..
-        } => Verdict::Retry(*retry_after),
-        Error::Config(_)
-        | Error::InsecureTransport { .. }
-        | Error::InvalidRequest(_)
-        | Error::BadRequest { .. }
-        | Error::Unauthorized { .. }
-        | Error::NotFound { .. } => Verdict::NotSent,
-        Error::UnexpectedStatus { status, .. } if (400..500).contains(status) => Verdict::NotSent,
-        // Timeouts, connections lost after sending, other 5xx, undecodable or
-        // mismatched answers: the server may have created some of the leads.
-        _ => Verdict::Unknown,
-    }
-}
-
-/// Counts of an import so far. `sent` counts each lead once, however many
-/// attempts its chunk took; the outcome counts add up to the leads read.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Progress {
-    /// Leads read from the input (sent or invalid).
-    pub read: u64,
-    /// Leads put in a request (once each, retries not counted again).
-    pub sent: u64,
-    /// Leads created.
-    pub created: u64,
-    /// Leads re-engaged.
-    pub reengaged: u64,
-    /// Leads the server rejected.
-    pub rejected: u64,
-    /// Leads whose fate is unknown.
-    pub unknown: u64,
-    /// Leads certainly not acted on (refused request, retries exhausted).
-    pub not_sent: u64,
-    /// Input that could not be parsed.
-    pub invalid: u64,
-    /// HTTP requests made, retries included.
-    pub requests: u64,
-    /// Of those, retries.
-    pub retries: u64,
-}
-
-impl Progress {
-    /// Leads with an outcome so far.
-    pub fn done(&self) -> u64 {
-        self.created + self.reengaged + self.rejected + self.unknown + self.not_sent + self.invalid
-    }
-
-    /// Leads that were not created or re-engaged.
-    pub fn failed(&self) -> u64 {
-        self.rejected + self.unknown + self.not_sent + self.invalid
-    }
-
-    fn count(&mut self, outcome: &ImportOutcome) {
-        let counter = match outcome {
-            ImportOutcome::Created { .. } => &mut self.created,
-            ImportOutcome::Reengaged { .. } => &mut self.reengaged,
-            ImportOutcome::Rejected { .. } => &mut self.rejected,
-            ImportOutcome::Unknown { .. } => &mut self.unknown,
-            ImportOutcome::NotSent { .. } => &mut self.not_sent,
-            ImportOutcome::Invalid { .. } => &mut self.invalid,
-        };
-        *counter += 1;
-    }
-}
-
-type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
-
-/// A live view of an import's [`Progress`]; cheap to clone and to read from
-/// another task or thread while the import runs.
-#[derive(Clone)]
-pub struct ProgressHandle {
-    state: Arc<Mutex<Progress>>,
-    callback: Option<ProgressFn>,
-}
-
-impl fmt::Debug for ProgressHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ProgressHandle")
-            .field(&self.snapshot())
-            .finish()
-    }
-}
-
-impl ProgressHandle {
-    fn new(callback: Option<ProgressFn>) -> Self {
-        Self {
-            state: Arc::new(Mutex::new(Progress::default())),
-            callback,
-        }
-    }
-
-    /// The counts as they are now.
-    pub fn snapshot(&self) -> Progress {
-        *self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Applies `change` and tells the callback, outside the lock.
-    fn update(&self, change: impl FnOnce(&mut Progress)) {
-        let now = {
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            change(&mut state);
-            *state
-        };
-        if let Some(callback) = &self.callback {
-            callback(&now);
-        }
-    }
-}
-
 /// Sends leads in chunks, several at once, and yields their outcomes in input order.
 #[derive(Clone)]
 pub struct Importer {
@@ -360,6 +209,7 @@ pub struct Importer {
     concurrency: usize,
     retry: RetryPolicy,
     on_progress: Option<ProgressFn>,
+    stop: StopHandle,
 }
 
 impl fmt::Debug for Importer {
@@ -383,7 +233,14 @@ impl Importer {
             concurrency: DEFAULT_CONCURRENCY,
             retry: RetryPolicy::default(),
             on_progress: None,
+            stop: StopHandle::default(),
         }
+    }
+
+    /// Lets `stop` end the import from elsewhere (a signal handler): see [`StopHandle`].
+    pub fn stop_handle(mut self, stop: StopHandle) -> Self {
+        self.stop = stop;
+        self
     }
 
     /// Leads per request, at least 1.
@@ -443,21 +300,41 @@ impl Importer {
         K: Send + 'static,
         L: Into<Lead>,
     {
+        let chunks = self.import_chunks(leads);
+        Import {
+            progress: chunks.progress,
+            stream: chunks.stream.flat_map(stream::iter).boxed(),
+        }
+    }
+
+    /// Like [`Importer::import_keyed`], yielding the outcomes of each chunk
+    /// together once the chunk and every chunk before it are done (a journal
+    /// flushes after each).
+    pub fn import_chunks<S, K, L>(&self, leads: S) -> Import<Vec<(K, ImportOutcome)>>
+    where
+        S: Stream<Item = (K, L)> + Send + 'static,
+        K: Send + 'static,
+        L: Into<Lead>,
+    {
         let progress = ProgressHandle::new(self.on_progress.clone());
+        let stop = self.stop.clone();
         let sender = Arc::new(ChunkSender {
             client: self.client.clone(),
             retry: self.retry.clone(),
             progress: progress.clone(),
+            stop: stop.clone(),
         });
         let stream = leads
             .map(|(key, lead)| (key, lead.into()))
             .chunks(self.chunk_size)
+            // Once stopped, no new chunk is sent: the rows of a chunk read
+            // but not sent get no outcome (a resume sends them).
+            .take_while(move |_| futures::future::ready(!stop.is_stopped()))
             .map(move |chunk| {
                 let sender = Arc::clone(&sender);
                 async move { sender.send(chunk).await }
             })
             .buffered(self.concurrency)
-            .flat_map(stream::iter)
             .boxed();
         Import { stream, progress }
     }
@@ -502,6 +379,7 @@ struct ChunkSender {
     client: Client,
     retry: RetryPolicy,
     progress: ProgressHandle,
+    stop: StopHandle,
 }
 
 /// The leads of a chunk as they go on the wire.
@@ -557,7 +435,7 @@ impl ChunkSender {
         let mut sent_outcomes = if to_send == 0 {
             Vec::new().into_iter()
         } else {
-            self.send_with_retries(&payload, to_send as usize)
+            self.send_or_abort(&payload, to_send as usize)
                 .await
                 .into_iter()
         };
@@ -578,14 +456,40 @@ impl ChunkSender {
         keys.into_iter().zip(outcomes).collect()
     }
 
+    /// Sends `payload`, unless the import is aborted first: then its leads are
+    /// unknown (the request may have reached the server).
+    async fn send_or_abort(&self, payload: &Payload, count: usize) -> Vec<ImportOutcome> {
+        let sending = std::pin::pin!(self.send_with_retries(payload, count));
+        let aborted = std::pin::pin!(self.stop.aborted());
+        match futures::future::select(sending, aborted).await {
+            futures::future::Either::Left((outcomes, _)) => outcomes,
+            futures::future::Either::Right(((), _)) => {
+                tracing::error!(
+                    leads = count,
+                    "import aborted with a chunk in flight; outcome unknown"
+                );
+                let error = Arc::new(Error::Interrupted);
+                (0..count)
+                    .map(|_| ImportOutcome::Unknown {
+                        error: Arc::clone(&error),
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// One outcome per lead of `payload`, retrying only where the server certainly did not act.
     async fn send_with_retries(&self, payload: &Payload, count: usize) -> Vec<ImportOutcome> {
         let attempt = || async {
             self.progress.update(|p| p.requests += 1);
-            match payload {
+            let result = match payload {
                 Payload::Typed(leads) => self.client.bulk_create(leads).await,
                 Payload::Json(values) => self.client.bulk_create_raw(values).await,
+            };
+            if let Err(Error::RateLimited { .. } | Error::Server { status: 503, .. }) = &result {
+                self.progress.update(|p| p.throttled += 1);
             }
+            result
         };
         let cap = self.retry.max_retry_after;
         let result = attempt
@@ -605,6 +509,21 @@ impl ChunkSender {
             .await;
         match result {
             Ok(outcomes) => outcomes.into_iter().map(ImportOutcome::from).collect(),
+            // The counts match: each lead keeps its own outcome, and only the
+            // leads whose own result is faulty are unknown.
+            Err(Error::BulkMismatch(mismatch)) if mismatch.results.len() == count => {
+                tracing::error!(%mismatch, leads = count, "bulk answer with faulty results");
+                mismatch
+                    .results
+                    .into_iter()
+                    .map(|result| match result {
+                        Ok(outcome) => ImportOutcome::from(outcome),
+                        Err(fault) => ImportOutcome::Unknown {
+                            error: Arc::new(Error::BulkMismatch(fault)),
+                        },
+                    })
+                    .collect()
+            }
             Err(error) => {
                 let unknown = verdict(&error) == Verdict::Unknown;
                 if unknown {
@@ -625,82 +544,5 @@ impl ChunkSender {
                     .collect()
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_certainly_unacted_errors_are_retried() {
-        let rate = Error::RateLimited {
-            retry_after: Some(Duration::from_secs(3)),
-            body: String::new(),
-            request_id: None,
-        };
-        assert_eq!(verdict(&rate), Verdict::Retry(Some(Duration::from_secs(3))));
-        let unavailable = Error::Server {
-            status: 503,
-            body: String::new(),
-            retry_after: None,
-            request_id: None,
-        };
-        assert_eq!(verdict(&unavailable), Verdict::Retry(None));
-        let unavailable_for = Error::Server {
-            status: 503,
-            body: String::new(),
-            retry_after: Some(Duration::from_secs(7)),
-            request_id: None,
-        };
-        assert_eq!(
-            verdict(&unavailable_for),
-            Verdict::Retry(Some(Duration::from_secs(7)))
-        );
-        let internal = Error::Server {
-            status: 500,
-            body: String::new(),
-            retry_after: None,
-            request_id: None,
-        };
-        assert_eq!(verdict(&internal), Verdict::Unknown);
-        let gateway = Error::Server {
-            status: 504,
-            body: String::new(),
-            retry_after: None,
-            request_id: None,
-        };
-        assert_eq!(verdict(&gateway), Verdict::Unknown);
-        let bad = Error::BadRequest {
-            detail: None,
-            fields: Default::default(),
-            body: String::new(),
-            request_id: None,
-        };
-        assert_eq!(verdict(&bad), Verdict::NotSent);
-        let unauthorized = Error::Unauthorized {
-            status: 401,
-            detail: None,
-            body: String::new(),
-            request_id: None,
-        };
-        assert_eq!(verdict(&unauthorized), Verdict::NotSent);
-        let mismatch = Error::Decode {
-            reason: String::new(),
-            body: String::new(),
-            status: Some(200),
-            request_id: None,
-        };
-        assert_eq!(verdict(&mismatch), Verdict::Unknown);
-    }
-
-    #[test]
-    fn progress_adds_up() {
-        let mut p = Progress::default();
-        p.count(&ImportOutcome::Created { id: 1 });
-        p.count(&ImportOutcome::Invalid {
-            message: String::new(),
-        });
-        assert_eq!((p.done(), p.failed()), (2, 1));
     }
 }

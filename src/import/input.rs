@@ -1,0 +1,570 @@
+//! Reading leads from real-world files: CSV and TSV (any delimiter, with or
+//! without a header row), NDJSON and JSON arrays; a UTF-8 BOM and CRLF line
+//! ends accepted. Rows are read lazily, so memory does not grow with the file.
+//!
+//! A header row is checked before anything is sent: one that names no phone
+//! column, or that looks like data, is refused with the columns found and the
+//! way out (`--map`, or `--no-header` with `--columns`).
+
+use super::Lead;
+use super::columns::{MapError, Mappings, Target};
+use super::json::{json_array_rows, ndjson_rows};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An input file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Format {
+    /// Comma-separated values (or another `--delimiter`).
+    Csv,
+    /// Tab-separated values.
+    Tsv,
+    /// One JSON object per line.
+    Ndjson,
+    /// One JSON array of objects.
+    Json,
+}
+
+impl Format {
+    /// The format a file name's extension stands for, if any.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Self::Csv),
+            "tsv" | "tab" => Some(Self::Tsv),
+            "ndjson" | "jsonl" => Some(Self::Ndjson),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Csv => "CSV",
+            Self::Tsv => "TSV",
+            Self::Ndjson => "NDJSON",
+            Self::Json => "JSON array",
+        })
+    }
+}
+
+/// How to read an input file.
+#[derive(Clone, Debug, Default)]
+pub struct InputOptions {
+    /// The format; from the extension when `None` (an unknown one is an error).
+    pub format: Option<Format>,
+    /// The field delimiter of CSV (default `,`) and TSV (default tab).
+    pub delimiter: Option<u8>,
+    /// For a file without a header row: the column names, in order.
+    pub columns: Option<Vec<String>>,
+    /// Explicit `COLUMN=FIELD` mappings.
+    pub map: Mappings,
+}
+
+/// Where an input row is: its number and external id, for the outcomes file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowKey {
+    /// CSV/TSV: the 1-based record number after the header. NDJSON: the
+    /// line number. JSON: the 1-based position in the array.
+    pub row: u64,
+    /// The row's external id, when it has one.
+    pub external_id: Option<String>,
+}
+
+/// Rows of an input, read lazily, each a lead or the reason it is unreadable.
+pub type Rows = Box<dyn Iterator<Item = (RowKey, Lead)> + Send>;
+
+/// An input that cannot be read as leads; nothing was sent.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The file cannot be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The extension does not say the format.
+    #[error(
+        "cannot tell the format of {0} from its extension; pass --format csv, tsv, ndjson or json"
+    )]
+    UnknownFormat(PathBuf),
+    /// The header row cannot be read.
+    #[error("cannot read the header row: {0}")]
+    Header(String),
+    /// The header names no phone column.
+    #[error(
+        "no phone number column among the columns found: {found}; name one with --map 'COLUMN=phone_number'"
+    )]
+    NoPhoneColumn {
+        /// The columns found, quoted and comma-separated.
+        found: String,
+    },
+    /// The first row looks like a lead, not a header.
+    #[error(
+        "the first row looks like data, not a header (`{cell}` is a phone number or an e-mail); \
+         for a file without a header row pass --no-header --columns phone_number,email,... (one name per column)"
+    )]
+    HeaderLooksLikeData {
+        /// The cell that looks like data.
+        cell: String,
+    },
+    /// A column mapping is wrong.
+    #[error(transparent)]
+    Map(#[from] MapError),
+}
+
+/// An opened input: its rows, and how its columns were mapped.
+pub struct Input {
+    /// The rows, read lazily.
+    pub rows: Rows,
+    /// The format read.
+    pub format: Format,
+    /// Each column and where its values go (CSV and TSV; JSON keys are mapped
+    /// by the same rules, object by object).
+    pub columns: Vec<(String, Target)>,
+    /// The file's size in bytes.
+    pub size: u64,
+    consumed: Arc<AtomicU64>,
+}
+
+impl fmt::Debug for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Input")
+            .field("format", &self.format)
+            .field("columns", &self.columns)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Input {
+    /// Opens `path` and checks its header row, reading no lead yet.
+    pub fn open(path: &Path, options: &InputOptions) -> Result<Self, InputError> {
+        let io = |source| InputError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let format = match options.format {
+            Some(format) => format,
+            None => {
+                Format::from_path(path).ok_or_else(|| InputError::UnknownFormat(path.into()))?
+            }
+        };
+        let file = File::open(path).map_err(io)?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let consumed = Arc::new(AtomicU64::new(0));
+        let mut reader = BufReader::with_capacity(
+            64 * 1024,
+            Counting {
+                inner: file,
+                consumed: Arc::clone(&consumed),
+            },
+        );
+        skip_bom(&mut reader).map_err(io)?;
+        let (rows, columns): (Rows, _) = match format {
+            Format::Csv | Format::Tsv => {
+                let default = if format == Format::Tsv { b'\t' } else { b',' };
+                let delimiter = options.delimiter.unwrap_or(default);
+                csv_rows(reader, delimiter, options)?
+            }
+            Format::Ndjson => (
+                Box::new(ndjson_rows(reader, options.map.clone())),
+                Vec::new(),
+            ),
+            Format::Json => (
+                Box::new(json_array_rows(reader, options.map.clone())),
+                Vec::new(),
+            ),
+        };
+        Ok(Self {
+            rows,
+            format,
+            columns,
+            size,
+            consumed,
+        })
+    }
+
+    /// A counter of the bytes read so far, for a progress bar.
+    pub fn consumed(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.consumed)
+    }
+}
+
+/// Skips a UTF-8 byte order mark at the start.
+fn skip_bom<R: BufRead>(reader: &mut R) -> std::io::Result<()> {
+    if reader.fill_buf()?.starts_with(b"\xef\xbb\xbf") {
+        reader.consume(3);
+    }
+    Ok(())
+}
+
+/// A reader that counts the bytes read.
+struct Counting<R> {
+    inner: R,
+    consumed: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// True for a cell that is a phone number or an e-mail address, not a name.
+pub fn looks_like_data(cell: &str) -> bool {
+    let cell = cell.trim();
+    let digits = cell.chars().filter(char::is_ascii_digit).count();
+    let phone_like = cell
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let email_like = cell
+        .split_once('@')
+        .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+    (phone_like && digits >= 7) || email_like
+}
+
+/// Rows of a CSV/TSV file, read lazily, with the column mapping. A row that
+/// cannot be parsed (wrong field count, bad UTF-8, bad `metadata` JSON) is a
+/// [`Lead::Invalid`] at its place; a read error ends the input after one.
+fn csv_rows<R: Read + Send + 'static>(
+    reader: R,
+    delimiter: u8,
+    options: &InputOptions,
+) -> Result<(Rows, Vec<(String, Target)>), InputError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(delimiter)
+        .has_headers(options.columns.is_none())
+        .from_reader(reader);
+    let headers: Vec<String> = match &options.columns {
+        Some(columns) => columns.iter().map(|c| c.trim().to_owned()).collect(),
+        None => csv
+            .byte_headers()
+            .map_err(|e| InputError::Header(e.to_string()))?
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+            .collect(),
+    };
+    if headers.iter().all(String::is_empty) {
+        return Err(InputError::Header("the file is empty".to_owned()));
+    }
+    if options.columns.is_none()
+        && let Some(cell) = headers.iter().find(|h| looks_like_data(h))
+    {
+        return Err(InputError::HeaderLooksLikeData { cell: cell.clone() });
+    }
+    let targets = options.map.resolve(&headers)?;
+    if !targets.contains(&Target::Field("phone_number")) {
+        let found = headers
+            .iter()
+            .map(|h| format!("`{h}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(InputError::NoPhoneColumn { found });
+    }
+    let columns: Vec<(String, Target)> = headers.iter().cloned().zip(targets.clone()).collect();
+    let external = targets
+        .iter()
+        .position(|t| *t == Target::Field("external_id"));
+    let mut records = csv.into_byte_records();
+    let mut row = 0_u64;
+    let mut failed = false;
+    let rows = Box::new(std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        let record = records.next()?;
+        row += 1;
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                // An I/O error leaves the reader's position unknown: stop here.
+                failed = error.is_io_error();
+                let key = RowKey {
+                    row,
+                    external_id: None,
+                };
+                return Some((key, Lead::Invalid(format!("unreadable row: {error}"))));
+            }
+        };
+        let external_id = external
+            .and_then(|i| record.get(i))
+            .map(|v| String::from_utf8_lossy(v).trim().to_owned())
+            .filter(|v| !v.is_empty());
+        let key = RowKey { row, external_id };
+        let lead = match map_record(&headers, &targets, &record) {
+            Ok(value) => Lead::Json(value),
+            Err(message) => Lead::Invalid(message),
+        };
+        Some((key, lead))
+    }));
+    Ok((rows, columns))
+}
+
+/// One CSV record as a lead object; empty cells are left out.
+fn map_record(
+    headers: &[String],
+    targets: &[Target],
+    record: &csv::ByteRecord,
+) -> Result<Value, String> {
+    if record.len() != headers.len() {
+        let plural = if record.len() == 1 { "" } else { "s" };
+        return Err(format!(
+            "the row has {} field{plural}, the header {}",
+            record.len(),
+            headers.len()
+        ));
+    }
+    let mut lead = Map::new();
+    let mut metadata = Map::new();
+    for ((name, target), raw) in headers.iter().zip(targets).zip(record.iter()) {
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| format!("column `{name}` is not valid UTF-8"))?
+            .trim();
+        if text.is_empty() {
+            continue;
+        }
+        match target {
+            Target::Skip => {}
+            Target::MetadataObject => match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(map)) => metadata.extend(map),
+                _ => return Err(format!("column `{name}` is not a JSON object")),
+            },
+            Target::Metadata(key) => {
+                metadata.insert(key.clone(), Value::String(text.to_owned()));
+            }
+            Target::Field(field) if target.is_integer() => {
+                let value = text
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .unwrap_or_else(|_| Value::String(text.to_owned()));
+                lead.insert((*field).to_owned(), value);
+            }
+            Target::Field(field) => {
+                lead.insert((*field).to_owned(), Value::String(text.to_owned()));
+            }
+        }
+    }
+    if !metadata.is_empty() {
+        lead.insert("metadata".to_owned(), Value::Object(metadata));
+    }
+    Ok(Value::Object(lead))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn read(path_name: &str, bytes: &[u8], options: &InputOptions) -> Result<Input, InputError> {
+        let dir = std::env::temp_dir().join(format!(
+            "sela-leads-input-{}-{path_name}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(path_name);
+        std::fs::write(&path, bytes).unwrap();
+        Input::open(&path, options)
+    }
+
+    fn leads(input: Input) -> Vec<(u64, Option<String>, Result<Value, String>)> {
+        input
+            .rows
+            .map(|(key, lead)| {
+                let lead = match lead {
+                    Lead::Json(v) => Ok(v),
+                    Lead::Invalid(m) => Err(m),
+                    Lead::Typed(_) => Err("typed".to_owned()),
+                };
+                (key.row, key.external_id, lead)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn spreadsheet_export_with_bom_and_crlf_maps_its_columns() {
+        let input = read(
+            "export.csv",
+            b"\xef\xbb\xbfPhone Number,E-mail,First Name,CRM ID,Lead Type\r\n+18045550101,a@example.com,Ana,c-1,12\r\n",
+            &InputOptions::default(),
+        )
+        .unwrap();
+        let targets: Vec<String> = input.columns.iter().map(|(_, t)| t.to_string()).collect();
+        assert_eq!(
+            targets,
+            [
+                "phone_number",
+                "email",
+                "metadata.first_name",
+                "external_id",
+                "lead_type"
+            ]
+        );
+        assert_eq!(
+            leads(input),
+            [(
+                1,
+                Some("c-1".to_owned()),
+                Ok(json!({
+                    "phone_number": "+18045550101",
+                    "email": "a@example.com",
+                    "external_id": "c-1",
+                    "lead_type": 12,
+                    "metadata": {"first_name": "Ana"}
+                }))
+            )]
+        );
+    }
+
+    #[test]
+    fn unparsable_rows_keep_their_place() {
+        let mut bytes = b"phone_number,external_id,metadata\n+18045550101,a,\n1,2\n".to_vec();
+        bytes.extend_from_slice(b"\xff\xfe,b,\n+18045550102,c,[1]\n+18045550103,d,\n");
+        let got: Vec<_> = leads(read("bad.csv", &bytes, &InputOptions::default()).unwrap())
+            .into_iter()
+            .map(|(row, ext, lead)| (row, ext, lead.is_ok()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, Some("a".into()), true),
+                (2, Some("2".into()), false),
+                (3, Some("b".into()), false),
+                (4, Some("c".into()), false),
+                (5, Some("d".into()), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn headers_without_a_phone_or_looking_like_data_are_refused() {
+        let none = InputOptions::default();
+        let err = read("nophone.csv", b"Name,Email\nAna,a@example.com\n", &none).unwrap_err();
+        assert!(matches!(err, InputError::NoPhoneColumn { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("`Name`, `Email`") && text.contains("--map"),
+            "{text}"
+        );
+        let err = read("data.csv", b"+18045550101,Ana\n+18045550102,Ben\n", &none).unwrap_err();
+        assert!(
+            matches!(err, InputError::HeaderLooksLikeData { .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("--no-header"));
+        // The way out: name the columns.
+        let named = InputOptions {
+            columns: Some(vec!["phone".into(), "first_name".into()]),
+            ..InputOptions::default()
+        };
+        let rows =
+            leads(read("data2.csv", b"+18045550101,Ana\n+18045550102,Ben\n", &named).unwrap());
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].2.as_ref().unwrap()["phone_number"], "+18045550101");
+        // Or map a column.
+        let mapped = InputOptions {
+            map: Mappings::parse(&["Cell=phone_number"]).unwrap(),
+            ..InputOptions::default()
+        };
+        let rows = leads(read("cell.csv", b"Cell,Name\n+18045550101,Ana\n", &mapped).unwrap());
+        assert_eq!(rows[0].2.as_ref().unwrap()["phone_number"], "+18045550101");
+    }
+
+    #[test]
+    fn formats_follow_the_extension_or_are_an_error() {
+        let tsv = read(
+            "x.tsv",
+            b"phone\temail\n+18045550101\ta@example.com\n",
+            &InputOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(tsv.format, Format::Tsv);
+        assert_eq!(leads(tsv)[0].2.as_ref().unwrap()["email"], "a@example.com");
+        let semi = InputOptions {
+            delimiter: Some(b';'),
+            ..InputOptions::default()
+        };
+        let rows = leads(
+            read(
+                "semi.csv",
+                b"phone;email\n+18045550101;a@example.com\n",
+                &semi,
+            )
+            .unwrap(),
+        );
+        assert_eq!(rows[0].2.as_ref().unwrap()["email"], "a@example.com");
+        let err = read("x.dat", b"phone\n", &InputOptions::default()).unwrap_err();
+        assert!(matches!(err, InputError::UnknownFormat(_)), "{err}");
+        let forced = InputOptions {
+            format: Some(Format::Csv),
+            ..InputOptions::default()
+        };
+        assert!(read("y.dat", b"phone\n+18045550101\n", &forced).is_ok());
+    }
+
+    #[test]
+    fn json_arrays_and_ndjson_with_bom_map_their_keys() {
+        let array = b"\xef\xbb\xbf[{\"Phone\":\"+18045550101\",\"CRM ID\":\"x\",\"First Name\":\"Ana\"}, 7,\r\n {\"phone_number\":\"+18045550102\"}]";
+        let rows = leads(read("a.json", array, &InputOptions::default()).unwrap());
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[0],
+            (
+                1,
+                Some("x".into()),
+                Ok(
+                    json!({"phone_number": "+18045550101", "external_id": "x", "metadata": {"first_name": "Ana"}})
+                )
+            )
+        );
+        assert!(rows[1].2.is_err());
+        assert_eq!(rows[2].0, 3);
+        let broken =
+            leads(read("b.json", b"[{\"phone\":\"1\"}, {", &InputOptions::default()).unwrap());
+        assert_eq!(broken.len(), 2);
+        assert!(broken[1].2.as_ref().unwrap_err().contains("malformed"));
+        let not_array =
+            leads(read("c.json", b"{\"phone\":\"1\"}", &InputOptions::default()).unwrap());
+        assert!(not_array[0].2.is_err());
+
+        let ndjson = b"\xef\xbb\xbf{\"phone\":\"+18045550101\",\"metadata\":{\"zip\":\"1\"},\"x\":2}\r\n\r\nnot json\r\n[1]\r\n{\"phone\":\"1\",\"Phone Number\":\"2\"}\n";
+        let rows = leads(read("l.ndjson", ndjson, &InputOptions::default()).unwrap());
+        assert_eq!(rows.len(), 4);
+        assert!(
+            rows[3]
+                .2
+                .as_ref()
+                .unwrap_err()
+                .contains("both map to `phone_number`")
+        );
+        assert_eq!(
+            rows[0].2,
+            Ok(json!({"phone_number": "+18045550101", "metadata": {"zip": "1", "x": 2}}))
+        );
+        assert_eq!((rows[1].0, rows[2].0), (3, 4));
+        assert!(rows[1].2.is_err() && rows[2].2.is_err());
+    }
+
+    #[test]
+    fn data_cells_are_told_from_names() {
+        for cell in ["+18045550101", "(804) 555-0101", "ana@example.com"] {
+            assert!(looks_like_data(cell), "{cell}");
+        }
+        for cell in ["Phone Number", "phone", "2024", "zip", "e-mail"] {
+            assert!(!looks_like_data(cell), "{cell}");
+        }
+    }
+}

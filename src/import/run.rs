@@ -1,0 +1,364 @@
+//! One `sela-leads import` run: read the input, send it through the
+//! [`Importer`] (or check it locally, for a dry run), journal every outcome,
+//! stop cleanly on SIGINT/SIGTERM, and sum up.
+//!
+//! Signals come through `tokio::signal` (the runtime is there anyway): the
+//! first SIGINT or SIGTERM stops reading input and lets the requests in
+//! flight finish; a second one gives up on them, and their rows are
+//! journaled `unknown`.
+
+use super::input::{Input, InputError, InputOptions, RowKey};
+use super::journal::{self, Journal, JournalError, Previous};
+use super::report::{Reporter, Summary};
+use super::{ImportOutcome, Importer, Lead, StopHandle};
+use crate::Client;
+use futures::StreamExt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// What to import and how.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The input file.
+    pub input: PathBuf,
+    /// How to read it.
+    pub read: InputOptions,
+    /// The outcomes file; [`default_output`] when `None`.
+    pub output: Option<PathBuf>,
+    /// Continue the import the outcomes file records: send only rows without
+    /// a final outcome there.
+    pub resume: bool,
+    /// With `resume`, send `unknown` rows again too (they may exist already).
+    pub retry_unknown: bool,
+    /// Leads per request.
+    pub chunk_size: usize,
+    /// Requests in flight.
+    pub concurrency: usize,
+    /// No progress and no summary.
+    pub quiet: bool,
+    /// How often a progress line is printed when stderr is not a terminal.
+    pub progress_every: Duration,
+}
+
+/// Send through a client, or only check locally.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    /// Send the leads.
+    Send(Client),
+    /// Check every row with the rules of [`crate::rules`] and write
+    /// `would_send` or `invalid`; nothing is sent and no token is needed.
+    DryRun,
+}
+
+/// A run that could not start (nothing was sent) or could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The input cannot be read as leads.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The outcomes file of a resume cannot be read.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The outcomes file cannot be written.
+    #[error("cannot write the outcomes file {path}: {source}")]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The outcomes file exists and this is not a resume.
+    #[error(
+        "{0} exists and may be the only record of leads already sent: pass --resume to continue \
+         that import, or choose another --output"
+    )]
+    OutputExists(PathBuf),
+    /// A resume without an outcomes file.
+    #[error("nothing to resume: there is no outcomes file {0} (run without --resume to start)")]
+    NothingToResume(PathBuf),
+    /// The outcomes file is the input.
+    #[error("the outcomes file would overwrite the input")]
+    OutputIsInput,
+    /// The async runtime cannot start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(io::Error),
+}
+
+/// `NAME.outcomes.csv` next to the input (`NAME.dry-run.csv` for a dry run).
+pub fn default_output(input: &Path, dry_run: bool) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "leads".to_owned());
+    let suffix = if dry_run { "dry-run" } else { "outcomes" };
+    input.with_file_name(format!("{stem}.{suffix}.csv"))
+}
+
+/// What a dry run writes for a lead: `would_send`, `invalid` with the
+/// reason (the rules of [`crate::rules`]), or `unparsable`.
+pub fn check(lead: &Lead) -> (&'static str, String) {
+    let value = match lead {
+        Lead::Invalid(message) => return ("unparsable", message.clone()),
+        Lead::Json(value) => value.clone(),
+        Lead::Typed(lead) => match serde_json::to_value(lead) {
+            Ok(value) => value,
+            Err(error) => return ("unparsable", error.to_string()),
+        },
+    };
+    match crate::rules::validate_item(&value) {
+        Ok(()) => ("would_send", String::new()),
+        Err(reason) => ("invalid", reason),
+    }
+}
+
+/// A row on its way: where it is, and whether a resume retries an `unknown`.
+struct Pending {
+    key: RowKey,
+    was_unknown: bool,
+}
+
+/// Runs one import, journaling every outcome; see the module docs.
+pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
+    let dry_run = matches!(mode, Mode::DryRun);
+    let output = options
+        .output
+        .clone()
+        .unwrap_or_else(|| default_output(&options.input, dry_run));
+    if same_file(&output, &options.input) {
+        return Err(RunError::OutputIsInput);
+    }
+    let input = Input::open(&options.input, &options.read)?;
+    let write_error = |source| RunError::Output {
+        path: output.clone(),
+        source,
+    };
+
+    let previous = if options.resume && !dry_run {
+        if !output.exists() {
+            return Err(RunError::NothingToResume(output));
+        }
+        journal::read_previous(&output, options.retry_unknown)?
+    } else {
+        Previous::default()
+    };
+    let mut journal = if options.resume && !dry_run {
+        Journal::append(&output)
+    } else {
+        if dry_run && options.output.is_none() {
+            // A dry run's own default report is not a record of sending.
+            let _ = std::fs::remove_file(&output);
+        }
+        match Journal::create(&output) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(RunError::OutputExists(output));
+            }
+            other => other,
+        }
+    }
+    .map_err(write_error)?;
+
+    let mut reporter = Reporter::new(
+        options.quiet,
+        options.progress_every,
+        input.size,
+        input.consumed(),
+    );
+    let mut summary = Summary {
+        dry_run,
+        output: output.clone(),
+        columns: input.columns.clone(),
+        ..Summary::default()
+    };
+    let started = Instant::now();
+    let skipped = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+    let skipping = Arc::clone(&skipped);
+    let rows = input.rows.filter_map(move |(key, lead)| {
+        if previous.done.contains(key.row) {
+            skipping[0].fetch_add(1, Ordering::Relaxed);
+            if previous.failed.contains(key.row) {
+                skipping[1].fetch_add(1, Ordering::Relaxed);
+            }
+            return None;
+        }
+        let was_unknown = previous.unknown.contains(key.row);
+        Some((Pending { key, was_unknown }, lead))
+    });
+
+    match mode {
+        Mode::DryRun => {
+            for (n, (pending, lead)) in rows.enumerate() {
+                let (outcome, message) = check(&lead);
+                journal
+                    .record(&pending.key, outcome, None, &message)
+                    .map_err(write_error)?;
+                *summary.counts.entry(outcome).or_default() += 1;
+                if (n + 1).is_multiple_of(options.chunk_size.max(1)) {
+                    journal.flush().map_err(write_error)?;
+                    reporter.update(summary.rows(), &summary.progress);
+                }
+            }
+        }
+        Mode::Send(client) => {
+            let stop = StopHandle::new();
+            let importer = Importer::new(client)
+                .chunk_size(options.chunk_size)
+                .concurrency(options.concurrency)
+                .stop_handle(stop.clone());
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(RunError::Runtime)?;
+            let mut import = importer.import_chunks(futures::stream::iter(rows));
+            let progress = import.progress();
+            let quiet = options.quiet;
+            runtime.block_on(async {
+                let signals = tokio::spawn(stop_on_signals(stop.clone(), quiet));
+                let mut failed: Option<io::Error> = None;
+                while let Some(chunk) = import.next().await {
+                    for (pending, outcome) in chunk {
+                        let (name, id, message) = journaled(&pending, &outcome);
+                        *summary.counts.entry(name).or_default() += 1;
+                        if failed.is_none()
+                            && let Err(error) = journal.record(&pending.key, name, id, &message)
+                        {
+                            failed = Some(error);
+                        }
+                        if failed.is_some() {
+                            // The last resort for an outcome the file cannot take.
+                            eprintln!(
+                                "outcome not journaled: row {},{},{name},{},{message}",
+                                pending.key.row,
+                                pending.key.external_id.as_deref().unwrap_or(""),
+                                id.map(|id| id.to_string()).unwrap_or_default()
+                            );
+                        }
+                    }
+                    if failed.is_none()
+                        && let Err(error) = journal.flush()
+                    {
+                        failed = Some(error);
+                    }
+                    if failed.is_some() {
+                        // No new request may go out without a place to record it.
+                        stop.stop();
+                    }
+                    reporter.update(summary.rows(), &progress.snapshot());
+                }
+                signals.abort();
+                summary.interrupted = stop.is_stopped() && failed.is_none();
+                failed.map_or(Ok(()), |error| Err(write_error(error)))
+            })?;
+            summary.progress = progress.snapshot();
+        }
+    }
+    journal.flush().map_err(write_error)?;
+    drop(journal);
+    reporter.finish();
+    summary.elapsed = started.elapsed();
+    summary.skipped = skipped[0].load(Ordering::Relaxed);
+    summary.skipped_failed = skipped[1].load(Ordering::Relaxed);
+    if options.resume {
+        journal::compact(&output)?;
+    }
+    Ok(summary)
+}
+
+/// The outcome name, id and message an outcome is journaled with. A retried
+/// `unknown` row that this time was certainly not sent stays `unknown`: the
+/// first attempt may still have created it.
+fn journaled(pending: &Pending, outcome: &ImportOutcome) -> (&'static str, Option<i64>, String) {
+    let message = outcome.message().unwrap_or_default();
+    match outcome {
+        ImportOutcome::NotSent { .. } if pending.was_unknown => (
+            "unknown",
+            None,
+            format!("previously unknown; the retry was not sent: {message}"),
+        ),
+        other => (journal::outcome_name(other), other.id(), message),
+    }
+}
+
+/// Stops `stop` on the first SIGINT or SIGTERM and aborts it on the second.
+async fn stop_on_signals(stop: StopHandle, quiet: bool) {
+    for signal in 1.. {
+        if wait_for_signal().await.is_err() {
+            return;
+        }
+        if signal == 1 {
+            stop.stop();
+            if !quiet {
+                eprintln!(
+                    "stopping: no new requests; waiting for the ones in flight (press Ctrl-C again to stop at once)"
+                );
+            }
+        } else {
+            stop.abort();
+            return;
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let interrupt = std::pin::pin!(tokio::signal::ctrl_c());
+    let terminated = std::pin::pin!(terminate.recv());
+    match futures::future::select(interrupt, terminated).await {
+        futures::future::Either::Left((result, _)) => result,
+        futures::future::Either::Right(_) => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> io::Result<()> {
+    tokio::signal::ctrl_c().await
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dry_run_checks_use_the_rules() {
+        let good = Lead::Json(json!({"phone_number": "(804) 555-0101", "us_state": "VA"}));
+        assert_eq!(check(&good).0, "would_send");
+        for (lead, field) in [
+            (json!({"phone_number": "+1 111 555 0101"}), "phone_number"),
+            (
+                json!({"phone_number": "+18045550101", "email": "nope"}),
+                "email",
+            ),
+            (
+                json!({"phone_number": "+18045550101", "us_state": "ZZ"}),
+                "us_state",
+            ),
+            (
+                json!({"phone_number": "+18045550101", "lead_type": "x"}),
+                "lead_type",
+            ),
+            (json!({"email": "a@example.com"}), "phone_number"),
+        ] {
+            let (outcome, reason) = check(&Lead::Json(lead));
+            assert_eq!(outcome, "invalid");
+            assert!(reason.starts_with(field), "{reason}");
+        }
+        assert_eq!(check(&Lead::Invalid("bad".into())).0, "unparsable");
+        assert_eq!(
+            default_output(Path::new("dir/leads.csv"), true),
+            PathBuf::from("dir/leads.dry-run.csv")
+        );
+    }
+}
