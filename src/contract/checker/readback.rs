@@ -54,6 +54,20 @@ impl Harness<'_> {
                 .map(|(_, id)| ("GET", format!("api/leads/{id}/"), Auth::Token, None))
                 .collect(),
         );
+        // An identity repeated in the batch (or shared with requests in flight)
+        // may have its lead updated by the re-engagement: compare phone and
+        // e-mail only then.
+        let idents: Vec<_> = items
+            .iter()
+            .map(|g| crate::sandbox::model::identity(&g.value))
+            .collect();
+        let repeated = |i: usize| {
+            idents[i].as_ref().is_some_and(|w| {
+                self.shared.contains(w)
+                    || idents.iter().filter(|o| o.as_ref() == Some(w)).count() > 1
+            })
+        };
+        let single: Vec<bool> = (0..items.len()).map(|i| !repeated(i)).collect();
         let mut any_ok = false;
         for ((i, id), got) in wanted.into_iter().zip(answers) {
             let lead = got
@@ -88,8 +102,8 @@ impl Harness<'_> {
             self.readback = ReadBack::Available;
             let sent = &items[i].value;
             let created = res[i].action.as_deref() == Some("created");
-            if let Some(why) = stored_mismatch(sent, &lead, created && self.full_compare(&items[i]))
-            {
+            let full = created && single[i] && self.full_compare(&items[i]);
+            if let Some(why) = stored_mismatch(sent, &lead, full) {
                 out.fail(
                     Clause::B3,
                     format!("result {i} names id {id}, but the lead stored there {why}"),
