@@ -122,6 +122,7 @@ impl Harness<'_> {
                     .collect();
                 out.fail(
                     Clause::S2,
+                    "created twice in flight",
                     format!(
                         "identity {} sent in requests in flight together was created {} times: {}",
                         who.phone,
@@ -138,6 +139,7 @@ impl Harness<'_> {
                 if valid && all_answered {
                     out.fail(
                         Clause::B3,
+                        "created by none",
                         format!(
                             "identity {} was new and sent validly in requests in flight \
                              together, but none of them created it",
@@ -153,6 +155,7 @@ impl Harness<'_> {
                 if s.2.as_deref() == Some("reengaged") && s.3 != first.3 {
                     out.fail(
                         Clause::S2,
+                        "reengaged id",
                         format!(
                             "request {} item {} is reengaged with id {}, but its identity was \
                              created with id {} by request {}",
@@ -178,7 +181,7 @@ impl Harness<'_> {
             if let Some((clause, why)) = self.judge_growth(before, after, &group, &what) {
                 let mut all = evidence.clone();
                 all.push(list_ex);
-                out.fail(clause, why, &flat, all);
+                out.fail(clause, "list count", why, &flat, all);
             }
         } else {
             self.count_stale();
@@ -203,7 +206,7 @@ impl Harness<'_> {
             if out.failures.iter().any(|g| g.clause == Clause::S4) {
                 continue;
             }
-            f.detail = format!("{} (under concurrency): {}", f.clause, f.detail);
+            f.detail = format!("under concurrency, {}", f.detail);
             f.clause = Clause::S4;
             out.failures.push(f);
         }

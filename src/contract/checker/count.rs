@@ -91,7 +91,7 @@ impl Harness<'_> {
         if let Some((clause, why)) = self.judge_growth(before, after, tally, "a request") {
             let mut all = evidence.to_vec();
             all.push(list_ex);
-            out.fail(clause, why, items, all);
+            out.fail(clause, "list count", why, items, all);
         } else {
             out.check(Clause::S2);
         }
@@ -154,6 +154,7 @@ impl Harness<'_> {
             all.push(list_ex);
             out.fail(
                 Clause::S3,
+                "list count",
                 format!(
                     "a request refused as a whole changed the list count from {before} to \
                      {after}: it stored something"

@@ -80,7 +80,13 @@ impl Harness<'_> {
                 );
                 match (self.readback, got.status) {
                     (ReadBack::Available, Some(404)) => {
-                        out.fail(Clause::B3, detail, items, vec![ex.clone(), got]);
+                        out.fail(
+                            Clause::B3,
+                            "read-back",
+                            detail,
+                            items,
+                            vec![ex.clone(), got],
+                        );
                     }
                     (ReadBack::Unknown, Some(404)) => self.readback_pending.push(Pending {
                         detail,
@@ -106,6 +112,7 @@ impl Harness<'_> {
             if let Some(why) = stored_mismatch(sent, &lead, full) {
                 out.fail(
                     Clause::B3,
+                    "read-back",
                     format!("result {i} names id {id}, but the lead stored there {why}"),
                     items,
                     vec![ex.clone(), got],
@@ -126,7 +133,7 @@ impl Harness<'_> {
         }
         if self.readback == ReadBack::Available {
             for p in std::mem::take(&mut self.readback_pending) {
-                out.fail(Clause::B3, p.detail, &p.items, p.exchanges);
+                out.fail(Clause::B3, "read-back", p.detail, &p.items, p.exchanges);
             }
         }
     }
@@ -171,6 +178,7 @@ impl Harness<'_> {
             match lead {
                 None if got.status == Some(404) => out.fail(
                     Clause::B3,
+                    "read-back",
                     format!("lead {id} was read back earlier in the run but now answers 404"),
                     std::slice::from_ref(&item),
                     vec![got],
@@ -180,6 +188,7 @@ impl Harness<'_> {
                     if let Some(why) = stored_mismatch(&sent, &lead, false) {
                         out.fail(
                             Clause::B3,
+                            "read-back",
                             format!("lead {id}, read back earlier in the run, now {why}"),
                             std::slice::from_ref(&item),
                             vec![got],
