@@ -3,9 +3,10 @@
 //! Two layers:
 //!
 //! - [`model`]: the reference model of the documented semantics, with no HTTP in
-//!   it (validation, phone normalisation, identity, de-duplication into
-//!   `reengaged`, stored leads, pagination, PATCH, PUT-by-match). The contract
-//!   harness judges answers with the same functions.
+//!   it (de-duplication into `reengaged`, stored leads, pagination, PATCH,
+//!   PUT-by-match) over the validation rules of [`crate::rules`] (phone
+//!   normalisation, identity, field checks), which the contract harness and the
+//!   CLI use too.
 //! - [`server`]: one router ([`respond`]) over an `Arc<Mutex<Model>>`, served by
 //!   a single catch-all mock of an in-process httpmock [`httpmock::MockServer`],
 //!   with Token authentication and Django REST framework style errors.
