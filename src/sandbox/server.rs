@@ -2,17 +2,18 @@
 //! single catch-all httpmock mock.
 
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::TcpListener;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread;
 
 use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 use serde_json::{Value, json};
 
 use super::model::{Action, BulkSummary, Model, Rejection};
+use super::options::{SandboxOptions, Throttle};
+use super::relay::Relay;
 
 /// One line of the request log: what `on_request` hooks receive.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,13 +44,15 @@ impl fmt::Display for RequestLog {
 
 type Hook = Arc<dyn Fn(&RequestLog) + Send + Sync>;
 
-/// The shared state of a sandbox: the model, the accepted token and an optional
-/// per-request hook. Cloning shares the state.
+/// The shared state of a sandbox: the model, the accepted token, the
+/// [`SandboxOptions`] and an optional per-request hook. Cloning shares the state.
 #[derive(Clone)]
 pub struct SandboxState {
     token: Arc<str>,
     model: Arc<Mutex<Model>>,
     on_request: Option<Hook>,
+    options: Arc<SandboxOptions>,
+    throttle: Arc<Throttle>,
 }
 
 impl fmt::Debug for SandboxState {
@@ -58,6 +61,7 @@ impl fmt::Debug for SandboxState {
             .field("token", &"<redacted>")
             .field("leads", &self.lock().len())
             .field("on_request", &self.on_request.is_some())
+            .field("options", &self.options)
             .finish()
     }
 }
@@ -74,7 +78,20 @@ impl SandboxState {
             token: Arc::from(token.into()),
             model: Arc::new(Mutex::new(model)),
             on_request: None,
+            options: Arc::new(SandboxOptions::default()),
+            throttle: Arc::new(Throttle::default()),
         }
+    }
+
+    /// Serves with `options` (size limit, throttling) from now on.
+    pub fn with_options(mut self, options: SandboxOptions) -> Self {
+        self.options = Arc::new(options);
+        self
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &SandboxOptions {
+        &self.options
     }
 
     /// Calls `hook` once per answered request (method, path, status, and bulk
@@ -255,6 +272,19 @@ fn route(
     if let Err(reply) = authenticate(state, header(headers, "authorization")) {
         return reply;
     }
+    // Django REST framework throttles after authentication and permissions.
+    if state.throttle.hit(&state.options) {
+        let wait = state.options.retry_after;
+        let detail = match wait {
+            Some(secs) => format!("Request was throttled. Expected available in {secs} seconds."),
+            None => "Request was throttled.".to_owned(),
+        };
+        let reply = Reply::detail(429, &detail);
+        return match wait {
+            Some(secs) => reply.header("retry-after", secs.to_string()),
+            None => reply,
+        };
+    }
     let allowed = route.allowed();
     if !allowed.contains(&method) {
         return Reply::detail(405, &format!("Method \"{method}\" not allowed."))
@@ -367,6 +397,10 @@ fn bulk_create(state: &SandboxState, body: &Value) -> Reply {
             );
         }
     };
+    if let Some((status, message)) = state.options.oversize(items.len()) {
+        // Refused whole before the model sees it: nothing of it is stored.
+        return Reply::json(status, json!({ "leads": [message] }));
+    }
     let results = state.lock().bulk_create(items);
     let summary = BulkSummary::of(&results);
     let mut reply = Reply::json(200, json!({ "results": results }));
@@ -614,75 +648,6 @@ impl Drop for Sandbox {
         // its next use; the responder is deleted now so it stops answering.
         self.server.reset();
     }
-}
-
-/// A byte relay from a chosen local port to the mock server's own port.
-struct Relay {
-    stop: Arc<AtomicBool>,
-    addr: SocketAddr,
-}
-
-impl Relay {
-    fn spawn(listener: TcpListener, target: SocketAddr) -> io::Result<Relay> {
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop_flag = stop.clone();
-        thread::Builder::new()
-            .name("sela-sandbox-relay".into())
-            .spawn(move || {
-                for incoming in listener.incoming() {
-                    if stop_flag.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(client) = incoming else { continue };
-                    let _ = thread::Builder::new()
-                        .name("sela-sandbox-conn".into())
-                        .spawn(move || relay_connection(client, target));
-                }
-            })?;
-        Ok(Relay { stop, addr })
-    }
-
-    fn stop(self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-    }
-}
-
-fn relay_connection(client: TcpStream, target: SocketAddr) {
-    let Ok(upstream) = TcpStream::connect(target) else {
-        let _ = client.shutdown(Shutdown::Both);
-        return;
-    };
-    let _ = client.set_nodelay(true);
-    let _ = upstream.set_nodelay(true);
-    let (Ok(client_read), Ok(upstream_write)) = (client.try_clone(), upstream.try_clone()) else {
-        return;
-    };
-    let forward = thread::Builder::new()
-        .name("sela-sandbox-pipe".into())
-        .spawn(move || pipe(client_read, upstream_write));
-    pipe(upstream, client);
-    if let Ok(handle) = forward {
-        let _ = handle.join();
-    }
-}
-
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    let _ = to.shutdown(Shutdown::Write);
-    let _ = from.shutdown(Shutdown::Read);
 }
 
 /// A random 40-hex-digit token (the shape of a Django REST framework token),
