@@ -246,6 +246,42 @@ impl Model {
         Ok((id, Action::Created))
     }
 
+    /// Validates `item` and stores it as a new lead even when its identity
+    /// exists, as a server without a lock or a unique constraint does; the
+    /// identity index keeps the first lead. For fault-injecting test servers:
+    /// the sandbox itself never calls it.
+    pub fn insert_unchecked(&mut self, item: &Value) -> Result<i64, String> {
+        let Some(obj) = item.as_object() else {
+            return Err(NOT_AN_OBJECT.to_owned());
+        };
+        let errors = field_errors(obj, Mode::Create, lead_type_exists);
+        if !errors.is_empty() {
+            return Err(join_errors(&errors));
+        }
+        let Some(identity) = identity(item) else {
+            return Err("phone_number: Enter a valid phone number.".to_owned());
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        let lead = new_lead(id, obj, &identity, self.now());
+        self.leads.insert(id, lead);
+        self.by_identity.entry(identity).or_insert(id);
+        Ok(id)
+    }
+
+    /// Forgets the lead `id` (and its identity when the index points at it);
+    /// `None` when there is no such lead. For fault-injecting test servers: the
+    /// API has no delete.
+    pub fn remove(&mut self, id: i64) -> Option<Value> {
+        let lead = self.leads.remove(&id)?;
+        if let Some(identity) = stored_identity(&lead)
+            && self.by_identity.get(&identity) == Some(&id)
+        {
+            self.by_identity.remove(&identity);
+        }
+        Some(Value::Object(lead))
+    }
+
     /// `POST /api/leads/`: the stored lead and whether it was created or
     /// re-engaged.
     pub fn create(&mut self, body: &Value) -> Result<(Value, Action), Rejection> {
@@ -740,6 +776,24 @@ mod tests {
             m.create_item(&huge).is_err(),
             "an unreachable threshold refuses"
         );
+    }
+
+    #[test]
+    fn insert_unchecked_duplicates_and_remove_forgets() {
+        let mut m = Model::new();
+        let item = valid("+18045550123", "a@example.com");
+        let (first, _) = m.create_item(&item).unwrap();
+        let copy = m
+            .insert_unchecked(&valid("804-555-0123", "a@example.com"))
+            .unwrap();
+        assert_ne!(first, copy);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.create_item(&item), Ok((first, Action::Reengaged)));
+        assert!(m.insert_unchecked(&json!({"phone_number": "911"})).is_err());
+        assert_eq!(m.len(), 2);
+        assert!(m.remove(first).is_some());
+        assert_eq!(m.remove(first), None);
+        assert_eq!(m.create_item(&item).unwrap().1, Action::Created);
     }
 
     #[test]
