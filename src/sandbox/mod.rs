@@ -34,4 +34,6 @@ pub use model::{
     normalize_phone, validate_item,
 };
 pub use options::SandboxOptions;
-pub use server::{Reply, RequestLog, Sandbox, SandboxState, answer, random_token, respond};
+pub use server::{
+    Reply, RequestLog, Sandbox, SandboxState, answer, answer_raw, random_token, respond,
+};

@@ -173,17 +173,28 @@ pub fn respond(state: &SandboxState, req: &HttpMockRequest) -> HttpMockResponse 
 /// The router's answer before conversion (see [`Reply`]); also calls the
 /// state's `on_request` hook. Never panics: a bug inside becomes a 500 answer.
 pub fn answer(state: &SandboxState, req: &HttpMockRequest) -> Reply {
-    let method = req.method_str().to_owned();
-    let (path, query) = split_uri(req.uri_str());
+    answer_raw(
+        state,
+        req.method_str(),
+        req.uri_str(),
+        req.headers_vec(),
+        req.body_ref(),
+    )
+}
+
+/// As [`answer`], from the parts of a request (method, request target, headers,
+/// body), for test servers built on another HTTP stack than httpmock.
+pub fn answer_raw(
+    state: &SandboxState,
+    method: &str,
+    uri: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Reply {
+    let method = method.to_owned();
+    let (path, query) = split_uri(uri);
     let reply = catch_unwind(AssertUnwindSafe(|| {
-        route(
-            state,
-            &method,
-            &path,
-            &query,
-            req.headers_vec(),
-            req.body_ref(),
-        )
+        route(state, &method, &path, &query, headers, body)
     }))
     .unwrap_or_else(|_| Reply::detail(500, "A server error occurred."));
     if let Some(hook) = &state.on_request {

@@ -1,0 +1,207 @@
+//! B1-B4: one result per item, its shape, its correspondence with its item
+//! (order, verdicts, every field read back) and independence from neighbours.
+
+use serde_json::{Value, json};
+
+use crate::common::{
+    assert_only, authorised, clause, is_bulk, leads_of, results, results_mut, run_bulk, run_fault,
+    run_fault_one_in_three, run_with, sandbox_answer,
+};
+use crate::server::Resp;
+
+#[test]
+fn b1_dropped_result_is_caught() {
+    let r = run_fault_one_in_three(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply) {
+            results.pop();
+        }
+        reply
+    });
+    assert_only(&r, &[clause("B1")], "");
+}
+
+#[test]
+fn b1_extra_result_is_caught() {
+    let r = run_fault_one_in_three(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply)
+            && !results.is_empty()
+        {
+            results.push(json!({"id": null, "action": "error", "error": "spurious"}));
+        }
+        reply
+    });
+    assert_only(&r, &[clause("B1")], "");
+}
+
+#[test]
+fn b2_error_with_an_id_is_caught() {
+    let r = run_fault(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply) {
+            for res in results.iter_mut() {
+                if res["action"] == "error" {
+                    res["id"] = json!(4242);
+                }
+            }
+        }
+        reply
+    });
+    assert_only(&r, &[clause("B2")], "");
+}
+
+#[test]
+fn b3_reversed_results_are_caught() {
+    let r = run_fault(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply) {
+            results.reverse();
+        }
+        reply
+    });
+    assert_only(
+        &r,
+        &[clause("B3"), clause("B4"), clause("S2")],
+        "B4: among invalid items, reversed results give valid items `error`, which \
+         they do not get alone; S2: a duplicate later in a batch gets the first \
+         item's `created`",
+    );
+}
+
+#[test]
+fn b3_swapped_ids_of_two_valid_items_are_caught() {
+    // Count and actions stay right; only read-back shows the swap.
+    let r = run_fault(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply) {
+            let created: Vec<usize> = (0..results.len())
+                .filter(|i| results[*i]["action"] == "created")
+                .collect();
+            if let [a, b, ..] = created[..] {
+                let id_a = results[a]["id"].clone();
+                results[a]["id"] = results[b]["id"].clone();
+                results[b]["id"] = id_a;
+            }
+        }
+        reply
+    });
+    assert_only(
+        &r,
+        &[clause("B3"), clause("S2")],
+        "S2: a later re-engagement carries the lead's true id, not the swapped id \
+         it was created under",
+    );
+}
+
+/// Rotates `field` among the object items that have it: item i is stored with
+/// the next one's value. The results still describe each item correctly.
+fn rotate(items: &[Value], field: &str) -> Vec<Value> {
+    let holders: Vec<usize> = (0..items.len())
+        .filter(|i| items[*i].get(field).is_some())
+        .collect();
+    let mut out = items.to_vec();
+    if holders.len() >= 2 {
+        for (k, &i) in holders.iter().enumerate() {
+            let from = holders[(k + 1) % holders.len()];
+            out[i][field] = items[from][field].clone();
+        }
+    }
+    out
+}
+
+#[test]
+fn b3_neighbours_external_id_stored_is_caught() {
+    let r =
+        run_bulk(|state, items| results(state.lock().bulk_create(&rotate(items, "external_id"))));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_neighbours_metadata_stored_is_caught() {
+    let r = run_bulk(|state, items| results(state.lock().bulk_create(&rotate(items, "metadata"))));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_metadata_numbers_stored_as_strings_are_caught() {
+    let r = run_bulk(|state, items| {
+        let stored: Vec<Value> = items
+            .iter()
+            .map(|item| {
+                let mut item = item.clone();
+                if let Some(meta) = item.get_mut("metadata").and_then(Value::as_object_mut) {
+                    for value in meta.values_mut() {
+                        if value.is_number() {
+                            *value = Value::String(value.to_string());
+                        }
+                    }
+                }
+                item
+            })
+            .collect();
+        results(state.lock().bulk_create(&stored))
+    });
+    assert_only(&r, &[clause("B3")], "");
+}
+
+/// `+1` and more than ten digits cut to `+1` and the first ten.
+fn cut_to_ten(item: &Value) -> Value {
+    let mut item = item.clone();
+    if let Some(phone) = item.get("phone_number").and_then(Value::as_str)
+        && let Some(rest) = phone.trim().strip_prefix('+')
+    {
+        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() > 11 && digits.starts_with('1') {
+            item["phone_number"] = json!(format!("+{}", &digits[..11]));
+        }
+    }
+    item
+}
+
+#[test]
+fn b3_overlong_number_cut_to_ten_is_caught() {
+    let r = run_bulk(|state, items| {
+        let stored: Vec<Value> = items.iter().map(cut_to_ten).collect();
+        results(state.lock().bulk_create(&stored))
+    });
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b4_outcome_changed_by_invalid_neighbours_is_caught() {
+    // With an invalid item in the batch, duplicates are refused instead of
+    // re-engaged: allowed by S2 on its own, but not independent of neighbours.
+    let r = run_fault(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply)
+            && results.iter().any(|r| r["action"] == "error")
+        {
+            for res in results.iter_mut() {
+                if res["action"] == "reengaged" {
+                    *res = json!({"id": null, "action": "error", "error": "Duplicate lead."});
+                }
+            }
+        }
+        reply
+    });
+    assert_only(&r, &[clause("B4")], "");
+}
+
+#[test]
+fn b4_whole_batch_rejected_for_one_bad_item_is_caught() {
+    let r = run_with(8, |state, req| {
+        let bad = is_bulk(req)
+            && authorised(req)
+            && leads_of(req).is_some_and(|leads| {
+                leads
+                    .iter()
+                    .any(|l| sela_leads::sandbox::model::validate_item(l).is_err())
+            });
+        if bad {
+            // Nothing stored, the whole batch refused for one bad item.
+            Resp::json(400, &json!({"leads": ["One or more leads are invalid."]}))
+        } else {
+            sandbox_answer(state, req).into()
+        }
+    });
+    assert_only(
+        &r,
+        &[clause("T1"), clause("B4")],
+        "T1: a well-formed batch no larger than accepted ones is refused with 400",
+    );
+}
