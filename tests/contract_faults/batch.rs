@@ -1,11 +1,14 @@
 //! B1-B4: one result per item, its shape, its correspondence with its item
 //! (order, verdicts, every field read back) and independence from neighbours.
 
-use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde_json::{Map, Value, json};
 
 use crate::common::{
-    assert_only, authorised, clause, is_bulk, leads_of, results, results_mut, run_bulk, run_fault,
-    run_fault_one_in_three, run_with, sandbox_answer,
+    assert_only, authorised, clause, is_bulk, lead_id, leads_of, results, results_mut, run_bulk,
+    run_fault, run_fault_one_in_three, run_with, sandbox_answer,
 };
 use crate::server::Resp;
 
@@ -89,53 +92,99 @@ fn b3_swapped_ids_of_two_valid_items_are_caught() {
     );
 }
 
-/// Rotates `field` among the object items that have it: item i is stored with
-/// the next one's value. The results still describe each item correctly.
-fn rotate(items: &[Value], field: &str) -> Vec<Value> {
-    let holders: Vec<usize> = (0..items.len())
-        .filter(|i| items[*i].get(field).is_some())
-        .collect();
-    let mut out = items.to_vec();
-    if holders.len() >= 2 {
-        for (k, &i) in holders.iter().enumerate() {
-            let from = holders[(k + 1) % holders.len()];
-            out[i][field] = items[from][field].clone();
+/// A server that answers every bulk create correctly but has stored, for the
+/// leads it created, the fields `alter` gives instead of the ones sent: the
+/// results look perfect, only reading a lead back shows it. `alter` gets the
+/// created items of one request with their ids.
+fn run_stored_altered(
+    alter: impl Fn(&[(Value, i64)]) -> Vec<(i64, Map<String, Value>)> + Send + Sync + 'static,
+) -> sela_leads::contract::Report {
+    let stored: Mutex<HashMap<i64, Map<String, Value>>> = Mutex::default();
+    run_with(8, move |state, req| {
+        let mut reply = sandbox_answer(state, req);
+        if is_bulk(req)
+            && reply.status == 200
+            && let Some(items) = leads_of(req)
+            && let Some(results) = reply.body["results"].as_array()
+        {
+            let created: Vec<(Value, i64)> = items
+                .iter()
+                .zip(results)
+                .filter(|(_, r)| r["action"] == "created")
+                .filter_map(|(item, r)| Some((item.clone(), r["id"].as_i64()?)))
+                .collect();
+            stored.lock().unwrap().extend(alter(&created));
         }
+        if req.method == "GET" && reply.status == 200 {
+            let stored = stored.lock().unwrap();
+            let overlay = |lead: &mut Value| {
+                if let Some(fields) = lead["id"].as_i64().and_then(|id| stored.get(&id))
+                    && let Some(lead) = lead.as_object_mut()
+                {
+                    lead.extend(fields.clone());
+                }
+            };
+            if lead_id(req).is_some() {
+                overlay(&mut reply.body);
+            } else if let Some(leads) = reply.body.get_mut("results").and_then(Value::as_array_mut)
+            {
+                leads.iter_mut().for_each(overlay);
+            }
+        }
+        reply.into()
+    })
+}
+
+/// Each created lead stored with the next created lead's `field` (in the same
+/// request), where the two differ.
+fn neighbours(field: &'static str) -> impl Fn(&[(Value, i64)]) -> Vec<(i64, Map<String, Value>)> {
+    move |created| {
+        let n = created.len();
+        (0..n)
+            .filter_map(|k| {
+                let (item, id) = &created[k];
+                let next = created[(k + 1) % n].0.get(field)?;
+                (n >= 2 && item.get(field) != Some(next))
+                    .then(|| (*id, Map::from_iter([(field.to_owned(), next.clone())])))
+            })
+            .collect()
     }
-    out
 }
 
 #[test]
 fn b3_neighbours_external_id_stored_is_caught() {
-    let r =
-        run_bulk(|state, items| results(state.lock().bulk_create(&rotate(items, "external_id"))));
+    let r = run_stored_altered(neighbours("external_id"));
     assert_only(&r, &[clause("B3")], "");
 }
 
 #[test]
 fn b3_neighbours_metadata_stored_is_caught() {
-    let r = run_bulk(|state, items| results(state.lock().bulk_create(&rotate(items, "metadata"))));
+    let r = run_stored_altered(neighbours("metadata"));
     assert_only(&r, &[clause("B3")], "");
 }
 
 #[test]
 fn b3_metadata_numbers_stored_as_strings_are_caught() {
-    let r = run_bulk(|state, items| {
-        let stored: Vec<Value> = items
+    let r = run_stored_altered(|created| {
+        created
             .iter()
-            .map(|item| {
-                let mut item = item.clone();
-                if let Some(meta) = item.get_mut("metadata").and_then(Value::as_object_mut) {
-                    for value in meta.values_mut() {
-                        if value.is_number() {
-                            *value = Value::String(value.to_string());
-                        }
+            .filter_map(|(item, id)| {
+                let mut meta = item.get("metadata")?.as_object()?.clone();
+                let mut changed = false;
+                for value in meta.values_mut() {
+                    if value.is_number() {
+                        *value = Value::String(value.to_string());
+                        changed = true;
                     }
                 }
-                item
+                changed.then(|| {
+                    (
+                        *id,
+                        Map::from_iter([("metadata".to_owned(), Value::Object(meta))]),
+                    )
+                })
             })
-            .collect();
-        results(state.lock().bulk_create(&stored))
+            .collect()
     });
     assert_only(&r, &[clause("B3")], "");
 }

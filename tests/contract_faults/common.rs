@@ -197,3 +197,15 @@ pub fn assert_passes(report: &Report) {
         report.failed()
     );
 }
+
+/// `GET /api/leads/{id}/`, when `req` is one.
+pub fn lead_id(req: &Req) -> Option<i64> {
+    if req.method != "GET" {
+        return None;
+    }
+    req.path()
+        .strip_prefix("/api/leads/")?
+        .strip_suffix('/')?
+        .parse()
+        .ok()
+}

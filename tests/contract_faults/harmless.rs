@@ -8,8 +8,8 @@ use sela_leads::sandbox::{SandboxOptions, SandboxState};
 use serde_json::{Value, json};
 
 use crate::common::{
-    TOKEN, assert_passes, authorised, clause, config, is_bulk, results_mut, run_fault, run_state,
-    run_with, sandbox_answer, try_run,
+    TOKEN, assert_passes, authorised, clause, config, is_bulk, lead_id, results_mut, run_fault,
+    run_state, run_with, sandbox_answer, try_run,
 };
 use crate::server::Resp;
 
@@ -86,18 +86,6 @@ fn a_100_item_limit_answered_400_passes() {
         r.to_string().contains("100"),
         "the limit is not reported:\n{r}"
     );
-}
-
-/// `GET /api/leads/{id}/`, when `req` is one.
-fn lead_id(req: &crate::server::Req) -> Option<i64> {
-    if req.method != "GET" {
-        return None;
-    }
-    req.path()
-        .strip_prefix("/api/leads/")?
-        .strip_suffix('/')?
-        .parse()
-        .ok()
 }
 
 #[test]
