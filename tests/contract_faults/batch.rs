@@ -189,6 +189,28 @@ fn b3_metadata_numbers_stored_as_strings_are_caught() {
     assert_only(&r, &[clause("B3")], "");
 }
 
+#[test]
+fn b3_neighbours_external_id_only_in_all_valid_batches_is_caught() {
+    // Read-back must happen in every kind of case, not only in mixed batches:
+    // this server only goes wrong in batches whose items are all valid (as the
+    // valid items sent alone for B4, or the re-sends after refusals).
+    let rotate = neighbours("external_id");
+    let r = run_stored_altered(move |created| {
+        // `created` holds only the created items; the batch was all valid when
+        // every one of them validates and there are at least two.
+        if created.len() >= 2
+            && created
+                .iter()
+                .all(|(item, _)| sela_leads::rules::validate_item(item).is_ok())
+        {
+            rotate(created)
+        } else {
+            Vec::new()
+        }
+    });
+    assert_only(&r, &[clause("B3")], "");
+}
+
 /// `+1` and more than ten digits cut to `+1` and the first ten.
 fn cut_to_ten(item: &Value) -> Value {
     let mut item = item.clone();

@@ -198,3 +198,18 @@ fn s4_lookup_then_insert_without_a_lock_is_caught() {
     });
     assert_only(&r, &[clause("S4")], "");
 }
+
+#[test]
+fn s4_results_of_another_concurrent_request_are_caught() {
+    // The batch goes through one shared slot: one request at a time it is
+    // correct, but under concurrency a request may process and answer the
+    // items of another request that overwrote the slot.
+    let slot: Mutex<Vec<serde_json::Value>> = Mutex::default();
+    let r = run_bulk(move |state, items| {
+        *slot.lock().unwrap() = items.to_vec();
+        std::thread::sleep(Duration::from_millis(3));
+        let batch = slot.lock().unwrap().clone();
+        results(state.lock().bulk_create(&batch))
+    });
+    assert_only(&r, &[clause("S4")], "");
+}
