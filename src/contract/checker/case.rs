@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use proptest::strategy::{Strategy, ValueTree};
 
 use super::Harness;
-use crate::contract::report::{Clause, Failure};
+use crate::contract::report::{Clause, Failure, Shrink};
 use crate::contract::strategies::GenItem;
 use crate::contract::target::Exchange;
 
@@ -51,6 +51,8 @@ impl CaseOutcome {
                 .map(|g| (format!("{} ({})", g.category, g.kind), g.value.clone()))
                 .collect(),
             exchanges,
+            shrink: Shrink::default(),
+            state_note: None,
         });
     }
 
@@ -66,11 +68,51 @@ pub(super) struct Tally {
     pub(super) failure: Option<Failure>,
 }
 
+/// What a failure of `clause` says about reproducing it alone: the target
+/// keeps the leads the run created, so a stateful clause may not reproduce.
+fn state_note(clause: Clause) -> Option<String> {
+    matches!(
+        clause,
+        Clause::B3 | Clause::B4 | Clause::S1 | Clause::S2 | Clause::S3 | Clause::S4
+    )
+    .then(|| {
+        "the target keeps the leads this run created, so re-sending this request now may be \
+         answered differently (reengaged instead of created); re-run the harness with the \
+         report's --seed against a fresh target to reproduce it"
+            .to_owned()
+    })
+}
+
 impl Harness<'_> {
-    /// Runs `exec` on `cases` generated values, shrinking each new failure.
+    /// Adds one case's outcome to the per-clause tallies; returns the clauses
+    /// whose first failure this is.
+    pub(super) fn tally_outcome(&mut self, outcome: CaseOutcome) -> Vec<Clause> {
+        for c in &outcome.checked {
+            let t = self.tallies.get_mut(c).expect("every clause has a tally");
+            t.cases += 1;
+            if outcome.fails(*c) {
+                t.failed_cases += 1;
+            }
+        }
+        let mut new = Vec::new();
+        for mut f in outcome.failures {
+            let t = self.tallies.get_mut(&f.clause).expect("tally");
+            if t.failure.is_none() {
+                new.push(f.clause);
+                f.state_note = state_note(f.clause);
+                t.failure = Some(f);
+            }
+        }
+        new
+    }
+
+    /// Runs `exec` on `cases` generated values; every clause that fails for the
+    /// first time is shrunk on its own (the case regenerated from the same
+    /// runner state), so each failing clause gets its own minimal example.
     pub(super) fn property<S: Strategy>(
         &mut self,
         strategy: &S,
+        cases: u32,
         exec: impl Fn(&mut Self, &S::Value) -> CaseOutcome,
     ) {
         // Each property gets an equal share of what is left of the cap.
@@ -78,13 +120,14 @@ impl Harness<'_> {
         self.properties_left = left - 1;
         let room = self.config.max_created.saturating_sub(self.budget_used);
         self.share_limit = self.budget_used + room / left;
-        self.exhausted = self.lost.is_some();
-        for _ in 0..self.config.cases {
+        self.exhausted = self.lost.is_some() || self.fatal.is_some();
+        for _ in 0..cases {
             if self.exhausted {
                 self.obs.skipped += 1;
                 continue;
             }
-            let Ok(mut tree) = strategy.new_tree(&mut self.runner) else {
+            let fork = self.runner.clone();
+            let Ok(tree) = strategy.new_tree(&mut self.runner) else {
                 continue;
             };
             let outcome = exec(self, &tree.current());
@@ -93,43 +136,45 @@ impl Harness<'_> {
                 continue;
             }
             self.cases_run += 1;
-            for c in &outcome.checked {
-                let t = self.tallies.get_mut(c).expect("every clause has a tally");
-                t.cases += 1;
-                if outcome.fails(*c) {
-                    t.failed_cases += 1;
+            for goal in self.tally_outcome(outcome) {
+                let mut runner = fork.clone();
+                if let Ok(tree) = strategy.new_tree(&mut runner) {
+                    self.shrink(tree, goal, &exec);
                 }
             }
-            let mut new: Vec<Clause> = Vec::new();
-            for f in outcome.failures {
-                let t = self.tallies.get_mut(&f.clause).expect("tally");
-                if t.failure.is_none() {
-                    new.push(f.clause);
-                    t.failure = Some(f);
-                }
+        }
+    }
+
+    /// Shrinks towards a minimal case that still breaks `goal`, keeping the
+    /// smallest failure as the clause's evidence.
+    fn shrink<T: ValueTree>(
+        &mut self,
+        mut tree: T,
+        goal: Clause,
+        exec: &impl Fn(&mut Self, &T::Value) -> CaseOutcome,
+    ) {
+        let budget = self.config.max_shrink_steps;
+        let mut shrink = Shrink::default();
+        let mut more = tree.simplify();
+        while more && !self.exhausted {
+            if shrink.steps >= budget {
+                shrink.stopped_on_budget = true;
+                break;
             }
-            let Some(&goal) = new.first() else { continue };
-            // Shrink towards a minimal batch that still breaks `goal`.
-            let mut steps = 0;
-            if tree.simplify() {
-                while steps < self.config.max_shrink_steps && !self.exhausted {
-                    steps += 1;
-                    let o = exec(self, &tree.current());
-                    match o.failures.into_iter().find(|f| f.clause == goal) {
-                        Some(f) => {
-                            self.tallies.get_mut(&goal).expect("tally").failure = Some(f);
-                            if !tree.simplify() {
-                                break;
-                            }
-                        }
-                        None => {
-                            if !tree.complicate() {
-                                break;
-                            }
-                        }
-                    }
+            shrink.steps += 1;
+            let o = exec(self, &tree.current());
+            match o.failures.into_iter().find(|f| f.clause == goal) {
+                Some(mut f) => {
+                    shrink.accepted += 1;
+                    f.state_note = state_note(goal);
+                    self.tallies.get_mut(&goal).expect("tally").failure = Some(f);
+                    more = tree.simplify();
                 }
+                None => more = tree.complicate(),
             }
+        }
+        if let Some(f) = &mut self.tallies.get_mut(&goal).expect("tally").failure {
+            f.shrink = shrink;
         }
     }
 }
