@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use sela_leads::contract::{self, ApiKey, HarnessError, Target};
+use sela_leads::contract::{self, ApiKey, Config, HarnessError, Target};
 use sela_leads::sandbox::{SandboxOptions, SandboxState};
 use serde_json::{Value, json};
 
@@ -223,13 +223,17 @@ fn unending_throttling_is_an_error_not_a_clause_failure() {
         retry_after: Some(0),
         ..SandboxOptions::default()
     });
-    let err = try_run(&config(4), state, |state, req| {
+    let config = Config {
+        throttle_patience: Duration::from_secs(1),
+        ..config(4)
+    };
+    let err = try_run(&config, state, |state, req| {
         sandbox_answer(state, req).into()
     })
     .expect_err("a target that always answers 429 cannot be tested");
     let text = err.to_string();
     assert!(
-        text.to_lowercase().contains("throttl") || text.contains("429"),
+        matches!(err, HarnessError::Throttled(_)) && text.contains("429"),
         "the error does not say it was throttled: {text}"
     );
     assert!(!text.contains(TOKEN));
