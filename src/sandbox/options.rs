@@ -57,7 +57,7 @@ impl Throttle {
             return false;
         };
         let n = self.seen.fetch_add(1, Ordering::Relaxed) + 1;
-        n % every == 0
+        n.is_multiple_of(every)
     }
 }
 

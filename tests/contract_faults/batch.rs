@@ -94,12 +94,15 @@ fn b3_swapped_ids_of_two_valid_items_are_caught() {
     );
 }
 
+/// Lead ids with the fields stored under them instead of the ones sent.
+type Stored = Vec<(i64, Map<String, Value>)>;
+
 /// A server that answers every bulk create correctly but has stored, for the
 /// leads it created, the fields `alter` gives instead of the ones sent: the
 /// results look perfect, only reading a lead back shows it. `alter` gets the
 /// created items of one request with their ids.
 fn run_stored_altered(
-    alter: impl Fn(&[(Value, i64)]) -> Vec<(i64, Map<String, Value>)> + Send + Sync + 'static,
+    alter: impl Fn(&[(Value, i64)]) -> Stored + Send + Sync + 'static,
 ) -> sela_leads::contract::Report {
     let stored: Mutex<HashMap<i64, Map<String, Value>>> = Mutex::default();
     run_with(8, move |state, req| {
@@ -139,7 +142,7 @@ fn run_stored_altered(
 
 /// Each created lead stored with the next created lead's `field` (in the same
 /// request), where the two differ.
-fn neighbours(field: &'static str) -> impl Fn(&[(Value, i64)]) -> Vec<(i64, Map<String, Value>)> {
+fn neighbours(field: &'static str) -> impl Fn(&[(Value, i64)]) -> Stored {
     move |created| {
         let n = created.len();
         (0..n)
