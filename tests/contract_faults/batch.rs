@@ -216,6 +216,27 @@ fn b3_neighbours_external_id_only_in_all_valid_batches_is_caught() {
     assert_only(&r, &[clause("B3")], "");
 }
 
+#[test]
+fn b3_lead_read_back_once_then_404_is_caught() {
+    // A lead answers its first read and is 404 from then on, as if the server
+    // dropped it after accepting it.
+    let reads: Mutex<HashMap<i64, u32>> = Mutex::default();
+    let r = run_with(8, move |state, req| {
+        if let Some(id) = lead_id(req)
+            && authorised(req)
+        {
+            let mut reads = reads.lock().unwrap();
+            let n = reads.entry(id).or_default();
+            *n += 1;
+            if *n > 1 {
+                return Resp::json(404, &json!({"detail": "Not found."}));
+            }
+        }
+        sandbox_answer(state, req).into()
+    });
+    assert_only(&r, &[clause("B3")], "");
+}
+
 /// `+1` and more than ten digits cut to `+1` and the first ten.
 fn cut_to_ten(item: &Value) -> Value {
     let mut item = item.clone();
