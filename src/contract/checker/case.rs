@@ -31,9 +31,12 @@ impl CaseOutcome {
         self.checked.insert(c);
     }
 
+    /// Records a failure of `clause` in its `part` (`read-back`, `list count`,
+    /// ...); the detail shown is `B3 read-back: ...`.
     pub(super) fn fail(
         &mut self,
         clause: Clause,
+        part: &str,
         detail: String,
         batch: &[GenItem],
         exchanges: Vec<Exchange>,
@@ -45,7 +48,7 @@ impl CaseOutcome {
         }
         self.failures.push(Failure {
             clause,
-            detail,
+            detail: format!("{clause} {part}: {detail}"),
             batch: batch
                 .iter()
                 .map(|g| (format!("{} ({})", g.category, g.kind), g.value.clone()))

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use proptest::strategy::Strategy;
 
+use super::bulk::Outcomes;
 use super::case::CaseOutcome;
 use super::{BULK_PATH, Harness, Listing};
 use crate::contract::report::Clause;
@@ -83,16 +84,19 @@ impl Harness<'_> {
         self.concurrent = true;
         self.shared = shared.clone();
         let mut sightings: BTreeMap<Identity, Vec<Sighting>> = BTreeMap::new();
-        let mut created_total = 0usize;
+        let mut group = Outcomes::default();
         let mut all_answered = true;
         for (r, (b, ex)) in batches.iter().zip(&exchanges).enumerate() {
-            let created_before = self.created;
             let Some(res) = self.check_bulk(b, ex, &mut out, &[], creatable[r]) else {
                 all_answered = false;
                 continue;
             };
-            created_total += self.created - created_before;
             for (i, (g, res)) in b.iter().zip(res).enumerate() {
+                match res.action.as_deref() {
+                    Some("created") => group.created += 1,
+                    Some("error") => group.errors += 1,
+                    _ => group.reengaged += 1,
+                }
                 if let Some(who) = identity(&g.value).filter(|w| shared.contains(w)) {
                     sightings
                         .entry(who)
@@ -118,6 +122,7 @@ impl Harness<'_> {
                     .collect();
                 out.fail(
                     Clause::S2,
+                    "created twice in flight",
                     format!(
                         "identity {} sent in requests in flight together was created {} times: {}",
                         who.phone,
@@ -134,6 +139,7 @@ impl Harness<'_> {
                 if valid && all_answered {
                     out.fail(
                         Clause::B3,
+                        "created by none",
                         format!(
                             "identity {} was new and sent validly in requests in flight \
                              together, but none of them created it",
@@ -149,6 +155,7 @@ impl Harness<'_> {
                 if s.2.as_deref() == Some("reengaged") && s.3 != first.3 {
                     out.fail(
                         Clause::S2,
+                        "reengaged id",
                         format!(
                             "request {} item {} is reengaged with id {}, but its identity was \
                              created with id {} by request {}",
@@ -170,19 +177,11 @@ impl Harness<'_> {
             && let Some((after, list_ex)) = self.refresh_count()
         {
             out.check(Clause::S2);
-            if i128::from(after) - i128::from(before) != created_total as i128 {
+            let what = format!("{} requests in flight together", batches.len());
+            if let Some((clause, why)) = self.judge_growth(before, after, &group, &what) {
                 let mut all = evidence.clone();
                 all.push(list_ex);
-                out.fail(
-                    Clause::S2,
-                    format!(
-                        "the list count went from {before} to {after} for {} requests in flight \
-                         together that created {created_total} lead(s)",
-                        batches.len()
-                    ),
-                    &flat,
-                    all,
-                );
+                out.fail(clause, "list count", why, &flat, all);
             }
         } else {
             self.count_stale();
@@ -207,7 +206,7 @@ impl Harness<'_> {
             if out.failures.iter().any(|g| g.clause == Clause::S4) {
                 continue;
             }
-            f.detail = format!("{} (under concurrency): {}", f.clause, f.detail);
+            f.detail = format!("under concurrency, {}", f.detail);
             f.clause = Clause::S4;
             out.failures.push(f);
         }

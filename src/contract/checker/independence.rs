@@ -32,7 +32,7 @@ impl Harness<'_> {
             let evidence = vec![ex_a.clone(), ex_m.clone()];
             let Some(res_m) = res_m else {
                 out.fail(
-                    Clause::B4,
+                    Clause::B4, "independence",
                     format!(
                         "the valid items alone were answered {} with per-item results, but \
                          with invalid items interleaved the batch got {} without usable results",
@@ -48,7 +48,7 @@ impl Harness<'_> {
                 let (a, m) = (&res_a[k], &res_m[pos]);
                 if a.action != m.action {
                     out.fail(
-                        Clause::B4,
+                        Clause::B4, "independence",
                         format!(
                             "valid item {k} was {} alone but {} as item {pos} among invalid items",
                             a.action.as_deref().unwrap_or("?"),
@@ -67,7 +67,7 @@ impl Harness<'_> {
                         res_m[positions[k]].id.is_some() && res_m[positions[k]].id == res_m[positions[l]].id;
                     if same_a != same_m {
                         out.fail(
-                            Clause::B4,
+                            Clause::B4, "independence",
                             format!(
                                 "valid items {l} and {k} {} the same id alone but {} among invalid items",
                                 if same_a { "shared" } else { "did not share" },
