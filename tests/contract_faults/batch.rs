@@ -296,6 +296,10 @@ fn b4_whole_batch_rejected_for_one_bad_item_is_caught() {
             sandbox_answer(state, req).into()
         }
     });
-    // T1 allows a whole-batch 400 as a size-limit refusal, so only B4 can tell.
-    assert_only(&r, &[clause("B4")], "");
+    assert_only(
+        &r,
+        &[clause("T1"), clause("B4")],
+        "T1: a well-formed batch smaller than batches the target accepts is \
+         refused with 400, which no size limit explains",
+    );
 }

@@ -1,7 +1,7 @@
 //! Faults that only show past some batch size, as in servers that insert in
 //! chunks: the harness must probe and use large batches, not only small ones.
 
-use crate::common::{assert_only, clause, results, run_bulk};
+use crate::common::{assert_only, assert_only_or, clause, results, run_bulk};
 
 #[test]
 fn b3_misordered_results_past_100_items_are_caught() {
@@ -13,7 +13,13 @@ fn b3_misordered_results_past_100_items_are_caught() {
         }
         results(out)
     });
-    assert_only(&r, &[clause("B3")], "");
+    assert_only_or(
+        &r,
+        &[clause("B3")],
+        &[clause("S2")],
+        "S2 may fail too: the misordered answer gave an identity another lead's \
+         id, and if the run sends it again, its re-engagement carries its true id",
+    );
 }
 
 #[test]
