@@ -41,6 +41,23 @@ impl CaseOutcome {
         batch: &[GenItem],
         exchanges: Vec<Exchange>,
     ) {
+        let batch = batch
+            .iter()
+            .map(|g| (format!("{} ({})", g.category, g.kind), g.value.clone()))
+            .collect();
+        self.fail_labelled(clause, part, detail, batch, exchanges);
+    }
+
+    /// [`fail`](Self::fail) with the batch already labelled (for several
+    /// requests: `request 2: valid (valid)`).
+    pub(super) fn fail_labelled(
+        &mut self,
+        clause: Clause,
+        part: &str,
+        detail: String,
+        batch: Vec<(String, serde_json::Value)>,
+        exchanges: Vec<Exchange>,
+    ) {
         self.checked.insert(clause);
         // One failure per clause and case is enough evidence.
         if self.failures.iter().any(|f| f.clause == clause) {
@@ -49,10 +66,7 @@ impl CaseOutcome {
         self.failures.push(Failure {
             clause,
             detail: format!("{clause} {part}: {detail}"),
-            batch: batch
-                .iter()
-                .map(|g| (format!("{} ({})", g.category, g.kind), g.value.clone()))
-                .collect(),
+            batch,
             exchanges,
             shrink: Shrink::default(),
             state_note: None,

@@ -108,7 +108,18 @@ impl Harness<'_> {
         self.concurrent = false;
         self.shared.clear();
         let evidence = exchanges.clone();
-        let flat: Vec<GenItem> = batches.iter().flatten().cloned().collect();
+        let flat: Vec<(String, serde_json::Value)> = batches
+            .iter()
+            .enumerate()
+            .flat_map(|(r, b)| {
+                b.iter().map(move |g| {
+                    (
+                        format!("request {r}: {} ({})", g.category, g.kind),
+                        g.value.clone(),
+                    )
+                })
+            })
+            .collect();
         for (who, seen) in &sightings {
             let created: Vec<&Sighting> = seen
                 .iter()
@@ -120,7 +131,7 @@ impl Harness<'_> {
                     .iter()
                     .map(|s| format!("request {} item {} (id {})", s.0, s.1, id_text(s.3)))
                     .collect();
-                out.fail(
+                out.fail_labelled(
                     Clause::S2,
                     "created twice in flight",
                     format!(
@@ -129,7 +140,7 @@ impl Harness<'_> {
                         created.len(),
                         at.join(", ")
                     ),
-                    &flat,
+                    flat.clone(),
                     evidence.clone(),
                 );
                 continue;
@@ -137,7 +148,7 @@ impl Harness<'_> {
             let Some(first) = created.first() else {
                 let valid = seen.iter().any(|s| s.4 == Category::Valid);
                 if valid && all_answered {
-                    out.fail(
+                    out.fail_labelled(
                         Clause::B3,
                         "created by none",
                         format!(
@@ -145,7 +156,7 @@ impl Harness<'_> {
                              together, but none of them created it",
                             who.phone
                         ),
-                        &flat,
+                        flat.clone(),
                         evidence.clone(),
                     );
                 }
@@ -153,7 +164,7 @@ impl Harness<'_> {
             };
             for s in seen {
                 if s.2.as_deref() == Some("reengaged") && s.3 != first.3 {
-                    out.fail(
+                    out.fail_labelled(
                         Clause::S2,
                         "reengaged id",
                         format!(
@@ -165,7 +176,7 @@ impl Harness<'_> {
                             id_text(first.3),
                             first.0
                         ),
-                        &flat,
+                        flat.clone(),
                         evidence.clone(),
                     );
                 }
@@ -181,7 +192,7 @@ impl Harness<'_> {
             if let Some((clause, why)) = self.judge_growth(before, after, &group, &what) {
                 let mut all = evidence.clone();
                 all.push(list_ex);
-                out.fail(clause, "list count", why, &flat, all);
+                out.fail_labelled(clause, "list count", why, flat.clone(), all);
             }
         } else {
             self.count_stale();
