@@ -61,28 +61,37 @@ for round in $(seq "$ROUNDS"); do
   for side in $order; do
     case $side in
       harness)
-        measure harness env SELA_API_KEY="$TOKEN" "$XTASK" contract --base-url "$BASE" >> "$RESULTS" ;;
+        echo "$round $(measure harness env SELA_API_KEY="$TOKEN" "$XTASK" contract --base-url "$BASE")" >> "$RESULTS" ;;
       schemathesis)
-        measure schemathesis "$VENV/bin/schemathesis" --config-file .ci/schemathesis.toml \
-          run openapi.yaml --url "$BASE" -H "Authorization: Token $TOKEN" >> "$RESULTS" ;;
+        echo "$round $(measure schemathesis "$VENV/bin/schemathesis" --config-file .ci/schemathesis.toml \
+          run openapi.yaml --url "$BASE" -H "Authorization: Token $TOKEN")" >> "$RESULTS" ;;
     esac
   done
 done
 
+# One row per tool and round, then per round the ratio harness / schemathesis.
 awk '
-  { secs[$1] += $2; req[$1] += $3; leads[$1] += $4; if ($5 != 0) bad[$1] = $5 }
+  {
+    round = $1; tool = $2
+    secs[tool, round] = $3; req[tool, round] = $4; leads[tool, round] = $5
+    if ($6 != 0) bad[tool] = $6
+    if (round > rounds) rounds = round
+  }
   END {
-    printf "| tool | seconds | requests | leads checked | requests/s | leads checked/s |\n"
-    printf "| --- | ---: | ---: | ---: | ---: | ---: |\n"
-    for (t in secs) {
-      printf "| %s | %.1f | %d | %d | %.0f | %.0f |\n", t, secs[t], req[t], leads[t], req[t] / secs[t], leads[t] / secs[t]
+    printf "| round | tool | seconds | requests | leads checked | requests/s | leads checked/s |\n"
+    printf "| ---: | --- | ---: | ---: | ---: | ---: | ---: |\n"
+    for (r = 1; r <= rounds; r++) {
+      for (k = 1; k <= 2; k++) {
+        tool = (k == 1) ? "harness" : "schemathesis"
+        s = secs[tool, r]
+        printf "| %d | %s | %.1f | %d | %d | %.0f | %.0f |\n", r, tool, s, req[tool, r], leads[tool, r], req[tool, r] / s, leads[tool, r] / s
+      }
     }
-    if (secs["schemathesis"] > 0 && req["schemathesis"] > 0 && secs["harness"] > 0) {
-      rs = req["schemathesis"] / secs["schemathesis"]; rh = req["harness"] / secs["harness"]
-      printf "\nharness / schemathesis: %.1fx requests/s", rh / rs
-      if (leads["schemathesis"] > 0)
-        printf ", %.1fx leads checked/s", (leads["harness"] / secs["harness"]) / (leads["schemathesis"] / secs["schemathesis"])
-      printf "\n"
+    printf "\nharness / schemathesis, per round:\n"
+    for (r = 1; r <= rounds; r++) {
+      rh = req["harness", r] / secs["harness", r]; rs = req["schemathesis", r] / secs["schemathesis", r]
+      lh = leads["harness", r] / secs["harness", r]; ls = leads["schemathesis", r] / secs["schemathesis", r]
+      printf "  round %d: %.1fx requests/s, %.0fx leads checked/s\n", r, rh / rs, (ls > 0 ? lh / ls : 0)
     }
     for (t in bad) printf "note: %s exited %d (see target/bench-%s.out)\n", t, bad[t], t
   }' "$RESULTS"

@@ -316,12 +316,22 @@ impl Model {
         page_size: Option<&str>,
         base_url: &str,
     ) -> Result<Value, Rejection> {
-        let items: Vec<Value> = self
-            .leads
-            .values()
-            .map(|l| Value::Object(l.clone()))
-            .collect();
-        paginate(items, page, page_size, &format!("{base_url}api/leads/"))
+        // Only the page's leads are copied: a count-only request on a large
+        // sandbox stays cheap.
+        paginate(
+            self.leads.len(),
+            |start, size| {
+                self.leads
+                    .values()
+                    .skip(start)
+                    .take(size)
+                    .map(|l| Value::Object(l.clone()))
+                    .collect()
+            },
+            page,
+            page_size,
+            &format!("{base_url}api/leads/"),
+        )
     }
 
     /// `GET /api/lead-types/`: the fixed lead types, with `search` on the name.
@@ -342,7 +352,13 @@ impl Model {
         if let Some(s) = search.filter(|s| !s.is_empty()) {
             url = format!("{url}?search={}", encode_query_value(s));
         }
-        paginate(items, page, page_size, &url)
+        paginate(
+            items.len(),
+            |start, size| items.iter().skip(start).take(size).cloned().collect(),
+            page,
+            page_size,
+            &url,
+        )
     }
 
     /// `PATCH /api/leads/{id}/`: partial update.
@@ -568,9 +584,11 @@ fn lead_type_json(id: i64, name: &str) -> Value {
 }
 
 /// Page-number pagination as Django REST framework's `PageNumberPagination`
-/// does it. `url` is the absolute list URL, possibly with a query already.
+/// does it, over `count` items of which `slice(start, size)` gives a page.
+/// `url` is the absolute list URL, possibly with a query already.
 fn paginate(
-    items: Vec<Value>,
+    count: usize,
+    slice: impl FnOnce(usize, usize) -> Vec<Value>,
     page: Option<&str>,
     page_size: Option<&str>,
     url: &str,
@@ -587,14 +605,13 @@ fn paginate(
             _ => return Err(Rejection::NotFound("Invalid page.".to_owned())),
         },
     };
-    let count = items.len();
     let pages = count.div_ceil(size).max(1);
     let number = if number == usize::MAX { pages } else { number };
     if number > pages {
         return Err(Rejection::NotFound("Invalid page.".to_owned()));
     }
     let start = (number - 1) * size;
-    let results: Vec<Value> = items.into_iter().skip(start).take(size).collect();
+    let results = slice(start, size);
     let sep = if url.contains('?') { '&' } else { '?' };
     let size_param = page_size
         .filter(|_| size != DEFAULT_PAGE_SIZE)
