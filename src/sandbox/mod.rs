@@ -26,8 +26,11 @@
 
 pub mod model;
 mod options;
+mod pagination;
 mod relay;
+mod running;
 pub mod server;
+mod state;
 
 pub use model::{
     Action, BulkSummary, Identity, LEAD_TYPES, Model, NOT_AN_OBJECT, Rejection, identity,

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
+use super::pagination::{encode_query_value, paginate};
 pub use crate::rules::{
     FieldError, Identity, LEAD_STATUSES, NOT_AN_OBJECT, STATUS_REASONS, US_STATES, errors_body,
     identity, normalize_phone,
@@ -581,78 +582,6 @@ fn lead_type_json(id: i64, name: &str) -> Value {
             {"key": "loan_amount", "label": "Loan amount", "helpText": "Requested amount in USD.", "type": "number", "required": false},
         ],
     })
-}
-
-/// Page-number pagination as Django REST framework's `PageNumberPagination`
-/// does it, over `count` items of which `slice(start, size)` gives a page.
-/// `url` is the absolute list URL, possibly with a query already.
-fn paginate(
-    count: usize,
-    slice: impl FnOnce(usize, usize) -> Vec<Value>,
-    page: Option<&str>,
-    page_size: Option<&str>,
-    url: &str,
-) -> Result<Value, Rejection> {
-    let size = page_size
-        .and_then(|s| s.trim().parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .map_or(DEFAULT_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE));
-    let number = match page {
-        None => 1,
-        Some("last") => usize::MAX,
-        Some(raw) => match raw.trim().parse::<usize>() {
-            Ok(n) if n >= 1 => n,
-            _ => return Err(Rejection::NotFound("Invalid page.".to_owned())),
-        },
-    };
-    let pages = count.div_ceil(size).max(1);
-    let number = if number == usize::MAX { pages } else { number };
-    if number > pages {
-        return Err(Rejection::NotFound("Invalid page.".to_owned()));
-    }
-    let start = (number - 1) * size;
-    let results = slice(start, size);
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let size_param = page_size
-        .filter(|_| size != DEFAULT_PAGE_SIZE)
-        .map(|_| format!("page_size={size}"));
-    let link = |n: usize| -> String {
-        let mut params = Vec::new();
-        if n > 1 {
-            params.push(format!("page={n}"));
-        }
-        if let Some(p) = &size_param {
-            params.push(p.clone());
-        }
-        if params.is_empty() {
-            url.to_owned()
-        } else {
-            format!("{url}{sep}{}", params.join("&"))
-        }
-    };
-    let next = if number < pages {
-        Value::String(link(number + 1))
-    } else {
-        Value::Null
-    };
-    let previous = if number > 1 {
-        Value::String(link(number - 1))
-    } else {
-        Value::Null
-    };
-    Ok(json!({"count": count, "next": next, "previous": previous, "results": results}))
-}
-
-fn encode_query_value(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
