@@ -67,7 +67,7 @@ impl Harness<'_> {
         // e-mail only then.
         let idents: Vec<_> = items
             .iter()
-            .map(|g| crate::sandbox::model::identity(&g.value))
+            .map(|g| crate::rules::identity(&g.value))
             .collect();
         let repeated = |i: usize| {
             idents[i].as_ref().is_some_and(|w| {

@@ -18,7 +18,7 @@ use crate::contract::strategies::{
     valid_item_in,
 };
 use crate::contract::target::Exchange;
-use crate::sandbox::model::identity;
+use crate::rules::identity;
 
 /// A refusal of a batch this small or smaller is never taken for a size limit.
 const MIN_LIMIT: usize = 10;
