@@ -147,20 +147,20 @@ impl Harness<'_> {
 /// (a state that is not a US code, an id that is not an integer): each must be
 /// answered `error` and, per S3, leave no trace.
 fn invalid_twins(items: &[GenItem]) -> Vec<GenItem> {
-    const DEFECTS: [(&str, &str, fn() -> Value); 4] = [
-        ("us_state not a code", "us_state", || json!("ZZ")),
-        ("us_state not a code", "us_state", || json!("California")),
-        ("lead_type not an id", "lead_type", || json!("abc")),
-        ("representative not an id", "representative", || json!({})),
-    ];
+    let defect = |i: usize| match i % 4 {
+        0 => ("us_state not a code", "us_state", json!("ZZ")),
+        1 => ("us_state not a code", "us_state", json!("California")),
+        2 => ("lead_type not an id", "lead_type", json!("abc")),
+        _ => ("representative not an id", "representative", json!({})),
+    };
     items
         .iter()
         .enumerate()
         .map(|(i, g)| {
-            let (kind, key, value) = DEFECTS[i % DEFECTS.len()];
+            let (kind, key, bad) = defect(i);
             let mut value_sent = g.value.clone();
             if let Some(obj) = value_sent.as_object_mut() {
-                obj.insert(key.into(), value());
+                obj.insert(key.into(), bad);
             }
             GenItem {
                 category: Category::Invalid,
