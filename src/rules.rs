@@ -19,13 +19,24 @@ use serde_json::{Map, Value};
 /// The documented per-item error for a bulk item that is not a JSON object.
 pub const NOT_AN_OBJECT: &str = "Each lead must be a JSON object.";
 
-/// Two-letter USPS codes accepted in `us_state` (the 50 states and DC).
+/// Two-letter USPS codes of the 50 states: the `us_state` values that are
+/// certainly valid.
 pub const US_STATES: &[&str] = &[
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
-    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
-    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
-    "WV", "WI", "WY",
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY",
+    "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV",
+    "WI", "WY",
 ];
+
+/// USPS codes of the District of Columbia and the inhabited territories (all in
+/// the NANP). The documentation does not say whether the API accepts them, so
+/// they are maybe invalid for the contract; the sandbox accepts them.
+pub const US_DISTRICT_AND_TERRITORIES: &[&str] = &["DC", "PR", "GU", "VI", "AS", "MP"];
+
+/// True when `code` is accepted in `us_state`: a state, DC or a territory.
+pub fn is_us_state_code(code: &str) -> bool {
+    US_STATES.contains(&code) || US_DISTRICT_AND_TERRITORIES.contains(&code)
+}
 
 /// Every documented `status` value (the union of the old and new lists).
 pub const LEAD_STATUSES: &[&str] = &[
@@ -83,8 +94,10 @@ pub const MAX_STRING_LEN: usize = 255;
 /// Normalises a phone number to E.164 (`+1` and ten digits).
 ///
 /// Accepts E.164 (`+18045550123`) and the usual US formats (`(804) 555-0123`,
-/// `804-555-0123`, `804.555.0123`, `8045550123`, `18045550123`, `+1 804 555 0123`).
-/// The area code must start with 2-9 and must not be an N11 code. `Err` holds the
+/// `804-555-0123`, `804.555.0123`, `8045550123`, `18045550123`, `+1 804 555 0123`),
+/// which are all one number and so one identity. The area code must start with
+/// 2-9 and must not be an N11 code. A number with more than ten national digits
+/// is refused, never cut to ten: the cut number is a stranger's. `Err` holds the
 /// reason, without the field name.
 pub fn normalize_phone(raw: &str) -> Result<String, String> {
     let trimmed = raw.trim();
@@ -247,7 +260,7 @@ pub fn field_errors(
     }
     if let Some(v) = obj.get("us_state") {
         match v {
-            Value::String(s) if US_STATES.contains(&s.as_str()) => {}
+            Value::String(s) if is_us_state_code(s) => {}
             Value::Null => err("us_state", "This field may not be null.".into()),
             other => err("us_state", format!("{other} is not a valid choice.")),
         }
@@ -482,6 +495,68 @@ mod tests {
             "++18045550123",
         ] {
             assert!(normalize_phone(raw).is_err(), "{raw:?} accepted");
+        }
+    }
+
+    #[test]
+    fn overlong_numbers_are_refused_never_cut() {
+        for raw in [
+            "+180455501234",
+            "+1 (804) 555-01234",
+            "+1804555012300",
+            "180455501234",
+            "1 804 555 01234",
+            "804555012345",
+            "(804) 555-01234",
+        ] {
+            let err = normalize_phone(raw).expect_err(raw);
+            assert!(err.contains("ten digits"), "{raw}: {err}");
+            let item = json!({"phone_number": raw, "email": "a@example.com"});
+            assert!(identity(&item).is_none(), "{raw}");
+            assert!(
+                validate_item(&item)
+                    .unwrap_err()
+                    .starts_with("phone_number: "),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_us_format_of_a_number_is_one_identity() {
+        let formats = [
+            "+18045550123",
+            "(804) 555-0123",
+            "804-555-0123",
+            "8045550123",
+            "1 804 555 0123",
+            "+1 804-555-0123",
+        ];
+        let identities: Vec<_> = formats
+            .iter()
+            .map(|raw| identity(&json!({"phone_number": raw, "email": "a@example.com"})))
+            .collect();
+        assert!(identities[0].is_some());
+        assert!(
+            identities.iter().all(|i| *i == identities[0]),
+            "{identities:?}"
+        );
+    }
+
+    #[test]
+    fn states_are_certain_and_dc_and_territories_accepted() {
+        assert_eq!(US_STATES.len(), 50);
+        assert!(!US_STATES.contains(&"DC"));
+        for code in US_STATES.iter().chain(US_DISTRICT_AND_TERRITORIES) {
+            let item = json!({"phone_number": "+18045550123", "us_state": code});
+            assert_eq!(validate_item(&item), Ok(()), "{code}");
+        }
+        for bad in ["ZZ", "California", "ca", ""] {
+            let item = json!({"phone_number": "+18045550123", "us_state": bad});
+            assert!(
+                validate_item(&item).unwrap_err().starts_with("us_state: "),
+                "{bad}"
+            );
         }
     }
 

@@ -29,8 +29,12 @@ pub enum Clause {
     S1,
     /// State: no identity created twice.
     S2,
-    /// State: a request refused as a whole stores nothing.
+    /// State: a request refused as a whole, or an item answered error, stores
+    /// nothing.
     S3,
+    /// State: requests in flight at the same time keep the clauses (at most one
+    /// creation per identity, each request's results describe its own items).
+    S4,
     /// Access: no token or a wrong token gets 401/403.
     A1,
     /// Access: a malformed body gets 400 with a JSON body.
@@ -39,7 +43,7 @@ pub enum Clause {
 
 impl Clause {
     /// Every clause, in CONTRACT.md order.
-    pub const ALL: [Clause; 12] = [
+    pub const ALL: [Clause; 13] = [
         Clause::T1,
         Clause::T2,
         Clause::T3,
@@ -50,6 +54,7 @@ impl Clause {
         Clause::S1,
         Clause::S2,
         Clause::S3,
+        Clause::S4,
         Clause::A1,
         Clause::A2,
     ];
@@ -67,6 +72,7 @@ impl Clause {
             Clause::S1 => "S1",
             Clause::S2 => "S2",
             Clause::S3 => "S3",
+            Clause::S4 => "S4",
             Clause::A1 => "A1",
             Clause::A2 => "A2",
         }
@@ -85,16 +91,26 @@ impl Clause {
             }
             Clause::B3 => {
                 "result i describes item i (invalid items get error, new valid ones are \
-                 created, the lead stored under the id has item i's phone and email)"
+                 created, the lead stored under the id holds item i's fields)"
             }
             Clause::B4 => "a valid item's outcome does not depend on invalid items around it",
             Clause::S1 => "two created results never carry the same id",
             Clause::S2 => {
-                "an identity once created is never created again; reengaged carries the \
-                 existing lead's id"
+                "an identity once created (in any US format) is never created again; \
+                 reengaged carries the existing lead's id; the list count grows by the \
+                 number created"
             }
-            Clause::S3 => "a request refused as a whole (401/403/400) stores nothing",
-            Clause::A1 => "no Authorization, or a wrong token, is answered 401 or 403",
+            Clause::S3 => {
+                "a request refused as a whole (401/403/400/413) or an item answered error \
+                 stores nothing"
+            }
+            Clause::S4 => {
+                "requests in flight together create an identity at most once and each \
+                 request's results describe its own items"
+            }
+            Clause::A1 => {
+                "no Authorization, or a wrong token (near misses too), is answered 401 or 403"
+            }
             Clause::A2 => {
                 "a body that is not JSON, lacks leads, or whose leads is not an array is \
                  answered 400 with a JSON body"
@@ -127,6 +143,27 @@ pub struct Failure {
     pub batch: Vec<(String, Value)>,
     /// The requests and answers involved, in order.
     pub exchanges: Vec<Exchange>,
+    /// How shrinking went for this clause.
+    pub shrink: Shrink,
+    /// Why the example may not reproduce on its own, when the target's state
+    /// (leads created earlier in the run) matters to it.
+    pub state_note: Option<String>,
+}
+
+/// How shrinking went for one failing clause.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shrink {
+    /// True for a generated case (shrinkable); false for a fixed probe of the
+    /// run (the size probe, the formats re-send, the final read-back check).
+    pub generated: bool,
+    /// Re-executions spent shrinking.
+    pub steps: u32,
+    /// Steps that still broke the clause (the example is smaller than the
+    /// first failing case when this is above zero).
+    pub accepted: u32,
+    /// True when shrinking stopped because it used its whole budget
+    /// (`max_shrink_steps`), not because no smaller case failed.
+    pub stopped_on_budget: bool,
 }
 
 /// A clause's result over the run.
@@ -177,6 +214,11 @@ pub struct Report {
     pub requests: usize,
     /// Generated test cases executed (not counting shrinking re-runs or skips).
     pub cases_run: u32,
+    /// Requests answered `429` and resent after waiting.
+    pub throttled: u32,
+    /// Notices given before the results (what the run assumes, e.g. that
+    /// nothing else writes to the account while S2's count is followed).
+    pub notices: Vec<String>,
 }
 
 impl Report {
@@ -233,6 +275,9 @@ impl fmt::Display for Report {
             "contract run against {} (seed {})",
             self.base_url, self.seed
         )?;
+        for n in &self.notices {
+            writeln!(f, "note: {n}")?;
+        }
         writeln!(f)?;
         f.write_str(&self.table())?;
         writeln!(f)?;
@@ -242,8 +287,8 @@ impl fmt::Display for Report {
         }
         writeln!(
             f,
-            "  - {} requests sent, {} leads created",
-            self.requests, self.created
+            "  - {} requests sent, {} leads created, {} answered 429 and resent",
+            self.requests, self.created, self.throttled
         )?;
         for c in &self.clauses {
             let Some(fail) = &c.failure else { continue };
@@ -255,8 +300,30 @@ impl fmt::Display for Report {
                 fail.clause.meaning()
             )?;
             writeln!(f, "   {}", fail.detail)?;
+            let s = &fail.shrink;
+            let how = match (s.accepted, s.stopped_on_budget) {
+                _ if !s.generated => "not shrunk: a fixed probe of the run".to_owned(),
+                (0, false) if s.steps == 0 => "already minimal".to_owned(),
+                (0, false) => format!("no smaller case failed the same way ({} tried)", s.steps),
+                (0, true) => format!("not shrunk: the budget of {} steps ran out", s.steps),
+                (n, false) => format!("shrunk in {n} of {} steps to a minimal case", s.steps),
+                (n, true) => format!(
+                    "shrunk in {n} of {} steps; shrinking stopped on its budget, a smaller \
+                     case may exist",
+                    s.steps
+                ),
+            };
+            writeln!(f, "   shrinking: {how}")?;
+            if let Some(note) = &fail.state_note {
+                writeln!(f, "   reproducing: {note}")?;
+            }
             if !fail.batch.is_empty() {
-                writeln!(f, "   shrunk batch ({} items):", fail.batch.len())?;
+                let label = if s.accepted > 0 {
+                    "shrunk batch"
+                } else {
+                    "batch"
+                };
+                writeln!(f, "   {label} ({} items):", fail.batch.len())?;
                 for (i, (category, item)) in fail.batch.iter().enumerate() {
                     writeln!(f, "     [{i}] {category}: {item}")?;
                 }

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
+use super::pagination::{encode_query_value, paginate};
 pub use crate::rules::{
     FieldError, Identity, LEAD_STATUSES, NOT_AN_OBJECT, STATUS_REASONS, US_STATES, errors_body,
     identity, normalize_phone,
@@ -246,6 +247,42 @@ impl Model {
         Ok((id, Action::Created))
     }
 
+    /// Validates `item` and stores it as a new lead even when its identity
+    /// exists, as a server without a lock or a unique constraint does; the
+    /// identity index keeps the first lead. For fault-injecting test servers:
+    /// the sandbox itself never calls it.
+    pub fn insert_unchecked(&mut self, item: &Value) -> Result<i64, String> {
+        let Some(obj) = item.as_object() else {
+            return Err(NOT_AN_OBJECT.to_owned());
+        };
+        let errors = field_errors(obj, Mode::Create, lead_type_exists);
+        if !errors.is_empty() {
+            return Err(join_errors(&errors));
+        }
+        let Some(identity) = identity(item) else {
+            return Err("phone_number: Enter a valid phone number.".to_owned());
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        let lead = new_lead(id, obj, &identity, self.now());
+        self.leads.insert(id, lead);
+        self.by_identity.entry(identity).or_insert(id);
+        Ok(id)
+    }
+
+    /// Forgets the lead `id` (and its identity when the index points at it);
+    /// `None` when there is no such lead. For fault-injecting test servers: the
+    /// API has no delete.
+    pub fn remove(&mut self, id: i64) -> Option<Value> {
+        let lead = self.leads.remove(&id)?;
+        if let Some(identity) = stored_identity(&lead)
+            && self.by_identity.get(&identity) == Some(&id)
+        {
+            self.by_identity.remove(&identity);
+        }
+        Some(Value::Object(lead))
+    }
+
     /// `POST /api/leads/`: the stored lead and whether it was created or
     /// re-engaged.
     pub fn create(&mut self, body: &Value) -> Result<(Value, Action), Rejection> {
@@ -280,12 +317,22 @@ impl Model {
         page_size: Option<&str>,
         base_url: &str,
     ) -> Result<Value, Rejection> {
-        let items: Vec<Value> = self
-            .leads
-            .values()
-            .map(|l| Value::Object(l.clone()))
-            .collect();
-        paginate(items, page, page_size, &format!("{base_url}api/leads/"))
+        // Only the page's leads are copied: a count-only request on a large
+        // sandbox stays cheap.
+        paginate(
+            self.leads.len(),
+            |start, size| {
+                self.leads
+                    .values()
+                    .skip(start)
+                    .take(size)
+                    .map(|l| Value::Object(l.clone()))
+                    .collect()
+            },
+            page,
+            page_size,
+            &format!("{base_url}api/leads/"),
+        )
     }
 
     /// `GET /api/lead-types/`: the fixed lead types, with `search` on the name.
@@ -306,7 +353,13 @@ impl Model {
         if let Some(s) = search.filter(|s| !s.is_empty()) {
             url = format!("{url}?search={}", encode_query_value(s));
         }
-        paginate(items, page, page_size, &url)
+        paginate(
+            items.len(),
+            |start, size| items.iter().skip(start).take(size).cloned().collect(),
+            page,
+            page_size,
+            &url,
+        )
     }
 
     /// `PATCH /api/leads/{id}/`: partial update.
@@ -531,77 +584,6 @@ fn lead_type_json(id: i64, name: &str) -> Value {
     })
 }
 
-/// Page-number pagination as Django REST framework's `PageNumberPagination`
-/// does it. `url` is the absolute list URL, possibly with a query already.
-fn paginate(
-    items: Vec<Value>,
-    page: Option<&str>,
-    page_size: Option<&str>,
-    url: &str,
-) -> Result<Value, Rejection> {
-    let size = page_size
-        .and_then(|s| s.trim().parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .map_or(DEFAULT_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE));
-    let number = match page {
-        None => 1,
-        Some("last") => usize::MAX,
-        Some(raw) => match raw.trim().parse::<usize>() {
-            Ok(n) if n >= 1 => n,
-            _ => return Err(Rejection::NotFound("Invalid page.".to_owned())),
-        },
-    };
-    let count = items.len();
-    let pages = count.div_ceil(size).max(1);
-    let number = if number == usize::MAX { pages } else { number };
-    if number > pages {
-        return Err(Rejection::NotFound("Invalid page.".to_owned()));
-    }
-    let start = (number - 1) * size;
-    let results: Vec<Value> = items.into_iter().skip(start).take(size).collect();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let size_param = page_size
-        .filter(|_| size != DEFAULT_PAGE_SIZE)
-        .map(|_| format!("page_size={size}"));
-    let link = |n: usize| -> String {
-        let mut params = Vec::new();
-        if n > 1 {
-            params.push(format!("page={n}"));
-        }
-        if let Some(p) = &size_param {
-            params.push(p.clone());
-        }
-        if params.is_empty() {
-            url.to_owned()
-        } else {
-            format!("{url}{sep}{}", params.join("&"))
-        }
-    };
-    let next = if number < pages {
-        Value::String(link(number + 1))
-    } else {
-        Value::Null
-    };
-    let previous = if number > 1 {
-        Value::String(link(number - 1))
-    } else {
-        Value::Null
-    };
-    Ok(json!({"count": count, "next": next, "previous": previous, "results": results}))
-}
-
-fn encode_query_value(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,6 +722,24 @@ mod tests {
             m.create_item(&huge).is_err(),
             "an unreachable threshold refuses"
         );
+    }
+
+    #[test]
+    fn insert_unchecked_duplicates_and_remove_forgets() {
+        let mut m = Model::new();
+        let item = valid("+18045550123", "a@example.com");
+        let (first, _) = m.create_item(&item).unwrap();
+        let copy = m
+            .insert_unchecked(&valid("804-555-0123", "a@example.com"))
+            .unwrap();
+        assert_ne!(first, copy);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.create_item(&item), Ok((first, Action::Reengaged)));
+        assert!(m.insert_unchecked(&json!({"phone_number": "911"})).is_err());
+        assert_eq!(m.len(), 2);
+        assert!(m.remove(first).is_some());
+        assert_eq!(m.remove(first), None);
+        assert_eq!(m.create_item(&item).unwrap().1, Action::Created);
     }
 
     #[test]

@@ -1,0 +1,229 @@
+//! S2's list count: where `GET /api/leads/` answers a `count`, it grows by
+//! exactly the number of `created` results of each request (a re-engagement
+//! that stores a second copy is a double creation), and a request refused as
+//! a whole or an item answered `error` adds nothing (S3). Assumes nothing else
+//! writes to the account during the run; `--shared-account` turns it off.
+
+use serde_json::Value;
+
+use super::bulk::Outcomes;
+use super::case::CaseOutcome;
+use super::observations::status_text;
+use super::{Harness, Listing};
+use crate::contract::report::Clause;
+use crate::contract::strategies::GenItem;
+use crate::contract::target::{Auth, Exchange};
+
+/// The list request: one lead per page, only `count` is read.
+const LIST_PATH: &str = "api/leads/?page_size=1";
+
+impl Harness<'_> {
+    /// Reads the list count, if the target offers one; remembers it as the
+    /// baseline of the next comparison. Returns the count and its exchange.
+    pub(super) fn refresh_count(&mut self) -> Option<(u64, Exchange)> {
+        if matches!(self.listing, Listing::Off | Listing::Unavailable) {
+            return None;
+        }
+        let ex = self.send("GET", LIST_PATH, Auth::Token, None);
+        let count = ex
+            .response_value()
+            .filter(|_| ex.status == Some(200))
+            .and_then(|v| v.get("count").and_then(Value::as_u64));
+        match count {
+            Some(n) => {
+                self.listing = Listing::Available(Some(n));
+                Some((n, ex))
+            }
+            None => {
+                if self.listing == Listing::Unknown {
+                    self.listing = Listing::Unavailable;
+                    self.obs.listing = Some(format!(
+                        "listing leads (GET /api/leads/) answered {} without a count: S2's \
+                         count growth is not checked",
+                        status_text(&ex)
+                    ));
+                } else {
+                    // A transient failure: the next comparison starts afresh.
+                    self.listing = Listing::Available(None);
+                }
+                None
+            }
+        }
+    }
+
+    /// The baseline count is unknown after an answer whose effect is unknown.
+    pub(super) fn count_stale(&mut self) {
+        if let Listing::Available(_) = self.listing {
+            self.listing = Listing::Available(None);
+        }
+    }
+
+    /// The count before the next request, when it is known.
+    fn baseline(&mut self) -> Option<u64> {
+        match self.listing {
+            Listing::Available(Some(n)) => Some(n),
+            Listing::Available(None) | Listing::Unknown => self.refresh_count().map(|(n, _)| n),
+            _ => None,
+        }
+    }
+
+    /// The count before a request the caller is about to send (call it first;
+    /// it costs a request only when the last count is stale).
+    pub(super) fn count_before(&mut self) -> Option<u64> {
+        self.baseline()
+    }
+
+    /// S2 after one answered request: the count grew by exactly the number of
+    /// `created` results (an excess with only `error` results is S3).
+    pub(super) fn check_count(
+        &mut self,
+        tally: &Outcomes,
+        items: &[GenItem],
+        evidence: &[Exchange],
+        out: &mut CaseOutcome,
+    ) {
+        let Listing::Available(Some(before)) = self.listing else {
+            return;
+        };
+        let Some((after, list_ex)) = self.refresh_count() else {
+            return;
+        };
+        if let Some((clause, why)) = self.judge_growth(before, after, tally, "a request") {
+            let mut all = evidence.to_vec();
+            all.push(list_ex);
+            out.fail(clause, "list count", why, items, all);
+        } else {
+            out.check(Clause::S2);
+        }
+    }
+
+    /// The verdict on a count that went from `before` to `after` over requests
+    /// with these outcomes: `None` when it grew by exactly the number created,
+    /// or when the excess cannot be told apart (both re-engaged and error
+    /// results could explain it: the other checks decide).
+    pub(super) fn judge_growth(
+        &mut self,
+        before: u64,
+        after: u64,
+        tally: &Outcomes,
+        what: &str,
+    ) -> Option<(Clause, String)> {
+        let grew = i128::from(after) - i128::from(before);
+        let clause = match growth_verdict(grew, tally) {
+            Growth::Exact => return None,
+            Growth::Ambiguous => {
+                self.obs.ambiguous_counts += 1;
+                return None;
+            }
+            Growth::Breaks(clause) => clause,
+        };
+        Some((
+            clause,
+            format!(
+                "the list count went from {before} to {after} ({grew:+}) for {what} with {} \
+                 created, {} reengaged and {} error result(s): it must grow by exactly the \
+                 number created",
+                tally.created, tally.reengaged, tally.errors
+            ),
+        ))
+    }
+
+    /// S3 after a request refused as a whole: the count did not change.
+    pub(super) fn check_count_unchanged(
+        &mut self,
+        before: Option<u64>,
+        items: &[GenItem],
+        evidence: &[Exchange],
+        out: &mut CaseOutcome,
+    ) {
+        let Some(before) = before else { return };
+        let Some((after, list_ex)) = self.refresh_count() else {
+            return;
+        };
+        out.check(Clause::S3);
+        if after != before {
+            let mut all = evidence.to_vec();
+            all.push(list_ex);
+            out.fail(
+                Clause::S3,
+                "list count",
+                format!(
+                    "a request refused as a whole changed the list count from {before} to \
+                     {after}: it stored something"
+                ),
+                items,
+                all,
+            );
+        }
+    }
+}
+
+/// What a count's growth says about one request (or a group in flight).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Growth {
+    /// It grew by exactly the number created.
+    Exact,
+    /// It grew by more, and both stored error items (S3) and second copies of
+    /// re-engaged leads (S2) could explain it.
+    Ambiguous,
+    /// It breaks this clause: S3 when only stored error items can explain the
+    /// excess, else S2 (second copies, or created leads not stored).
+    Breaks(Clause),
+}
+
+fn growth_verdict(grew: i128, tally: &Outcomes) -> Growth {
+    let excess = grew - tally.created as i128;
+    if excess == 0 {
+        return Growth::Exact;
+    }
+    let could_be_errors = excess > 0 && tally.errors as i128 >= excess;
+    let could_be_copies = excess > 0 && tally.reengaged as i128 >= excess;
+    match (could_be_errors, could_be_copies) {
+        (true, true) => Growth::Ambiguous,
+        (true, false) => Growth::Breaks(Clause::S3),
+        _ => Growth::Breaks(Clause::S2),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(created: usize, reengaged: usize, errors: usize) -> Outcomes {
+        Outcomes {
+            created,
+            reengaged,
+            errors,
+        }
+    }
+
+    #[test]
+    fn growth_is_judged_by_what_can_explain_it() {
+        assert_eq!(growth_verdict(2, &tally(2, 3, 4)), Growth::Exact);
+        // One more lead than created: an error item stored (only errors).
+        assert_eq!(
+            growth_verdict(3, &tally(2, 0, 4)),
+            Growth::Breaks(Clause::S3)
+        );
+        // A second copy of a re-engaged lead (only re-engagements).
+        assert_eq!(
+            growth_verdict(3, &tally(2, 1, 0)),
+            Growth::Breaks(Clause::S2)
+        );
+        assert_eq!(growth_verdict(3, &tally(2, 1, 1)), Growth::Ambiguous);
+        // More extra leads than error items: not only errors.
+        assert_eq!(
+            growth_verdict(5, &tally(2, 3, 1)),
+            Growth::Breaks(Clause::S2)
+        );
+        // Fewer than created: a lead reported created was not stored.
+        assert_eq!(
+            growth_verdict(1, &tally(2, 0, 5)),
+            Growth::Breaks(Clause::S2)
+        );
+        assert_eq!(
+            growth_verdict(4, &tally(2, 0, 0)),
+            Growth::Breaks(Clause::S2)
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! B3 by read-back: the lead stored under result i's id is item i's, field by
+//! field (see `stored`), for every answer that created or re-engaged leads in
+//! every property. Read-back counts as available once one `GET
+//! /api/leads/{id}/` answered a lead; until then a 404 may only mean the target
+//! has no read-back, so it is held back and becomes a failure once read-back
+//! proves to work. A lead read back once that later answers 404 is a failure.
+
+use serde_json::Value;
+
+use super::case::{CaseOutcome, Res};
+use super::observations::status_text;
+use super::stored::stored_mismatch;
+use super::{Harness, ReadBack};
+use crate::contract::report::Clause;
+use crate::contract::strategies::GenItem;
+use crate::contract::target::{Auth, Exchange};
+
+/// Batches with leads read back without any success before read-back is
+/// declared unavailable.
+const READBACK_TRIES: u32 = 3;
+
+/// Read-backs in flight at once.
+const READS_IN_FLIGHT: usize = 32;
+
+/// How many leads read back earlier are read again at the end of the run.
+const RECHECKS: usize = 24;
+
+/// A B3 failure held back until read-back is known to work.
+pub(super) struct Pending {
+    detail: String,
+    items: Vec<GenItem>,
+    exchanges: Vec<Exchange>,
+}
+
+impl Harness<'_> {
+    /// Reads back every lead of a `created` or `reengaged` result and checks it
+    /// against its item (every field when created).
+    pub(super) fn read_back(
+        &mut self,
+        items: &[GenItem],
+        res: &[Res],
+        ex: &Exchange,
+        out: &mut CaseOutcome,
+    ) {
+        let wanted: Vec<(usize, i64)> = res
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r.action.as_deref(), Some("created" | "reengaged")))
+            .filter_map(|(i, r)| r.id.map(|id| (i, id)))
+            .collect();
+        if wanted.is_empty() || self.readback == ReadBack::Unavailable {
+            return;
+        }
+        let mut answers = Vec::with_capacity(wanted.len());
+        for chunk in wanted.chunks(READS_IN_FLIGHT) {
+            answers.extend(
+                self.send_all(
+                    chunk
+                        .iter()
+                        .map(|(_, id)| ("GET", format!("api/leads/{id}/"), Auth::Token, None))
+                        .collect(),
+                ),
+            );
+        }
+        // An identity repeated in the batch (or shared with requests in flight)
+        // may have its lead updated by the re-engagement: compare phone and
+        // e-mail only then.
+        let idents: Vec<_> = items
+            .iter()
+            .map(|g| crate::rules::identity(&g.value))
+            .collect();
+        let repeated = |i: usize| {
+            idents[i].as_ref().is_some_and(|w| {
+                self.shared.contains(w)
+                    || idents.iter().filter(|o| o.as_ref() == Some(w)).count() > 1
+            })
+        };
+        let single: Vec<bool> = (0..items.len()).map(|i| !repeated(i)).collect();
+        let mut any_ok = false;
+        for ((i, id), got) in wanted.into_iter().zip(answers) {
+            let lead = got
+                .response_value()
+                .filter(|v| v.is_object() && got.status == Some(200));
+            let Some(lead) = lead else {
+                let detail = format!(
+                    "result {i} names id {id}, but reading it back answered {}",
+                    status_text(&got)
+                );
+                match (self.readback, got.status) {
+                    (ReadBack::Available, Some(404)) => {
+                        out.fail(
+                            Clause::B3,
+                            "read-back",
+                            detail,
+                            items,
+                            vec![ex.clone(), got],
+                        );
+                    }
+                    (ReadBack::Unknown, Some(404)) => self.readback_pending.push(Pending {
+                        detail,
+                        items: items.to_vec(),
+                        exchanges: vec![ex.clone(), got],
+                    }),
+                    _ => {
+                        if self.obs.readback.len() < 5 {
+                            self.obs.readback.push(format!(
+                                "GET /api/leads/{id}/ answered {}",
+                                status_text(&got)
+                            ));
+                        }
+                    }
+                }
+                continue;
+            };
+            any_ok = true;
+            self.readback = ReadBack::Available;
+            let sent = &items[i].value;
+            let created = res[i].action.as_deref() == Some("created");
+            let full = created && single[i] && self.full_compare(&items[i]);
+            if let Some(why) = stored_mismatch(sent, &lead, full) {
+                out.fail(
+                    Clause::B3,
+                    "read-back",
+                    format!("result {i} names id {id}, but the lead stored there {why}"),
+                    items,
+                    vec![ex.clone(), got],
+                );
+            } else {
+                self.read_ok.push((id, sent.clone()));
+            }
+            if created {
+                self.note_folding(sent, &lead);
+            }
+        }
+        if self.readback == ReadBack::Unknown && !any_ok && !self.readback_pending.is_empty() {
+            // Ids that 404 may be wrong ids rather than no read-back: a lead
+            // the list names decides.
+            self.probe_read_back_via_list();
+        }
+        if self.readback == ReadBack::Unknown && !any_ok {
+            self.readback_tries += 1;
+            if self.readback_tries >= READBACK_TRIES {
+                self.readback = ReadBack::Unavailable;
+                self.readback_pending.clear();
+            }
+        }
+        if self.readback == ReadBack::Available {
+            for p in std::mem::take(&mut self.readback_pending) {
+                out.fail(Clause::B3, "read-back", p.detail, &p.items, p.exchanges);
+            }
+        }
+    }
+
+    /// Reads back the first lead `GET /api/leads/` lists: if that works, the
+    /// target offers read-back (and the 404s held back are failures).
+    fn probe_read_back_via_list(&mut self) {
+        let list = self.send("GET", "api/leads/?page_size=1", Auth::Token, None);
+        let Some(id) = list
+            .response_value()
+            .filter(|_| list.status == Some(200))
+            .and_then(|v| v.get("results")?.as_array()?.first()?.get("id")?.as_i64())
+        else {
+            return;
+        };
+        let got = self.send("GET", &format!("api/leads/{id}/"), Auth::Token, None);
+        if got.status == Some(200) && got.response_value().is_some_and(|v| v.is_object()) {
+            self.readback = ReadBack::Available;
+        }
+    }
+
+    /// Every field is compared for certainly valid items; a maybe invalid one
+    /// is compared on phone and e-mail only (its odd field may be normalised).
+    fn full_compare(&self, item: &GenItem) -> bool {
+        item.category == crate::contract::strategies::Category::Valid
+    }
+
+    /// Reads again, at the end of the run, leads read back earlier: each must
+    /// still be there with its phone and e-mail (B3).
+    pub(crate) fn recheck_read_back(&mut self) {
+        if self.readback != ReadBack::Available || self.read_ok.is_empty() || self.exhausted {
+            return;
+        }
+        let step = (self.read_ok.len() / RECHECKS).max(1);
+        let picked: Vec<(i64, Value)> = self
+            .read_ok
+            .iter()
+            .step_by(step)
+            .take(RECHECKS)
+            .cloned()
+            .collect();
+        let answers = self.send_all(
+            picked
+                .iter()
+                .map(|(id, _)| ("GET", format!("api/leads/{id}/"), Auth::Token, None))
+                .collect(),
+        );
+        let mut out = CaseOutcome::default();
+        out.check(Clause::B3);
+        for ((id, sent), got) in picked.into_iter().zip(answers) {
+            let item = GenItem {
+                category: crate::contract::strategies::Category::Valid,
+                kind: "read back earlier",
+                value: sent.clone(),
+            };
+            let lead = got
+                .response_value()
+                .filter(|v| v.is_object() && got.status == Some(200));
+            match lead {
+                None if got.status == Some(404) => out.fail(
+                    Clause::B3,
+                    "read-back",
+                    format!("lead {id} was read back earlier in the run but now answers 404"),
+                    std::slice::from_ref(&item),
+                    vec![got],
+                ),
+                None => {}
+                Some(lead) => {
+                    if let Some(why) = stored_mismatch(&sent, &lead, false) {
+                        out.fail(
+                            Clause::B3,
+                            "read-back",
+                            format!("lead {id}, read back earlier in the run, now {why}"),
+                            std::slice::from_ref(&item),
+                            vec![got],
+                        );
+                    }
+                }
+            }
+        }
+        self.tally_outcome(out, false);
+    }
+
+    fn note_folding(&mut self, sent: &Value, lead: &Value) {
+        for key in ["favorite_color", "first_name"] {
+            if sent.get(key).is_some() {
+                let folded = lead
+                    .get("metadata")
+                    .and_then(|m| m.get(key))
+                    .is_some_and(|v| Some(v) == sent.get(key));
+                if folded {
+                    self.obs.folded.0 += 1;
+                } else {
+                    self.obs.folded.1 += 1;
+                }
+            }
+        }
+    }
+}
