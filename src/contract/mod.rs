@@ -7,7 +7,10 @@
 //! - [`checker`]: the clause evaluation and the run's ledger of identities;
 //! - [`report`]: per-clause results, observations and failure evidence;
 //! - [`target`]: the server, its key (never printed) and raw HTTP exchanges;
-//! - [`schema`]: the structural check of `BulkCreateLeadResponse` (T3).
+//! - [`schema`]: the structural check of `BulkCreateLeadResponse` (T3);
+//! - [`junit`], [`json`], [`har`]: the report as JUnit XML, as JSON, and every
+//!   exchange as an HTTP Archive; [`regressions`]: failures stored and
+//!   replayed first by the next run; [`budget`]: the time budget.
 //!
 //! Three properties run, each for `cases` cases drawn by a proptest
 //! [`TestRunner`] seeded with `TestRng::from_seed(RngAlgorithm::ChaCha, ..)`:
@@ -25,7 +28,13 @@
 //! assert!(report.passed());
 //! ```
 
+pub mod budget;
 pub mod checker;
+pub mod har;
+pub mod json;
+pub mod junit;
+mod progress;
+pub mod regressions;
 pub mod report;
 pub mod schema;
 pub mod strategies;
@@ -54,6 +63,15 @@ pub struct Config {
     pub representative: Option<i64>,
     /// Most extra executions spent shrinking one failure.
     pub max_shrink_steps: u32,
+    /// Once this much time has passed no new case starts (shrinking what
+    /// failed still finishes); `None`: no limit.
+    pub time_budget: Option<std::time::Duration>,
+    /// Stored failures to replay before each property's new cases (see
+    /// [`regressions::load`]).
+    pub replay: Vec<regressions::Regression>,
+    /// Show progress on standard error (a line redrawn on a terminal, a plain
+    /// line per property otherwise).
+    pub progress: bool,
 }
 
 impl Default for Config {
@@ -66,6 +84,9 @@ impl Default for Config {
             lead_type: None,
             representative: None,
             max_shrink_steps: 48,
+            time_budget: None,
+            replay: Vec::new(),
+            progress: false,
         }
     }
 }
@@ -152,7 +173,7 @@ fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError
 }
 
 /// 32 seed bytes for ChaCha from a u64 (splitmix64).
-fn seed_bytes(seed: u64) -> [u8; 32] {
+pub(crate) fn seed_bytes(seed: u64) -> [u8; 32] {
     let mut out = [0u8; 32];
     let mut x = seed;
     for chunk in out.chunks_mut(8) {

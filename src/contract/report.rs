@@ -3,9 +3,14 @@
 //! observations CONTRACT.md asks for.
 
 use std::fmt;
+use std::time::Duration;
 
+use serde::Serialize;
 use serde_json::Value;
 
+use super::budget::BudgetUse;
+use super::json::{exchanges_json, items_json, secs};
+use super::regressions::{CaseOrigin, ReplayOutcome, Replayed, summary};
 use super::target::Exchange;
 
 /// A clause of CONTRACT.md, by id.
@@ -102,11 +107,35 @@ impl Clause {
         }
     }
 
+    /// The clause's title in CONTRACT.md (`count`, `per-item shape`, ...).
+    pub fn title(self) -> &'static str {
+        match self {
+            Clause::T1 => "status",
+            Clause::T2 => "content type",
+            Clause::T3 => "schema",
+            Clause::B1 => "count",
+            Clause::B2 => "per-item shape",
+            Clause::B3 => "correspondence (order)",
+            Clause::B4 => "independence",
+            Clause::S1 => "distinct ids",
+            Clause::S2 => "no double creation",
+            Clause::S3 => "rejected requests and rejected items leave no trace",
+            Clause::A1 => "auth",
+            Clause::A2 => "malformed",
+        }
+    }
+
     /// The clause with this id (`"B3"`), if any.
     pub fn from_id(id: &str) -> Option<Clause> {
         Clause::ALL
             .into_iter()
             .find(|c| c.id().eq_ignore_ascii_case(id))
+    }
+}
+
+impl Serialize for Clause {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
     }
 }
 
@@ -117,20 +146,22 @@ impl fmt::Display for Clause {
 }
 
 /// The evidence of one clause failure.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Failure {
     /// The clause that failed.
     pub clause: Clause,
     /// What went wrong, in one line.
     pub detail: String,
     /// The (shrunk) batch, as sent, with each item's category.
+    #[serde(serialize_with = "items_json")]
     pub batch: Vec<(String, Value)>,
     /// The requests and answers involved, in order.
+    #[serde(serialize_with = "exchanges_json")]
     pub exchanges: Vec<Exchange>,
 }
 
 /// A clause's result over the run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ClauseResult {
     /// The clause.
     pub clause: Clause,
@@ -140,6 +171,11 @@ pub struct ClauseResult {
     pub failed_cases: u32,
     /// The evidence of the (shrunk) failure, when it failed.
     pub failure: Option<Failure>,
+    /// Time spent in the cases that checked it (shrinking included).
+    #[serde(rename = "time_secs", serialize_with = "secs")]
+    pub time: Duration,
+    /// The failing case, to replay it (see [`regressions`](super::regressions)).
+    pub origin: Option<CaseOrigin>,
 }
 
 impl ClauseResult {
@@ -161,7 +197,7 @@ impl ClauseResult {
 }
 
 /// The outcome of a run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Report {
     /// The target's base URL.
     pub base_url: String,
@@ -177,12 +213,39 @@ pub struct Report {
     pub requests: usize,
     /// Generated test cases executed (not counting shrinking re-runs or skips).
     pub cases_run: u32,
+    /// Wall time of the run.
+    #[serde(rename = "elapsed_secs", serialize_with = "secs")]
+    pub elapsed: Duration,
+    /// Stored failures replayed before the new cases, and what they gave.
+    pub replayed: Vec<Replayed>,
+    /// How the run used its time budget, when it had one.
+    pub time_budget: Option<BudgetUse>,
 }
 
 impl Report {
-    /// True when every clause was checked and held.
+    /// True when every clause was checked and held and no replayed stored
+    /// failure failed again.
     pub fn passed(&self) -> bool {
         self.clauses.iter().all(ClauseResult::held)
+            && !self.replayed.iter().any(Replayed::still_fails)
+    }
+
+    /// True when no clause was checked at all (the run could check nothing).
+    pub fn checked_nothing(&self) -> bool {
+        self.clauses.iter().all(|c| c.cases == 0)
+    }
+
+    /// Why clauses may have gone unchecked, for a `not checked` verdict.
+    pub fn not_checked_reason(&self) -> String {
+        if let Some(b) = self.time_budget.as_ref().filter(|b| b.spent) {
+            return format!(
+                "the time budget of {} s ran out ({} cases not started) before a case checked it",
+                b.limit_secs, b.cases_not_started
+            );
+        }
+        "no case of the run checked it (see the observations: cases skipped for \
+         --max-created, or answers that never reached this clause)"
+            .to_owned()
     }
 
     /// The clauses that failed.
@@ -235,6 +298,42 @@ impl fmt::Display for Report {
         )?;
         writeln!(f)?;
         f.write_str(&self.table())?;
+        if let Some(b) = &self.time_budget {
+            writeln!(
+                f,
+                "time budget {} s: {}",
+                b.limit_secs,
+                if b.spent {
+                    format!("spent, {} planned cases not started", b.cases_not_started)
+                } else {
+                    "not spent".to_owned()
+                }
+            )?;
+        }
+        if !self.replayed.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "{}", summary(&self.replayed))?;
+            for r in &self.replayed {
+                let what = match &r.outcome {
+                    ReplayOutcome::Passed => "held now".to_owned(),
+                    ReplayOutcome::StillFails => "STILL FAILS".to_owned(),
+                    ReplayOutcome::NotReplayed(why) => format!("not replayed: {why}"),
+                };
+                writeln!(
+                    f,
+                    "  {} ({}, case seed {}, found {}): {what}",
+                    r.stored.clause,
+                    r.stored.origin.property,
+                    r.stored.origin.case_seed,
+                    r.stored.found_at
+                )?;
+                if let Some(fail) = &r.failure {
+                    for line in fail.evidence().lines() {
+                        writeln!(f, "     {line}")?;
+                    }
+                }
+            }
+        }
         writeln!(f)?;
         writeln!(f, "observations (not asserted):")?;
         for o in &self.observations {
@@ -268,5 +367,25 @@ impl fmt::Display for Report {
             }
         }
         Ok(())
+    }
+}
+
+impl Failure {
+    /// The evidence as text: the detail, the batch, and each request, response
+    /// and `curl` line (the key shown as `$SELA_API_KEY`).
+    pub fn evidence(&self) -> String {
+        let mut out = format!("{}\n", self.detail);
+        if !self.batch.is_empty() {
+            out.push_str(&format!("batch ({} items):\n", self.batch.len()));
+            for (i, (category, item)) in self.batch.iter().enumerate() {
+                out.push_str(&format!("  [{i}] {category}: {item}\n"));
+            }
+        }
+        for ex in &self.exchanges {
+            out.push_str(&format!("request:  {}\n", ex.request_json()));
+            out.push_str(&format!("response: {}\n", ex.response_json()));
+            out.push_str(&format!("reproduce: {}\n", ex.curl()));
+        }
+        out
     }
 }

@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use url::Url;
 
+use super::har::Recorder;
+
 /// Placeholder written wherever the real key would appear.
 pub const KEY_PLACEHOLDER: &str = "$SELA_API_KEY";
 
@@ -63,6 +65,7 @@ impl std::error::Error for HarnessError {}
 pub struct Target {
     base: Url,
     key: ApiKey,
+    recorder: Option<Recorder>,
 }
 
 impl Target {
@@ -80,7 +83,22 @@ impl Target {
                 "{base_url}: expected http://host[:port]/"
             )));
         }
-        Ok(Target { base, key })
+        Ok(Target {
+            base,
+            key,
+            recorder: None,
+        })
+    }
+
+    /// The same target, recording every exchange into `recorder` (for `--har`).
+    pub fn with_recorder(mut self, recorder: Recorder) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    /// The recorder given by [`Target::with_recorder`], if any.
+    pub fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.as_ref()
     }
 
     /// The base URL, with a final slash.
@@ -276,8 +294,13 @@ pub(crate) async fn send(
         response: String::new(),
         transport_error: None,
     };
+    let (started, clock) = (chrono::Utc::now(), std::time::Instant::now());
+    let mut response_headers = Vec::new();
     match req.send().await {
         Ok(resp) => {
+            if target.recorder.is_some() {
+                response_headers = header_list(resp.headers());
+            }
             ex.status = Some(resp.status().as_u16());
             ex.content_type = resp
                 .headers()
@@ -291,7 +314,22 @@ pub(crate) async fn send(
         }
         Err(e) => ex.transport_error = Some(target.redact(&error_chain(&e))),
     }
+    if let Some(recorder) = &target.recorder {
+        recorder.record(target, &ex, started, clock.elapsed(), response_headers);
+    }
     ex
+}
+
+fn header_list(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -9,7 +9,8 @@
 //! - `readback`: B3 by reading the stored leads back;
 //! - `case`: one test case's outcome and the property runner that shrinks;
 //! - [`ledger`]: the run's memory of identities sent and created;
-//! - `observations`: what is recorded but not asserted, and the final report.
+//! - `observations`: what is recorded but not asserted, and the final report;
+//! - `replay`: stored failures replayed first, the time budget, progress.
 //!
 //! Expectations come from the sandbox's model ([`identity`](crate::sandbox::model::identity),
 //! [`normalize_phone`](crate::sandbox::model::normalize_phone),
@@ -24,6 +25,7 @@ mod mixed;
 mod observations;
 mod readback;
 mod refusals;
+mod replay;
 
 use std::collections::BTreeMap;
 
@@ -70,6 +72,7 @@ pub(crate) struct Harness<'a> {
     wrong_key: String,
     transport_failures: u32,
     lost: Option<String>,
+    reporting: replay::Reporting,
 }
 
 impl<'a> Harness<'a> {
@@ -106,6 +109,7 @@ impl<'a> Harness<'a> {
             wrong_key: target.wrong_key(tag),
             transport_failures: 0,
             lost: None,
+            reporting: replay::Reporting::new(config),
         })
     }
 

@@ -105,6 +105,7 @@ impl Harness<'_> {
             self.ledger.sent_count(),
             self.ids.tag()
         ));
+        let (replayed, time_budget, elapsed) = self.reporting.finish();
         let clauses = self
             .tallies
             .into_iter()
@@ -113,6 +114,8 @@ impl Harness<'_> {
                 cases: t.cases,
                 failed_cases: t.failed_cases,
                 failure: t.failure,
+                time: t.time,
+                origin: t.origin,
             })
             .collect();
         Report {
@@ -123,6 +126,9 @@ impl Harness<'_> {
             created: self.created,
             requests: self.requests,
             cases_run: self.cases_run,
+            elapsed,
+            replayed,
+            time_budget,
         }
     }
 }
