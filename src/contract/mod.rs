@@ -1,5 +1,5 @@
 //! The bulk-create contract harness: proptest batches sent to a target over
-//! HTTP and checked against every clause of the contract (T1-T3, B1-B4, S1-S3,
+//! HTTP and checked against every clause of the contract (T1-T3, B1-B4, S1-S4,
 //! A1-A2).
 //!
 //! - [`strategies`]: generators of valid, invalid, maybe invalid and non-object
@@ -8,17 +8,24 @@
 //! - [`report`]: per-clause results, observations and failure evidence;
 //! - [`target`]: the server, its key (never printed) and raw HTTP exchanges;
 //! - [`schema`]: the structural check of `BulkCreateLeadResponse` (T3);
+//! - [`throttle`]: `429` waited out and the same request resent;
 //! - [`junit`], [`json`], [`har`]: the report as JUnit XML, as JSON, and every
 //!   exchange as an HTTP Archive; [`regressions`]: failures stored and
 //!   replayed first by the next run; [`budget`]: the time budget.
 //!
-//! Three properties run, each for `cases` cases drawn by a proptest
-//! [`TestRunner`] seeded with `TestRng::from_seed(RngAlgorithm::ChaCha, ..)`:
-//! mixed batches (T1-T3, B1-B3, S1, S2), the same valid items alone and among
-//! invalid ones (B4), and requests refused as a whole followed by the same leads
-//! sent properly (A1, A2, S3). A failing case is shrunk with proptest's value
-//! tree towards a minimal batch that still breaks the same clause, and the
-//! harness carries on, so one run reports every failing clause.
+//! The run first probes the batch-size limit (1 to `max_size` items, mostly
+//! non-objects), then runs five properties, each for `cases` cases drawn by a
+//! proptest [`TestRunner`] seeded with `TestRng::from_seed(RngAlgorithm::ChaCha,
+//! ..)`: mixed batches (then the created identities re-sent in other US
+//! formats), the same valid items alone and among invalid ones (B4), requests
+//! refused as a whole or items answered `error` followed by the same leads sent
+//! properly (A1, A2, S3), several requests in flight at once sharing identities
+//! (S4), and batches of many sizes up to the limit. Every answer is checked for
+//! T1-T3, B1-B3, S1-S3, with every created lead read back field by field and the
+//! list count followed where the target offers them. Every failing clause is
+//! shrunk on its own with proptest's value tree towards a minimal case that
+//! still breaks it, and the harness carries on, so one run reports every
+//! failing clause.
 //!
 //! ```no_run
 //! use sela_leads::contract::{self, ApiKey, Config, Target};
@@ -39,6 +46,7 @@ pub mod report;
 pub mod schema;
 pub mod strategies;
 pub mod target;
+pub mod throttle;
 
 use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 
@@ -61,8 +69,18 @@ pub struct Config {
     pub lead_type: Option<i64>,
     /// A representative id that exists on the target (sent only then).
     pub representative: Option<i64>,
-    /// Most extra executions spent shrinking one failure.
+    /// Most extra executions spent shrinking one failing clause.
     pub max_shrink_steps: u32,
+    /// The account is shared with other writers: S2's list-count growth is not
+    /// checked (announced in the report).
+    pub shared_account: bool,
+    /// Largest batch the size probe sends (the limit is probed up to it).
+    pub max_size: usize,
+    /// Requests in flight at once in the concurrency property (S4), 2 to 16.
+    pub concurrency: usize,
+    /// Longest total wait for one request answered `429`; past it the run
+    /// stops with [`HarnessError::Throttled`].
+    pub throttle_patience: std::time::Duration,
     /// Once this much time has passed no new case starts (shrinking what
     /// failed still finishes); `None`: no limit.
     pub time_budget: Option<std::time::Duration>,
@@ -84,6 +102,10 @@ impl Default for Config {
             lead_type: None,
             representative: None,
             max_shrink_steps: 48,
+            shared_account: false,
+            max_size: 1000,
+            concurrency: 6,
+            throttle_patience: std::time::Duration::from_secs(30),
             time_budget: None,
             replay: Vec::new(),
             progress: false,
@@ -109,7 +131,8 @@ impl Config {
 
 /// Runs every property against `target` and returns the report. Errors only when
 /// the target cannot be reached at all, refuses the key outright (401/403 to an
-/// authorised empty batch), or the local runtime cannot start; every other
+/// authorised empty batch), keeps throttling beyond `throttle_patience`, or the
+/// local runtime cannot start; every other
 /// oddity in the target's answers is a clause failure or an observation.
 ///
 /// Blocking: it runs its own tokio runtime (on a helper thread when called from
@@ -142,32 +165,16 @@ fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError
     let mut h = checker::Harness::new(target, config, runner, &tag, entropy % 1600)?;
     h.probe()?;
     let opts = config.options();
+    h.probe_sizes();
     h.run_batches(&strategies::batch(&opts));
+    h.run_formats();
     h.run_independence(&strategies::independence_case(&opts));
-    let refusals = (
-        strategies::fresh_valid_batch(&opts, config.max_batch.min(3)),
-        proptest::sample::subsequence(
-            vec![
-                strategies::Refusal::MissingToken,
-                strategies::Refusal::WrongToken,
-                strategies::Refusal::WrongBareToken,
-                strategies::Refusal::NotJson,
-                strategies::Refusal::EmptyBody,
-                strategies::Refusal::BareArray,
-                strategies::Refusal::NoLeadsKey,
-                strategies::Refusal::LeadsObject,
-                strategies::Refusal::LeadsString,
-                strategies::Refusal::LeadsNull,
-            ],
-            1..=10,
-        ),
-    );
-    h.run_refusals(&refusals);
-    if let Some(why) = h.lost() {
-        return Err(HarnessError::Connection(format!(
-            "{}: the target stopped answering: {why}",
-            target.base_url()
-        )));
+    h.run_refusals(&strategies::refusal_case(&opts));
+    h.run_concurrency(&strategies::concurrency_case(&opts, config.concurrency));
+    h.run_sizes();
+    h.recheck_read_back();
+    if let Some(e) = h.fatal() {
+        return Err(e);
     }
     Ok(h.finish(seed))
 }

@@ -34,8 +34,12 @@ pub enum Clause {
     S1,
     /// State: no identity created twice.
     S2,
-    /// State: a request refused as a whole stores nothing.
+    /// State: a request refused as a whole, or an item answered error, stores
+    /// nothing.
     S3,
+    /// State: requests in flight at the same time keep the clauses (at most one
+    /// creation per identity, each request's results describe its own items).
+    S4,
     /// Access: no token or a wrong token gets 401/403.
     A1,
     /// Access: a malformed body gets 400 with a JSON body.
@@ -44,7 +48,7 @@ pub enum Clause {
 
 impl Clause {
     /// Every clause, in CONTRACT.md order.
-    pub const ALL: [Clause; 12] = [
+    pub const ALL: [Clause; 13] = [
         Clause::T1,
         Clause::T2,
         Clause::T3,
@@ -55,6 +59,7 @@ impl Clause {
         Clause::S1,
         Clause::S2,
         Clause::S3,
+        Clause::S4,
         Clause::A1,
         Clause::A2,
     ];
@@ -72,6 +77,7 @@ impl Clause {
             Clause::S1 => "S1",
             Clause::S2 => "S2",
             Clause::S3 => "S3",
+            Clause::S4 => "S4",
             Clause::A1 => "A1",
             Clause::A2 => "A2",
         }
@@ -90,16 +96,26 @@ impl Clause {
             }
             Clause::B3 => {
                 "result i describes item i (invalid items get error, new valid ones are \
-                 created, the lead stored under the id has item i's phone and email)"
+                 created, the lead stored under the id holds item i's fields)"
             }
             Clause::B4 => "a valid item's outcome does not depend on invalid items around it",
             Clause::S1 => "two created results never carry the same id",
             Clause::S2 => {
-                "an identity once created is never created again; reengaged carries the \
-                 existing lead's id"
+                "an identity once created (in any US format) is never created again; \
+                 reengaged carries the existing lead's id; the list count grows by the \
+                 number created"
             }
-            Clause::S3 => "a request refused as a whole (401/403/400) stores nothing",
-            Clause::A1 => "no Authorization, or a wrong token, is answered 401 or 403",
+            Clause::S3 => {
+                "a request refused as a whole (401/403/400/413) or an item answered error \
+                 stores nothing"
+            }
+            Clause::S4 => {
+                "requests in flight together create an identity at most once and each \
+                 request's results describe its own items"
+            }
+            Clause::A1 => {
+                "no Authorization, or a wrong token (near misses too), is answered 401 or 403"
+            }
             Clause::A2 => {
                 "a body that is not JSON, lacks leads, or whose leads is not an array is \
                  answered 400 with a JSON body"
@@ -120,6 +136,7 @@ impl Clause {
             Clause::S1 => "distinct ids",
             Clause::S2 => "no double creation",
             Clause::S3 => "rejected requests and rejected items leave no trace",
+            Clause::S4 => "concurrent requests",
             Clause::A1 => "auth",
             Clause::A2 => "malformed",
         }
@@ -158,6 +175,24 @@ pub struct Failure {
     /// The requests and answers involved, in order.
     #[serde(serialize_with = "exchanges_json")]
     pub exchanges: Vec<Exchange>,
+    /// How shrinking went for this clause.
+    pub shrink: Shrink,
+    /// Why the example may not reproduce on its own, when the target's state
+    /// (leads created earlier in the run) matters to it.
+    pub state_note: Option<String>,
+}
+
+/// How shrinking went for one failing clause.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Shrink {
+    /// Re-executions spent shrinking.
+    pub steps: u32,
+    /// Steps that still broke the clause (the example is smaller than the
+    /// first failing case when this is above zero).
+    pub accepted: u32,
+    /// True when shrinking stopped because it used its whole budget
+    /// (`max_shrink_steps`), not because no smaller case failed.
+    pub stopped_on_budget: bool,
 }
 
 /// A clause's result over the run.
@@ -213,6 +248,11 @@ pub struct Report {
     pub requests: usize,
     /// Generated test cases executed (not counting shrinking re-runs or skips).
     pub cases_run: u32,
+    /// Requests answered `429` and resent after waiting.
+    pub throttled: u32,
+    /// Notices given before the results (what the run assumes, e.g. that
+    /// nothing else writes to the account while S2's count is followed).
+    pub notices: Vec<String>,
     /// Wall time of the run.
     #[serde(rename = "elapsed_secs", serialize_with = "secs")]
     pub elapsed: Duration,
@@ -296,6 +336,9 @@ impl fmt::Display for Report {
             "contract run against {} (seed {})",
             self.base_url, self.seed
         )?;
+        for n in &self.notices {
+            writeln!(f, "note: {n}")?;
+        }
         writeln!(f)?;
         f.write_str(&self.table())?;
         if let Some(b) = &self.time_budget {
@@ -341,8 +384,8 @@ impl fmt::Display for Report {
         }
         writeln!(
             f,
-            "  - {} requests sent, {} leads created",
-            self.requests, self.created
+            "  - {} requests sent, {} leads created, {} answered 429 and resent",
+            self.requests, self.created, self.throttled
         )?;
         for c in &self.clauses {
             let Some(fail) = &c.failure else { continue };
@@ -353,17 +396,8 @@ impl fmt::Display for Report {
                 fail.clause.id(),
                 fail.clause.meaning()
             )?;
-            writeln!(f, "   {}", fail.detail)?;
-            if !fail.batch.is_empty() {
-                writeln!(f, "   shrunk batch ({} items):", fail.batch.len())?;
-                for (i, (category, item)) in fail.batch.iter().enumerate() {
-                    writeln!(f, "     [{i}] {category}: {item}")?;
-                }
-            }
-            for ex in &fail.exchanges {
-                writeln!(f, "   request:  {}", ex.request_json())?;
-                writeln!(f, "   response: {}", ex.response_json())?;
-                writeln!(f, "   reproduce: {}", ex.curl())?;
+            for line in fail.evidence().lines() {
+                writeln!(f, "   {line}")?;
             }
         }
         Ok(())
@@ -371,12 +405,33 @@ impl fmt::Display for Report {
 }
 
 impl Failure {
-    /// The evidence as text: the detail, the batch, and each request, response
+    /// The evidence as text (the text report and JUnit's `<failure>` use it):
+    /// the detail, how shrinking went, the batch, and each request, response
     /// and `curl` line (the key shown as `$SELA_API_KEY`).
     pub fn evidence(&self) -> String {
         let mut out = format!("{}\n", self.detail);
+        let s = &self.shrink;
+        let how = match (s.accepted, s.stopped_on_budget) {
+            (0, false) => "no smaller case failed the same way".to_owned(),
+            (0, true) => format!("not shrunk: the budget of {} steps ran out", s.steps),
+            (n, false) => format!("shrunk in {n} of {} steps to a minimal case", s.steps),
+            (n, true) => format!(
+                "shrunk in {n} of {} steps; shrinking stopped on its budget, a smaller \
+                 case may exist",
+                s.steps
+            ),
+        };
+        out.push_str(&format!("shrinking: {how}\n"));
+        if let Some(note) = &self.state_note {
+            out.push_str(&format!("reproducing: {note}\n"));
+        }
         if !self.batch.is_empty() {
-            out.push_str(&format!("batch ({} items):\n", self.batch.len()));
+            let label = if s.accepted > 0 {
+                "shrunk batch"
+            } else {
+                "batch"
+            };
+            out.push_str(&format!("{label} ({} items):\n", self.batch.len()));
             for (i, (category, item)) in self.batch.iter().enumerate() {
                 out.push_str(&format!("  [{i}] {category}: {item}\n"));
             }

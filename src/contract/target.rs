@@ -45,6 +45,9 @@ pub enum HarnessError {
     KeyRefused(String),
     /// The local runtime or HTTP client could not be built.
     Setup(String),
+    /// The target kept answering `429` beyond the harness's patience: not a
+    /// verdict on any clause, but the run cannot go on.
+    Throttled(String),
 }
 
 impl fmt::Display for HarnessError {
@@ -54,6 +57,7 @@ impl fmt::Display for HarnessError {
             HarnessError::Connection(m) => write!(f, "cannot reach the target: {m}"),
             HarnessError::KeyRefused(m) => write!(f, "the target refused the API key: {m}"),
             HarnessError::Setup(m) => write!(f, "cannot set up the harness: {m}"),
+            HarnessError::Throttled(m) => write!(f, "the target never stopped throttling: {m}"),
         }
     }
 }
@@ -137,7 +141,39 @@ impl Target {
             Auth::Token => Some(format!("Token {}", self.key.expose())),
             Auth::Missing => None,
             Auth::Literal(v) => Some(v.clone()),
+            Auth::NearMiss { value, .. } => Some(value.clone()),
         }
+    }
+
+    /// Near misses of the real token (A1): its last character changed, its last
+    /// character dropped, one character added, its case flipped, and the right
+    /// token under the `Bearer` scheme. Each is an `Authorization` value paired
+    /// with a label; values equal to the real header are left out.
+    pub(crate) fn near_misses(&self) -> Vec<(&'static str, String)> {
+        let key = self.key.expose();
+        let mut out = Vec::new();
+        if let Some(last) = key.chars().last() {
+            let changed = if last == 'x' { 'y' } else { 'x' };
+            let stem = &key[..key.len() - last.len_utf8()];
+            out.push(("last character changed", format!("Token {stem}{changed}")));
+            out.push(("last character dropped", format!("Token {stem}")));
+        }
+        out.push(("one character added", format!("Token {key}0")));
+        let flipped: String = key
+            .chars()
+            .map(|c| {
+                if c.is_ascii_lowercase() {
+                    c.to_ascii_uppercase()
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect();
+        out.push(("case flipped", format!("Token {flipped}")));
+        out.push(("Bearer scheme", format!("Bearer {key}")));
+        let real = format!("Token {key}");
+        out.retain(|(_, v)| *v != real);
+        out
     }
 
     /// A token guaranteed to differ from the real one.
@@ -151,7 +187,7 @@ impl Target {
 }
 
 /// How a request authenticates.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Auth {
     /// `Authorization: Token <the key>` (shown as `$SELA_API_KEY`).
     Token,
@@ -159,6 +195,25 @@ pub enum Auth {
     Missing,
     /// This exact header value (a made-up wrong token; never the real key).
     Literal(String),
+    /// A near miss of the real token (A1): sent as `value`, but shown only by
+    /// its label, since it reveals almost all of the key.
+    NearMiss {
+        /// What was changed (`last character dropped`, `Bearer scheme`, ...).
+        label: &'static str,
+        /// The header value sent.
+        value: String,
+    },
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::Token => f.write_str("Token"),
+            Auth::Missing => f.write_str("Missing"),
+            Auth::Literal(v) => f.debug_tuple("Literal").field(v).finish(),
+            Auth::NearMiss { label, .. } => write!(f, "NearMiss({label})"),
+        }
+    }
 }
 
 /// One HTTP request and its answer, as sent and as received.
@@ -221,6 +276,7 @@ impl Exchange {
             Auth::Token => Some(format!("Token {KEY_PLACEHOLDER}")),
             Auth::Missing => None,
             Auth::Literal(v) => Some(v.clone()),
+            Auth::NearMiss { label, .. } => Some(format!("<the real token, {label}>")),
         }
     }
 
@@ -234,6 +290,11 @@ impl Exchange {
             Auth::Literal(v) => {
                 cmd.push_str(" -H ");
                 cmd.push_str(&shell_quote(&format!("Authorization: {v}")));
+            }
+            Auth::NearMiss { label, .. } => {
+                cmd.push_str(&format!(
+                    " -H \"Authorization: Token $SELA_API_KEY\" # with the token's {label}"
+                ));
             }
         }
         if let Some(body) = &self.body {
@@ -261,15 +322,16 @@ pub(crate) fn client(target: &Target) -> Result<reqwest::Client, HarnessError> {
         .map_err(|e| HarnessError::Setup(format!("HTTP client: {e}")))
 }
 
-/// Sends one request and records it; never fails (a transport error is recorded).
-pub(crate) async fn send(
+/// Sends one request and records it; never fails (a transport error is
+/// recorded). Also returns the answer's `Retry-After` in whole seconds, if any.
+pub(crate) async fn send_once(
     client: &reqwest::Client,
     target: &Target,
     method: &'static str,
     path: &str,
     auth: Auth,
     body: Option<String>,
-) -> Exchange {
+) -> (Exchange, Option<u64>) {
     let url = target.url(path);
     let mut req = match method {
         "GET" => client.get(&url),
@@ -296,12 +358,18 @@ pub(crate) async fn send(
     };
     let (started, clock) = (chrono::Utc::now(), std::time::Instant::now());
     let mut response_headers = Vec::new();
+    let mut retry_after = None;
     match req.send().await {
         Ok(resp) => {
             if target.recorder.is_some() {
                 response_headers = header_list(resp.headers());
             }
             ex.status = Some(resp.status().as_u16());
+            retry_after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
             ex.content_type = resp
                 .headers()
                 .get(reqwest::header::CONTENT_TYPE)
@@ -317,7 +385,7 @@ pub(crate) async fn send(
     if let Some(recorder) = &target.recorder {
         recorder.record(target, &ex, started, clock.elapsed(), response_headers);
     }
-    ex
+    (ex, retry_after)
 }
 
 fn header_list(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {

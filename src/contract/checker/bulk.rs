@@ -1,5 +1,7 @@
 //! The clauses evaluated on every authorised, well-formed bulk answer: T1-T3,
-//! B1, B2, B3 (expected outcomes), S1 and S2, with the ledger kept up to date.
+//! B1, B2, B3 (expected outcomes, then read-back), S1, S2 (with the list
+//! count) and S3 (identities only ever refused are created when sent
+//! validly), with the ledger kept up to date.
 
 use serde_json::Value;
 
@@ -14,14 +16,14 @@ use crate::contract::target::Exchange;
 use crate::sandbox::model::{Identity, NOT_AN_OBJECT, identity};
 
 impl Harness<'_> {
-    /// Evaluates T1-T3, B1-B3, S1 and S2 on one authorised, well-formed bulk
+    /// Evaluates T1-T3, B1-B3, S1-S3 on one authorised, well-formed bulk
     /// answer and updates the ledger. Returns the parsed results when B1 held.
+    /// `before` are earlier exchanges of the case, shown as evidence.
     pub(super) fn check_bulk(
         &mut self,
         items: &[GenItem],
         ex: &Exchange,
         out: &mut CaseOutcome,
-        readback: bool,
         before: &[Exchange],
         reserved: usize,
     ) -> Option<Vec<Res>> {
@@ -37,7 +39,15 @@ impl Harness<'_> {
             }
         };
         out.check(Clause::T1);
+        if matches!(ex.status, Some(400 | 413)) && items.len() > self.size_limit {
+            // Over the size limit found by the probe: refused as a whole (T1
+            // allows it), so S3 applies: nothing of it may be stored.
+            self.oversize_refused(items, ex, out);
+            self.refund(reserved);
+            return None;
+        }
         if !matches!(ex.status, Some(200 | 201)) {
+            self.count_stale();
             out.fail(
                 Clause::T1,
                 format!("answered {} instead of 200 or 201", status_text(ex)),
@@ -73,6 +83,7 @@ impl Harness<'_> {
                 evidence(ex),
             );
             mark_all_sent(&mut self.ledger);
+            self.count_stale();
             return None;
         };
         if let Err(why) = check_bulk_response(&body) {
@@ -80,10 +91,12 @@ impl Harness<'_> {
         }
         let Some(results) = body.get("results").and_then(Value::as_array) else {
             mark_all_sent(&mut self.ledger);
+            self.count_stale();
             return None;
         };
         out.check(Clause::B1);
         if results.len() != items.len() {
+            self.count_stale();
             out.fail(
                 Clause::B1,
                 format!("{} results for {} leads", results.len(), items.len()),
@@ -117,12 +130,13 @@ impl Harness<'_> {
             }
         }
 
-        // B3 (expected outcomes), S1, S2, in order, with the ledger evolving.
+        // B3 (expected outcomes), S1, S2, S3, in order, with the ledger evolving.
         out.check(Clause::B3);
-        let mut created_here = 0usize;
+        let mut tally = Outcomes::default();
         for (i, (g, r)) in items.iter().zip(&res).enumerate() {
             let action = r.action.as_deref();
             let who = idents[i].as_ref();
+            let deferred = who.is_some_and(|w| self.shared.contains(w));
             match g.category {
                 Category::NonObject | Category::Invalid => {
                     if action != Some("error") {
@@ -145,19 +159,35 @@ impl Harness<'_> {
                 }
                 Category::Valid => {
                     if let Some(who) = who
-                        && !self.ledger.was_sent(who)
-                        && action != Some("created")
+                        && !deferred
+                        && self.ledger.created_id(who).is_none()
                     {
-                        out.fail(
-                            Clause::B3,
-                            format!(
-                                "item {i} is certainly valid and its identity was never sent \
-                                 before, but result {i} is {}",
-                                describe(r)
-                            ),
-                            items,
-                            evidence(ex),
-                        );
+                        let (clause, why) = if self.ledger.only_refused(who) {
+                            (
+                                Clause::S3,
+                                "was only sent before in refused requests or items answered \
+                                 error",
+                            )
+                        } else if !self.ledger.was_sent(who) {
+                            (Clause::B3, "was never sent before")
+                        } else {
+                            (Clause::B3, "")
+                        };
+                        if !why.is_empty() {
+                            out.check(clause);
+                            if action != Some("created") {
+                                out.fail(
+                                    clause,
+                                    format!(
+                                        "item {i} is certainly valid and its identity {why}, \
+                                         but result {i} is {}",
+                                        describe(r)
+                                    ),
+                                    items,
+                                    evidence(ex),
+                                );
+                            }
+                        }
                     }
                 }
                 Category::Maybe => {
@@ -172,15 +202,18 @@ impl Harness<'_> {
                     }
                 }
             }
-            if let Some(first) = who.and_then(|w| self.ledger.created_id(w)) {
+            if let Some(first) = who.and_then(|w| self.ledger.created_id(w))
+                && !deferred
+            {
                 out.check(Clause::S2);
                 if action == Some("created") {
                     out.fail(
                         Clause::S2,
                         format!(
                             "item {i}'s identity was created before (id {first}) but is \
-                                 created again (id {})",
-                            r.id.map_or("none".into(), |v| v.to_string())
+                             created again (id {}){}",
+                            r.id.map_or("none".into(), |v| v.to_string()),
+                            format_note(&g.value)
                         ),
                         items,
                         evidence(ex),
@@ -197,39 +230,67 @@ impl Harness<'_> {
                     );
                 }
             }
-            if action == Some("created") {
-                created_here += 1;
-                if let Some(id) = r.id {
-                    out.check(Clause::S1);
-                    if self.ledger.created_under(id).is_some() {
-                        out.fail(
-                            Clause::S1,
-                            format!("result {i} is created with id {id}, already given to an earlier created lead"),
-                            items,
-                            evidence(ex),
-                        );
+            match action {
+                Some("created") => {
+                    tally.created += 1;
+                    if let Some(id) = r.id {
+                        out.check(Clause::S1);
+                        if self.ledger.id_taken(id) {
+                            out.fail(
+                                Clause::S1,
+                                format!(
+                                    "result {i} is created with id {id}, already given to an \
+                                     earlier created lead"
+                                ),
+                                items,
+                                evidence(ex),
+                            );
+                        }
+                        self.ledger.record_created(who.cloned(), id);
                     }
+                }
+                Some("error") => {
+                    tally.errors += 1;
                     if let Some(who) = who {
-                        self.ledger.record_created(who.clone(), id);
-                    } else {
-                        self.ledger.ids.entry(id).or_insert_with(|| Identity {
-                            phone: String::new(),
-                            email: None,
-                        });
+                        self.ledger.record_refused(who.clone());
+                    }
+                }
+                _ => {
+                    tally.reengaged += 1;
+                    if let Some(who) = who {
+                        self.ledger.record_sent(who.clone());
                     }
                 }
             }
-            if let Some(who) = who {
-                self.ledger.record_sent(who.clone());
-            }
         }
-        self.created += created_here;
-        self.refund(reserved.saturating_sub(created_here));
-
-        if readback && self.readback != ReadBack::Unavailable {
+        self.created += tally.created;
+        self.refund(reserved.saturating_sub(tally.created));
+        if !self.concurrent {
+            self.check_count(&tally, items, &evidence(ex), out);
+        }
+        if self.readback != ReadBack::Unavailable {
             self.read_back(items, &res, ex, out);
         }
         Some(res)
+    }
+}
+
+/// How many results of one answer were of each action.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Outcomes {
+    pub(super) created: usize,
+    pub(super) reengaged: usize,
+    pub(super) errors: usize,
+}
+
+/// ` (sent as "(804) 555-0123")` when the item's number is not in E.164: the
+/// sign of a server that deduplicates on the text as sent.
+fn format_note(item: &Value) -> String {
+    match item.get("phone_number").and_then(Value::as_str) {
+        Some(p) if !p.starts_with('+') || p.contains(' ') => {
+            format!(" (its number sent as {p:?}: one identity in any US format)")
+        }
+        _ => String::new(),
     }
 }
 

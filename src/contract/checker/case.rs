@@ -10,7 +10,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use super::Harness;
 use super::replay::{case_runner, property_name};
 use crate::contract::regressions::CaseOrigin;
-use crate::contract::report::{Clause, Failure};
+use crate::contract::report::{Clause, Failure, Shrink};
 use crate::contract::strategies::GenItem;
 use crate::contract::target::Exchange;
 
@@ -55,6 +55,8 @@ impl CaseOutcome {
                 .map(|g| (format!("{} ({})", g.category, g.kind), g.value.clone()))
                 .collect(),
             exchanges,
+            shrink: Shrink::default(),
+            state_note: None,
         });
     }
 
@@ -74,11 +76,51 @@ pub(super) struct Tally {
     pub(super) origin: Option<CaseOrigin>,
 }
 
+/// What a failure of `clause` says about reproducing it alone: the target
+/// keeps the leads the run created, so a stateful clause may not reproduce.
+fn state_note(clause: Clause) -> Option<String> {
+    matches!(
+        clause,
+        Clause::B3 | Clause::B4 | Clause::S1 | Clause::S2 | Clause::S3 | Clause::S4
+    )
+    .then(|| {
+        "the target keeps the leads this run created, so re-sending this request now may be \
+         answered differently (reengaged instead of created); re-run the harness with the \
+         report's --seed against a fresh target to reproduce it"
+            .to_owned()
+    })
+}
+
 impl Harness<'_> {
-    /// Runs `exec` on `cases` generated values, shrinking each new failure.
+    /// Adds one case's outcome to the per-clause tallies; returns the clauses
+    /// whose first failure this is.
+    pub(super) fn tally_outcome(&mut self, outcome: CaseOutcome) -> Vec<Clause> {
+        for c in &outcome.checked {
+            let t = self.tallies.get_mut(c).expect("every clause has a tally");
+            t.cases += 1;
+            if outcome.fails(*c) {
+                t.failed_cases += 1;
+            }
+        }
+        let mut new = Vec::new();
+        for mut f in outcome.failures {
+            let t = self.tallies.get_mut(&f.clause).expect("tally");
+            if t.failure.is_none() {
+                new.push(f.clause);
+                f.state_note = state_note(f.clause);
+                t.failure = Some(f);
+            }
+        }
+        new
+    }
+
+    /// Runs `exec` on `cases` generated values; every clause that fails for the
+    /// first time is shrunk on its own (the case regenerated from the same
+    /// runner state), so each failing clause gets its own minimal example.
     pub(super) fn property<S: Strategy>(
         &mut self,
         strategy: &S,
+        cases: u32,
         exec: impl Fn(&mut Self, &S::Value) -> CaseOutcome,
     ) {
         // Each property gets an equal share of what is left of the cap.
@@ -86,12 +128,11 @@ impl Harness<'_> {
         self.properties_left = left - 1;
         let room = self.config.max_created.saturating_sub(self.budget_used);
         self.share_limit = self.budget_used + room / left;
-        self.exhausted = self.lost.is_some();
+        self.exhausted = self.lost.is_some() || self.fatal.is_some();
         let name = property_name(&exec);
         self.replay_stored(&name, strategy, &exec);
-        self.reporting
-            .begin(&name, self.config.cases, self.counts());
-        for _ in 0..self.config.cases {
+        self.reporting.begin(&name, cases, self.counts());
+        for _ in 0..cases {
             if self.exhausted {
                 self.obs.skipped += 1;
                 continue;
@@ -99,9 +140,10 @@ impl Harness<'_> {
             if self.reporting.budget.refuse_case() {
                 continue;
             }
-            // Each case has its own seed, so that a stored failure regenerates it.
+            // Each case has its own seed: shrinking regenerates the case from
+            // it, and so does a stored failure's replay.
             let case_seed = self.runner.rng().next_u64();
-            let Ok(mut tree) = strategy.new_tree(&mut case_runner(case_seed)) else {
+            let Ok(tree) = strategy.new_tree(&mut case_runner(case_seed)) else {
                 continue;
             };
             let mark = self.target.recorder().map(|r| r.mark());
@@ -114,61 +156,19 @@ impl Harness<'_> {
             self.cases_run += 1;
             self.mark_failing(mark, !outcome.failures.is_empty());
             for c in &outcome.checked {
-                let t = self.tallies.get_mut(c).expect("every clause has a tally");
-                t.cases += 1;
-                t.time += clock.elapsed();
-                if outcome.fails(*c) {
-                    t.failed_cases += 1;
-                }
+                self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
             }
-            let mut new: Vec<Clause> = Vec::new();
-            for f in outcome.failures {
-                let t = self.tallies.get_mut(&f.clause).expect("tally");
-                if t.failure.is_none() {
-                    new.push(f.clause);
-                    t.failure = Some(f);
-                    t.origin = Some(CaseOrigin {
-                        property: name.clone(),
-                        case_seed,
-                        shrink_path: String::new(),
-                    });
+            for goal in self.tally_outcome(outcome) {
+                self.tallies.get_mut(&goal).expect("tally").origin = Some(CaseOrigin {
+                    property: name.clone(),
+                    case_seed,
+                    shrink_path: String::new(),
+                });
+                if let Ok(tree) = strategy.new_tree(&mut case_runner(case_seed)) {
+                    self.shrink(tree, goal, &exec);
                 }
             }
             self.reporting.case_done(self.counts());
-            let Some(&goal) = new.first() else { continue };
-            // Shrink towards a minimal batch that still breaks `goal`; `path`
-            // records the steps so that the stored failure replays this batch.
-            let clock = Instant::now();
-            let mut steps = 0;
-            let mut path = String::from("s");
-            if tree.simplify() {
-                while steps < self.config.max_shrink_steps && !self.exhausted {
-                    steps += 1;
-                    let mark = self.target.recorder().map(|r| r.mark());
-                    let o = exec(self, &tree.current());
-                    self.mark_failing(mark, !o.failures.is_empty());
-                    match o.failures.into_iter().find(|f| f.clause == goal) {
-                        Some(f) => {
-                            let t = self.tallies.get_mut(&goal).expect("tally");
-                            t.failure = Some(f);
-                            if let Some(origin) = &mut t.origin {
-                                origin.shrink_path.clone_from(&path);
-                            }
-                            path.push('s');
-                            if !tree.simplify() {
-                                break;
-                            }
-                        }
-                        None => {
-                            path.push('c');
-                            if !tree.complicate() {
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            self.tallies.get_mut(&goal).expect("tally").time += clock.elapsed();
         }
         self.reporting.end(self.counts());
     }
@@ -177,6 +177,54 @@ impl Harness<'_> {
     fn mark_failing(&self, mark: Option<usize>, failed: bool) {
         if let (Some(r), Some(mark), true) = (self.target.recorder(), mark, failed) {
             r.mark_failing_since(mark);
+        }
+    }
+
+    /// Shrinks towards a minimal case that still breaks `goal`, keeping the
+    /// smallest failure as the clause's evidence.
+    fn shrink<T: ValueTree>(
+        &mut self,
+        mut tree: T,
+        goal: Clause,
+        exec: &impl Fn(&mut Self, &T::Value) -> CaseOutcome,
+    ) {
+        let budget = self.config.max_shrink_steps;
+        let mut shrink = Shrink::default();
+        let clock = Instant::now();
+        // The steps taken (`s` simplify, `c` complicate), stored with the
+        // failure so that a replay walks down to the same minimal case.
+        let mut path = String::from("s");
+        let mut more = tree.simplify();
+        while more && !self.exhausted {
+            if shrink.steps >= budget {
+                shrink.stopped_on_budget = true;
+                break;
+            }
+            shrink.steps += 1;
+            let mark = self.target.recorder().map(|r| r.mark());
+            let o = exec(self, &tree.current());
+            self.mark_failing(mark, !o.failures.is_empty());
+            match o.failures.into_iter().find(|f| f.clause == goal) {
+                Some(mut f) => {
+                    shrink.accepted += 1;
+                    f.state_note = state_note(goal);
+                    let t = self.tallies.get_mut(&goal).expect("tally");
+                    t.failure = Some(f);
+                    if let Some(origin) = &mut t.origin {
+                        origin.shrink_path.clone_from(&path);
+                    }
+                    path.push('s');
+                    more = tree.simplify();
+                }
+                None => {
+                    path.push('c');
+                    more = tree.complicate();
+                }
+            }
+        }
+        self.tallies.get_mut(&goal).expect("tally").time += clock.elapsed();
+        if let Some(f) = &mut self.tallies.get_mut(&goal).expect("tally").failure {
+            f.shrink = shrink;
         }
     }
 }

@@ -13,7 +13,7 @@ impl Harness<'_> {
     /// Property 2: the same valid items alone and with invalid ones interleaved
     /// (B4, plus T1-T3, B1-B3, S1, S2 on both answers).
     pub(crate) fn run_independence(&mut self, strategy: &impl Strategy<Value = IndependenceCase>) {
-        self.property(strategy, |h, case| {
+        self.property(strategy, self.config.cases, |h, case| {
             let mut out = CaseOutcome::default();
             let alone = h.ids.render(&case.valid);
             let (specs, positions) = case.interleaved();
@@ -24,9 +24,9 @@ impl Harness<'_> {
                 return out;
             }
             let ex_a = h.post_batch(&alone);
-            let res_a = h.check_bulk(&alone, &ex_a, &mut out, false, &[], na);
+            let res_a = h.check_bulk(&alone, &ex_a, &mut out, &[], na);
             let ex_m = h.post_batch(&mixed);
-            let res_m = h.check_bulk(&mixed, &ex_m, &mut out, false, &[], nm);
+            let res_m = h.check_bulk(&mixed, &ex_m, &mut out, &[], nm);
             let Some(res_a) = res_a else { return out };
             out.check(Clause::B4);
             let evidence = vec![ex_a.clone(), ex_m.clone()];

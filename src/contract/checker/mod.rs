@@ -2,13 +2,20 @@
 //! the answers, and keeps the run's ledger of identities sent and created. One
 //! module per property, named after it:
 //!
-//! - `mixed`: mixed batches (T1-T3, B1-B3, S1, S2);
+//! - `sizes`: the size limit probed up to `max_size`, and batches of many
+//!   sizes up to it (B1, B3; S3 for an oversize refusal);
+//! - `mixed`: mixed batches (T1-T3, B1-B3, S1-S3), then the created
+//!   identities re-sent in other US formats (S2);
 //! - `independence`: valid items alone and among invalid ones (B4);
-//! - `refusals`: requests refused as a whole, then sent properly (A1, A2, S3);
-//! - `bulk`: the clauses evaluated on every bulk answer (T1-T3, B1-B3, S1, S2);
-//! - `readback`: B3 by reading the stored leads back;
-//! - `case`: one test case's outcome and the property runner that shrinks;
-//! - [`ledger`]: the run's memory of identities sent and created;
+//! - `refusals`: requests refused as a whole or items answered `error`, then
+//!   the same leads sent properly (A1 with near-miss tokens, A2, S3);
+//! - `concurrency`: several requests in flight sharing identities (S4);
+//! - `bulk`: the clauses evaluated on every bulk answer (T1-T3, B1-B3, S1-S3);
+//! - `readback`: B3 by reading every stored field back; `count`: S2's list
+//!   count growth;
+//! - `case`: one test case's outcome and the property runner that shrinks
+//!   every failing clause;
+//! - [`ledger`]: the run's memory of identities sent, refused and created;
 //! - `observations`: what is recorded but not asserted, and the final report;
 //! - `replay`: stored failures replayed first, the time budget, progress.
 //!
@@ -19,6 +26,8 @@
 
 mod bulk;
 mod case;
+mod concurrency;
+mod count;
 mod independence;
 pub mod ledger;
 mod mixed;
@@ -26,8 +35,10 @@ mod observations;
 mod readback;
 mod refusals;
 mod replay;
+mod sizes;
+mod stored;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
@@ -35,7 +46,9 @@ use serde_json::{Value, json};
 use super::Config;
 use super::report::Clause;
 use super::strategies::{Category, GenItem, Identities};
-use super::target::{Auth, Exchange, HarnessError, Target, send};
+use super::target::{Auth, Exchange, HarnessError, Target};
+use super::throttle::send_patiently;
+use crate::sandbox::model::Identity;
 use case::Tally;
 use observations::{Observations, ReadBack, short, status_text};
 
@@ -44,11 +57,28 @@ pub use ledger::Ledger;
 /// Requests in a row without an answer after which the target counts as gone.
 const MAX_TRANSPORT_FAILURES: u32 = 5;
 
-/// How many properties a run has (mixed batches, independence, refusals).
-const PROPERTIES: usize = 3;
+/// How many properties share the `--max-created` budget (sizes, mixed
+/// batches, independence, refusals, concurrency).
+const PROPERTIES: usize = 5;
 
 /// Path of the bulk-create operation, relative to the base URL.
 pub const BULK_PATH: &str = "api/leads/bulk-create/";
+
+/// Whether S2's list count can be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Listing {
+    /// Not tried yet.
+    Unknown,
+    /// Turned off (`--shared-account`).
+    Off,
+    /// `GET /api/leads/` did not answer a `count`.
+    Unavailable,
+    /// Answered a `count` (the last one seen, when it is current).
+    Available(Option<u64>),
+}
+
+/// One request to send, for [`Harness::send_all`].
+type Request = (&'static str, String, Auth, Option<String>);
 
 /// Runs the properties against one target.
 pub(crate) struct Harness<'a> {
@@ -68,10 +98,29 @@ pub(crate) struct Harness<'a> {
     exhausted: bool,
     cases_run: u32,
     requests: usize,
+    throttled: u32,
     readback: ReadBack,
+    /// Batches that created leads while read-back was still unknown.
+    readback_tries: u32,
+    /// B3 failures seen before read-back was known to work (404s on ids that
+    /// may just mean "no read-back").
+    readback_pending: Vec<readback::Pending>,
+    /// Leads read back successfully: id and the item sent.
+    read_ok: Vec<(i64, Value)>,
+    listing: Listing,
+    /// Largest batch the target accepted in the size probe.
+    size_limit: usize,
+    /// Smallest batch it refused as a whole, if any.
+    size_refused: Option<usize>,
+    /// True while the requests being checked were in flight together (S4).
+    concurrent: bool,
+    /// Identities shared by requests in flight together: their expected
+    /// outcomes are checked across the group, not per request.
+    shared: HashSet<Identity>,
     wrong_key: String,
     transport_failures: u32,
     lost: Option<String>,
+    fatal: Option<HarnessError>,
     reporting: replay::Reporting,
 }
 
@@ -105,14 +154,29 @@ impl<'a> Harness<'a> {
             exhausted: false,
             cases_run: 0,
             requests: 0,
+            throttled: 0,
             readback: ReadBack::Unknown,
+            readback_tries: 0,
+            readback_pending: Vec::new(),
+            read_ok: Vec::new(),
+            listing: if config.shared_account {
+                Listing::Off
+            } else {
+                Listing::Unknown
+            },
+            size_limit: config.max_batch,
+            size_refused: None,
+            concurrent: false,
+            shared: HashSet::new(),
             wrong_key: target.wrong_key(tag),
             transport_failures: 0,
             lost: None,
+            fatal: None,
             reporting: replay::Reporting::new(config),
         })
     }
 
+    /// Sends one request, waiting out throttling.
     pub(super) fn send(
         &mut self,
         method: &'static str,
@@ -120,35 +184,75 @@ impl<'a> Harness<'a> {
         auth: Auth,
         body: Option<String>,
     ) -> Exchange {
-        self.requests += 1;
-        let ex = self
+        self.send_all(vec![(method, path.to_owned(), auth, body)])
+            .pop()
+            .expect("one request, one exchange")
+    }
+
+    /// Sends the requests at the same time (all in flight together), each
+    /// waiting out its own throttling; exchanges in the order given.
+    pub(super) fn send_all(&mut self, requests: Vec<Request>) -> Vec<Exchange> {
+        self.requests += requests.len();
+        let (client, target) = (&self.client, self.target);
+        let patience = self.config.throttle_patience;
+        let answers = self
             .rt
-            .block_on(send(&self.client, self.target, method, path, auth, body));
-        match &ex.transport_error {
-            Some(err) => {
-                self.transport_failures += 1;
-                if self.transport_failures >= MAX_TRANSPORT_FAILURES && self.lost.is_none() {
-                    self.lost = Some(format!(
-                        "{MAX_TRANSPORT_FAILURES} requests in a row got no answer, the last: {err}"
-                    ));
-                    self.exhausted = true;
-                }
+            .block_on(futures::future::join_all(requests.into_iter().map(
+                |(method, path, auth, body)| async move {
+                    send_patiently(client, target, method, &path, auth, body, patience).await
+                },
+            )));
+        let mut out = Vec::with_capacity(answers.len());
+        for p in answers {
+            self.throttled += p.throttled;
+            self.requests += p.throttled as usize;
+            if let Some(why) = p.gave_up {
+                self.exhausted = true;
+                self.fatal.get_or_insert(why);
             }
-            None => self.transport_failures = 0,
+            match &p.exchange.transport_error {
+                Some(err) => {
+                    self.transport_failures += 1;
+                    if self.transport_failures >= MAX_TRANSPORT_FAILURES && self.lost.is_none() {
+                        self.lost = Some(format!(
+                            "{MAX_TRANSPORT_FAILURES} requests in a row got no answer, the last: \
+                             {err}"
+                        ));
+                        self.exhausted = true;
+                    }
+                }
+                None => self.transport_failures = 0,
+            }
+            out.push(p.exchange);
         }
-        ex
+        out
     }
 
-    /// Why the run stopped early because the target stopped answering, if it did.
-    pub(crate) fn lost(&self) -> Option<&str> {
-        self.lost.as_deref()
+    /// Why the run cannot report: the target stopped answering or never
+    /// stopped throttling.
+    pub(crate) fn fatal(&mut self) -> Option<HarnessError> {
+        if let Some(e) = self.fatal.take() {
+            return Some(e);
+        }
+        self.lost.as_ref().map(|why| {
+            HarnessError::Connection(format!(
+                "{}: the target stopped answering: {why}",
+                self.target.base_url()
+            ))
+        })
     }
 
-    pub(super) fn post_batch(&mut self, items: &[GenItem]) -> Exchange {
+    /// The JSON body of a bulk request for these items.
+    pub(super) fn bulk_body(items: &[GenItem]) -> String {
         let leads: Vec<Value> = items.iter().map(|g| g.value.clone()).collect();
-        let body = json!({ "leads": leads }).to_string();
+        json!({ "leads": leads }).to_string()
+    }
+
+    /// Sends a batch; first makes sure S2's count baseline is current.
+    pub(super) fn post_batch(&mut self, items: &[GenItem]) -> Exchange {
+        self.count_before();
         self.obs.largest_sent = self.obs.largest_sent.max(items.len());
-        self.send("POST", BULK_PATH, Auth::Token, Some(body))
+        self.send("POST", BULK_PATH, Auth::Token, Some(Self::bulk_body(items)))
     }
 
     /// Reserves room for `n` possible creations; false once the current
@@ -180,7 +284,7 @@ impl<'a> Harness<'a> {
     }
 
     /// Sends an empty batch first: proves the target answers (else an error) and
-    /// records the empty-batch status.
+    /// records the empty-batch status; then reads the list count once.
     pub(crate) fn probe(&mut self) -> Result<(), HarnessError> {
         let ex = self.send(
             "POST",
@@ -188,6 +292,9 @@ impl<'a> Harness<'a> {
             Auth::Token,
             Some(json!({"leads": []}).to_string()),
         );
+        if let Some(e) = self.fatal.take() {
+            return Err(e);
+        }
         if let Some(err) = &ex.transport_error {
             return Err(HarnessError::Connection(format!("{}: {err}", ex.url)));
         }
@@ -203,6 +310,7 @@ impl<'a> Harness<'a> {
             ex.status.unwrap_or(0),
             short(&ex.response, 120)
         ));
+        self.refresh_count();
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Harness;
+use super::{Harness, Listing};
 use crate::contract::report::{ClauseResult, Report};
 use crate::contract::strategies::GenItem;
 use crate::contract::target::Exchange;
@@ -30,9 +30,30 @@ pub(super) struct Observations {
     pub(super) readback: Vec<String>,
     pub(super) budget: Option<String>,
     pub(super) skipped: u32,
+    pub(super) listing: Option<String>,
+    pub(super) sizes: Vec<String>,
 }
 
 impl Harness<'_> {
+    /// What the run assumes and does to the target, said before the results.
+    pub(crate) fn notices(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "creates at most {} leads (--max-created), with fictional numbers only \
+             (NANP 555-0100..555-0199) and e-mails @example.com tagged {:?}",
+            self.config.max_created,
+            self.ids.tag()
+        )];
+        out.push(if self.config.shared_account {
+            "--shared-account: the list count is not followed, so S2 checks no count growth"
+                .to_owned()
+        } else {
+            "S2 follows the list count (GET /api/leads/): this assumes nothing else writes to \
+             the account during the run (pass --shared-account otherwise)"
+                .to_owned()
+        });
+        out
+    }
+
     pub(super) fn note_wording(&mut self, g: &GenItem, msg: &str) {
         let set = self
             .obs
@@ -62,6 +83,7 @@ impl Harness<'_> {
             "largest batch accepted: {} items (largest sent: {})",
             o.largest_accepted, o.largest_sent
         ));
+        observations.extend(o.sizes.iter().cloned());
         observations.push(if o.non_object_other_wording == 0 {
             format!("non-object items: the documented wording {NOT_AN_OBJECT:?} (or no such item)")
         } else {
@@ -97,6 +119,21 @@ impl Harness<'_> {
             ReadBack::Unavailable => "read-back by GET /api/leads/{id}/: unavailable".to_owned(),
         });
         observations.extend(o.readback.iter().take(5).cloned());
+        observations.push(match self.listing {
+            Listing::Off => "list count (S2): not followed (--shared-account)".to_owned(),
+            Listing::Available(_) => {
+                "list count by GET /api/leads/: available (used for S2 and S3)".to_owned()
+            }
+            Listing::Unknown => "list count by GET /api/leads/: not tried".to_owned(),
+            Listing::Unavailable => o
+                .listing
+                .clone()
+                .unwrap_or_else(|| "list count by GET /api/leads/: unavailable".to_owned()),
+        });
+        observations.push(format!(
+            "throttling: {} answer(s) 429 waited out and the same request resent",
+            self.throttled
+        ));
         if let Some(b) = &o.budget {
             observations.push(format!("{b} ({} cases skipped)", o.skipped));
         }
@@ -105,6 +142,7 @@ impl Harness<'_> {
             self.ledger.sent_count(),
             self.ids.tag()
         ));
+        let notices = self.notices();
         let (replayed, time_budget, elapsed) = self.reporting.finish();
         let clauses = self
             .tallies
@@ -126,6 +164,8 @@ impl Harness<'_> {
             created: self.created,
             requests: self.requests,
             cases_run: self.cases_run,
+            throttled: self.throttled,
+            notices,
             elapsed,
             replayed,
             time_budget,

@@ -1,17 +1,37 @@
-//! B3 by read-back: the lead stored under result i's id is item i's.
+//! B3 by read-back: the lead stored under result i's id is item i's, field by
+//! field (see `stored`), for every answer that created or re-engaged leads in
+//! every property. Read-back counts as available once one `GET
+//! /api/leads/{id}/` answered a lead; until then a 404 may only mean the target
+//! has no read-back, so it is held back and becomes a failure once read-back
+//! proves to work. A lead read back once that later answers 404 is a failure.
 
 use serde_json::Value;
 
 use super::case::{CaseOutcome, Res};
 use super::observations::status_text;
+use super::stored::stored_mismatch;
 use super::{Harness, ReadBack};
 use crate::contract::report::Clause;
 use crate::contract::strategies::GenItem;
-use crate::contract::target::{Auth, Exchange, send};
-use crate::sandbox::model::normalize_phone;
+use crate::contract::target::{Auth, Exchange};
+
+/// Batches with leads read back without any success before read-back is
+/// declared unavailable.
+const READBACK_TRIES: u32 = 3;
+
+/// How many leads read back earlier are read again at the end of the run.
+const RECHECKS: usize = 24;
+
+/// A B3 failure held back until read-back is known to work.
+pub(super) struct Pending {
+    detail: String,
+    items: Vec<GenItem>,
+    exchanges: Vec<Exchange>,
+}
 
 impl Harness<'_> {
-    /// B3 by read-back: the lead under result i's id has item i's phone and email.
+    /// Reads back every lead of a `created` or `reengaged` result and checks it
+    /// against its item (every field when created).
     pub(super) fn read_back(
         &mut self,
         items: &[GenItem],
@@ -25,62 +45,136 @@ impl Harness<'_> {
             .filter(|(_, r)| matches!(r.action.as_deref(), Some("created" | "reengaged")))
             .filter_map(|(i, r)| r.id.map(|id| (i, id)))
             .collect();
-        if wanted.is_empty() {
+        if wanted.is_empty() || self.readback == ReadBack::Unavailable {
             return;
         }
-        let paths: Vec<String> = wanted
-            .iter()
-            .map(|(_, id)| format!("api/leads/{id}/"))
-            .collect();
-        self.requests += paths.len();
-        let (client, target) = (&self.client, self.target);
-        let answers: Vec<Exchange> = self.rt.block_on(futures::future::join_all(
-            paths
+        let answers = self.send_all(
+            wanted
                 .iter()
-                .map(|p| send(client, target, "GET", p, Auth::Token, None)),
-        ));
+                .map(|(_, id)| ("GET", format!("api/leads/{id}/"), Auth::Token, None))
+                .collect(),
+        );
+        let mut any_ok = false;
         for ((i, id), got) in wanted.into_iter().zip(answers) {
             let lead = got
                 .response_value()
                 .filter(|v| v.is_object() && got.status == Some(200));
             let Some(lead) = lead else {
-                if self.readback == ReadBack::Available && got.status == Some(404) {
-                    out.fail(
-                        Clause::B3,
-                        format!("result {i} names id {id}, but no lead is stored under it (404)"),
-                        items,
-                        vec![ex.clone(), got],
-                    );
-                } else if self.readback == ReadBack::Unknown {
-                    self.readback = ReadBack::Unavailable;
-                    self.obs.readback.push(format!(
-                        "reading a lead back (GET /api/leads/{{id}}/) answered {}: B3 is checked \
-                         without read-back",
-                        status_text(&got)
-                    ));
-                    return;
-                } else {
-                    self.obs.readback.push(format!(
-                        "GET /api/leads/{id}/ answered {}",
-                        status_text(&got)
-                    ));
+                let detail = format!(
+                    "result {i} names id {id}, but reading it back answered {}",
+                    status_text(&got)
+                );
+                match (self.readback, got.status) {
+                    (ReadBack::Available, Some(404)) => {
+                        out.fail(Clause::B3, detail, items, vec![ex.clone(), got]);
+                    }
+                    (ReadBack::Unknown, Some(404)) => self.readback_pending.push(Pending {
+                        detail,
+                        items: items.to_vec(),
+                        exchanges: vec![ex.clone(), got],
+                    }),
+                    _ => {
+                        if self.obs.readback.len() < 5 {
+                            self.obs.readback.push(format!(
+                                "GET /api/leads/{id}/ answered {}",
+                                status_text(&got)
+                            ));
+                        }
+                    }
                 }
                 continue;
             };
+            any_ok = true;
             self.readback = ReadBack::Available;
             let sent = &items[i].value;
-            if let Some(why) = stored_mismatch(sent, &lead) {
+            let created = res[i].action.as_deref() == Some("created");
+            if let Some(why) = stored_mismatch(sent, &lead, created && self.full_compare(&items[i]))
+            {
                 out.fail(
                     Clause::B3,
                     format!("result {i} names id {id}, but the lead stored there {why}"),
                     items,
                     vec![ex.clone(), got],
                 );
+            } else {
+                self.read_ok.push((id, sent.clone()));
             }
-            if res[i].action.as_deref() == Some("created") {
+            if created {
                 self.note_folding(sent, &lead);
             }
         }
+        if self.readback == ReadBack::Unknown && !any_ok {
+            self.readback_tries += 1;
+            if self.readback_tries >= READBACK_TRIES {
+                self.readback = ReadBack::Unavailable;
+                self.readback_pending.clear();
+            }
+        }
+        if self.readback == ReadBack::Available {
+            for p in std::mem::take(&mut self.readback_pending) {
+                out.fail(Clause::B3, p.detail, &p.items, p.exchanges);
+            }
+        }
+    }
+
+    /// Every field is compared for certainly valid items; a maybe invalid one
+    /// is compared on phone and e-mail only (its odd field may be normalised).
+    fn full_compare(&self, item: &GenItem) -> bool {
+        item.category == crate::contract::strategies::Category::Valid
+    }
+
+    /// Reads again, at the end of the run, leads read back earlier: each must
+    /// still be there with its phone and e-mail (B3).
+    pub(crate) fn recheck_read_back(&mut self) {
+        if self.readback != ReadBack::Available || self.read_ok.is_empty() || self.exhausted {
+            return;
+        }
+        let step = (self.read_ok.len() / RECHECKS).max(1);
+        let picked: Vec<(i64, Value)> = self
+            .read_ok
+            .iter()
+            .step_by(step)
+            .take(RECHECKS)
+            .cloned()
+            .collect();
+        let answers = self.send_all(
+            picked
+                .iter()
+                .map(|(id, _)| ("GET", format!("api/leads/{id}/"), Auth::Token, None))
+                .collect(),
+        );
+        let mut out = CaseOutcome::default();
+        out.check(Clause::B3);
+        for ((id, sent), got) in picked.into_iter().zip(answers) {
+            let item = GenItem {
+                category: crate::contract::strategies::Category::Valid,
+                kind: "read back earlier",
+                value: sent.clone(),
+            };
+            let lead = got
+                .response_value()
+                .filter(|v| v.is_object() && got.status == Some(200));
+            match lead {
+                None if got.status == Some(404) => out.fail(
+                    Clause::B3,
+                    format!("lead {id} was read back earlier in the run but now answers 404"),
+                    std::slice::from_ref(&item),
+                    vec![got],
+                ),
+                None => {}
+                Some(lead) => {
+                    if let Some(why) = stored_mismatch(&sent, &lead, false) {
+                        out.fail(
+                            Clause::B3,
+                            format!("lead {id}, read back earlier in the run, now {why}"),
+                            std::slice::from_ref(&item),
+                            vec![got],
+                        );
+                    }
+                }
+            }
+        }
+        self.tally_outcome(out);
     }
 
     fn note_folding(&mut self, sent: &Value, lead: &Value) {
@@ -97,85 +191,5 @@ impl Harness<'_> {
                 }
             }
         }
-    }
-}
-
-/// How the stored lead differs from the item sent, if it does (phone compared
-/// after normalisation, e-mail ignoring ASCII case, blank = null).
-fn stored_mismatch(sent: &Value, lead: &Value) -> Option<String> {
-    let sent_phone = sent
-        .get("phone_number")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    match lead.get("phone_number") {
-        Some(Value::String(p)) if same_phone(sent_phone, p) => {}
-        Some(other) => {
-            return Some(format!(
-                "has phone_number {other}, item sent {sent_phone:?}"
-            ));
-        }
-        None => {}
-    }
-    let norm = |v: Option<&Value>| -> Option<String> {
-        v.and_then(Value::as_str)
-            .map(|s| s.trim().to_ascii_lowercase())
-            .filter(|s| !s.is_empty())
-    };
-    let (a, b) = (norm(sent.get("email")), norm(lead.get("email")));
-    if lead.get("email").is_some() && a != b {
-        return Some(format!(
-            "has email {}, item sent {}",
-            lead.get("email").unwrap_or(&Value::Null),
-            sent.get("email").unwrap_or(&Value::Null)
-        ));
-    }
-    None
-}
-
-fn same_phone(sent: &str, stored: &str) -> bool {
-    match (normalize_phone(sent), normalize_phone(stored)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => {
-            let digits = |s: &str| -> String {
-                let d: String = s.chars().filter(char::is_ascii_digit).collect();
-                match d.strip_prefix('1') {
-                    Some(rest) if d.len() == 11 => rest.to_owned(),
-                    _ => d,
-                }
-            };
-            digits(sent) == digits(stored)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn stored_lead_comparison() {
-        let sent = json!({"phone_number": "(212) 555-0123", "email": "a@example.com"});
-        assert_eq!(
-            stored_mismatch(
-                &sent,
-                &json!({"phone_number": "+12125550123", "email": "A@example.com"})
-            ),
-            None
-        );
-        assert!(
-            stored_mismatch(
-                &sent,
-                &json!({"phone_number": "+12125550124", "email": "a@example.com"})
-            )
-            .is_some()
-        );
-        assert!(
-            stored_mismatch(
-                &sent,
-                &json!({"phone_number": "+12125550123", "email": "b@example.com"})
-            )
-            .is_some()
-        );
     }
 }

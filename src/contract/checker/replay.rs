@@ -118,7 +118,7 @@ impl Harness<'_> {
     pub(super) fn counts(&self) -> Counts {
         Counts {
             requests: self.requests,
-            throttled: 0,
+            throttled: self.throttled,
         }
     }
 

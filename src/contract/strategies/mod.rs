@@ -27,13 +27,17 @@
 //! }
 //! ```
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use proptest::prelude::*;
-use proptest::sample::{Index, select};
-use serde_json::{Map, Value, json};
+use proptest::sample::select;
+use serde_json::{Value, json};
+
+mod cases;
+mod identities;
+
+pub use cases::*;
+pub use identities::{Identities, rendered_batch};
 
 /// What the contract says about an item, so its expected outcome is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,6 +90,8 @@ pub enum PhoneForm {
     Digits11,
     /// `+1 212 555 0123`
     SpacedPlus,
+    /// `1 212 555 0123`
+    SpacedOne,
 }
 
 impl PhoneForm {
@@ -100,6 +106,7 @@ impl PhoneForm {
             PhoneForm::Digits => national.to_owned(),
             PhoneForm::Digits11 => format!("1{national}"),
             PhoneForm::SpacedPlus => format!("+1 {a} {b} {c}"),
+            PhoneForm::SpacedOne => format!("1 {a} {b} {c}"),
         }
     }
 }
@@ -113,6 +120,9 @@ pub enum PhoneSpec {
     Absent,
     /// This exact value.
     Literal(Value),
+    /// The slot's number as `+1` and eleven national digits (one digit too
+    /// many): certainly invalid; cut to ten it is the slot's number.
+    Overlong,
 }
 
 /// The `email` field of an object item.
@@ -193,23 +203,60 @@ const ODD_AREA_CODES: &[&str] = &["123", "011", "411", "911", "555", "999", "370
 const FIRST_NAMES: &[&str] = &["Ada", "Grace", "Alan", "Edsger", "Barbara"];
 const NON_ASCII_NAMES: &[&str] = &["Zoë", "Łukasz", "李雷", "José", "Ångström"];
 const LAST_NAMES: &[&str] = &["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov"];
-const STATES: &[&str] = &["CA", "NY", "TX", "VA", "WA", "FL", "DC"];
+/// States sent in certainly valid leads (DC and the territories are maybe
+/// invalid: the documentation does not say whether they are accepted).
+const STATES: &[&str] = &["CA", "NY", "TX", "VA", "WA", "FL", "MT", "AK"];
+
+/// Not certainly valid US codes: DC and the territories.
+const DC_AND_TERRITORIES: &[&str] = &["DC", "PR", "GU", "VI", "AS", "MP"];
+
+/// Placeholder for a value the renderer fills per item: `external_id` becomes a
+/// per-run tagged id, a metadata value becomes the item's serial number. Each
+/// item gets its own, so a neighbour's value stored on a lead shows.
+pub const SERIAL_MARK: &str = "\u{1}serial";
+
+/// The metadata values of a valid lead: names, and values of every JSON type
+/// (a number must stay a number).
+fn metadata() -> BoxedStrategy<Value> {
+    (
+        proptest::option::of((select(FIRST_NAMES), select(LAST_NAMES))),
+        any::<bool>(),
+        any::<bool>(),
+        select(vec![json!(0.5), json!(-3), json!(1e3)]),
+    )
+        .prop_map(|(names, vip, nested, number)| {
+            let mut m = serde_json::Map::new();
+            if let Some((first, last)) = names {
+                m.insert("first_name".into(), json!(first));
+                m.insert("last_name".into(), json!(last));
+            }
+            m.insert("score".into(), json!(SERIAL_MARK));
+            m.insert("vip".into(), json!(vip));
+            m.insert("ratio".into(), number);
+            if nested {
+                m.insert("tags".into(), json!(["a", 1, null]));
+                m.insert("crm".into(), json!({"stage": "new", "owner": 7}));
+            }
+            Value::Object(m)
+        })
+        .boxed()
+}
 
 fn valid_fields(opts: &Options) -> BoxedStrategy<Vec<(String, Value)>> {
     let lead_type = opts.lead_type;
     let representative = opts.representative;
     (
-        proptest::option::of(0u16..1000),
+        prop::bool::weighted(0.8),
         proptest::option::of(select(vec!["contract-harness", "USDALoans.com"])),
         proptest::option::of(select(STATES)),
-        proptest::option::of((select(FIRST_NAMES), select(LAST_NAMES))),
+        proptest::option::weighted(0.8, metadata()),
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(move |(ext, source, state, names, with_type, with_rep)| {
+        .prop_map(move |(ext, source, state, meta, with_type, with_rep)| {
             let mut fields = Vec::new();
-            if let Some(n) = ext {
-                fields.push(("external_id".to_owned(), json!(format!("crm-{n}"))));
+            if ext {
+                fields.push(("external_id".to_owned(), json!(SERIAL_MARK)));
             }
             if let Some(s) = source {
                 fields.push(("lead_source".to_owned(), json!(s)));
@@ -217,11 +264,8 @@ fn valid_fields(opts: &Options) -> BoxedStrategy<Vec<(String, Value)>> {
             if let Some(s) = state {
                 fields.push(("us_state".to_owned(), json!(s)));
             }
-            if let Some((first, last)) = names {
-                fields.push((
-                    "metadata".to_owned(),
-                    json!({"first_name": first, "last_name": last}),
-                ));
+            if let Some(m) = meta {
+                fields.push(("metadata".to_owned(), m));
             }
             if let (Some(id), true) = (lead_type, with_type) {
                 fields.push(("lead_type".to_owned(), json!(id)));
@@ -245,11 +289,17 @@ pub fn slot(opts: &Options) -> BoxedStrategy<Slot> {
     .boxed()
 }
 
-/// Slots for invalid items: fresh identities of their own (shared only among
-/// invalid items), so they do not make a valid item's identity "sent before".
+/// Slots for invalid items: mostly fresh identities of their own (shared only
+/// among invalid items), sometimes a pooled one, so that an identity first sent
+/// in an item answered `error` is later sent validly (S3).
 fn invalid_slot(opts: &Options) -> BoxedStrategy<Slot> {
     let fresh = opts.max_batch.clamp(1, 60) as u8;
-    (0..fresh).prop_map(|k| Slot::Fresh(64 + k)).boxed()
+    let pool = opts.pool_size.max(1);
+    prop_oneof![
+        3 => (0..fresh).prop_map(|k| Slot::Fresh(64 + k)),
+        1 => (0..pool).prop_map(Slot::Pooled),
+    ]
+    .boxed()
 }
 
 /// A certainly valid lead from the given slot strategy.
@@ -349,6 +399,18 @@ pub fn invalid_object_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
         (
             "phone_number too short",
             PhoneSpec::Literal(json!("12345")),
+            EmailSpec::Slot,
+            None,
+        ),
+        (
+            "phone_number +1 with eleven digits",
+            PhoneSpec::Overlong,
+            EmailSpec::Slot,
+            None,
+        ),
+        (
+            "phone_number +1 with eleven digits",
+            PhoneSpec::Overlong,
             EmailSpec::Slot,
             None,
         ),
@@ -453,15 +515,7 @@ pub fn maybe_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
         fields: Vec::new(),
         whole: None,
     };
-    let forms = select(vec![
-        PhoneForm::Dashed,
-        PhoneForm::Parens,
-        PhoneForm::Dotted,
-        PhoneForm::Digits,
-        PhoneForm::Digits11,
-        PhoneForm::SpacedPlus,
-    ])
-    .prop_map(move |form| {
+    let forms = maybe_phone_form().prop_map(move |form| {
         base(
             "phone in a US format",
             PhoneSpec::Slot(form),
@@ -495,6 +549,15 @@ pub fn maybe_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
         item.fields.push((key.to_owned(), value));
         item
     });
+    let territory = select(DC_AND_TERRITORIES).prop_map(move |code| {
+        let mut item = base(
+            "us_state DC or a territory",
+            PhoneSpec::Slot(PhoneForm::E164),
+            EmailSpec::Slot,
+        );
+        item.fields.push(("us_state".to_owned(), json!(code)));
+        item
+    });
     let names = select(NON_ASCII_NAMES).prop_map(move |name| {
         let mut item = base(
             "non-ASCII name",
@@ -508,7 +571,7 @@ pub fn maybe_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
         item
     });
     (
-        prop_oneof![forms, odd_area, email, extra, names],
+        prop_oneof![forms, odd_area, email, extra, territory, names],
         slot(opts),
     )
         .prop_map(|(mut item, slot)| {
@@ -517,6 +580,22 @@ pub fn maybe_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
         })
         .boxed()
 }
+
+/// The US formats other than E.164 (one identity, however it is written).
+pub fn maybe_phone_form() -> BoxedStrategy<PhoneForm> {
+    select(OTHER_FORMS.to_vec()).boxed()
+}
+
+/// Every accepted US format but E.164.
+pub const OTHER_FORMS: &[PhoneForm] = &[
+    PhoneForm::Dashed,
+    PhoneForm::Parens,
+    PhoneForm::Dotted,
+    PhoneForm::Digits,
+    PhoneForm::Digits11,
+    PhoneForm::SpacedPlus,
+    PhoneForm::SpacedOne,
+];
 
 /// Any item, weighted towards valid leads.
 pub fn any_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
@@ -550,275 +629,11 @@ pub fn fresh_valid_batch(opts: &Options, max: usize) -> BoxedStrategy<Vec<ItemSp
     .boxed()
 }
 
-/// The two batches of an independence case (B4): `valid` alone, and the same
-/// valid items with `invalid` ones inserted at the given positions.
-#[derive(Clone, Debug)]
-pub struct IndependenceCase {
-    /// Certainly valid leads with fresh slots (some repeated).
-    pub valid: Vec<ItemSpec>,
-    /// Certainly invalid items and where each goes among the valid ones.
-    pub invalid: Vec<(Index, ItemSpec)>,
-}
-
-impl IndependenceCase {
-    /// The interleaved batch and, for each valid item, its index in it.
-    pub fn interleaved(&self) -> (Vec<ItemSpec>, Vec<usize>) {
-        let mut inserts: Vec<(usize, &ItemSpec)> = self
-            .invalid
-            .iter()
-            .map(|(at, item)| (at.index(self.valid.len() + 1), item))
-            .collect();
-        inserts.sort_by_key(|(at, _)| *at);
-        let mut out = Vec::new();
-        let mut positions = Vec::new();
-        let mut next = inserts.into_iter().peekable();
-        for (i, item) in self.valid.iter().enumerate() {
-            while let Some((_, bad)) = next.next_if(|(at, _)| *at <= i) {
-                out.push(bad.clone());
-            }
-            positions.push(out.len());
-            out.push(item.clone());
-        }
-        for (_, bad) in next {
-            out.push(bad.clone());
-        }
-        (out, positions)
-    }
-}
-
-/// An independence case: up to `max_batch / 2` valid leads (with repeats), and
-/// at least one certainly invalid item interleaved.
-pub fn independence_case(opts: &Options) -> BoxedStrategy<IndependenceCase> {
-    let n = (opts.max_batch / 2).max(1);
-    let slots = (0..n as u8).prop_map(Slot::Fresh).boxed();
-    (
-        proptest::collection::vec(valid_item_in(opts, slots), 1..=n),
-        proptest::collection::vec((any::<Index>(), invalid_item(opts)), 1..=n),
-    )
-        .prop_map(|(valid, invalid)| IndependenceCase { valid, invalid })
-        .boxed()
-}
-
-/// How a request is made unacceptable as a whole.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
-    /// No `Authorization` header.
-    MissingToken,
-    /// `Authorization: Token <a wrong key>`.
-    WrongToken,
-    /// `Authorization: <a wrong key>` (no `Token` prefix).
-    WrongBareToken,
-    /// The body is not JSON (the batch's JSON, cut short).
-    NotJson,
-    /// The body is an empty string.
-    EmptyBody,
-    /// The body is the batch itself, not an object holding it.
-    BareArray,
-    /// The batch under another key (`lead`).
-    NoLeadsKey,
-    /// `leads` is an object keyed by position.
-    LeadsObject,
-    /// `leads` is a string.
-    LeadsString,
-    /// `leads` is null.
-    LeadsNull,
-}
-
-impl Refusal {
-    /// True for the refusals about authentication (401/403), false for malformed
-    /// bodies (400).
-    pub fn is_auth(self) -> bool {
-        matches!(
-            self,
-            Refusal::MissingToken | Refusal::WrongToken | Refusal::WrongBareToken
-        )
-    }
-}
-
-/// Any way of refusing a request as a whole.
-pub fn refusal() -> BoxedStrategy<Refusal> {
-    select(vec![
-        Refusal::MissingToken,
-        Refusal::WrongToken,
-        Refusal::WrongBareToken,
-        Refusal::NotJson,
-        Refusal::EmptyBody,
-        Refusal::BareArray,
-        Refusal::NoLeadsKey,
-        Refusal::LeadsObject,
-        Refusal::LeadsString,
-        Refusal::LeadsNull,
-    ])
-    .boxed()
-}
-
-/// Allocates the fictional identities of a run and renders specs to JSON.
-#[derive(Clone, Debug)]
-pub struct Identities {
-    tag: String,
-    next: u64,
-    offset: u64,
-    pool_size: u8,
-}
-
-impl Identities {
-    /// A run's identities; `tag` goes into every e-mail address, `offset` shifts
-    /// the numbers so that runs do not start on the same ones.
-    pub fn new(tag: &str, offset: u64, pool_size: u8) -> Self {
-        Identities {
-            tag: tag.to_ascii_lowercase(),
-            next: 0,
-            offset,
-            pool_size: pool_size.max(1),
-        }
-    }
-
-    /// The per-run tag in the e-mail addresses.
-    pub fn tag(&self) -> &str {
-        &self.tag
-    }
-
-    fn national(&self, n: u64) -> String {
-        let areas = AREA_CODES.len() as u64;
-        let m = n.wrapping_add(self.offset);
-        let area = AREA_CODES[(m % areas) as usize];
-        let line = 100 + (m / areas) % 100;
-        format!("{area}555{line:04}")
-    }
-
-    fn fresh(&mut self) -> (String, String) {
-        let n = self.next;
-        self.next += 1;
-        (self.national(n), format!("f{n}.{}@example.com", self.tag))
-    }
-
-    fn pooled(&self, j: u8) -> (String, String) {
-        let j = j % self.pool_size;
-        (
-            self.national(1_000_003 + 37 * u64::from(j)),
-            format!("p{j}.{}@example.com", self.tag),
-        )
-    }
-
-    /// Renders one batch: fresh slots get new identities (one per distinct k).
-    pub fn render(&mut self, specs: &[ItemSpec]) -> Vec<GenItem> {
-        let mut fresh: HashMap<u8, (String, String)> = HashMap::new();
-        specs
-            .iter()
-            .map(|spec| {
-                let id = match spec.slot {
-                    Some(Slot::Fresh(k)) => {
-                        Some(fresh.entry(k).or_insert_with(|| self.fresh()).clone())
-                    }
-                    Some(Slot::Pooled(j)) => Some(self.pooled(j)),
-                    None => None,
-                };
-                GenItem {
-                    category: spec.category,
-                    kind: spec.kind,
-                    value: render_one(spec, id.as_ref()),
-                }
-            })
-            .collect()
-    }
-}
-
-/// Batches of concrete items (mixed as [`batch`]): each generated or shrunk
-/// value gets fresh identities from one shared [`Identities`] tagged `tag`.
-pub fn rendered_batch(opts: &Options, tag: &str) -> BoxedStrategy<Vec<GenItem>> {
-    let ids = Arc::new(Mutex::new(Identities::new(tag, 0, opts.pool_size)));
-    batch(opts)
-        .prop_map(move |specs| {
-            ids.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .render(&specs)
-        })
-        .boxed()
-}
-
-fn render_one(spec: &ItemSpec, id: Option<&(String, String)>) -> Value {
-    if let Some(whole) = &spec.whole {
-        return whole.clone();
-    }
-    let (national, email) = match id {
-        Some((n, e)) => (n.clone(), e.clone()),
-        None => ("2125550100".to_owned(), "nobody@example.com".to_owned()),
-    };
-    let mut obj = Map::new();
-    match &spec.phone {
-        PhoneSpec::Slot(form) => {
-            obj.insert("phone_number".into(), json!(form.write(&national)));
-        }
-        PhoneSpec::Absent => {}
-        PhoneSpec::Literal(v) => {
-            obj.insert("phone_number".into(), v.clone());
-        }
-    }
-    match &spec.email {
-        EmailSpec::Slot => {
-            obj.insert("email".into(), json!(email));
-        }
-        EmailSpec::Absent => {}
-        EmailSpec::Literal(v) => {
-            obj.insert("email".into(), v.clone());
-        }
-    }
-    for (k, v) in &spec.fields {
-        obj.insert(k.clone(), v.clone());
-    }
-    Value::Object(obj)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
-
-    #[test]
-    fn fresh_slots_are_new_at_every_render_and_shared_within_a_batch() {
-        let mut ids = Identities::new("t1", 0, 4);
-        let spec = ItemSpec {
-            category: Category::Valid,
-            kind: "valid",
-            slot: Some(Slot::Fresh(0)),
-            phone: PhoneSpec::Slot(PhoneForm::E164),
-            email: EmailSpec::Slot,
-            fields: vec![],
-            whole: None,
-        };
-        let a = ids.render(&[spec.clone(), spec.clone()]);
-        let b = ids.render(std::slice::from_ref(&spec));
-        assert_eq!(a[0].value, a[1].value);
-        assert_ne!(a[0].value, b[0].value);
-        let mut pooled = spec.clone();
-        pooled.slot = Some(Slot::Pooled(1));
-        assert_eq!(ids.render(&[pooled.clone()]), ids.render(&[pooled]));
-    }
-
-    #[test]
-    fn interleaving_keeps_valid_items_in_order_and_finds_them() {
-        let opts = Options::default();
-        let mut runner = TestRunner::deterministic();
-        for _ in 0..200 {
-            let case = independence_case(&opts)
-                .new_tree(&mut runner)
-                .unwrap()
-                .current();
-            let (mixed, positions) = case.interleaved();
-            assert_eq!(mixed.len(), case.valid.len() + case.invalid.len());
-            assert_eq!(positions.len(), case.valid.len());
-            assert!(positions.windows(2).all(|w| w[0] < w[1]));
-            for (k, &p) in positions.iter().enumerate() {
-                assert_eq!(mixed[p], case.valid[k]);
-            }
-            let invalid = mixed
-                .iter()
-                .filter(|i| matches!(i.category, Category::Invalid | Category::NonObject))
-                .count();
-            assert_eq!(invalid, case.invalid.len());
-        }
-    }
 
     #[test]
     fn numbers_are_fictional_and_emails_tagged() {

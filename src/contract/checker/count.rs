@@ -1,0 +1,147 @@
+//! S2's list count: where `GET /api/leads/` answers a `count`, it grows by
+//! exactly the number of `created` results of each request (a re-engagement
+//! that stores a second copy is a double creation), and a request refused as
+//! a whole or an item answered `error` adds nothing (S3). Assumes nothing else
+//! writes to the account during the run; `--shared-account` turns it off.
+
+use serde_json::Value;
+
+use super::bulk::Outcomes;
+use super::case::CaseOutcome;
+use super::observations::status_text;
+use super::{Harness, Listing};
+use crate::contract::report::Clause;
+use crate::contract::strategies::GenItem;
+use crate::contract::target::{Auth, Exchange};
+
+/// The list request: one lead per page, only `count` is read.
+const LIST_PATH: &str = "api/leads/?page_size=1";
+
+impl Harness<'_> {
+    /// Reads the list count, if the target offers one; remembers it as the
+    /// baseline of the next comparison. Returns the count and its exchange.
+    pub(super) fn refresh_count(&mut self) -> Option<(u64, Exchange)> {
+        if matches!(self.listing, Listing::Off | Listing::Unavailable) {
+            return None;
+        }
+        let ex = self.send("GET", LIST_PATH, Auth::Token, None);
+        let count = ex
+            .response_value()
+            .filter(|_| ex.status == Some(200))
+            .and_then(|v| v.get("count").and_then(Value::as_u64));
+        match count {
+            Some(n) => {
+                self.listing = Listing::Available(Some(n));
+                Some((n, ex))
+            }
+            None => {
+                if self.listing == Listing::Unknown {
+                    self.listing = Listing::Unavailable;
+                    self.obs.listing = Some(format!(
+                        "listing leads (GET /api/leads/) answered {} without a count: S2's \
+                         count growth is not checked",
+                        status_text(&ex)
+                    ));
+                } else {
+                    // A transient failure: the next comparison starts afresh.
+                    self.listing = Listing::Available(None);
+                }
+                None
+            }
+        }
+    }
+
+    /// The baseline count is unknown after an answer whose effect is unknown.
+    pub(super) fn count_stale(&mut self) {
+        if let Listing::Available(_) = self.listing {
+            self.listing = Listing::Available(None);
+        }
+    }
+
+    /// The count before the next request, when it is known.
+    fn baseline(&mut self) -> Option<u64> {
+        match self.listing {
+            Listing::Available(Some(n)) => Some(n),
+            Listing::Available(None) | Listing::Unknown => self.refresh_count().map(|(n, _)| n),
+            _ => None,
+        }
+    }
+
+    /// The count before a request the caller is about to send (call it first;
+    /// it costs a request only when the last count is stale).
+    pub(super) fn count_before(&mut self) -> Option<u64> {
+        self.baseline()
+    }
+
+    /// S2 after one answered request: the count grew by exactly the number of
+    /// `created` results (an excess with only `error` results is S3).
+    pub(super) fn check_count(
+        &mut self,
+        tally: &Outcomes,
+        items: &[GenItem],
+        evidence: &[Exchange],
+        out: &mut CaseOutcome,
+    ) {
+        let Listing::Available(Some(before)) = self.listing else {
+            return;
+        };
+        let Some((after, list_ex)) = self.refresh_count() else {
+            return;
+        };
+        let created = tally.created as u64;
+        let grew = after as i128 - before as i128;
+        if grew == created as i128 {
+            out.check(Clause::S2);
+            return;
+        }
+        let excess = grew - created as i128;
+        // Extra leads with no re-engagement to blame can only be error items
+        // stored anyway (S3); otherwise S2 (a second copy, or a lead lost).
+        let clause = if excess > 0 && tally.reengaged == 0 && tally.errors as i128 >= excess {
+            Clause::S3
+        } else {
+            Clause::S2
+        };
+        let mut all = evidence.to_vec();
+        all.push(list_ex);
+        out.fail(
+            clause,
+            format!(
+                "the list count went from {before} to {after} ({grew:+}) for a request with \
+                 {} created, {} reengaged and {} error result(s): it must grow by exactly the \
+                 number created",
+                tally.created, tally.reengaged, tally.errors
+            ),
+            items,
+            all,
+        );
+    }
+
+    /// S3 after a request refused as a whole: the count did not change.
+    pub(super) fn check_count_unchanged(
+        &mut self,
+        before: Option<u64>,
+        items: &[GenItem],
+        evidence: &[Exchange],
+        out: &mut CaseOutcome,
+    ) {
+        let Some(before) = before else { return };
+        let Some((after, list_ex)) = self.refresh_count() else {
+            return;
+        };
+        out.check(Clause::S3);
+        if after != before {
+            let mut all = evidence.to_vec();
+            all.push(list_ex);
+            out.fail(
+                Clause::S3,
+                format!(
+                    "a request refused as a whole changed the list count from {before} to \
+                     {after}: it stored something"
+                ),
+                items,
+                all,
+            );
+        }
+    }
+}

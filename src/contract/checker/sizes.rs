@@ -1,0 +1,185 @@
+//! Batch sizes: the limit probed with batches of 1, 10, 50, 100, 250, 500 and
+//! 1,000 items (up to `max_size`), mostly non-objects with a few valid leads
+//! and invalid objects at chosen places (first, last, middle, either side of
+//! 100 and 250, where a server may chunk); then a property of batches of many
+//! sizes up to the limit. An oversize refusal (400/413) must store nothing
+//! (S3): the list count must not move and its leads are later created.
+
+use proptest::strategy::Strategy;
+
+use super::case::CaseOutcome;
+use super::observations::status_text;
+use super::{Harness, Listing};
+use crate::contract::report::Clause;
+use crate::contract::strategies::{
+    Category, GenItem, ItemSpec, Options, SizedCase, invalid_object_item, sized_case, valid_item_in,
+};
+use crate::contract::target::Exchange;
+use crate::sandbox::model::identity;
+
+/// The sizes probed, in order, up to `max_size`.
+const PROBES: &[usize] = &[1, 10, 50, 100, 250, 500, 1000];
+
+impl Harness<'_> {
+    /// Finds the largest batch the target accepts (up to `max_size`), checking
+    /// every probe's answer; reports the limit as an observation.
+    pub(crate) fn probe_sizes(&mut self) {
+        let max = self.config.max_size.max(1);
+        let mut sizes: Vec<usize> = PROBES.iter().copied().filter(|s| *s <= max).collect();
+        if sizes.last() != Some(&max) {
+            sizes.push(max);
+        }
+        let opts = self.config.options();
+        let mut accepted = 0;
+        // While probing, any size may be refused without it being T1.
+        self.size_limit = 0;
+        for size in sizes {
+            if self.exhausted {
+                break;
+            }
+            let items = self.probe_batch(&opts, size);
+            let n = Self::creatable(&items);
+            if !self.reserve(n) {
+                break;
+            }
+            let mut out = CaseOutcome::default();
+            let ex = self.post_batch(&items);
+            let refused = size > 1 && matches!(ex.status, Some(400 | 413));
+            if refused {
+                self.oversize_refused(&items, &ex, &mut out);
+                self.refund(n);
+                self.obs.sizes.push(format!(
+                    "size limit: {accepted} items accepted, {size} refused as a whole ({})",
+                    status_text(&ex)
+                ));
+                self.size_refused = Some(size);
+                // S3: the refused batch's leads, sent properly, are created.
+                let valid: Vec<GenItem> = items
+                    .into_iter()
+                    .filter(|g| g.category == Category::Valid)
+                    .collect();
+                self.size_limit = accepted.max(valid.len());
+                if self.reserve(valid.len()) {
+                    let ex2 = self.post_batch(&valid);
+                    self.check_bulk(
+                        &valid,
+                        &ex2,
+                        &mut out,
+                        std::slice::from_ref(&ex),
+                        valid.len(),
+                    );
+                }
+                self.cases_run += 1;
+                self.tally_outcome(out);
+                break;
+            }
+            self.size_limit = usize::MAX;
+            let res = self.check_bulk(&items, &ex, &mut out, &[], n);
+            self.size_limit = accepted;
+            self.cases_run += 1;
+            self.tally_outcome(out);
+            if res.is_none() {
+                // Not a refusal and not a usable answer: T1/T3/B1 said why.
+                break;
+            }
+            accepted = size;
+            self.size_limit = accepted;
+        }
+        if self.size_refused.is_none() {
+            self.obs.sizes.push(format!(
+                "size limit: every probed batch accepted, up to {accepted} items (--max-size {max})"
+            ));
+        }
+        self.size_limit = accepted.max(1);
+    }
+
+    /// One probe batch: non-objects, with valid leads and invalid objects at
+    /// the edges, the middle and either side of 100 and 250.
+    fn probe_batch(&mut self, opts: &Options, size: usize) -> Vec<GenItem> {
+        let mut places: Vec<usize> = [0, size / 2, size - 1, 99, 100, 249, 250]
+            .into_iter()
+            .filter(|p| *p < size)
+            .collect();
+        places.sort_unstable();
+        places.dedup();
+        let mut runner = self.runner.clone();
+        let pick = |s: proptest::strategy::BoxedStrategy<ItemSpec>,
+                    r: &mut proptest::test_runner::TestRunner| {
+            s.new_tree(r)
+                .map(|t| proptest::strategy::ValueTree::current(&t))
+        };
+        let mut specs = SizedCase {
+            len: size,
+            valid_at: Vec::new(),
+            invalid_at: Vec::new(),
+            valid: Vec::new(),
+        }
+        .batch();
+        for (k, at) in places.iter().enumerate() {
+            let slot = crate::contract::strategies::Slot::Fresh(k as u8);
+            if let Ok(mut item) = pick(
+                valid_item_in(opts, proptest::strategy::Just(slot).boxed()),
+                &mut runner,
+            ) {
+                item.slot = Some(slot);
+                specs[*at] = item;
+            }
+        }
+        if size > 2
+            && let Ok(bad) = pick(invalid_object_item(opts), &mut runner)
+        {
+            specs[1] = bad;
+        }
+        self.runner = runner;
+        self.ids.render(&specs)
+    }
+
+    /// A batch over the limit was refused as a whole: S3, nothing of it may be
+    /// stored (the list count is unchanged; its identities, only ever refused,
+    /// must be created when later sent validly).
+    pub(super) fn oversize_refused(
+        &mut self,
+        items: &[GenItem],
+        ex: &Exchange,
+        out: &mut CaseOutcome,
+    ) {
+        let before = match self.listing {
+            Listing::Available(Some(n)) => Some(n),
+            _ => None,
+        };
+        for g in items {
+            if let Some(who) = identity(&g.value) {
+                self.ledger.record_refused(who);
+            }
+        }
+        out.check(Clause::T1);
+        if ex.response_value().is_none() && self.obs.sizes.len() < 8 {
+            self.obs.sizes.push(format!(
+                "an oversize batch ({} items) was refused without a JSON body",
+                items.len()
+            ));
+        }
+        self.check_count_unchanged(before, items, std::slice::from_ref(ex), out);
+    }
+
+    /// Property 5: batches of many sizes up to the limit, mostly non-objects
+    /// with valid leads and invalid objects at random places (B1, B3 at every
+    /// size, with read-back).
+    pub(crate) fn run_sizes(&mut self) {
+        let opts = self.config.options();
+        let strategy = sized_case(&opts, self.size_limit);
+        let cases = (self.config.cases / 4).max(4);
+        self.property(&strategy, cases, |h, case| {
+            let mut out = CaseOutcome::default();
+            let items = h.ids.render(&case.batch());
+            let n = Self::creatable(&items);
+            if !h.reserve(n) {
+                out.skipped = true;
+                return out;
+            }
+            let ex = h.post_batch(&items);
+            h.check_bulk(&items, &ex, &mut out, &[], n);
+            out
+        });
+    }
+}
