@@ -158,12 +158,29 @@ impl Harness<'_> {
             for c in &outcome.checked {
                 self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
             }
-            for goal in self.tally_outcome(outcome) {
-                self.tallies.get_mut(&goal).expect("tally").origin = Some(CaseOrigin {
+            let failed_here = outcome.failures.clone();
+            let mut goals = self.tally_outcome(outcome);
+            for mut f in failed_here {
+                let clause = f.clause;
+                let t = self.tallies.get_mut(&clause).expect("tally");
+                if t.origin.is_some() {
+                    continue;
+                }
+                // A clause first failed outside a property (size probe, format
+                // re-sends) takes this case as its evidence: it can be shrunk
+                // and replayed.
+                if !goals.contains(&clause) {
+                    f.state_note = state_note(clause);
+                    t.failure = Some(f);
+                    goals.push(clause);
+                }
+                t.origin = Some(CaseOrigin {
                     property: name.clone(),
                     case_seed,
                     shrink_path: String::new(),
                 });
+            }
+            for goal in goals {
                 if let Ok(tree) = strategy.new_tree(&mut case_runner(case_seed)) {
                     self.shrink(tree, goal, &exec);
                 }

@@ -34,7 +34,7 @@ impl Harness<'_> {
         // While probing, any size may be refused without it being T1.
         self.size_limit = 0;
         for size in sizes {
-            if self.exhausted {
+            if self.exhausted || self.reporting.budget.refuse_case() {
                 break;
             }
             let items = self.probe_batch(&opts, size);
