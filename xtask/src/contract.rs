@@ -257,7 +257,8 @@ pub fn run(args: &[String]) -> ExitCode {
     // exchanged until then is what whoever investigates needs.
     let mut written = true;
     if let (Some(path), Some(rec)) = (&args.har, &recorder) {
-        written &= write_report("HAR", path, rec.write(path, args.har_failures_only));
+        let result = make_parent(path).and_then(|()| rec.write(path, args.har_failures_only));
+        written &= write_report("HAR", path, result);
     }
     let report = match result {
         Ok(r) => r,
@@ -315,13 +316,21 @@ pub fn run(args: &[String]) -> ExitCode {
 fn write_reports(args: &Args, report: &Report) -> bool {
     let mut ok = true;
     if let Some(path) = &args.junit {
-        ok &= write_report("JUnit", path, contract::junit::write(report, path));
+        let result = make_parent(path).and_then(|()| contract::junit::write(report, path));
+        ok &= write_report("JUnit", path, result);
     }
     if let Some(path) = &args.json {
-        ok &= write_report("JSON", path, contract::json::write(report, path));
+        let result = make_parent(path).and_then(|()| contract::json::write(report, path));
+        ok &= write_report("JSON", path, result);
     }
     if let Some(path) = &args.regressions {
-        match regressions::store(path, report) {
+        let stored = make_parent(path)
+            .map_err(|source| regressions::RegressionsError::Io {
+                path: path.clone(),
+                source,
+            })
+            .and_then(|()| regressions::store(path, report));
+        match stored {
             Ok(0) => {}
             Ok(n) => say!(
                 "{n} new failure(s) stored in {} (commit it: the next run replays them first)",
@@ -334,6 +343,14 @@ fn write_reports(args: &Args, report: &Report) -> bool {
         }
     }
     ok
+}
+
+/// Creates the directories a report file goes into (`target/contract/...`).
+fn make_parent(path: &std::path::Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
+        _ => Ok(()),
+    }
 }
 
 fn write_report(what: &str, path: &std::path::Path, result: std::io::Result<()>) -> bool {
