@@ -20,13 +20,40 @@ use serde_json::Value;
 
 use super::target::{Exchange, Target};
 
+/// What HAR needs of an answer beyond [`Exchange`]: its headers and version.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ResponseMeta {
+    headers: Vec<(String, String)>,
+    http_version: String,
+}
+
+impl ResponseMeta {
+    /// Taken from the answer before its body is read.
+    pub(crate) fn of(resp: &reqwest::Response) -> Self {
+        ResponseMeta {
+            headers: resp
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            http_version: format!("{:?}", resp.version()),
+        }
+    }
+}
+
 /// One exchange as recorded, with what HAR needs beyond [`Exchange`].
 #[derive(Clone, Debug)]
 struct Recorded {
     started: DateTime<Utc>,
     time: Duration,
     exchange: Exchange,
-    response_headers: Vec<(String, String)>,
+    /// `None` when no answer came.
+    response: Option<ResponseMeta>,
     failing: bool,
 }
 
@@ -73,19 +100,21 @@ impl Recorder {
         exchange: &Exchange,
         started: DateTime<Utc>,
         time: Duration,
-        response_headers: Vec<(String, String)>,
+        response: Option<ResponseMeta>,
     ) {
-        let response_headers = response_headers
-            .into_iter()
-            .map(|(k, v)| (k, target.redact(&v)))
-            .collect();
+        let response = response.map(|mut m| {
+            for (_, v) in &mut m.headers {
+                *v = target.redact(v);
+            }
+            m
+        });
         let mut exchange = exchange.clone();
         exchange.body = exchange.body.as_deref().map(|b| target.redact(b));
         self.lock().push(Recorded {
             started,
             time,
             exchange,
-            response_headers,
+            response,
             failing: false,
         });
     }
@@ -145,6 +174,11 @@ fn header(name: &str, value: &str) -> Headers {
 
 fn entry(r: &Recorded) -> Entries {
     let ex = &r.exchange;
+    let version = r
+        .response
+        .as_ref()
+        .map_or("HTTP/1.1", |m| m.http_version.as_str())
+        .to_owned();
     let millis = r.time.as_secs_f64() * 1000.0;
     let mut request_headers = Vec::new();
     if let Some(Value::String(auth)) = ex.request_json().get("authorization") {
@@ -169,7 +203,7 @@ fn entry(r: &Recorded) -> Entries {
         request: Request {
             method: ex.method.to_owned(),
             url: ex.url.clone(),
-            http_version: "HTTP/1.1".to_owned(),
+            http_version: version.clone(),
             headers: request_headers,
             body_size: ex.body.as_ref().map_or(0, |b| b.len() as i64),
             headers_size: -1,
@@ -184,10 +218,11 @@ fn entry(r: &Recorded) -> Entries {
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or("")
                 .to_owned(),
-            http_version: "HTTP/1.1".to_owned(),
+            http_version: version,
             headers: r
-                .response_headers
+                .response
                 .iter()
+                .flat_map(|m| &m.headers)
                 .map(|(k, v)| header(k, v))
                 .collect(),
             content: Content {
@@ -242,10 +277,13 @@ mod tests {
             &ex,
             Utc::now(),
             Duration::from_millis(12),
-            vec![("x-echo".into(), "Token s3cr3t-key".into())],
+            Some(ResponseMeta {
+                headers: vec![("x-echo".into(), "Token s3cr3t-key".into())],
+                http_version: "HTTP/1.1".into(),
+            }),
         );
         let mark = rec.mark();
-        rec.record(&target, &ex, Utc::now(), Duration::ZERO, vec![]);
+        rec.record(&target, &ex, Utc::now(), Duration::ZERO, None);
         rec.mark_failing_since(mark);
         assert_eq!((rec.len(), rec.failing_len()), (2, 1));
         let text = har::to_json(&rec.to_har(false)).unwrap();

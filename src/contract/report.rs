@@ -270,9 +270,14 @@ impl Report {
             && !self.replayed.iter().any(Replayed::still_fails)
     }
 
-    /// True when no clause was checked at all (the run could check nothing).
+    /// True when the run could check nothing: no clause got a case and no
+    /// stored failure was replayed.
     pub fn checked_nothing(&self) -> bool {
         self.clauses.iter().all(|c| c.cases == 0)
+            && self
+                .replayed
+                .iter()
+                .all(|r| matches!(r.outcome, ReplayOutcome::NotReplayed(_)))
     }
 
     /// Why clauses may have gone unchecked, for a `not checked` verdict.

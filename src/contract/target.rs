@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::har::Recorder;
+use super::har::{Recorder, ResponseMeta};
 
 /// Placeholder written wherever the real key would appear.
 pub const KEY_PLACEHOLDER: &str = "$SELA_API_KEY";
@@ -357,12 +357,12 @@ pub(crate) async fn send_once(
         transport_error: None,
     };
     let (started, clock) = (chrono::Utc::now(), std::time::Instant::now());
-    let mut response_headers = Vec::new();
+    let mut meta = None;
     let mut retry_after = None;
     match req.send().await {
         Ok(resp) => {
             if target.recorder.is_some() {
-                response_headers = header_list(resp.headers());
+                meta = Some(ResponseMeta::of(&resp));
             }
             ex.status = Some(resp.status().as_u16());
             retry_after = resp
@@ -383,21 +383,9 @@ pub(crate) async fn send_once(
         Err(e) => ex.transport_error = Some(target.redact(&error_chain(&e))),
     }
     if let Some(recorder) = &target.recorder {
-        recorder.record(target, &ex, started, clock.elapsed(), response_headers);
+        recorder.record(target, &ex, started, clock.elapsed(), meta);
     }
     (ex, retry_after)
-}
-
-fn header_list(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
