@@ -56,12 +56,13 @@ pub use target::{ApiKey, HarnessError, Target};
 /// How a run is made.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Test cases per property (three properties: mixed batches, independence,
-    /// refused requests).
+    /// Test cases per property (mixed batches, independence and refusals run
+    /// this many; concurrency and sized batches a quarter, at least 4).
     pub cases: u32,
     /// The seed of the generated cases; `None` draws one (printed in the report).
     pub seed: Option<u64>,
-    /// Largest batch sent.
+    /// Largest mixed batch sent (the size probe and sized batches go up to
+    /// `max_size`).
     pub max_batch: usize,
     /// Most leads the run may create; cases that could exceed it are skipped.
     pub max_created: usize,

@@ -429,4 +429,57 @@ mod tests {
         assert!(!ex.request_json().to_string().contains("s3cr3t"));
         assert_ne!(t.wrong_key("s3cr3t-key"), "s3cr3t-key");
     }
+
+    #[test]
+    fn near_misses_differ_from_the_key_and_never_show_it() {
+        let key = "AbC-def-123";
+        let t = Target::new("http://127.0.0.1:1", ApiKey::new(key)).unwrap();
+        let misses = t.near_misses();
+        let labels: Vec<&str> = misses.iter().map(|(l, _)| *l).collect();
+        assert_eq!(
+            labels,
+            [
+                "last character changed",
+                "last character dropped",
+                "one character added",
+                "case flipped",
+                "Bearer scheme"
+            ]
+        );
+        let values: Vec<&str> = misses.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(
+            values,
+            [
+                "Token AbC-def-12x",
+                "Token AbC-def-12",
+                "Token AbC-def-1230",
+                "Token aBc-DEF-123",
+                "Bearer AbC-def-123"
+            ]
+        );
+        for (label, value) in misses {
+            let ex = Exchange {
+                method: "POST",
+                url: t.url("api/leads/bulk-create/"),
+                auth: Auth::NearMiss { label, value },
+                body: None,
+                status: Some(401),
+                content_type: None,
+                response: String::new(),
+                transport_error: None,
+            };
+            for shown in [ex.curl(), ex.request_json().to_string(), format!("{ex:?}")] {
+                assert!(!shown.contains("AbC-def-12"), "{shown}");
+                assert!(!shown.contains("aBc-DEF"), "{shown}");
+            }
+        }
+        // A key whose case cannot flip has no "case flipped" near miss.
+        let digits = Target::new("http://127.0.0.1:1", ApiKey::new("12345")).unwrap();
+        assert!(
+            digits
+                .near_misses()
+                .iter()
+                .all(|(l, _)| *l != "case flipped")
+        );
+    }
 }

@@ -77,3 +77,95 @@ pub(crate) async fn send_patiently(
         waited += delay;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
+
+    use super::*;
+    use crate::contract::target::{ApiKey, client};
+
+    /// A server answering `429` (with `retry_after`, if any) to the first
+    /// `throttle` requests, then 200 with the request's body echoed.
+    fn server(
+        throttle: usize,
+        retry_after: Option<&'static str>,
+    ) -> (MockServer, Arc<AtomicUsize>) {
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        let server = MockServer::start();
+        server.mock(move |_when, then| {
+            then.respond_with(move |req: &HttpMockRequest| {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                if n < throttle {
+                    let mut b = HttpMockResponse::builder().status(429);
+                    if let Some(secs) = retry_after {
+                        b = b.header("retry-after", secs);
+                    }
+                    return b.body("slow down").build();
+                }
+                HttpMockResponse::builder()
+                    .status(200)
+                    .header("content-type", "application/json")
+                    .body(req.body_ref().to_vec())
+                    .build()
+            });
+        });
+        (server, seen)
+    }
+
+    fn send(server: &MockServer, patience: Duration) -> Patient {
+        let target = Target::new(&server.base_url(), ApiKey::new("k")).unwrap();
+        let client = client(&target).unwrap();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(send_patiently(
+                &client,
+                &target,
+                "POST",
+                "api/leads/bulk-create/",
+                Auth::Token,
+                Some("{\"leads\":[1]}".into()),
+                patience,
+            ))
+    }
+
+    #[test]
+    fn throttling_is_waited_out_and_the_same_request_resent() {
+        for retry_after in [Some("0"), None] {
+            let (server, seen) = server(3, retry_after);
+            let p = send(&server, Duration::from_secs(10));
+            assert!(p.gave_up.is_none());
+            assert_eq!(p.throttled, 3);
+            assert_eq!(seen.load(Ordering::SeqCst), 4);
+            assert_eq!(p.exchange.status, Some(200));
+            assert_eq!(
+                p.exchange.response, "{\"leads\":[1]}",
+                "the same body resent"
+            );
+        }
+    }
+
+    #[test]
+    fn unending_throttling_gives_up_within_the_patience() {
+        let (server, _) = server(usize::MAX, Some("1"));
+        let started = std::time::Instant::now();
+        let p = send(&server, Duration::from_millis(2500));
+        assert!(
+            matches!(p.gave_up, Some(HarnessError::Throttled(_))),
+            "{:?}",
+            p.gave_up
+        );
+        assert_eq!(p.exchange.status, Some(429));
+        assert_eq!(
+            p.throttled, 3,
+            "waited 1 s twice, the third wait would pass 2.5 s"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}

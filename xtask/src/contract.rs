@@ -20,8 +20,12 @@ macro_rules! say {
 const USAGE: &str = "\
 usage: cargo xtask contract [options]
 
-Checks every clause of the bulk-create contract (T1-T3, B1-B4, S1-S3, A1-A2)
-with proptest batches sent over HTTP.
+Checks every clause of the bulk-create contract (T1-T3, B1-B4, S1-S4, A1-A2)
+with proptest batches sent over HTTP: mixed batches, created identities re-sent
+in other US formats, valid items alone and among invalid ones, refused requests
+(near-miss tokens too) and items answered error, requests in flight together,
+and batches of many sizes up to the limit it probes. Every created lead is read
+back field by field and the list count followed, where the target offers them.
 
 options:
   --base-url URL        run against this server, with the token from the
@@ -31,6 +35,13 @@ options:
   --seed S              seed of the generated cases (default: random, printed)
   --max-batch N         largest batch sent (default 8)
   --max-created N       most leads the run may create (default 2000)
+  --max-size N          largest batch of the size probe (default 1000, at
+                        least 250); the limit found is reported
+  --concurrency N       requests in flight together for S4 (2-16, default 6)
+  --shared-account      the account has other writers: do not follow the list
+                        count (S2's count growth is not checked)
+  --throttle-patience S longest wait in seconds for one request answered 429
+                        before giving up (default 30)
   --lead-type ID        a lead type id that exists on the target
   --representative ID   a representative id that exists on the target
   --time-budget SECS    start no new case after SECS seconds (shrinking what
@@ -50,8 +61,10 @@ reports (written even when clauses fail):
 exit status:
   0  every clause held (and every replayed stored failure held)
   1  a clause failed or was not checked, or a stored failure still fails
-  2  usage error, the target unreachable, the key refused, unending
-     throttling, a run that could check nothing, or a report not written
+  2  usage error, the target unreachable or stopped answering, the API key
+     refused (401/403 to an authorised empty batch), throttling (429) that
+     did not end within --throttle-patience, a run that could check
+     nothing, or a report not written
 ";
 
 struct Args {
@@ -125,6 +138,18 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
             "--json" => out.json = Some(path(name, value()?)?),
             "--har" => out.har = Some(path(name, value()?)?),
             "--regressions" => regressions_path = Some(path(name, value()?)?),
+            "--max-size" => out.config.max_size = number(name, &value()?)?,
+            "--concurrency" => out.config.concurrency = number(name, &value()?)?,
+            "--throttle-patience" => {
+                let secs: u64 = number(name, &value()?)?;
+                out.config.throttle_patience = std::time::Duration::from_secs(secs);
+            }
+            "--shared-account" => {
+                if inline.is_some() {
+                    return Err("--shared-account takes no value".into());
+                }
+                out.config.shared_account = true;
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -133,6 +158,16 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
     }
     if out.config.max_batch > 60 {
         return Err("--max-batch must be at most 60".into());
+    }
+    if out.config.max_size < 250 {
+        return Err(
+            "--max-size must be at least 250 (the contract probes batches of 250 items and \
+             more; a target that refuses them is found by the probe)"
+                .into(),
+        );
+    }
+    if !(2..=16).contains(&out.config.concurrency) {
+        return Err("--concurrency must be between 2 and 16".into());
     }
     if out.har_failures_only && out.har.is_none() {
         return Err("--har-failures-only needs --har PATH".into());
@@ -244,9 +279,21 @@ pub fn run(args: &[String]) -> ExitCode {
         None => target,
     };
     say!(
-        "{} cases per property, batches up to {} items",
+        "{} cases per property, mixed batches up to {} items, size probe up to {} items, \
+         {} requests in flight for S4",
         config.cases,
-        config.max_batch
+        config.max_batch,
+        config.max_size,
+        config.concurrency
+    );
+    say!(
+        "{}",
+        if config.shared_account {
+            "--shared-account: the list count is not followed (S2 checks no count growth)"
+        } else {
+            "S2 follows the list count: this assumes nothing else writes to the account \
+             during the run (pass --shared-account otherwise)"
+        }
     );
     if !config.replay.is_empty() {
         say!("{} stored failure(s) to replay first", config.replay.len());
@@ -271,9 +318,11 @@ pub fn run(args: &[String]) -> ExitCode {
     let secs = started.elapsed().as_secs_f64();
     say!("{report}");
     say!(
-        "{} cases ({} requests) in {secs:.1} s: {:.0} cases/s; reproduce with --seed {}",
+        "{} cases ({} requests, {} throttled) in {secs:.1} s: {:.0} cases/s; reproduce with \
+         --seed {}",
         report.cases_run,
         report.requests,
+        report.throttled,
         f64::from(report.cases_run) / secs.max(1e-9),
         report.seed
     );
@@ -393,6 +442,12 @@ mod tests {
             "1",
             "--representative",
             "2",
+            "--max-size=300",
+            "--concurrency",
+            "4",
+            "--shared-account",
+            "--throttle-patience",
+            "5",
         ]))
         .unwrap()
         .unwrap();
@@ -410,6 +465,19 @@ mod tests {
             (a.config.lead_type, a.config.representative),
             (Some(1), Some(2))
         );
+        assert_eq!(
+            (
+                a.config.max_size,
+                a.config.concurrency,
+                a.config.shared_account,
+                a.config.throttle_patience
+            ),
+            (300, 4, true, std::time::Duration::from_secs(5))
+        );
+        assert!(!parse(&args(&[])).unwrap().unwrap().config.shared_account);
+        assert!(parse(&args(&["--concurrency", "1"])).is_err());
+        assert!(parse(&args(&["--max-size", "100"])).is_err());
+        assert!(parse(&args(&["--shared-account=yes"])).is_err());
         assert!(parse(&args(&["--help"])).unwrap().is_none());
         assert!(parse(&args(&["--cases"])).is_err());
         assert!(parse(&args(&["--cases", "x"])).is_err());

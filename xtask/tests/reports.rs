@@ -65,7 +65,8 @@ fn help_documents_the_exit_codes() {
     for line in [
         "0  every clause held",
         "1  a clause failed or was not checked",
-        "2  usage error, the target unreachable, the key refused, unending",
+        "2  usage error, the target unreachable or stopped answering, the API key",
+        "did not end within --throttle-patience, a run that could check",
         "--junit PATH",
         "--json PATH",
         "--har PATH",

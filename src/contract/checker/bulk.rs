@@ -50,6 +50,7 @@ impl Harness<'_> {
             self.count_stale();
             out.fail(
                 Clause::T1,
+                "status",
                 format!("answered {} instead of 200 or 201", status_text(ex)),
                 items,
                 evidence(ex),
@@ -66,6 +67,7 @@ impl Harness<'_> {
         if !is_json_content_type(ex.content_type.as_deref()) {
             out.fail(
                 Clause::T2,
+                "content type",
                 format!(
                     "Content-Type is {} instead of application/json",
                     ex.content_type.as_deref().unwrap_or("missing")
@@ -78,6 +80,7 @@ impl Harness<'_> {
         let Some(body) = ex.response_value() else {
             out.fail(
                 Clause::T3,
+                "body",
                 format!("the body is not JSON: {}", short(&ex.response, 80)),
                 items,
                 evidence(ex),
@@ -87,7 +90,7 @@ impl Harness<'_> {
             return None;
         };
         if let Err(why) = check_bulk_response(&body) {
-            out.fail(Clause::T3, why, items, evidence(ex));
+            out.fail(Clause::T3, "schema", why, items, evidence(ex));
         }
         let Some(results) = body.get("results").and_then(Value::as_array) else {
             mark_all_sent(&mut self.ledger);
@@ -99,6 +102,7 @@ impl Harness<'_> {
             self.count_stale();
             out.fail(
                 Clause::B1,
+                "count",
                 format!("{} results for {} leads", results.len(), items.len()),
                 items,
                 evidence(ex),
@@ -122,6 +126,7 @@ impl Harness<'_> {
             if let Some(why) = shape_problem(r, raw) {
                 out.fail(
                     Clause::B2,
+                    "shape",
                     format!("result {i}: {why}"),
                     items,
                     evidence(ex),
@@ -142,6 +147,7 @@ impl Harness<'_> {
                     if action != Some("error") {
                         out.fail(
                             Clause::B3,
+                            "expected outcome",
                             format!(
                                 "item {i} is certainly invalid ({}) but result {i} is {}",
                                 g.kind,
@@ -178,6 +184,11 @@ impl Harness<'_> {
                             if action != Some("created") {
                                 out.fail(
                                     clause,
+                                    if clause == Clause::S3 {
+                                        "later creation"
+                                    } else {
+                                        "expected outcome"
+                                    },
                                     format!(
                                         "item {i} is certainly valid and its identity {why}, \
                                          but result {i} is {}",
@@ -209,6 +220,7 @@ impl Harness<'_> {
                 if action == Some("created") {
                     out.fail(
                         Clause::S2,
+                        "created again",
                         format!(
                             "item {i}'s identity was created before (id {first}) but is \
                              created again (id {}){}",
@@ -221,6 +233,7 @@ impl Harness<'_> {
                 } else if action == Some("reengaged") && r.id != Some(first) {
                     out.fail(
                         Clause::S2,
+                        "reengaged id",
                         format!(
                             "item {i} is reengaged with id {} but its identity's lead is {first}",
                             r.id.map_or("none".into(), |v| v.to_string())
@@ -238,6 +251,7 @@ impl Harness<'_> {
                         if self.ledger.id_taken(id) {
                             out.fail(
                                 Clause::S1,
+                                "id reused",
                                 format!(
                                     "result {i} is created with id {id}, already given to an \
                                      earlier created lead"

@@ -35,11 +35,31 @@ impl CaseOutcome {
         self.checked.insert(c);
     }
 
+    /// Records a failure of `clause` in its `part` (`read-back`, `list count`,
+    /// ...); the detail shown is `B3 read-back: ...`.
     pub(super) fn fail(
         &mut self,
         clause: Clause,
+        part: &str,
         detail: String,
         batch: &[GenItem],
+        exchanges: Vec<Exchange>,
+    ) {
+        let batch = batch
+            .iter()
+            .map(|g| (format!("{} ({})", g.category, g.kind), g.value.clone()))
+            .collect();
+        self.fail_labelled(clause, part, detail, batch, exchanges);
+    }
+
+    /// [`fail`](Self::fail) with the batch already labelled (for several
+    /// requests: `request 2: valid (valid)`).
+    pub(super) fn fail_labelled(
+        &mut self,
+        clause: Clause,
+        part: &str,
+        detail: String,
+        batch: Vec<(String, serde_json::Value)>,
         exchanges: Vec<Exchange>,
     ) {
         self.checked.insert(clause);
@@ -49,11 +69,8 @@ impl CaseOutcome {
         }
         self.failures.push(Failure {
             clause,
-            detail,
-            batch: batch
-                .iter()
-                .map(|g| (format!("{} ({})", g.category, g.kind), g.value.clone()))
-                .collect(),
+            detail: format!("{clause} {part}: {detail}"),
+            batch,
             exchanges,
             shrink: Shrink::default(),
             state_note: None,

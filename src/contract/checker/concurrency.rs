@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use proptest::strategy::Strategy;
 
+use super::bulk::Outcomes;
 use super::case::CaseOutcome;
 use super::{BULK_PATH, Harness, Listing};
 use crate::contract::report::Clause;
@@ -83,16 +84,19 @@ impl Harness<'_> {
         self.concurrent = true;
         self.shared = shared.clone();
         let mut sightings: BTreeMap<Identity, Vec<Sighting>> = BTreeMap::new();
-        let mut created_total = 0usize;
+        let mut group = Outcomes::default();
         let mut all_answered = true;
         for (r, (b, ex)) in batches.iter().zip(&exchanges).enumerate() {
-            let created_before = self.created;
             let Some(res) = self.check_bulk(b, ex, &mut out, &[], creatable[r]) else {
                 all_answered = false;
                 continue;
             };
-            created_total += self.created - created_before;
             for (i, (g, res)) in b.iter().zip(res).enumerate() {
+                match res.action.as_deref() {
+                    Some("created") => group.created += 1,
+                    Some("error") => group.errors += 1,
+                    _ => group.reengaged += 1,
+                }
                 if let Some(who) = identity(&g.value).filter(|w| shared.contains(w)) {
                     sightings
                         .entry(who)
@@ -104,7 +108,18 @@ impl Harness<'_> {
         self.concurrent = false;
         self.shared.clear();
         let evidence = exchanges.clone();
-        let flat: Vec<GenItem> = batches.iter().flatten().cloned().collect();
+        let flat: Vec<(String, serde_json::Value)> = batches
+            .iter()
+            .enumerate()
+            .flat_map(|(r, b)| {
+                b.iter().map(move |g| {
+                    (
+                        format!("request {r}: {} ({})", g.category, g.kind),
+                        g.value.clone(),
+                    )
+                })
+            })
+            .collect();
         for (who, seen) in &sightings {
             let created: Vec<&Sighting> = seen
                 .iter()
@@ -116,15 +131,16 @@ impl Harness<'_> {
                     .iter()
                     .map(|s| format!("request {} item {} (id {})", s.0, s.1, id_text(s.3)))
                     .collect();
-                out.fail(
+                out.fail_labelled(
                     Clause::S2,
+                    "created twice in flight",
                     format!(
                         "identity {} sent in requests in flight together was created {} times: {}",
                         who.phone,
                         created.len(),
                         at.join(", ")
                     ),
-                    &flat,
+                    flat.clone(),
                     evidence.clone(),
                 );
                 continue;
@@ -132,14 +148,15 @@ impl Harness<'_> {
             let Some(first) = created.first() else {
                 let valid = seen.iter().any(|s| s.4 == Category::Valid);
                 if valid && all_answered {
-                    out.fail(
+                    out.fail_labelled(
                         Clause::B3,
+                        "created by none",
                         format!(
                             "identity {} was new and sent validly in requests in flight \
                              together, but none of them created it",
                             who.phone
                         ),
-                        &flat,
+                        flat.clone(),
                         evidence.clone(),
                     );
                 }
@@ -147,8 +164,9 @@ impl Harness<'_> {
             };
             for s in seen {
                 if s.2.as_deref() == Some("reengaged") && s.3 != first.3 {
-                    out.fail(
+                    out.fail_labelled(
                         Clause::S2,
+                        "reengaged id",
                         format!(
                             "request {} item {} is reengaged with id {}, but its identity was \
                              created with id {} by request {}",
@@ -158,7 +176,7 @@ impl Harness<'_> {
                             id_text(first.3),
                             first.0
                         ),
-                        &flat,
+                        flat.clone(),
                         evidence.clone(),
                     );
                 }
@@ -170,19 +188,11 @@ impl Harness<'_> {
             && let Some((after, list_ex)) = self.refresh_count()
         {
             out.check(Clause::S2);
-            if i128::from(after) - i128::from(before) != created_total as i128 {
+            let what = format!("{} requests in flight together", batches.len());
+            if let Some((clause, why)) = self.judge_growth(before, after, &group, &what) {
                 let mut all = evidence.clone();
                 all.push(list_ex);
-                out.fail(
-                    Clause::S2,
-                    format!(
-                        "the list count went from {before} to {after} for {} requests in flight \
-                         together that created {created_total} lead(s)",
-                        batches.len()
-                    ),
-                    &flat,
-                    all,
-                );
+                out.fail_labelled(clause, "list count", why, flat.clone(), all);
             }
         } else {
             self.count_stale();
@@ -207,7 +217,7 @@ impl Harness<'_> {
             if out.failures.iter().any(|g| g.clause == Clause::S4) {
                 continue;
             }
-            f.detail = format!("{} (under concurrency): {}", f.clause, f.detail);
+            f.detail = format!("under concurrency, {}", f.detail);
             f.clause = Clause::S4;
             out.failures.push(f);
         }

@@ -88,33 +88,52 @@ impl Harness<'_> {
         let Some((after, list_ex)) = self.refresh_count() else {
             return;
         };
-        let created = tally.created as u64;
-        let grew = after as i128 - before as i128;
-        if grew == created as i128 {
-            out.check(Clause::S2);
-            return;
-        }
-        let excess = grew - created as i128;
-        // Extra leads with no re-engagement to blame can only be error items
-        // stored anyway (S3); otherwise S2 (a second copy, or a lead lost).
-        let clause = if excess > 0 && tally.reengaged == 0 && tally.errors as i128 >= excess {
-            Clause::S3
+        if let Some((clause, why)) = self.judge_growth(before, after, tally, "a request") {
+            let mut all = evidence.to_vec();
+            all.push(list_ex);
+            out.fail(clause, "list count", why, items, all);
         } else {
-            Clause::S2
+            out.check(Clause::S2);
+        }
+    }
+
+    /// The verdict on a count that went from `before` to `after` over requests
+    /// with these outcomes: `None` when it grew by exactly the number created,
+    /// or when the excess cannot be told apart (both re-engaged and error
+    /// results could explain it: the other checks decide).
+    pub(super) fn judge_growth(
+        &mut self,
+        before: u64,
+        after: u64,
+        tally: &Outcomes,
+        what: &str,
+    ) -> Option<(Clause, String)> {
+        let grew = i128::from(after) - i128::from(before);
+        let excess = grew - tally.created as i128;
+        if excess == 0 {
+            return None;
+        }
+        // Extra leads can be error items stored anyway (S3) or second copies
+        // of re-engaged leads (S2).
+        let could_be_errors = tally.errors as i128 >= excess;
+        let could_be_copies = tally.reengaged as i128 >= excess;
+        let clause = match (excess > 0, could_be_errors, could_be_copies) {
+            (true, true, true) => {
+                self.obs.ambiguous_counts += 1;
+                return None;
+            }
+            (true, true, false) => Clause::S3,
+            _ => Clause::S2,
         };
-        let mut all = evidence.to_vec();
-        all.push(list_ex);
-        out.fail(
+        Some((
             clause,
             format!(
-                "the list count went from {before} to {after} ({grew:+}) for a request with \
-                 {} created, {} reengaged and {} error result(s): it must grow by exactly the \
+                "the list count went from {before} to {after} ({grew:+}) for {what} with {} \
+                 created, {} reengaged and {} error result(s): it must grow by exactly the \
                  number created",
                 tally.created, tally.reengaged, tally.errors
             ),
-            items,
-            all,
-        );
+        ))
     }
 
     /// S3 after a request refused as a whole: the count did not change.
@@ -135,6 +154,7 @@ impl Harness<'_> {
             all.push(list_ex);
             out.fail(
                 Clause::S3,
+                "list count",
                 format!(
                     "a request refused as a whole changed the list count from {before} to \
                      {after}: it stored something"

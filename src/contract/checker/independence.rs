@@ -31,11 +31,16 @@ impl Harness<'_> {
             out.check(Clause::B4);
             let evidence = vec![ex_a.clone(), ex_m.clone()];
             let Some(res_m) = res_m else {
+                // Only a refusal of the whole batch (4xx) is B4's; an unusable
+                // 2xx or a server error is already T1's, T3's or B1's.
+                if !matches!(ex_m.status, Some(400..=499)) {
+                    return out;
+                }
                 out.fail(
-                    Clause::B4,
+                    Clause::B4, "independence",
                     format!(
                         "the valid items alone were answered {} with per-item results, but \
-                         with invalid items interleaved the batch got {} without usable results",
+                         with invalid items interleaved the batch was refused whole ({})",
                         ex_a.status.unwrap_or(0),
                         status_text(&ex_m)
                     ),
@@ -48,7 +53,7 @@ impl Harness<'_> {
                 let (a, m) = (&res_a[k], &res_m[pos]);
                 if a.action != m.action {
                     out.fail(
-                        Clause::B4,
+                        Clause::B4, "independence",
                         format!(
                             "valid item {k} was {} alone but {} as item {pos} among invalid items",
                             a.action.as_deref().unwrap_or("?"),
@@ -67,7 +72,7 @@ impl Harness<'_> {
                         res_m[positions[k]].id.is_some() && res_m[positions[k]].id == res_m[positions[l]].id;
                     if same_a != same_m {
                         out.fail(
-                            Clause::B4,
+                            Clause::B4, "independence",
                             format!(
                                 "valid items {l} and {k} {} the same id alone but {} among invalid items",
                                 if same_a { "shared" } else { "did not share" },

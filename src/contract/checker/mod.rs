@@ -108,7 +108,8 @@ pub(crate) struct Harness<'a> {
     /// Leads read back successfully: id and the item sent.
     read_ok: Vec<(i64, Value)>,
     listing: Listing,
-    /// Largest batch the target accepted in the size probe.
+    /// Largest batch that may not be refused as a whole: the largest accepted
+    /// when the probe saw a size refusal, else `max_size`.
     size_limit: usize,
     /// Smallest batch it refused as a whole, if any.
     size_refused: Option<usize>,

@@ -32,6 +32,7 @@ pub(super) struct Observations {
     pub(super) skipped: u32,
     pub(super) listing: Option<String>,
     pub(super) sizes: Vec<String>,
+    pub(super) ambiguous_counts: u32,
 }
 
 impl Harness<'_> {
@@ -130,6 +131,13 @@ impl Harness<'_> {
                 .clone()
                 .unwrap_or_else(|| "list count by GET /api/leads/: unavailable".to_owned()),
         });
+        if o.ambiguous_counts > 0 {
+            observations.push(format!(
+                "list count: {} answer(s) with both reengaged and error results grew by more \
+                 than the number created (an error item stored, or a second copy: not told apart)",
+                o.ambiguous_counts
+            ));
+        }
         observations.push(format!(
             "throttling: {} answer(s) 429 waited out and the same request resent",
             self.throttled

@@ -95,8 +95,13 @@ impl Harness<'_> {
             if !matches!(status, Some(401 | 403)) {
                 out.fail(
                     Clause::A1,
+                    if matches!(r, Refusal::NearMiss(_)) {
+                        "near miss"
+                    } else {
+                        "wrong or no token"
+                    },
                     format!(
-                        "{label}: answered {} instead of 401 or 403",
+                        "{label} answered {} instead of 401 or 403",
                         status_text(&ex)
                     ),
                     items,
@@ -108,8 +113,9 @@ impl Harness<'_> {
             if status != Some(400) || ex.response_value().is_none() {
                 out.fail(
                     Clause::A2,
+                    "malformed body",
                     format!(
-                        "{label}: answered {} instead of 400 with a JSON body",
+                        "{label} answered {} instead of 400 with a JSON body",
                         status_text(&ex)
                     ),
                     items,

@@ -17,6 +17,9 @@ use crate::contract::strategies::{
 use crate::contract::target::Exchange;
 use crate::sandbox::model::identity;
 
+/// A refusal of a batch this small or smaller is never taken for a size limit.
+const MIN_LIMIT: usize = 10;
+
 /// The sizes probed, in order, up to `max_size`.
 const PROBES: &[usize] = &[1, 10, 50, 100, 250, 500, 1000];
 
@@ -31,8 +34,8 @@ impl Harness<'_> {
         }
         let opts = self.config.options();
         let mut accepted = 0;
-        // While probing, any size may be refused without it being T1.
-        self.size_limit = 0;
+        // No refusal is excused while probing: each answer is judged alone.
+        self.size_limit = usize::MAX;
         for size in sizes {
             if self.exhausted || self.reporting.budget.refuse_case() {
                 break;
@@ -44,8 +47,8 @@ impl Harness<'_> {
             }
             let mut out = CaseOutcome::default();
             let ex = self.post_batch(&items);
-            let refused = size > 1 && matches!(ex.status, Some(400 | 413));
-            if refused {
+            // A limit below MIN_LIMIT is not believed: such a refusal is T1's.
+            if size > MIN_LIMIT && matches!(ex.status, Some(400 | 413)) {
                 self.oversize_refused(&items, &ex, &mut out);
                 self.refund(n);
                 self.obs.sizes.push(format!(
@@ -53,12 +56,12 @@ impl Harness<'_> {
                     status_text(&ex)
                 ));
                 self.size_refused = Some(size);
+                self.size_limit = accepted;
                 // S3: the refused batch's leads, sent properly, are created.
                 let valid: Vec<GenItem> = items
                     .into_iter()
                     .filter(|g| g.category == Category::Valid)
                     .collect();
-                self.size_limit = accepted.max(valid.len());
                 if self.reserve(valid.len()) {
                     let ex2 = self.post_batch(&valid);
                     self.check_bulk(
@@ -71,11 +74,9 @@ impl Harness<'_> {
                 }
                 self.cases_run += 1;
                 self.tally_outcome(out);
-                break;
+                return;
             }
-            self.size_limit = usize::MAX;
             let res = self.check_bulk(&items, &ex, &mut out, &[], n);
-            self.size_limit = accepted;
             self.cases_run += 1;
             self.tally_outcome(out);
             if res.is_none() {
@@ -83,14 +84,12 @@ impl Harness<'_> {
                 break;
             }
             accepted = size;
-            self.size_limit = accepted;
         }
-        if self.size_refused.is_none() {
-            self.obs.sizes.push(format!(
-                "size limit: every probed batch accepted, up to {accepted} items (--max-size {max})"
-            ));
-        }
-        self.size_limit = accepted.max(1);
+        self.obs.sizes.push(format!(
+            "size limit: none found, batches of up to {accepted} items accepted (--max-size {max})"
+        ));
+        // No refusal seen: no batch up to --max-size may be refused.
+        self.size_limit = max;
     }
 
     /// One probe batch: non-objects, with valid leads and invalid objects at
@@ -167,7 +166,7 @@ impl Harness<'_> {
     /// size, with read-back).
     pub(crate) fn run_sizes(&mut self) {
         let opts = self.config.options();
-        let strategy = sized_case(&opts, self.size_limit);
+        let strategy = sized_case(&opts, self.size_limit.min(self.config.max_size));
         let cases = (self.config.cases / 4).max(4);
         self.property(&strategy, cases, |h, case| {
             let mut out = CaseOutcome::default();

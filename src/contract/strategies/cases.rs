@@ -148,7 +148,8 @@ pub struct ConcurrencyCase {
     pub requests: Vec<Vec<ItemSpec>>,
 }
 
-/// A concurrency case of `in_flight` requests (2 to 16).
+/// A concurrency case of `in_flight` requests (2 to 16; shrinking may send
+/// fewer).
 pub fn concurrency_case(opts: &Options, in_flight: usize) -> BoxedStrategy<ConcurrencyCase> {
     let in_flight = in_flight.clamp(2, 16);
     let shared = (0u8..3).prop_map(Slot::Fresh).boxed();
@@ -187,8 +188,15 @@ pub fn concurrency_case(opts: &Options, in_flight: usize) -> BoxedStrategy<Concu
             .boxed()
     };
     let requests: Vec<BoxedStrategy<Vec<ItemSpec>>> = (0..in_flight).map(request).collect();
-    requests
-        .prop_map(|requests| ConcurrencyCase { requests })
+    // Mostly all `in_flight` requests; shrinking may drop to two.
+    let active = prop_oneof![1 => 2..in_flight, 9 => Just(in_flight)];
+    // The request count first: shrinking tries fewer requests before smaller
+    // ones.
+    (active, requests)
+        .prop_map(|(active, mut requests)| {
+            requests.truncate(active.max(2));
+            ConcurrencyCase { requests }
+        })
         .boxed()
 }
 
@@ -291,5 +299,59 @@ mod tests {
                 .count();
             assert_eq!(invalid, case.invalid.len());
         }
+    }
+
+    #[test]
+    fn sized_batches_have_their_length_and_valid_leads_where_chosen() {
+        let opts = Options::default();
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..100 {
+            let case = sized_case(&opts, 1000)
+                .new_tree(&mut runner)
+                .unwrap()
+                .current();
+            let batch = case.batch();
+            assert_eq!(batch.len(), case.len);
+            for at in &case.valid_at {
+                assert_eq!(batch[at.index(case.len)].category, Category::Valid);
+            }
+            let objects = batch.iter().filter(|i| i.whole.is_none()).count();
+            assert!(
+                objects <= 8,
+                "mostly non-objects: {objects} of {}",
+                case.len
+            );
+        }
+    }
+
+    #[test]
+    fn concurrent_requests_share_identities() {
+        use crate::contract::strategies::Identities;
+        use crate::sandbox::model::identity;
+        let opts = Options::default();
+        let mut runner = TestRunner::deterministic();
+        let mut shared_somewhere = false;
+        for _ in 0..50 {
+            let case = concurrency_case(&opts, 6)
+                .new_tree(&mut runner)
+                .unwrap()
+                .current();
+            assert!((2..=6).contains(&case.requests.len()));
+            let all: Vec<ItemSpec> = case.requests.iter().flatten().cloned().collect();
+            let rendered = Identities::new("t", 0, 6).render(&all);
+            let mut at = 0;
+            let mut per_request = Vec::new();
+            for r in &case.requests {
+                let ids: std::collections::HashSet<_> = rendered[at..at + r.len()]
+                    .iter()
+                    .filter_map(|g| identity(&g.value))
+                    .collect();
+                per_request.push(ids);
+                at += r.len();
+            }
+            shared_somewhere |=
+                (1..case.requests.len()).any(|r| !per_request[0].is_disjoint(&per_request[r]));
+        }
+        assert!(shared_somewhere, "requests in flight must share identities");
     }
 }
