@@ -426,7 +426,10 @@ impl Failure {
                 s.steps
             ),
         };
-        out.push_str(&format!("shrinking: {how}\n"));
+        // No step at all: nothing to shrink (or a replayed stored case).
+        if s.steps > 0 || s.stopped_on_budget {
+            out.push_str(&format!("shrinking: {how}\n"));
+        }
         if let Some(note) = &self.state_note {
             out.push_str(&format!("reproducing: {note}\n"));
         }
