@@ -11,7 +11,7 @@ use serde::ser::{SerializeSeq, Serializer};
 use serde_json::{Value, json};
 
 use super::report::{Clause, Report};
-use super::target::Exchange;
+use super::target::{Exchange, HarnessError};
 
 /// The `format_version` of the JSON report; raised when a field changes
 /// meaning or goes away (new fields may appear without it).
@@ -43,6 +43,27 @@ pub fn to_json(report: &Report) -> String {
         report,
     };
     serde_json::to_string_pretty(&doc).expect("the report serialises (string keys only)")
+}
+
+/// The document of a run that could not run at all (exit 2).
+#[derive(Serialize)]
+struct ErrorDocument<'a> {
+    format_version: u32,
+    passed: bool,
+    base_url: &'a str,
+    error: String,
+}
+
+/// `{"format_version": 1, "passed": false, "base_url": .., "error": ..}` for a
+/// run that could not run at all.
+pub fn error_json(base_url: &str, error: &HarnessError) -> String {
+    let doc = ErrorDocument {
+        format_version: FORMAT_VERSION,
+        passed: false,
+        base_url,
+        error: error.to_string(),
+    };
+    serde_json::to_string_pretty(&doc).expect("strings only")
 }
 
 /// Writes [`to_json`] to `path`.

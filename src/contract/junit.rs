@@ -11,10 +11,11 @@ use url::Url;
 
 use super::regressions::{ReplayOutcome, summary};
 use super::report::Report;
+use super::target::HarnessError;
 
-/// The JUnit document of a run.
-pub fn to_junit(report: &Report) -> Junit {
-    let host = Url::parse(&report.base_url)
+/// `host[:port]` of a base URL, naming the suite.
+fn host(base_url: &str) -> String {
+    Url::parse(base_url)
         .ok()
         .and_then(|u| {
             u.host_str().map(|h| {
@@ -22,7 +23,29 @@ pub fn to_junit(report: &Report) -> Junit {
                     .map_or_else(|| h.to_owned(), |p| format!("{h}:{p}"))
             })
         })
-        .unwrap_or_else(|| report.base_url.clone());
+        .unwrap_or_else(|| base_url.to_owned())
+}
+
+/// The JUnit document of a run that could not run at all (exit 2): one
+/// `<error>` test case saying why, so that a CI reporter shows it.
+pub fn error_junit(base_url: &str, error: &HarnessError) -> Junit {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    status
+        .set_message(error.to_string())
+        .set_type("harness error");
+    let mut case = TestCase::new("the harness could not run", status);
+    case.set_classname("contract");
+    let mut suite = TestSuite::new(format!("contract {}", host(base_url)));
+    suite.add_property(Property::new("base_url", base_url.to_owned()));
+    suite.add_test_case(case);
+    let mut junit = Junit::new("sela-leads contract");
+    junit.add_test_suite(suite);
+    junit
+}
+
+/// The JUnit document of a run.
+pub fn to_junit(report: &Report) -> Junit {
+    let host = host(&report.base_url);
     let mut suite = TestSuite::new(format!("contract {host}"));
     suite.set_time(report.elapsed);
     suite.add_property(Property::new("seed", report.seed.to_string()));

@@ -311,6 +311,7 @@ pub fn run(args: &[String]) -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cargo xtask contract: {e}");
+            write_error_reports(&args, target.base_url(), &e);
             return ExitCode::from(2);
         }
     };
@@ -392,6 +393,25 @@ fn write_reports(args: &Args, report: &Report) -> bool {
         }
     }
     ok
+}
+
+/// A run that could not run still leaves JUnit and JSON files saying why, so
+/// that a CI reporter shows the error instead of a missing file.
+fn write_error_reports(args: &Args, base_url: &str, error: &contract::HarnessError) {
+    if let Some(path) = &args.junit {
+        let result = make_parent(path).and_then(|()| {
+            let xml = contract::junit::error_junit(base_url, error)
+                .to_string()
+                .map_err(std::io::Error::other)?;
+            std::fs::write(path, xml)
+        });
+        write_report("JUnit", path, result);
+    }
+    if let Some(path) = &args.json {
+        let result = make_parent(path)
+            .and_then(|()| std::fs::write(path, contract::json::error_json(base_url, error)));
+        write_report("JSON", path, result);
+    }
 }
 
 /// Creates the directories a report file goes into (`target/contract/...`).

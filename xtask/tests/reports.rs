@@ -196,12 +196,33 @@ fn a_failing_clause_exits_1_and_its_stored_failure_replays_until_fixed() {
 
 #[test]
 fn runs_that_cannot_check_exit_2() {
-    // Nothing listens on port 1.
+    // Nothing listens on port 1; the JUnit and JSON files still say why.
+    let dir = scratch("unreachable");
+    let (junit, json) = (dir.join("junit.xml"), dir.join("report.json"));
     let out = xtask(
-        &["--base-url", "http://127.0.0.1:1/", "--no-regressions"],
+        &[
+            "--base-url",
+            "http://127.0.0.1:1/",
+            "--no-regressions",
+            "--junit",
+            s(&junit),
+            "--json",
+            s(&json),
+        ],
         Some(TOKEN),
     );
     assert_eq!(code(&out), 2, "{}", text(&out));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("JUnit parses");
+    assert_eq!(parsed.test_suites[0].errors, 1, "{xml}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["passed"], false);
+    assert!(
+        doc["error"].as_str().unwrap().contains("cannot reach"),
+        "{doc}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
     // The key refused.
     let good = server(false);
     let out = xtask(
