@@ -110,8 +110,10 @@ fn state_note(clause: Clause) -> Option<String> {
 
 impl Harness<'_> {
     /// Adds one case's outcome to the per-clause tallies; returns the clauses
-    /// whose first failure this is.
-    pub(super) fn tally_outcome(&mut self, outcome: CaseOutcome) -> Vec<Clause> {
+    /// whose evidence it becomes: their first failure, or their first in a
+    /// generated case (`generated`), which can be shrunk, after failures only
+    /// seen in the run's fixed probes.
+    pub(super) fn tally_outcome(&mut self, outcome: CaseOutcome, generated: bool) -> Vec<Clause> {
         for c in &outcome.checked {
             let t = self.tallies.get_mut(c).expect("every clause has a tally");
             t.cases += 1;
@@ -122,9 +124,14 @@ impl Harness<'_> {
         let mut new = Vec::new();
         for mut f in outcome.failures {
             let t = self.tallies.get_mut(&f.clause).expect("tally");
-            if t.failure.is_none() {
+            let replace = match &t.failure {
+                None => true,
+                Some(old) => generated && !old.shrink.generated,
+            };
+            if replace {
                 new.push(f.clause);
                 f.state_note = state_note(f.clause);
+                f.shrink.generated = generated;
                 t.failure = Some(f);
             }
         }
@@ -175,29 +182,14 @@ impl Harness<'_> {
             for c in &outcome.checked {
                 self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
             }
-            let failed_here = outcome.failures.clone();
-            let mut goals = self.tally_outcome(outcome);
-            for mut f in failed_here {
-                let clause = f.clause;
-                let t = self.tallies.get_mut(&clause).expect("tally");
-                if t.origin.is_some() {
-                    continue;
-                }
-                // A clause first failed outside a property (size probe, format
-                // re-sends) takes this case as its evidence: it can be shrunk
-                // and replayed.
-                if !goals.contains(&clause) {
-                    f.state_note = state_note(clause);
-                    t.failure = Some(f);
-                    goals.push(clause);
-                }
-                t.origin = Some(CaseOrigin {
+            for goal in self.tally_outcome(outcome, true) {
+                // This case is the clause's evidence now: store where it came
+                // from, so that it can be replayed.
+                self.tallies.get_mut(&goal).expect("tally").origin = Some(CaseOrigin {
                     property: name.clone(),
                     case_seed,
                     shrink_path: String::new(),
                 });
-            }
-            for goal in goals {
                 if let Ok(tree) = strategy.new_tree(&mut case_runner(case_seed)) {
                     self.shrink(tree, goal, &exec);
                 }
@@ -223,7 +215,10 @@ impl Harness<'_> {
         exec: &impl Fn(&mut Self, &T::Value) -> CaseOutcome,
     ) {
         let budget = self.config.max_shrink_steps;
-        let mut shrink = Shrink::default();
+        let mut shrink = Shrink {
+            generated: true,
+            ..Shrink::default()
+        };
         let clock = Instant::now();
         // The steps taken (`s` simplify, `c` complicate), stored with the
         // failure so that a replay walks down to the same minimal case.

@@ -219,7 +219,7 @@ impl Harness<'_> {
                 }
             }
         }
-        self.tally_outcome(out);
+        self.tally_outcome(out, false);
     }
 
     fn note_folding(&mut self, sent: &Value, lead: &Value) {

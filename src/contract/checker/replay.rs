@@ -180,11 +180,16 @@ impl Harness<'_> {
         if outcome.skipped {
             return not("skipped: --max-created leaves no room for it".into());
         }
+        // The stored case is already the minimal one: not shrunk again.
         let failure = outcome
             .failures
             .iter()
             .find(|f| f.clause == clause)
-            .cloned();
+            .cloned()
+            .map(|mut f| {
+                f.shrink.generated = true;
+                f
+            });
         if let (Some(r), Some(mark), false) =
             (self.target.recorder(), mark, outcome.failures.is_empty())
         {
