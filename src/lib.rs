@@ -34,6 +34,10 @@ pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/sela_httpmock.rs"));
 }
 
+#[cfg(any(feature = "sandbox", feature = "cli"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sandbox", feature = "cli"))))]
+pub mod rules;
+
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;

@@ -3,12 +3,17 @@
 //! Two layers:
 //!
 //! - [`model`]: the reference model of the documented semantics, with no HTTP in
-//!   it (validation, phone normalisation, identity, de-duplication into
-//!   `reengaged`, stored leads, pagination, PATCH, PUT-by-match). The contract
-//!   harness judges answers with the same functions.
+//!   it (de-duplication into `reengaged`, stored leads, pagination, PATCH,
+//!   PUT-by-match) over the validation rules of [`crate::rules`] (phone
+//!   normalisation, identity, field checks), which the contract harness and the
+//!   CLI use too.
 //! - [`server`]: one router ([`respond`]) over an `Arc<Mutex<Model>>`, served by
 //!   a single catch-all mock of an in-process httpmock [`httpmock::MockServer`],
-//!   with Token authentication and Django REST framework style errors.
+//!   with Token authentication and Django REST framework style errors. One lock
+//!   over the model per request: concurrent requests never create an identity
+//!   twice.
+//! - [`SandboxOptions`]: optional harmless real-world behaviour (a bulk size
+//!   limit answered 400 or 413, a `429` with `Retry-After` every N requests).
 //!
 //! ```no_run
 //! use sela_leads::sandbox::Sandbox;
@@ -20,10 +25,18 @@
 //! ```
 
 pub mod model;
+mod options;
+mod pagination;
+mod relay;
+mod running;
 pub mod server;
+mod state;
 
 pub use model::{
     Action, BulkSummary, Identity, LEAD_TYPES, Model, NOT_AN_OBJECT, Rejection, identity,
     normalize_phone, validate_item,
 };
-pub use server::{Reply, RequestLog, Sandbox, SandboxState, answer, random_token, respond};
+pub use options::SandboxOptions;
+pub use server::{
+    Reply, RequestLog, Sandbox, SandboxState, answer, answer_raw, random_token, respond,
+};

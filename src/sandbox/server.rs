@@ -1,105 +1,15 @@
-//! The HTTP side of the sandbox: one router over the [`Model`], served by a
-//! single catch-all httpmock mock.
+//! The HTTP side of the sandbox: one router over the [`Model`](super::Model),
+//! from a request's parts to a [`Reply`]. [`Sandbox`] serves it from a single
+//! catch-all httpmock mock.
 
-use std::fmt;
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread;
 
-use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
+use httpmock::{HttpMockRequest, HttpMockResponse};
 use serde_json::{Value, json};
 
-use super::model::{Action, BulkSummary, Model, Rejection};
-
-/// One line of the request log: what `on_request` hooks receive.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestLog {
-    /// The request method, as sent.
-    pub method: String,
-    /// The request path, without the query.
-    pub path: String,
-    /// The answer's status code.
-    pub status: u16,
-    /// For an answered bulk create: the per-item outcome counts.
-    pub bulk: Option<BulkSummary>,
-}
-
-impl fmt::Display for RequestLog {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {}", self.method, self.path, self.status)?;
-        if let Some(b) = &self.bulk {
-            write!(
-                f,
-                " created={} reengaged={} rejected={}",
-                b.created, b.reengaged, b.rejected
-            )?;
-        }
-        Ok(())
-    }
-}
-
-type Hook = Arc<dyn Fn(&RequestLog) + Send + Sync>;
-
-/// The shared state of a sandbox: the model, the accepted token and an optional
-/// per-request hook. Cloning shares the state.
-#[derive(Clone)]
-pub struct SandboxState {
-    token: Arc<str>,
-    model: Arc<Mutex<Model>>,
-    on_request: Option<Hook>,
-}
-
-impl fmt::Debug for SandboxState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SandboxState")
-            .field("token", &"<redacted>")
-            .field("leads", &self.lock().len())
-            .field("on_request", &self.on_request.is_some())
-            .finish()
-    }
-}
-
-impl SandboxState {
-    /// A fresh state with an empty model that accepts `Authorization: Token <token>`.
-    pub fn new(token: impl Into<String>) -> Self {
-        Self::with_model(token, Model::new())
-    }
-
-    /// A state serving `model` (for example one filled in advance).
-    pub fn with_model(token: impl Into<String>, model: Model) -> Self {
-        Self {
-            token: Arc::from(token.into()),
-            model: Arc::new(Mutex::new(model)),
-            on_request: None,
-        }
-    }
-
-    /// Calls `hook` once per answered request (method, path, status, and bulk
-    /// counts); the hook never sees the token or the bodies.
-    pub fn on_request(mut self, hook: impl Fn(&RequestLog) + Send + Sync + 'static) -> Self {
-        self.on_request = Some(Arc::new(hook));
-        self
-    }
-
-    /// The accepted token.
-    pub fn token(&self) -> &str {
-        &self.token
-    }
-
-    /// The shared model, for inspection or seeding.
-    pub fn model(&self) -> &Arc<Mutex<Model>> {
-        &self.model
-    }
-
-    /// Locks the model (a poisoned lock is taken over: the model is never left
-    /// half-updated by a panic, since it changes only by whole insertions).
-    pub fn lock(&self) -> MutexGuard<'_, Model> {
-        self.model.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
+use super::model::{Action, BulkSummary, Rejection};
+pub use super::running::{Sandbox, random_token};
+pub use super::state::{RequestLog, SandboxState};
 
 /// A computed answer before it becomes an httpmock response: fault-injecting
 /// test servers can change any part of it.
@@ -156,17 +66,28 @@ pub fn respond(state: &SandboxState, req: &HttpMockRequest) -> HttpMockResponse 
 /// The router's answer before conversion (see [`Reply`]); also calls the
 /// state's `on_request` hook. Never panics: a bug inside becomes a 500 answer.
 pub fn answer(state: &SandboxState, req: &HttpMockRequest) -> Reply {
-    let method = req.method_str().to_owned();
-    let (path, query) = split_uri(req.uri_str());
+    answer_raw(
+        state,
+        req.method_str(),
+        req.uri_str(),
+        req.headers_vec(),
+        req.body_ref(),
+    )
+}
+
+/// As [`answer`], from the parts of a request (method, request target, headers,
+/// body), for test servers built on another HTTP stack than httpmock.
+pub fn answer_raw(
+    state: &SandboxState,
+    method: &str,
+    uri: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Reply {
+    let method = method.to_owned();
+    let (path, query) = split_uri(uri);
     let reply = catch_unwind(AssertUnwindSafe(|| {
-        route(
-            state,
-            &method,
-            &path,
-            &query,
-            req.headers_vec(),
-            req.body_ref(),
-        )
+        route(state, &method, &path, &query, headers, body)
     }))
     .unwrap_or_else(|_| Reply::detail(500, "A server error occurred."));
     if let Some(hook) = &state.on_request {
@@ -254,6 +175,19 @@ fn route(
     // Django REST framework authenticates before it looks at the method.
     if let Err(reply) = authenticate(state, header(headers, "authorization")) {
         return reply;
+    }
+    // Django REST framework throttles after authentication and permissions.
+    if state.throttle.hit(&state.options) {
+        let wait = state.options.retry_after;
+        let detail = match wait {
+            Some(secs) => format!("Request was throttled. Expected available in {secs} seconds."),
+            None => "Request was throttled.".to_owned(),
+        };
+        let reply = Reply::detail(429, &detail);
+        return match wait {
+            Some(secs) => reply.header("retry-after", secs.to_string()),
+            None => reply,
+        };
     }
     let allowed = route.allowed();
     if !allowed.contains(&method) {
@@ -367,6 +301,10 @@ fn bulk_create(state: &SandboxState, body: &Value) -> Reply {
             );
         }
     };
+    if let Some((status, message)) = state.options.oversize(items.len()) {
+        // Refused whole before the model sees it: nothing of it is stored.
+        return Reply::json(status, json!({ "leads": [message] }));
+    }
     let results = state.lock().bulk_create(items);
     let summary = BulkSummary::of(&results);
     let mut reply = Reply::json(200, json!({ "results": results }));
@@ -491,222 +429,4 @@ fn base_url(headers: &[(String, String)]) -> String {
         })
         .unwrap_or("127.0.0.1");
     format!("http://{host}/")
-}
-
-/// A running sandbox: an in-process httpmock server with one catch-all mock
-/// whose responder is [`respond`]. Dropping it stops serving.
-pub struct Sandbox {
-    server: MockServer,
-    state: SandboxState,
-    port: u16,
-    relay: Option<Relay>,
-}
-
-impl fmt::Debug for Sandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sandbox")
-            .field("base_url", &self.base_url())
-            .field("token", &"<redacted>")
-            .finish()
-    }
-}
-
-impl Sandbox {
-    /// Starts a sandbox on a free port of 127.0.0.1 with a random token.
-    pub fn start() -> Sandbox {
-        Self::start_with(None, None)
-    }
-
-    /// Starts a sandbox on `port` (a free one when `None`) with `token` (a random
-    /// one when `None`).
-    ///
-    /// # Panics
-    /// When the port cannot be bound; [`Sandbox::try_start_with`] returns the error.
-    pub fn start_with(port: Option<u16>, token: Option<String>) -> Sandbox {
-        match Self::try_start_with(port, token) {
-            Ok(sandbox) => sandbox,
-            Err(e) => panic!("cannot start the sandbox: {e}"),
-        }
-    }
-
-    /// As [`Sandbox::start_with`], returning the bind error.
-    pub fn try_start_with(port: Option<u16>, token: Option<String>) -> io::Result<Sandbox> {
-        let token = token.unwrap_or_else(random_token);
-        Self::try_start_from_state(SandboxState::new(token), port)
-    }
-
-    /// Serves an existing state (the caller keeps a clone to inspect or share it).
-    ///
-    /// # Panics
-    /// When the port cannot be bound; [`Sandbox::try_start_from_state`] returns the error.
-    pub fn start_from_state(state: SandboxState, port: Option<u16>) -> Sandbox {
-        match Self::try_start_from_state(state, port) {
-            Ok(sandbox) => sandbox,
-            Err(e) => panic!("cannot start the sandbox: {e}"),
-        }
-    }
-
-    /// As [`Sandbox::start_from_state`], returning the bind error.
-    ///
-    /// httpmock's in-process server always takes a free port of its own; for a
-    /// chosen port the sandbox listens on `127.0.0.1:port` and relays each
-    /// connection, byte for byte, to it.
-    pub fn try_start_from_state(state: SandboxState, port: Option<u16>) -> io::Result<Sandbox> {
-        // Bind first, so a busy port fails before anything else starts.
-        let listener = match port.filter(|p| *p != 0) {
-            Some(p) => Some(TcpListener::bind(("127.0.0.1", p))?),
-            None => None,
-        };
-        let server = MockServer::start();
-        let responder_state = state.clone();
-        server.mock(|_when, then| {
-            then.respond_with(move |req: &HttpMockRequest| respond(&responder_state, req));
-        });
-        let target = *server.address();
-        let (port, relay) = match listener {
-            Some(listener) => {
-                let port = listener.local_addr()?.port();
-                (port, Some(Relay::spawn(listener, target)?))
-            }
-            None => (target.port(), None),
-        };
-        Ok(Sandbox {
-            server,
-            state,
-            port,
-            relay,
-        })
-    }
-
-    /// The base URL, `http://127.0.0.1:PORT/`.
-    pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
-    }
-
-    /// The port the sandbox listens on.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// The token it accepts (`Authorization: Token <token>`).
-    pub fn token(&self) -> &str {
-        self.state.token()
-    }
-
-    /// The shared state.
-    pub fn state(&self) -> &SandboxState {
-        &self.state
-    }
-
-    /// The underlying httpmock server (its own port differs from
-    /// [`Sandbox::port`] when a port was chosen).
-    pub fn mock_server(&self) -> &MockServer {
-        &self.server
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        if let Some(relay) = self.relay.take() {
-            relay.stop();
-        }
-        // The mock server goes back to httpmock's pool, which resets it before
-        // its next use; the responder is deleted now so it stops answering.
-        self.server.reset();
-    }
-}
-
-/// A byte relay from a chosen local port to the mock server's own port.
-struct Relay {
-    stop: Arc<AtomicBool>,
-    addr: SocketAddr,
-}
-
-impl Relay {
-    fn spawn(listener: TcpListener, target: SocketAddr) -> io::Result<Relay> {
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop_flag = stop.clone();
-        thread::Builder::new()
-            .name("sela-sandbox-relay".into())
-            .spawn(move || {
-                for incoming in listener.incoming() {
-                    if stop_flag.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(client) = incoming else { continue };
-                    let _ = thread::Builder::new()
-                        .name("sela-sandbox-conn".into())
-                        .spawn(move || relay_connection(client, target));
-                }
-            })?;
-        Ok(Relay { stop, addr })
-    }
-
-    fn stop(self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-    }
-}
-
-fn relay_connection(client: TcpStream, target: SocketAddr) {
-    let Ok(upstream) = TcpStream::connect(target) else {
-        let _ = client.shutdown(Shutdown::Both);
-        return;
-    };
-    let _ = client.set_nodelay(true);
-    let _ = upstream.set_nodelay(true);
-    let (Ok(client_read), Ok(upstream_write)) = (client.try_clone(), upstream.try_clone()) else {
-        return;
-    };
-    let forward = thread::Builder::new()
-        .name("sela-sandbox-pipe".into())
-        .spawn(move || pipe(client_read, upstream_write));
-    pipe(upstream, client);
-    if let Ok(handle) = forward {
-        let _ = handle.join();
-    }
-}
-
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    let _ = to.shutdown(Shutdown::Write);
-    let _ = from.shutdown(Shutdown::Read);
-}
-
-/// A random 40-hex-digit token (the shape of a Django REST framework token),
-/// from the standard library's per-process random hash keys, the clock and a
-/// counter.
-pub fn random_token() -> String {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::AtomicU64;
-    use std::time::{SystemTime, UNIX_EPOCH};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut out = String::with_capacity(40);
-    for round in 0..3u64 {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u128(nanos);
-        hasher.write_u64(count);
-        hasher.write_u64(round);
-        hasher.write_u32(std::process::id());
-        out.push_str(&format!("{:016x}", hasher.finish()));
-    }
-    out.truncate(40);
-    out
 }

@@ -7,8 +7,9 @@ usage: cargo xtask <task> [options]
 
 tasks:
   generate [--check]   regenerate the client snapshot and diff it against the spec
-  sandbox [--port P] [--token T]
+  sandbox [--port P] [--token T] [options]
                        serve the stateful local sandbox on 127.0.0.1
+                       (see `cargo xtask sandbox --help`)
   contract [options]   check the bulk-create contract (see `cargo xtask contract --help`)
 ";
 

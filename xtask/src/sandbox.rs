@@ -1,18 +1,24 @@
-//! `cargo xtask sandbox [--port P] [--token T]`: serves the stateful local
+//! `cargo xtask sandbox [--port P] [--token T] [...]`: serves the stateful local
 //! sandbox on 127.0.0.1 in the foreground until interrupted (Ctrl-C / SIGTERM),
-//! logging one line per request.
+//! logging one line per request. Optional flags add harmless real-world
+//! behaviour: a bulk size limit and periodic throttling.
 
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sela_leads::sandbox::{Sandbox, SandboxState, random_token};
+use sela_leads::sandbox::{Sandbox, SandboxOptions, SandboxState, random_token};
 
 const USAGE: &str = "\
-usage: cargo xtask sandbox [--port P] [--token T]
+usage: cargo xtask sandbox [--port P] [--token T] [options]
 
 Serves the stateful Sela leads sandbox on 127.0.0.1 until interrupted.
-  --port P    port to listen on (default: a free port)
-  --token T   the accepted API token (default: a random one)
+  --port P              port to listen on (default: a free port)
+  --token T             the accepted API token (default: a random one)
+  --max-batch N         refuse bulk batches of more than N items as a whole
+                        (nothing stored; default: no limit)
+  --oversize-status S   the status of that refusal: 400 (default) or 413
+  --throttle-every N    answer every Nth authenticated request 429
+  --retry-after SECS    the Retry-After of a 429 (default 1; `none`: no header)
 The base URL and the token are printed at start; send them as
 `Authorization: Token <token>`. One line is logged per request.
 ";
@@ -22,6 +28,7 @@ The base URL and the token are printed at start; send them as
 struct Options {
     port: Option<u16>,
     token: Option<String>,
+    sandbox: SandboxOptions,
 }
 
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
@@ -56,6 +63,47 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
                     options.token = Some(value);
                 }
             }
+            "--max-batch" | "--oversize-status" | "--throttle-every" | "--retry-after" => {
+                let value = match inline {
+                    Some(v) => v,
+                    None => iter
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| format!("{name} needs a value"))?,
+                };
+                let positive = |value: &str| -> Result<u64, String> {
+                    value
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| format!("{name}: {value:?} is not a positive integer"))
+                };
+                let sandbox = &mut options.sandbox;
+                match name {
+                    "--max-batch" => {
+                        sandbox.max_batch = Some(
+                            usize::try_from(positive(&value)?)
+                                .map_err(|_| format!("{name}: {value:?} is too large"))?,
+                        );
+                    }
+                    "--oversize-status" => {
+                        sandbox.oversize_status = match value.as_str() {
+                            "400" => 400,
+                            "413" => 413,
+                            _ => return Err(format!("{name}: {value:?} is neither 400 nor 413")),
+                        };
+                    }
+                    "--throttle-every" => sandbox.throttle_every = Some(positive(&value)?),
+                    _ => {
+                        sandbox.retry_after = match value.as_str() {
+                            "none" => None,
+                            secs => Some(secs.parse::<u64>().map_err(|_| {
+                                format!("{name}: {secs:?} is neither seconds nor `none`")
+                            })?),
+                        };
+                    }
+                }
+            }
             other => return Err(format!("unexpected argument {other:?}")),
         }
     }
@@ -77,7 +125,10 @@ pub fn run(args: &[String]) -> ExitCode {
         }
     };
     let token = options.token.unwrap_or_else(random_token);
-    let state = SandboxState::new(token).on_request(|log| println!("{} {log}", clock()));
+    let limits = describe(&options.sandbox);
+    let state = SandboxState::new(token)
+        .with_options(options.sandbox)
+        .on_request(|log| println!("{} {log}", clock()));
     let sandbox = match Sandbox::try_start_from_state(state, options.port) {
         Ok(sandbox) => sandbox,
         Err(e) => {
@@ -97,12 +148,35 @@ pub fn run(args: &[String]) -> ExitCode {
         sandbox.token(),
         sandbox.base_url()
     );
+    for line in limits {
+        println!("{line}");
+    }
     println!("Serving until interrupted (Ctrl-C).");
     // The server runs on its own threads; SIGINT / SIGTERM end the process with
     // their default action, which is all the shutdown an in-memory server needs.
     loop {
         std::thread::park();
     }
+}
+
+/// One banner line per deviation from the plain model.
+fn describe(options: &SandboxOptions) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(max) = options.max_batch {
+        lines.push(format!(
+            "limit:    bulk batches over {max} items refused with {} (nothing stored)",
+            options.oversize_status
+        ));
+    }
+    if let Some(every) = options.throttle_every {
+        let after = options
+            .retry_after
+            .map_or("no Retry-After".to_owned(), |s| format!("Retry-After: {s}"));
+        lines.push(format!(
+            "throttle: every {every}th authenticated request answered 429 ({after})"
+        ));
+    }
+    lines
 }
 
 /// `HH:MM:SS` UTC for the log lines.
@@ -133,9 +207,31 @@ mod tests {
             parse(&args(&["--port", "8787", "--token=abc"])),
             Ok(Some(Options {
                 port: Some(8787),
-                token: Some("abc".into())
+                token: Some("abc".into()),
+                sandbox: SandboxOptions::default(),
             }))
         );
+        let parsed = parse(&args(&[
+            "--max-batch=100",
+            "--oversize-status",
+            "413",
+            "--throttle-every",
+            "7",
+            "--retry-after=none",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            parsed.sandbox,
+            SandboxOptions {
+                max_batch: Some(100),
+                oversize_status: 413,
+                throttle_every: Some(7),
+                retry_after: None,
+            }
+        );
+        assert_eq!(describe(&parsed.sandbox).len(), 2);
+        assert!(describe(&SandboxOptions::default()).is_empty());
         assert_eq!(parse(&args(&["--port=0"])), Ok(Some(Options::default())));
         assert_eq!(parse(&args(&["--help"])), Ok(None));
     }
@@ -149,6 +245,11 @@ mod tests {
             &["--token", ""],
             &["--token", "a b"],
             &["--verbose"],
+            &["--max-batch", "0"],
+            &["--max-batch", "-1"],
+            &["--oversize-status", "500"],
+            &["--throttle-every", "0"],
+            &["--retry-after", "soon"],
             &["serve"],
         ] {
             assert!(parse(&args(bad)).is_err(), "{bad:?}");

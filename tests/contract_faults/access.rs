@@ -1,0 +1,101 @@
+//! A1-A2: requests without the right token are refused, near misses included,
+//! and malformed bodies get a JSON 400.
+
+use crate::common::{TOKEN, assert_only, clause, is_bulk, run_fault, run_with, sandbox_answer};
+use crate::server::{Req, Resp};
+
+/// A server whose token check also lets through the header values `accepts`
+/// admits: it then acts exactly as if the real token had been sent.
+fn run_auth(
+    accepts: impl Fn(Option<&str>) -> bool + Send + Sync + 'static,
+) -> sela_leads::contract::Report {
+    run_with(8, move |state, req| {
+        let header = req.header("authorization");
+        let real = format!("Token {TOKEN}");
+        if header != Some(real.as_str()) && accepts(header) {
+            let mut admitted: Req = req.clone();
+            admitted
+                .headers
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+            admitted.headers.push(("authorization".into(), real));
+            return sandbox_answer(state, &admitted).into();
+        }
+        sandbox_answer(state, req).into()
+    })
+}
+
+/// The token of a `Token` header value, if it is one.
+fn token_of(header: Option<&str>) -> Option<&str> {
+    let (scheme, token) = header?.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("token").then_some(token.trim())
+}
+
+#[test]
+fn a1_missing_token_accepted_is_caught() {
+    let r = run_auth(|header| header.is_none());
+    assert_only(&r, &[clause("A1")], "");
+}
+
+#[test]
+fn a1_token_compared_on_its_first_characters_is_caught() {
+    // Catches the last character changed (and one dropped or added at the end).
+    let r = run_auth(|header| {
+        token_of(header).is_some_and(|t| t.len() >= 16 && TOKEN.starts_with(&t[..16]))
+    });
+    assert_only(&r, &[clause("A1")], "");
+}
+
+#[test]
+fn a1_token_compared_on_the_length_sent_is_caught() {
+    // strncmp(sent, real, len(sent)): a token with characters dropped passes.
+    let r =
+        run_auth(|header| token_of(header).is_some_and(|t| !t.is_empty() && TOKEN.starts_with(t)));
+    assert_only(&r, &[clause("A1")], "");
+}
+
+#[test]
+fn a1_token_compared_on_the_real_length_is_caught() {
+    // strncmp(sent, real, len(real)): a token with characters added passes.
+    let r = run_auth(|header| token_of(header).is_some_and(|t| t.starts_with(TOKEN)));
+    assert_only(&r, &[clause("A1")], "");
+}
+
+#[test]
+fn a1_token_compared_case_insensitively_is_caught() {
+    let r = run_auth(|header| token_of(header).is_some_and(|t| t.eq_ignore_ascii_case(TOKEN)));
+    assert_only(&r, &[clause("A1")], "");
+}
+
+#[test]
+fn a1_bearer_scheme_accepted_is_caught() {
+    let r = run_auth(|header| {
+        header.is_some_and(|h| h.eq_ignore_ascii_case(&format!("Bearer {TOKEN}")))
+    });
+    assert_only(&r, &[clause("A1")], "");
+}
+
+#[test]
+fn a2_malformed_body_answered_422_is_caught() {
+    // As a framework that answers 422 to a body it cannot parse.
+    let r = run_fault(|_, req, mut reply| {
+        if reply.status == 400 && req.json().is_none() {
+            reply.status = 422;
+        }
+        reply
+    });
+    assert_only(&r, &[clause("A2")], "");
+}
+
+#[test]
+fn a2_malformed_body_answered_without_json_is_caught() {
+    let r = run_with(8, |state, req| {
+        let reply = sandbox_answer(state, req);
+        // As a proxy in front that answers a body it cannot parse itself.
+        if is_bulk(req) && reply.status == 400 && req.json().is_none() {
+            Resp::raw(400, "text/html", "<h1>Bad Request</h1>")
+        } else {
+            reply.into()
+        }
+    });
+    assert_only(&r, &[clause("A2")], "");
+}

@@ -1,0 +1,305 @@
+//! B1-B4: one result per item, its shape, its correspondence with its item
+//! (order, verdicts, every field read back) and independence from neighbours.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde_json::{Map, Value, json};
+
+use crate::common::{
+    assert_only, authorised, clause, is_bulk, lead_id, leads_of, results, results_mut, run_bulk,
+    run_fault, run_fault_one_in_three, run_with, sandbox_answer,
+};
+use crate::server::Resp;
+
+#[test]
+fn b1_dropped_result_is_caught() {
+    let r = run_fault_one_in_three(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply) {
+            results.pop();
+        }
+        reply
+    });
+    assert_only(&r, &[clause("B1")], "");
+}
+
+#[test]
+fn b1_extra_result_is_caught() {
+    let r = run_fault_one_in_three(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply)
+            && !results.is_empty()
+        {
+            results.push(json!({"id": null, "action": "error", "error": "spurious"}));
+        }
+        reply
+    });
+    assert_only(&r, &[clause("B1")], "");
+}
+
+#[test]
+fn b2_error_with_an_id_is_caught() {
+    let r = run_fault(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply) {
+            for res in results.iter_mut() {
+                if res["action"] == "error" {
+                    res["id"] = json!(4242);
+                }
+            }
+        }
+        reply
+    });
+    assert_only(&r, &[clause("B2")], "");
+}
+
+#[test]
+fn b3_reversed_results_are_caught() {
+    let r = run_fault(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply) {
+            results.reverse();
+        }
+        reply
+    });
+    assert_only(
+        &r,
+        &[clause("B3"), clause("B4"), clause("S2"), clause("S3")],
+        "every clause read from the results sees another item's result: B4: among \
+         invalid items, valid items get `error`, which they do not get alone; S2: \
+         a duplicate later in a batch gets the first item's `created`; S3: an \
+         identity first sent in an item answered `error`, sent again validly, gets \
+         a neighbour's `error`",
+    );
+}
+
+#[test]
+fn b3_swapped_ids_of_two_valid_items_are_caught() {
+    // Count and actions stay right; only read-back shows the swap.
+    let r = run_fault(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply) {
+            let created: Vec<usize> = (0..results.len())
+                .filter(|i| results[*i]["action"] == "created")
+                .collect();
+            if let [a, b, ..] = created[..] {
+                let id_a = results[a]["id"].clone();
+                results[a]["id"] = results[b]["id"].clone();
+                results[b]["id"] = id_a;
+            }
+        }
+        reply
+    });
+    assert_only(
+        &r,
+        &[clause("B3"), clause("S2")],
+        "S2: a later re-engagement carries the lead's true id, not the swapped id \
+         it was created under",
+    );
+}
+
+/// Lead ids with the fields stored under them instead of the ones sent.
+type Stored = Vec<(i64, Map<String, Value>)>;
+
+/// A server that answers every bulk create correctly but has stored, for the
+/// leads it created, the fields `alter` gives instead of the ones sent: the
+/// results look perfect, only reading a lead back shows it. `alter` gets the
+/// created items of one request with their ids.
+fn run_stored_altered(
+    alter: impl Fn(&[(Value, i64)]) -> Stored + Send + Sync + 'static,
+) -> sela_leads::contract::Report {
+    let stored: Mutex<HashMap<i64, Map<String, Value>>> = Mutex::default();
+    run_with(8, move |state, req| {
+        let mut reply = sandbox_answer(state, req);
+        if is_bulk(req)
+            && reply.status == 200
+            && let Some(items) = leads_of(req)
+            && let Some(results) = reply.body["results"].as_array()
+        {
+            let created: Vec<(Value, i64)> = items
+                .iter()
+                .zip(results)
+                .filter(|(_, r)| r["action"] == "created")
+                .filter_map(|(item, r)| Some((item.clone(), r["id"].as_i64()?)))
+                .collect();
+            stored.lock().unwrap().extend(alter(&created));
+        }
+        if req.method == "GET" && reply.status == 200 {
+            let stored = stored.lock().unwrap();
+            let overlay = |lead: &mut Value| {
+                if let Some(fields) = lead["id"].as_i64().and_then(|id| stored.get(&id))
+                    && let Some(lead) = lead.as_object_mut()
+                {
+                    lead.extend(fields.clone());
+                }
+            };
+            if lead_id(req).is_some() {
+                overlay(&mut reply.body);
+            } else if let Some(leads) = reply.body.get_mut("results").and_then(Value::as_array_mut)
+            {
+                leads.iter_mut().for_each(overlay);
+            }
+        }
+        reply.into()
+    })
+}
+
+/// Each created lead stored with the next created lead's `field` (in the same
+/// request), where the two differ.
+fn neighbours(field: &'static str) -> impl Fn(&[(Value, i64)]) -> Stored {
+    move |created| {
+        let n = created.len();
+        (0..n)
+            .filter_map(|k| {
+                let (item, id) = &created[k];
+                let next = created[(k + 1) % n].0.get(field)?;
+                (n >= 2 && item.get(field) != Some(next))
+                    .then(|| (*id, Map::from_iter([(field.to_owned(), next.clone())])))
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn b3_neighbours_external_id_stored_is_caught() {
+    let r = run_stored_altered(neighbours("external_id"));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_neighbours_metadata_stored_is_caught() {
+    let r = run_stored_altered(neighbours("metadata"));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_metadata_numbers_stored_as_strings_are_caught() {
+    let r = run_stored_altered(|created| {
+        created
+            .iter()
+            .filter_map(|(item, id)| {
+                let mut meta = item.get("metadata")?.as_object()?.clone();
+                let mut changed = false;
+                for value in meta.values_mut() {
+                    if value.is_number() {
+                        *value = Value::String(value.to_string());
+                        changed = true;
+                    }
+                }
+                changed.then(|| {
+                    (
+                        *id,
+                        Map::from_iter([("metadata".to_owned(), Value::Object(meta))]),
+                    )
+                })
+            })
+            .collect()
+    });
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_neighbours_external_id_only_in_all_valid_batches_is_caught() {
+    // Read-back must happen in every kind of case, not only in mixed batches:
+    // this server only goes wrong in batches whose items are all valid (as the
+    // valid items sent alone for B4, or the re-sends after refusals).
+    let rotate = neighbours("external_id");
+    let r = run_stored_altered(move |created| {
+        // `created` holds only the created items; the batch was all valid when
+        // every one of them validates and there are at least two.
+        if created.len() >= 2
+            && created
+                .iter()
+                .all(|(item, _)| sela_leads::rules::validate_item(item).is_ok())
+        {
+            rotate(created)
+        } else {
+            Vec::new()
+        }
+    });
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_lead_read_back_once_then_404_is_caught() {
+    // A lead answers its first read and is 404 from then on, as if the server
+    // dropped it after accepting it.
+    let reads: Mutex<HashMap<i64, u32>> = Mutex::default();
+    let r = run_with(8, move |state, req| {
+        if let Some(id) = lead_id(req)
+            && authorised(req)
+        {
+            let mut reads = reads.lock().unwrap();
+            let n = reads.entry(id).or_default();
+            *n += 1;
+            if *n > 1 {
+                return Resp::json(404, &json!({"detail": "Not found."}));
+            }
+        }
+        sandbox_answer(state, req).into()
+    });
+    assert_only(&r, &[clause("B3")], "");
+}
+
+/// `+1` and more than ten digits cut to `+1` and the first ten.
+fn cut_to_ten(item: &Value) -> Value {
+    let mut item = item.clone();
+    if let Some(phone) = item.get("phone_number").and_then(Value::as_str)
+        && let Some(rest) = phone.trim().strip_prefix('+')
+    {
+        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() > 11 && digits.starts_with('1') {
+            item["phone_number"] = json!(format!("+{}", &digits[..11]));
+        }
+    }
+    item
+}
+
+#[test]
+fn b3_overlong_number_cut_to_ten_is_caught() {
+    let r = run_bulk(|state, items| {
+        let stored: Vec<Value> = items.iter().map(cut_to_ten).collect();
+        results(state.lock().bulk_create(&stored))
+    });
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b4_outcome_changed_by_invalid_neighbours_is_caught() {
+    // With an invalid item in the batch, duplicates are refused instead of
+    // re-engaged: allowed by S2 on its own, but not independent of neighbours.
+    let r = run_fault(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply)
+            && results.iter().any(|r| r["action"] == "error")
+        {
+            for res in results.iter_mut() {
+                if res["action"] == "reengaged" {
+                    *res = json!({"id": null, "action": "error", "error": "Duplicate lead."});
+                }
+            }
+        }
+        reply
+    });
+    assert_only(&r, &[clause("B4")], "");
+}
+
+#[test]
+fn b4_whole_batch_rejected_for_one_bad_item_is_caught() {
+    let r = run_with(8, |state, req| {
+        let bad = is_bulk(req)
+            && authorised(req)
+            && leads_of(req).is_some_and(|leads| {
+                leads
+                    .iter()
+                    .any(|l| sela_leads::sandbox::model::validate_item(l).is_err())
+            });
+        if bad {
+            // Nothing stored, the whole batch refused for one bad item.
+            Resp::json(400, &json!({"leads": ["One or more leads are invalid."]}))
+        } else {
+            sandbox_answer(state, req).into()
+        }
+    });
+    assert_only(
+        &r,
+        &[clause("T1"), clause("B4")],
+        "T1: a well-formed batch smaller than batches the target accepts is \
+         refused with 400, which no size limit explains",
+    );
+}

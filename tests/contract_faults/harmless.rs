@@ -1,0 +1,252 @@
+//! Correct servers that differ harmlessly from the sandbox pass every clause;
+//! a target that cannot be tested is an error, not a clause failure.
+
+use std::time::Duration;
+
+use sela_leads::contract::{self, ApiKey, Config, HarnessError, Target};
+use sela_leads::sandbox::{SandboxOptions, SandboxState};
+use serde_json::{Value, json};
+
+use crate::common::{
+    TOKEN, assert_passes, authorised, clause, config, is_bulk, lead_id, results_mut, run_fault,
+    run_state, run_with, sandbox_answer, try_run,
+};
+use crate::server::Resp;
+
+#[test]
+fn the_plain_sandbox_passes() {
+    let r = run_with(8, |state, req| sandbox_answer(state, req).into());
+    assert_passes(&r);
+}
+
+#[test]
+fn duplicates_answered_error_pass() {
+    let r = run_fault(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply) {
+            for res in results.iter_mut() {
+                if res["action"] == "reengaged" {
+                    *res = json!({"id": null, "action": "error", "error": "Duplicate lead."});
+                }
+            }
+        }
+        reply
+    });
+    assert_passes(&r);
+}
+
+#[test]
+fn status_403_for_bad_tokens_passes() {
+    let r = run_with(8, |state, req| {
+        let mut reply = sandbox_answer(state, req);
+        if reply.status == 401 {
+            reply.status = 403;
+            reply.headers.clear();
+            reply.body = json!({"detail": "You do not have permission to perform this action."});
+        }
+        reply.into()
+    });
+    assert_passes(&r);
+}
+
+#[test]
+fn json_with_a_charset_and_connection_close_pass() {
+    let r = run_with(8, |state, req| {
+        Resp::from(sandbox_answer(state, req))
+            .with_header("content-type", "application/json; charset=utf-8")
+            .with_header("connection", "close")
+    });
+    assert_passes(&r);
+}
+
+#[test]
+fn periodic_429_with_retry_after_passes() {
+    let state = SandboxState::new(TOKEN).with_options(SandboxOptions {
+        throttle_every: Some(9),
+        retry_after: Some(0),
+        ..SandboxOptions::default()
+    });
+    let r = run_state(8, state, |state, req| sandbox_answer(state, req).into());
+    assert_passes(&r);
+    let text = r.to_string();
+    assert!(
+        text.contains("429") || text.to_lowercase().contains("throttl"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_100_item_limit_answered_400_passes() {
+    let state = SandboxState::new(TOKEN).with_options(SandboxOptions {
+        max_batch: Some(100),
+        ..SandboxOptions::default()
+    });
+    let r = run_state(8, state, |state, req| sandbox_answer(state, req).into());
+    assert_passes(&r);
+    assert!(
+        r.to_string().contains("100"),
+        "the limit is not reported:\n{r}"
+    );
+}
+
+#[test]
+fn no_read_back_at_all_passes() {
+    let r = run_with(8, |state, req| {
+        if lead_id(req).is_some() && authorised(req) {
+            return Resp::json(405, &json!({"detail": "Method \"GET\" not allowed."}));
+        }
+        sandbox_answer(state, req).into()
+    });
+    assert_passes(&r);
+}
+
+#[test]
+fn phones_read_back_in_national_format_pass() {
+    let r = run_with(8, |state, req| {
+        let mut reply = sandbox_answer(state, req);
+        if lead_id(req).is_some()
+            && reply.status == 200
+            && let Some(e164) = reply.body["phone_number"].as_str()
+            && let Some(national) = e164.strip_prefix("+1")
+            && national.len() == 10
+        {
+            reply.body["phone_number"] = json!(format!(
+                "({}) {}-{}",
+                &national[..3],
+                &national[3..6],
+                &national[6..]
+            ));
+        }
+        reply.into()
+    });
+    assert_passes(&r);
+}
+
+/// Ids the harmless server shows: the sandbox's plus an offset above 2^32.
+const ID_OFFSET: i64 = 5_000_000_000;
+
+#[test]
+fn status_201_big_ids_extra_fields_and_other_wording_pass() {
+    let r = run_with(8, |state, req| {
+        std::thread::sleep(Duration::from_millis(2));
+        // GET /api/leads/{big id}/: read the sandbox's lead and show the big id.
+        if let Some(id) = lead_id(req)
+            && authorised(req)
+        {
+            return match state.lock().get(id - ID_OFFSET) {
+                Some(mut lead) => {
+                    lead["id"] = json!(id);
+                    lead["extra_field"] = json!("ignored");
+                    Resp::json(200, &lead)
+                }
+                None => Resp::json(404, &json!({"detail": "Not found."})),
+            };
+        }
+        let mut reply = sandbox_answer(state, req);
+        if is_bulk(req) && reply.status == 200 {
+            reply.status = 201;
+            if let Some(results) = reply.body.get_mut("results").and_then(Value::as_array_mut) {
+                for res in results.iter_mut() {
+                    if let Some(id) = res["id"].as_i64() {
+                        res["id"] = json!(id + ID_OFFSET);
+                    }
+                    if let Some(msg) = res.get("error").and_then(Value::as_str) {
+                        res["error"] = json!(format!("Rejected: {}", msg.to_uppercase()));
+                    }
+                    res["trace"] = json!({"took_ms": 1});
+                }
+            }
+            reply.body["request_id"] = json!("abc");
+        }
+        if req.path() == "/api/leads/" && reply.status == 200 {
+            // The list shows the same leads under the big ids.
+            if let Some(leads) = reply.body.get_mut("results").and_then(Value::as_array_mut) {
+                for lead in leads.iter_mut() {
+                    if let Some(id) = lead["id"].as_i64() {
+                        lead["id"] = json!(id + ID_OFFSET);
+                    }
+                }
+            }
+        }
+        reply.into()
+    });
+    assert_passes(&r);
+}
+
+#[test]
+fn garbage_answers_are_failures_not_panics() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let n = AtomicUsize::new(0);
+    let bodies: Vec<(u16, &str, String)> = vec![
+        (200, "application/json", "{\"results\": \"nope\"}".into()),
+        (
+            200,
+            "application/json",
+            "{\"results\": [1, null, \"x\", []]}".into(),
+        ),
+        (
+            200,
+            "application/json",
+            json!({"results": [{"action": 7, "id": -1}]}).to_string(),
+        ),
+        (
+            201,
+            "application/json",
+            json!({"results": [{"action": "created", "id": 18446744073709551615_u64}]}).to_string(),
+        ),
+        (
+            200,
+            "application/json",
+            json!({"results": [{"action": "created", "id": 1.5, "error": {}}]}).to_string(),
+        ),
+        (200, "text/html", "<html>oops</html>".into()),
+        (500, "text/plain", "Internal Server Error".into()),
+        (200, "application/json", "".into()),
+        (200, "application/json", "[".repeat(10_000)),
+        (302, "application/json", "null".into()),
+    ];
+    let r = run_with(6, move |state, req| {
+        if !is_bulk(req) || req.body == b"{\"leads\":[]}" {
+            // Let the opening probe and the read-backs through so that the run starts.
+            return sandbox_answer(state, req).into();
+        }
+        let (status, ct, body) = &bodies[n.fetch_add(1, Ordering::Relaxed) % bodies.len()];
+        Resp::raw(*status, ct, body.clone())
+    });
+    assert!(!r.passed());
+    assert!(r.failed().contains(&clause("T3")), "{r}");
+}
+
+#[test]
+fn unending_throttling_is_an_error_not_a_clause_failure() {
+    let state = SandboxState::new(TOKEN).with_options(SandboxOptions {
+        throttle_every: Some(1),
+        retry_after: Some(0),
+        ..SandboxOptions::default()
+    });
+    let config = Config {
+        throttle_patience: Duration::from_secs(1),
+        ..config(4)
+    };
+    let err = try_run(&config, state, |state, req| {
+        sandbox_answer(state, req).into()
+    })
+    .expect_err("a target that always answers 429 cannot be tested");
+    let text = err.to_string();
+    assert!(
+        matches!(err, HarnessError::Throttled(_)) && text.contains("429"),
+        "the error does not say it was throttled: {text}"
+    );
+    assert!(!text.contains(TOKEN));
+}
+
+#[test]
+fn an_unreachable_target_is_a_connection_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let target = Target::new(&format!("http://127.0.0.1:{port}"), ApiKey::new(TOKEN)).unwrap();
+    let err = contract::run(&target, &config(4)).expect_err("nothing listens there");
+    assert!(matches!(err, HarnessError::Connection(_)), "{err}");
+    assert!(!err.to_string().contains(TOKEN));
+}

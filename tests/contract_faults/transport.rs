@@ -1,0 +1,47 @@
+//! T1-T3: the status, content type and schema of an answer to a bulk create.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::common::{
+    assert_only, clause, is_bulk, run_fault_one_in_three, run_with, sandbox_answer,
+};
+use crate::server::Resp;
+
+#[test]
+fn t1_status_202_is_caught() {
+    let r = run_fault_one_in_three(|_, _, mut reply| {
+        if reply.status == 200 {
+            reply.status = 202;
+        }
+        reply
+    });
+    assert_only(&r, &[clause("T1")], "");
+}
+
+#[test]
+fn t2_text_plain_is_caught() {
+    // One replica of three answers text/plain.
+    let counter = AtomicUsize::new(0);
+    let r = run_with(8, move |state, req| {
+        let reply = sandbox_answer(state, req);
+        if is_bulk(req) && reply.status == 200 && counter.fetch_add(1, Ordering::Relaxed) % 3 == 1 {
+            Resp::raw(200, "text/plain", reply.body.to_string())
+        } else {
+            reply.into()
+        }
+    });
+    assert_only(&r, &[clause("T2")], "");
+}
+
+#[test]
+fn t3_bare_results_array_is_caught() {
+    let r = run_fault_one_in_three(|_, _, mut reply| {
+        if reply.status == 200
+            && let Some(results) = reply.body.get("results").cloned()
+        {
+            reply.body = results;
+        }
+        reply
+    });
+    assert_only(&r, &[clause("T3")], "");
+}

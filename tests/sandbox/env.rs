@@ -1,0 +1,155 @@
+//! A recording server around the router, and a generated client for it.
+
+use std::sync::{Arc, Mutex};
+
+use httpmock::{HttpMockRequest, MockServer};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use sela_leads::api::{self, types};
+use sela_leads::sandbox::{SandboxState, respond};
+use serde_json::Value;
+
+use crate::conformance::*;
+
+// ---------------------------------------------------------------------------
+// A recording server around the router
+// ---------------------------------------------------------------------------
+
+pub(crate) struct Exchange {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) status: u16,
+    pub(crate) content_type: String,
+    pub(crate) body: Vec<u8>,
+}
+
+/// The router behind a recording httpmock server, and a generated client.
+pub(crate) struct Env {
+    pub(crate) server: MockServer,
+    pub(crate) state: SandboxState,
+    pub(crate) exchanges: Arc<Mutex<Vec<Exchange>>>,
+    pub(crate) client: api::Client,
+    pub(crate) http: reqwest::Client,
+}
+
+pub(crate) const TOKEN: &str = "test-token-0123456789";
+
+pub(crate) fn authorised_http() -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        AUTHORIZATION,
+        HeaderValue::from_str(&format!("Token {TOKEN}")).unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+impl Env {
+    pub(crate) async fn new() -> Env {
+        let state = SandboxState::new(TOKEN);
+        let exchanges: Arc<Mutex<Vec<Exchange>>> = Arc::default();
+        let server = MockServer::start_async().await;
+        let (router_state, log) = (state.clone(), exchanges.clone());
+        server
+            .mock_async(|_when, then| {
+                then.respond_with(move |req: &HttpMockRequest| {
+                    let response = respond(&router_state, req);
+                    let content_type = response
+                        .headers
+                        .iter()
+                        .flatten()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default();
+                    log.lock().unwrap().push(Exchange {
+                        method: req.method_str().to_owned(),
+                        path: req.uri().path().to_owned(),
+                        status: response.status.unwrap_or(0),
+                        content_type,
+                        body: response
+                            .body
+                            .as_ref()
+                            .map(|b| b.to_vec())
+                            .unwrap_or_default(),
+                    });
+                    response
+                });
+            })
+            .await;
+        let http = authorised_http();
+        let client = api::Client::new_with_client(&server.base_url(), http.clone());
+        Env {
+            server,
+            state,
+            exchanges,
+            client,
+            http,
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+
+    /// A client without the token.
+    pub(crate) fn anonymous(&self) -> api::Client {
+        api::Client::new_with_client(&self.server.base_url(), reqwest::Client::new())
+    }
+
+    /// POSTs raw JSON (for bodies the typed client cannot express).
+    pub(crate) async fn post_raw(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Validates every answer given so far against openapi.yaml.
+    pub(crate) fn finish(self) {
+        let exchanges = self.exchanges.lock().unwrap();
+        assert!(!exchanges.is_empty(), "no request reached the sandbox");
+        let errors: Vec<String> = exchanges
+            .iter()
+            .flat_map(|e| {
+                conformance_errors(&e.method, &e.path, e.status, &e.content_type, &e.body)
+            })
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "answers that do not conform to openapi.yaml:\n{}",
+            errors.join("\n")
+        );
+    }
+}
+
+pub(crate) fn status_of<E: std::fmt::Debug>(error: &api::Error<E>) -> Option<u16> {
+    error.status().map(|s| s.as_u16())
+}
+
+pub(crate) fn lead(phone: &str, email: &str) -> types::LeadRequest {
+    types::LeadRequest::builder()
+        .phone_number(phone.to_owned())
+        .email(email.to_owned())
+        .try_into()
+        .unwrap()
+}
+
+pub(crate) async fn bulk(
+    env: &Env,
+    leads: Vec<types::LeadRequest>,
+) -> Vec<types::BulkCreateLeadResult> {
+    env.client
+        .leads_bulk_create_create()
+        .body(types::BulkCreateLeadRequestRequest { leads })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .results
+}
