@@ -126,13 +126,23 @@ impl Target {
     }
 
     /// `text` with every occurrence of the key replaced by `$SELA_API_KEY`.
+    /// The near misses sent for A1 are almost the key, so a server that echoes
+    /// one (its case flipped, or its last character dropped or changed) gets
+    /// it replaced too, for keys long enough that this cannot hit other text.
     pub fn redact(&self, text: &str) -> String {
         let key = self.key.expose();
         if key.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(key, KEY_PLACEHOLDER)
+            return text.to_owned();
         }
+        let mut out = text.replace(key, KEY_PLACEHOLDER);
+        let mut stem = key.chars();
+        stem.next_back();
+        for near in [flip_case(key).as_str(), stem.as_str()] {
+            if near.chars().count() >= 8 && near != key {
+                out = out.replace(near, KEY_PLACEHOLDER);
+            }
+        }
+        out
     }
 
     /// The header value for `auth`, or `None` for no header.
@@ -159,17 +169,7 @@ impl Target {
             out.push(("last character dropped", format!("Token {stem}")));
         }
         out.push(("one character added", format!("Token {key}0")));
-        let flipped: String = key
-            .chars()
-            .map(|c| {
-                if c.is_ascii_lowercase() {
-                    c.to_ascii_uppercase()
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            })
-            .collect();
-        out.push(("case flipped", format!("Token {flipped}")));
+        out.push(("case flipped", format!("Token {}", flip_case(key))));
         out.push(("Bearer scheme", format!("Bearer {key}")));
         let real = format!("Token {key}");
         out.retain(|(_, v)| *v != real);
@@ -184,6 +184,19 @@ impl Target {
         }
         wrong
     }
+}
+
+/// `key` with the case of every ASCII letter flipped.
+fn flip_case(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
 }
 
 /// How a request authenticates.
@@ -428,6 +441,19 @@ mod tests {
         assert!(curl.contains("'{\"leads\":[\"it'\\''s\"]}'"), "{curl}");
         assert!(!ex.request_json().to_string().contains("s3cr3t"));
         assert_ne!(t.wrong_key("s3cr3t-key"), "s3cr3t-key");
+    }
+
+    #[test]
+    fn echoed_near_misses_are_redacted_too() {
+        let t = Target::new("http://127.0.0.1:1", ApiKey::new("AbC-def-123")).unwrap();
+        for (_, value) in t.near_misses() {
+            let echoed = t.redact(&format!("you sent {value:?}"));
+            assert!(!echoed.contains("def-12"), "{echoed}");
+            assert!(!echoed.to_lowercase().contains("abc-def"), "{echoed}");
+        }
+        // A short key is not looked for in pieces.
+        let short = Target::new("http://127.0.0.1:1", ApiKey::new("k1")).unwrap();
+        assert_eq!(short.redact("k and K1"), "k and K1");
     }
 
     #[test]
