@@ -13,7 +13,7 @@ use crate::contract::report::Clause;
 use crate::contract::schema::{ACTIONS, check_bulk_response};
 use crate::contract::strategies::{Category, GenItem};
 use crate::contract::target::Exchange;
-use crate::sandbox::model::{Identity, NOT_AN_OBJECT, identity};
+use crate::rules::{Identity, NOT_AN_OBJECT, identity};
 
 impl Harness<'_> {
     /// Evaluates T1-T3, B1-B3, S1-S3 on one authorised, well-formed bulk

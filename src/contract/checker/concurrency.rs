@@ -19,7 +19,7 @@ use super::{BULK_PATH, Harness, Listing};
 use crate::contract::report::Clause;
 use crate::contract::strategies::{Category, ConcurrencyCase, GenItem};
 use crate::contract::target::Auth;
-use crate::sandbox::model::{Identity, identity};
+use crate::rules::{Identity, identity};
 
 /// One result of a shared identity: request, item, action, id.
 type Sighting = (usize, usize, Option<String>, Option<i64>, Category);

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::sandbox::model::Identity;
+use crate::rules::Identity;
 
 /// What the run knows of an identity it sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use super::Harness;
 use super::case::CaseOutcome;
 use super::observations::short;
 use crate::contract::strategies::{Category, GenItem, ItemSpec, OTHER_FORMS};
-use crate::sandbox::model::Identity;
+use crate::rules::Identity;
 
 /// How many created identities the formats step re-sends.
 const FORMAT_IDENTITIES: usize = 4;

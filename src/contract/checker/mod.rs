@@ -19,10 +19,11 @@
 //! - `observations`: what is recorded but not asserted, and the final report;
 //! - `replay`: stored failures replayed first, the time budget, progress.
 //!
-//! Expectations come from the sandbox's model ([`identity`](crate::sandbox::model::identity),
-//! [`normalize_phone`](crate::sandbox::model::normalize_phone),
-//! [`NOT_AN_OBJECT`](crate::sandbox::model::NOT_AN_OBJECT)), so the harness and
-//! the sandbox share one reading of the documentation.
+//! Expectations come from the lead rules the sandbox also uses
+//! ([`identity`](crate::rules::identity),
+//! [`normalize_phone`](crate::rules::normalize_phone),
+//! [`NOT_AN_OBJECT`](crate::rules::NOT_AN_OBJECT)), so the harness and the
+//! sandbox share one reading of the documentation.
 
 mod bulk;
 mod case;
@@ -48,7 +49,7 @@ use super::report::Clause;
 use super::strategies::{Category, GenItem, Identities};
 use super::target::{Auth, Exchange, HarnessError, Target};
 use super::throttle::send_patiently;
-use crate::sandbox::model::Identity;
+use crate::rules::Identity;
 use case::Tally;
 use observations::{Observations, ReadBack, short, status_text};
 

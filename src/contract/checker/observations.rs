@@ -7,7 +7,7 @@ use super::{Harness, Listing};
 use crate::contract::report::{ClauseResult, Report};
 use crate::contract::strategies::GenItem;
 use crate::contract::target::Exchange;
-use crate::sandbox::model::NOT_AN_OBJECT;
+use crate::rules::NOT_AN_OBJECT;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum ReadBack {

@@ -19,6 +19,9 @@ use crate::contract::target::{Auth, Exchange};
 /// declared unavailable.
 const READBACK_TRIES: u32 = 3;
 
+/// Read-backs in flight at once.
+const READS_IN_FLIGHT: usize = 32;
+
 /// How many leads read back earlier are read again at the end of the run.
 const RECHECKS: usize = 24;
 
@@ -48,18 +51,23 @@ impl Harness<'_> {
         if wanted.is_empty() || self.readback == ReadBack::Unavailable {
             return;
         }
-        let answers = self.send_all(
-            wanted
-                .iter()
-                .map(|(_, id)| ("GET", format!("api/leads/{id}/"), Auth::Token, None))
-                .collect(),
-        );
+        let mut answers = Vec::with_capacity(wanted.len());
+        for chunk in wanted.chunks(READS_IN_FLIGHT) {
+            answers.extend(
+                self.send_all(
+                    chunk
+                        .iter()
+                        .map(|(_, id)| ("GET", format!("api/leads/{id}/"), Auth::Token, None))
+                        .collect(),
+                ),
+            );
+        }
         // An identity repeated in the batch (or shared with requests in flight)
         // may have its lead updated by the re-engagement: compare phone and
         // e-mail only then.
         let idents: Vec<_> = items
             .iter()
-            .map(|g| crate::sandbox::model::identity(&g.value))
+            .map(|g| crate::rules::identity(&g.value))
             .collect();
         let repeated = |i: usize| {
             idents[i].as_ref().is_some_and(|w| {

@@ -12,7 +12,7 @@ use super::{BULK_PATH, Harness};
 use crate::contract::report::Clause;
 use crate::contract::strategies::{Category, GenItem, ItemSpec, Refusal};
 use crate::contract::target::{Auth, Exchange};
-use crate::sandbox::model::identity;
+use crate::rules::identity;
 
 impl Harness<'_> {
     /// Property 3: refusals, then the same leads sent properly (S3, plus the

@@ -2,23 +2,29 @@
 //! 1,000 items (up to `max_size`), mostly non-objects with a few valid leads
 //! and invalid objects at chosen places (first, last, middle, either side of
 //! 100 and 250, where a server may chunk); then a property of batches of many
-//! sizes up to the limit. An oversize refusal (400/413) must store nothing
-//! (S3): the list count must not move and its leads are later created.
+//! sizes up to the limit, and one dense batch of up to 256 valid leads (for a
+//! server that inserts valid rows in chunks). An oversize refusal (400/413)
+//! must store nothing (S3): the list count must not move and its leads are
+//! later created.
 
-use proptest::strategy::Strategy;
+use proptest::strategy::{Strategy, ValueTree};
 
 use super::case::CaseOutcome;
 use super::observations::status_text;
 use super::{Harness, Listing};
 use crate::contract::report::Clause;
 use crate::contract::strategies::{
-    Category, GenItem, ItemSpec, Options, SizedCase, invalid_object_item, sized_case, valid_item_in,
+    Category, GenItem, ItemSpec, Options, SizedCase, Slot, invalid_object_item, sized_case,
+    valid_item_in,
 };
 use crate::contract::target::Exchange;
-use crate::sandbox::model::identity;
+use crate::rules::identity;
 
 /// A refusal of a batch this small or smaller is never taken for a size limit.
 const MIN_LIMIT: usize = 10;
+
+/// Valid leads in the one dense batch (distinct fresh slots: at most 256).
+const DENSE: usize = 256;
 
 /// The sizes probed, in order, up to `max_size`.
 const PROBES: &[usize] = &[1, 10, 50, 100, 250, 500, 1000];
@@ -34,6 +40,7 @@ impl Harness<'_> {
         }
         let opts = self.config.options();
         let mut accepted = 0;
+        let mut refused = false;
         // No refusal is excused while probing: each answer is judged alone.
         self.size_limit = usize::MAX;
         for size in sizes {
@@ -74,7 +81,8 @@ impl Harness<'_> {
                 }
                 self.cases_run += 1;
                 self.tally_outcome(out, false);
-                return;
+                refused = true;
+                break;
             }
             let res = self.check_bulk(&items, &ex, &mut out, &[], n);
             self.cases_run += 1;
@@ -85,11 +93,43 @@ impl Harness<'_> {
             }
             accepted = size;
         }
-        self.obs.sizes.push(format!(
-            "size limit: none found, batches of up to {accepted} items accepted (--max-size {max})"
-        ));
-        // No refusal seen: no batch up to --max-size may be refused.
-        self.size_limit = max;
+        if !refused {
+            self.obs.sizes.push(format!(
+                "size limit: none found, batches of up to {accepted} items accepted \
+                 (--max-size {max})"
+            ));
+            // No refusal seen: no batch up to --max-size may be refused.
+            self.size_limit = max;
+        }
+        self.dense_batch(&opts, accepted.min(DENSE));
+    }
+
+    /// One batch of `n` certainly valid leads, all new: a server that inserts
+    /// valid rows in chunks (of 100, say) shows it past the chunk, where sparse
+    /// batches hold too few valid leads to reach it.
+    fn dense_batch(&mut self, opts: &Options, n: usize) {
+        if n < MIN_LIMIT || self.exhausted || !self.reserve(n) {
+            return;
+        }
+        let mut runner = self.runner.clone();
+        let specs: Vec<ItemSpec> = (0..n)
+            .filter_map(|k| {
+                let slot = Slot::Fresh(k as u8);
+                let mut item = valid_item_in(opts, proptest::strategy::Just(slot).boxed())
+                    .new_tree(&mut runner)
+                    .ok()?
+                    .current();
+                item.slot = Some(slot);
+                Some(item)
+            })
+            .collect();
+        self.runner = runner;
+        let items = self.ids.render(&specs);
+        let mut out = CaseOutcome::default();
+        let ex = self.post_batch(&items);
+        self.check_bulk(&items, &ex, &mut out, &[], n);
+        self.cases_run += 1;
+        self.tally_outcome(out, false);
     }
 
     /// One probe batch: non-objects, with valid leads and invalid objects at
@@ -115,7 +155,7 @@ impl Harness<'_> {
         }
         .batch();
         for (k, at) in places.iter().enumerate() {
-            let slot = crate::contract::strategies::Slot::Fresh(k as u8);
+            let slot = Slot::Fresh(k as u8);
             if let Ok(mut item) = pick(
                 valid_item_in(opts, proptest::strategy::Just(slot).boxed()),
                 &mut runner,

@@ -5,37 +5,17 @@
 
 use serde_json::{Map, Value};
 
-use crate::sandbox::model::normalize_phone;
+use crate::rules::{READ_ONLY_FIELDS, WRITABLE_FIELDS, normalize_phone};
 
-/// Top-level lead fields: metadata keys named like one are exempt, since the
-/// server may echo its own values there.
-const LEAD_FIELDS: &[&str] = &[
-    "id",
-    "email",
-    "phone_number",
-    "metadata",
-    "modified_time",
-    "created_time",
-    "created_at",
-    "status",
-    "status_reason",
-    "lead_source",
-    "lead_type",
-    "next_call_time",
-    "next_call_time_reason",
-    "external_id",
-    "us_state",
-    "received_time",
-    "reengagement_count",
-    "reengagements_count",
-    "reengagement_time",
-    "last_reengagement_time",
-    "call_schedule_start_time",
-    "sms_dnc",
-    "call_dnc",
-    "representative",
-    "min_reengagement_days",
-];
+/// Metadata keys the server may echo besides the lead fields
+/// ([`WRITABLE_FIELDS`], [`READ_ONLY_FIELDS`]): exempt from the comparison.
+const ECHOED: &[&str] = &["created_at"];
+
+/// True for a metadata key named like a top-level lead field: the server may
+/// echo its own value there.
+fn exempt(key: &str) -> bool {
+    WRITABLE_FIELDS.contains(&key) || READ_ONLY_FIELDS.contains(&key) || ECHOED.contains(&key)
+}
 
 /// How the stored lead differs from the item sent, if it does. `full` compares
 /// every field (a `created` result); otherwise only phone and e-mail (a
@@ -109,7 +89,7 @@ pub(super) fn stored_mismatch(sent: &Value, lead: &Value, full: bool) -> Option<
             .and_then(Value::as_object)
             .unwrap_or(&empty);
         for (k, v) in want {
-            if LEAD_FIELDS.contains(&k.as_str()) {
+            if exempt(k) {
                 continue;
             }
             if !got.get(k).is_some_and(|g| json_eq(g, v)) {

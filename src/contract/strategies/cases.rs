@@ -329,7 +329,7 @@ mod tests {
     #[test]
     fn concurrent_requests_share_identities() {
         use crate::contract::strategies::Identities;
-        use crate::sandbox::model::identity;
+        use crate::rules::identity;
         let opts = Options::default();
         let mut runner = TestRunner::deterministic();
         let mut shared_somewhere = false;

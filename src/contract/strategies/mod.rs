@@ -212,9 +212,6 @@ const LAST_NAMES: &[&str] = &["Lovelace", "Hopper", "Turing", "Dijkstra", "Lisko
 /// invalid: the documentation does not say whether they are accepted).
 const STATES: &[&str] = &["CA", "NY", "TX", "VA", "WA", "FL", "MT", "AK"];
 
-/// Not certainly valid US codes: DC and the territories.
-const DC_AND_TERRITORIES: &[&str] = &["DC", "PR", "GU", "VI", "AS", "MP"];
-
 /// Placeholder for a value the renderer fills per item: `external_id` becomes a
 /// per-run tagged id, a metadata value becomes the item's serial number. Each
 /// item gets its own, so a neighbour's value stored on a lead shows.
@@ -365,6 +362,13 @@ mod tests {
     use super::*;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn valid_states_are_states() {
+        for s in STATES {
+            assert!(crate::rules::US_STATES.contains(s), "{s}");
+        }
+    }
 
     #[test]
     fn numbers_are_fictional_and_emails_tagged() {

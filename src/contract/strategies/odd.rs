@@ -6,9 +6,11 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Value, json};
 
+use crate::rules::US_DISTRICT_AND_TERRITORIES;
+
 use super::{
-    Category, DC_AND_TERRITORIES, EmailSpec, ItemSpec, NON_ASCII_NAMES, ODD_AREA_CODES, Options,
-    PhoneForm, PhoneSpec, Slot, invalid_slot, slot, valid_fields,
+    Category, EmailSpec, ItemSpec, NON_ASCII_NAMES, ODD_AREA_CODES, Options, PhoneForm, PhoneSpec,
+    Slot, invalid_slot, slot, valid_fields,
 };
 
 /// First fresh slot of upper-case e-mail items (fresh slots below are valid,
@@ -242,7 +244,7 @@ pub fn maybe_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
         item.fields.push((key.to_owned(), value));
         item
     });
-    let territory = select(DC_AND_TERRITORIES).prop_map(move |code| {
+    let territory = select(US_DISTRICT_AND_TERRITORIES).prop_map(move |code| {
         let mut item = base(
             "us_state DC or a territory",
             PhoneSpec::Slot(PhoneForm::E164),
