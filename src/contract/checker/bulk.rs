@@ -164,40 +164,23 @@ impl Harness<'_> {
                     }
                 }
                 Category::Valid => {
-                    if let Some(who) = who
-                        && !deferred
-                        && self.ledger.created_id(who).is_none()
-                    {
-                        let (clause, why) = if self.ledger.only_refused(who) {
-                            (
-                                Clause::S3,
-                                "was only sent before in refused requests or items answered \
-                                 error",
-                            )
-                        } else if !self.ledger.was_sent(who) {
-                            (Clause::B3, "was never sent before")
-                        } else {
-                            (Clause::B3, "")
-                        };
-                        if !why.is_empty() {
-                            out.check(clause);
-                            if action != Some("created") {
-                                out.fail(
-                                    clause,
-                                    if clause == Clause::S3 {
-                                        "later creation"
-                                    } else {
-                                        "expected outcome"
-                                    },
-                                    format!(
-                                        "item {i} is certainly valid and its identity {why}, \
-                                         but result {i} is {}",
-                                        describe(r)
-                                    ),
-                                    items,
-                                    evidence(ex),
-                                );
-                            }
+                    let expected = who
+                        .filter(|_| !deferred)
+                        .and_then(|w| self.must_be_created(w));
+                    if let Some((clause, part, why)) = expected {
+                        out.check(clause);
+                        if action != Some("created") {
+                            out.fail(
+                                clause,
+                                part,
+                                format!(
+                                    "item {i} is certainly valid and its identity {why}, but \
+                                     result {i} is {}",
+                                    describe(r)
+                                ),
+                                items,
+                                evidence(ex),
+                            );
                         }
                     }
                 }
@@ -286,6 +269,27 @@ impl Harness<'_> {
             self.read_back(items, &res, ex, out);
         }
         Some(res)
+    }
+}
+
+impl Harness<'_> {
+    /// Why a certainly valid item with this identity must be `created`, if it
+    /// must: never sent before (B3), or only ever refused (S3). Clause, part
+    /// and reason.
+    fn must_be_created(&self, who: &Identity) -> Option<(Clause, &'static str, &'static str)> {
+        if self.ledger.created_id(who).is_some() {
+            None
+        } else if self.ledger.only_refused(who) {
+            Some((
+                Clause::S3,
+                "later creation",
+                "was only sent before in refused requests or items answered error",
+            ))
+        } else if !self.ledger.was_sent(who) {
+            Some((Clause::B3, "expected outcome", "was never sent before"))
+        } else {
+            None
+        }
     }
 }
 

@@ -143,20 +143,29 @@ impl Harness<'_> {
     }
 }
 
-/// The same leads made certainly invalid (an unknown US state): each must be
+/// The same leads made certainly invalid by a defect that keeps their identity
+/// (a state that is not a US code, an id that is not an integer): each must be
 /// answered `error` and, per S3, leave no trace.
 fn invalid_twins(items: &[GenItem]) -> Vec<GenItem> {
+    const DEFECTS: [(&str, &str, fn() -> Value); 4] = [
+        ("us_state not a code", "us_state", || json!("ZZ")),
+        ("us_state not a code", "us_state", || json!("California")),
+        ("lead_type not an id", "lead_type", || json!("abc")),
+        ("representative not an id", "representative", || json!({})),
+    ];
     items
         .iter()
-        .map(|g| {
-            let mut value = g.value.clone();
-            if let Some(obj) = value.as_object_mut() {
-                obj.insert("us_state".into(), json!("ZZ"));
+        .enumerate()
+        .map(|(i, g)| {
+            let (kind, key, value) = DEFECTS[i % DEFECTS.len()];
+            let mut value_sent = g.value.clone();
+            if let Some(obj) = value_sent.as_object_mut() {
+                obj.insert(key.into(), value());
             }
             GenItem {
                 category: Category::Invalid,
-                kind: "us_state not a code",
-                value,
+                kind,
+                value: value_sent,
             }
         })
         .collect()
