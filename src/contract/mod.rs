@@ -8,7 +8,10 @@
 //! - [`report`]: per-clause results, observations and failure evidence;
 //! - [`target`]: the server, its key (never printed) and raw HTTP exchanges;
 //! - [`schema`]: the structural check of `BulkCreateLeadResponse` (T3);
-//! - [`throttle`]: `429` waited out and the same request resent.
+//! - [`throttle`]: `429` waited out and the same request resent;
+//! - [`junit`], [`json`], [`har`]: the report as JUnit XML, as JSON, and every
+//!   exchange as an HTTP Archive; [`regressions`]: failures stored and
+//!   replayed first by the next run; [`budget`]: the time budget.
 //!
 //! The run first probes the batch-size limit (1 to `max_size` items, mostly
 //! non-objects), then runs five properties, each for `cases` cases drawn by a
@@ -32,7 +35,13 @@
 //! assert!(report.passed());
 //! ```
 
+pub mod budget;
 pub mod checker;
+pub mod har;
+pub mod json;
+pub mod junit;
+mod progress;
+pub mod regressions;
 pub mod report;
 pub mod schema;
 pub mod strategies;
@@ -73,6 +82,15 @@ pub struct Config {
     /// Longest total wait for one request answered `429`; past it the run
     /// stops with [`HarnessError::Throttled`].
     pub throttle_patience: std::time::Duration,
+    /// Once this much time has passed no new case starts (shrinking what
+    /// failed still finishes); `None`: no limit.
+    pub time_budget: Option<std::time::Duration>,
+    /// Stored failures to replay before each property's new cases (see
+    /// [`regressions::load`]).
+    pub replay: Vec<regressions::Regression>,
+    /// Show progress on standard error (a line redrawn on a terminal, a plain
+    /// line per property otherwise).
+    pub progress: bool,
 }
 
 impl Default for Config {
@@ -89,6 +107,9 @@ impl Default for Config {
             max_size: 1000,
             concurrency: 6,
             throttle_patience: std::time::Duration::from_secs(30),
+            time_budget: None,
+            replay: Vec::new(),
+            progress: false,
         }
     }
 }
@@ -160,7 +181,7 @@ fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError
 }
 
 /// 32 seed bytes for ChaCha from a u64 (splitmix64).
-fn seed_bytes(seed: u64) -> [u8; 32] {
+pub(crate) fn seed_bytes(seed: u64) -> [u8; 32] {
     let mut out = [0u8; 32];
     let mut x = seed;
     for chunk in out.chunks_mut(8) {

@@ -3,9 +3,14 @@
 //! observations CONTRACT.md asks for.
 
 use std::fmt;
+use std::time::Duration;
 
+use serde::Serialize;
 use serde_json::Value;
 
+use super::budget::BudgetUse;
+use super::json::{exchanges_json, items_json, secs};
+use super::regressions::{CaseOrigin, ReplayOutcome, Replayed, summary};
 use super::target::Exchange;
 
 /// A clause of CONTRACT.md, by id.
@@ -118,11 +123,36 @@ impl Clause {
         }
     }
 
+    /// The clause's title in CONTRACT.md (`count`, `per-item shape`, ...).
+    pub fn title(self) -> &'static str {
+        match self {
+            Clause::T1 => "status",
+            Clause::T2 => "content type",
+            Clause::T3 => "schema",
+            Clause::B1 => "count",
+            Clause::B2 => "per-item shape",
+            Clause::B3 => "correspondence (order)",
+            Clause::B4 => "independence",
+            Clause::S1 => "distinct ids",
+            Clause::S2 => "no double creation",
+            Clause::S3 => "rejected requests and rejected items leave no trace",
+            Clause::S4 => "concurrent requests",
+            Clause::A1 => "auth",
+            Clause::A2 => "malformed",
+        }
+    }
+
     /// The clause with this id (`"B3"`), if any.
     pub fn from_id(id: &str) -> Option<Clause> {
         Clause::ALL
             .into_iter()
             .find(|c| c.id().eq_ignore_ascii_case(id))
+    }
+}
+
+impl Serialize for Clause {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
     }
 }
 
@@ -133,15 +163,17 @@ impl fmt::Display for Clause {
 }
 
 /// The evidence of one clause failure.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Failure {
     /// The clause that failed.
     pub clause: Clause,
     /// What went wrong, in one line.
     pub detail: String,
     /// The (shrunk) batch, as sent, with each item's category.
+    #[serde(serialize_with = "items_json")]
     pub batch: Vec<(String, Value)>,
     /// The requests and answers involved, in order.
+    #[serde(serialize_with = "exchanges_json")]
     pub exchanges: Vec<Exchange>,
     /// How shrinking went for this clause.
     pub shrink: Shrink,
@@ -151,7 +183,7 @@ pub struct Failure {
 }
 
 /// How shrinking went for one failing clause.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Shrink {
     /// True for a generated case (shrinkable); false for a fixed probe of the
     /// run (the size probe, the formats re-send, the final read-back check).
@@ -167,7 +199,7 @@ pub struct Shrink {
 }
 
 /// A clause's result over the run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ClauseResult {
     /// The clause.
     pub clause: Clause,
@@ -177,6 +209,11 @@ pub struct ClauseResult {
     pub failed_cases: u32,
     /// The evidence of the (shrunk) failure, when it failed.
     pub failure: Option<Failure>,
+    /// Time spent in the cases that checked it (shrinking included).
+    #[serde(rename = "time_secs", serialize_with = "secs")]
+    pub time: Duration,
+    /// The failing case, to replay it (see [`regressions`](super::regressions)).
+    pub origin: Option<CaseOrigin>,
 }
 
 impl ClauseResult {
@@ -198,7 +235,7 @@ impl ClauseResult {
 }
 
 /// The outcome of a run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Report {
     /// The target's base URL.
     pub base_url: String,
@@ -219,12 +256,44 @@ pub struct Report {
     /// Notices given before the results (what the run assumes, e.g. that
     /// nothing else writes to the account while S2's count is followed).
     pub notices: Vec<String>,
+    /// Wall time of the run.
+    #[serde(rename = "elapsed_secs", serialize_with = "secs")]
+    pub elapsed: Duration,
+    /// Stored failures replayed before the new cases, and what they gave.
+    pub replayed: Vec<Replayed>,
+    /// How the run used its time budget, when it had one.
+    pub time_budget: Option<BudgetUse>,
 }
 
 impl Report {
-    /// True when every clause was checked and held.
+    /// True when every clause was checked and held and no replayed stored
+    /// failure failed again.
     pub fn passed(&self) -> bool {
         self.clauses.iter().all(ClauseResult::held)
+            && !self.replayed.iter().any(Replayed::still_fails)
+    }
+
+    /// True when the run could check nothing: no clause got a case and no
+    /// stored failure was replayed.
+    pub fn checked_nothing(&self) -> bool {
+        self.clauses.iter().all(|c| c.cases == 0)
+            && self
+                .replayed
+                .iter()
+                .all(|r| matches!(r.outcome, ReplayOutcome::NotReplayed(_)))
+    }
+
+    /// Why clauses may have gone unchecked, for a `not checked` verdict.
+    pub fn not_checked_reason(&self) -> String {
+        if let Some(b) = self.time_budget.as_ref().filter(|b| b.spent) {
+            return format!(
+                "the time budget of {} s ran out ({} cases not started) before a case checked it",
+                b.limit_secs, b.cases_not_started
+            );
+        }
+        "no case of the run checked it (see the observations: cases skipped for \
+         --max-created, or answers that never reached this clause)"
+            .to_owned()
     }
 
     /// The clauses that failed.
@@ -280,6 +349,42 @@ impl fmt::Display for Report {
         }
         writeln!(f)?;
         f.write_str(&self.table())?;
+        if let Some(b) = &self.time_budget {
+            writeln!(
+                f,
+                "time budget {} s: {}",
+                b.limit_secs,
+                if b.spent {
+                    format!("spent, {} planned cases not started", b.cases_not_started)
+                } else {
+                    "not spent".to_owned()
+                }
+            )?;
+        }
+        if !self.replayed.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "{}", summary(&self.replayed))?;
+            for r in &self.replayed {
+                let what = match &r.outcome {
+                    ReplayOutcome::Passed => "held now".to_owned(),
+                    ReplayOutcome::StillFails => "STILL FAILS".to_owned(),
+                    ReplayOutcome::NotReplayed(why) => format!("not replayed: {why}"),
+                };
+                writeln!(
+                    f,
+                    "  {} ({}, case seed {}, found {}): {what}",
+                    r.stored.clause,
+                    r.stored.origin.property,
+                    r.stored.origin.case_seed,
+                    r.stored.found_at
+                )?;
+                if let Some(fail) = &r.failure {
+                    for line in fail.evidence().lines() {
+                        writeln!(f, "     {line}")?;
+                    }
+                }
+            }
+        }
         writeln!(f)?;
         writeln!(f, "observations (not asserted):")?;
         for o in &self.observations {
@@ -299,41 +404,53 @@ impl fmt::Display for Report {
                 fail.clause.id(),
                 fail.clause.meaning()
             )?;
-            writeln!(f, "   {}", fail.detail)?;
-            let s = &fail.shrink;
-            let how = match (s.accepted, s.stopped_on_budget) {
-                _ if !s.generated => "not shrunk: a fixed probe of the run".to_owned(),
-                (0, false) if s.steps == 0 => "already minimal".to_owned(),
-                (0, false) => format!("no smaller case failed the same way ({} tried)", s.steps),
-                (0, true) => format!("not shrunk: the budget of {} steps ran out", s.steps),
-                (n, false) => format!("shrunk in {n} of {} steps to a minimal case", s.steps),
-                (n, true) => format!(
-                    "shrunk in {n} of {} steps; shrinking stopped on its budget, a smaller \
-                     case may exist",
-                    s.steps
-                ),
-            };
-            writeln!(f, "   shrinking: {how}")?;
-            if let Some(note) = &fail.state_note {
-                writeln!(f, "   reproducing: {note}")?;
-            }
-            if !fail.batch.is_empty() {
-                let label = if s.accepted > 0 {
-                    "shrunk batch"
-                } else {
-                    "batch"
-                };
-                writeln!(f, "   {label} ({} items):", fail.batch.len())?;
-                for (i, (category, item)) in fail.batch.iter().enumerate() {
-                    writeln!(f, "     [{i}] {category}: {item}")?;
-                }
-            }
-            for ex in &fail.exchanges {
-                writeln!(f, "   request:  {}", ex.request_json())?;
-                writeln!(f, "   response: {}", ex.response_json())?;
-                writeln!(f, "   reproduce: {}", ex.curl())?;
+            for line in fail.evidence().lines() {
+                writeln!(f, "   {line}")?;
             }
         }
         Ok(())
+    }
+}
+
+impl Failure {
+    /// The evidence as text (the text report and JUnit's `<failure>` use it):
+    /// the detail, how shrinking went, the batch, and each request, response
+    /// and `curl` line (the key shown as `$SELA_API_KEY`).
+    pub fn evidence(&self) -> String {
+        let mut out = format!("{}\n", self.detail);
+        let s = &self.shrink;
+        let how = match (s.accepted, s.stopped_on_budget) {
+            _ if !s.generated => "not shrunk: a fixed probe of the run".to_owned(),
+            (0, false) if s.steps == 0 => "already minimal".to_owned(),
+            (0, false) => format!("no smaller case failed the same way ({} tried)", s.steps),
+            (0, true) => format!("not shrunk: the budget of {} steps ran out", s.steps),
+            (n, false) => format!("shrunk in {n} of {} steps to a minimal case", s.steps),
+            (n, true) => format!(
+                "shrunk in {n} of {} steps; shrinking stopped on its budget, a smaller \
+                 case may exist",
+                s.steps
+            ),
+        };
+        out.push_str(&format!("shrinking: {how}\n"));
+        if let Some(note) = &self.state_note {
+            out.push_str(&format!("reproducing: {note}\n"));
+        }
+        if !self.batch.is_empty() {
+            let label = if s.accepted > 0 {
+                "shrunk batch"
+            } else {
+                "batch"
+            };
+            out.push_str(&format!("{label} ({} items):\n", self.batch.len()));
+            for (i, (category, item)) in self.batch.iter().enumerate() {
+                out.push_str(&format!("  [{i}] {category}: {item}\n"));
+            }
+        }
+        for ex in &self.exchanges {
+            out.push_str(&format!("request:  {}\n", ex.request_json()));
+            out.push_str(&format!("response: {}\n", ex.response_json()));
+            out.push_str(&format!("reproduce: {}\n", ex.curl()));
+        }
+        out
     }
 }

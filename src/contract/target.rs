@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use url::Url;
 
+use super::har::{Recorder, ResponseMeta};
+
 /// Placeholder written wherever the real key would appear.
 pub const KEY_PLACEHOLDER: &str = "$SELA_API_KEY";
 
@@ -67,6 +69,7 @@ impl std::error::Error for HarnessError {}
 pub struct Target {
     base: Url,
     key: ApiKey,
+    recorder: Option<Recorder>,
 }
 
 impl Target {
@@ -84,7 +87,22 @@ impl Target {
                 "{base_url}: expected http://host[:port]/"
             )));
         }
-        Ok(Target { base, key })
+        Ok(Target {
+            base,
+            key,
+            recorder: None,
+        })
+    }
+
+    /// The same target, recording every exchange into `recorder` (for `--har`).
+    pub fn with_recorder(mut self, recorder: Recorder) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    /// The recorder given by [`Target::with_recorder`], if any.
+    pub fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.as_ref()
     }
 
     /// The base URL, with a final slash.
@@ -108,13 +126,23 @@ impl Target {
     }
 
     /// `text` with every occurrence of the key replaced by `$SELA_API_KEY`.
+    /// The near misses sent for A1 are almost the key, so a server that echoes
+    /// one (its case flipped, or its last character dropped or changed) gets
+    /// it replaced too, for keys long enough that this cannot hit other text.
     pub fn redact(&self, text: &str) -> String {
         let key = self.key.expose();
         if key.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(key, KEY_PLACEHOLDER)
+            return text.to_owned();
         }
+        let mut out = text.replace(key, KEY_PLACEHOLDER);
+        let mut stem = key.chars();
+        stem.next_back();
+        for near in [flip_case(key).as_str(), stem.as_str()] {
+            if near.chars().count() >= 8 && near != key {
+                out = out.replace(near, KEY_PLACEHOLDER);
+            }
+        }
+        out
     }
 
     /// The header value for `auth`, or `None` for no header.
@@ -141,17 +169,7 @@ impl Target {
             out.push(("last character dropped", format!("Token {stem}")));
         }
         out.push(("one character added", format!("Token {key}0")));
-        let flipped: String = key
-            .chars()
-            .map(|c| {
-                if c.is_ascii_lowercase() {
-                    c.to_ascii_uppercase()
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            })
-            .collect();
-        out.push(("case flipped", format!("Token {flipped}")));
+        out.push(("case flipped", format!("Token {}", flip_case(key))));
         out.push(("Bearer scheme", format!("Bearer {key}")));
         let real = format!("Token {key}");
         out.retain(|(_, v)| *v != real);
@@ -166,6 +184,19 @@ impl Target {
         }
         wrong
     }
+}
+
+/// `key` with the case of every ASCII letter flipped.
+fn flip_case(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
 }
 
 /// How a request authenticates.
@@ -337,9 +368,14 @@ pub(crate) async fn send_once(
         response: String::new(),
         transport_error: None,
     };
+    let (started, clock) = (chrono::Utc::now(), std::time::Instant::now());
+    let mut meta = None;
     let mut retry_after = None;
     match req.send().await {
         Ok(resp) => {
+            if target.recorder.is_some() {
+                meta = Some(ResponseMeta::of(&resp));
+            }
             ex.status = Some(resp.status().as_u16());
             retry_after = resp
                 .headers()
@@ -357,6 +393,9 @@ pub(crate) async fn send_once(
             }
         }
         Err(e) => ex.transport_error = Some(target.redact(&error_chain(&e))),
+    }
+    if let Some(recorder) = &target.recorder {
+        recorder.record(target, &ex, started, clock.elapsed(), meta);
     }
     (ex, retry_after)
 }
@@ -401,6 +440,19 @@ mod tests {
         assert!(curl.contains("'{\"leads\":[\"it'\\''s\"]}'"), "{curl}");
         assert!(!ex.request_json().to_string().contains("s3cr3t"));
         assert_ne!(t.wrong_key("s3cr3t-key"), "s3cr3t-key");
+    }
+
+    #[test]
+    fn echoed_near_misses_are_redacted_too() {
+        let t = Target::new("http://127.0.0.1:1", ApiKey::new("AbC-def-123")).unwrap();
+        for (_, value) in t.near_misses() {
+            let echoed = t.redact(&format!("you sent {value:?}"));
+            assert!(!echoed.contains("def-12"), "{echoed}");
+            assert!(!echoed.to_lowercase().contains("abc-def"), "{echoed}");
+        }
+        // A short key is not looked for in pieces.
+        let short = Target::new("http://127.0.0.1:1", ApiKey::new("k1")).unwrap();
+        assert_eq!(short.redact("k and K1"), "k and K1");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! `cargo xtask contract`: checks the bulk-create contract against the built-in
 //! sandbox (default) or a server given by `--base-url` (token from `SELA_API_KEY`).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use sela_leads::contract::{self, ApiKey, Config, Target};
+use sela_leads::contract::har::Recorder;
+use sela_leads::contract::{self, ApiKey, Config, Report, Target, regressions};
 use sela_leads::sandbox::Sandbox;
 
 /// `println!` that ignores a closed stdout (`| head`) instead of panicking.
@@ -42,26 +44,52 @@ options:
                         before giving up (default 30)
   --lead-type ID        a lead type id that exists on the target
   --representative ID   a representative id that exists on the target
+  --time-budget SECS    start no new case after SECS seconds (shrinking what
+                        failed still finishes; cases per clause are reported)
+
+reports (written even when clauses fail):
+  --junit PATH          JUnit XML: a testcase per clause, failures with evidence
+  --json PATH           the whole report as JSON (format_version 1, see README)
+  --har PATH            every exchange as an HTTP Archive 1.2 (token shown as
+                        $SELA_API_KEY)
+  --har-failures-only   only the exchanges of failing cases in --har
+  --regressions PATH    stored failures: replayed first, new ones appended
+                        (default contract-regressions.jsonl; commit it)
+  --no-regressions      neither replay nor store failures
   -h, --help            this help
 
 exit status:
-  0  every clause held
-  1  a clause failed, or was never checked
+  0  every clause held (and every replayed stored failure held)
+  1  a clause failed or was not checked, or a stored failure still fails
   2  usage error, the target unreachable or stopped answering, the API key
-     refused (401/403 to an authorised empty batch), or throttling (429) that
-     did not end within --throttle-patience
+     refused (401/403 to an authorised empty batch), throttling (429) that
+     did not end within --throttle-patience, a run that could check
+     nothing, or a report not written
 ";
 
 struct Args {
     base_url: Option<String>,
     config: Config,
+    junit: Option<PathBuf>,
+    json: Option<PathBuf>,
+    har: Option<PathBuf>,
+    har_failures_only: bool,
+    /// `None`: `--no-regressions`.
+    regressions: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Option<Args>, String> {
     let mut out = Args {
         base_url: None,
         config: Config::default(),
+        junit: None,
+        json: None,
+        har: None,
+        har_failures_only: false,
+        regressions: Some(PathBuf::from(regressions::DEFAULT_PATH)),
     };
+    let mut no_regressions = false;
+    let mut regressions_path = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -70,6 +98,17 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
         };
         if matches!(name, "-h" | "--help") {
             return Ok(None);
+        }
+        match name {
+            "--har-failures-only" => {
+                out.har_failures_only = true;
+                continue;
+            }
+            "--no-regressions" => {
+                no_regressions = true;
+                continue;
+            }
+            _ => {}
         }
         let mut value = || -> Result<String, String> {
             match &inline {
@@ -88,6 +127,17 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
             "--max-created" => out.config.max_created = number(name, &value()?)?,
             "--lead-type" => out.config.lead_type = Some(number(name, &value()?)?),
             "--representative" => out.config.representative = Some(number(name, &value()?)?),
+            "--time-budget" => {
+                let secs: f64 = number(name, &value()?)?;
+                if !(secs.is_finite() && secs >= 0.0) {
+                    return Err(format!("{name} must be a number of seconds, 0 or more"));
+                }
+                out.config.time_budget = Some(Duration::from_secs_f64(secs));
+            }
+            "--junit" => out.junit = Some(path(name, value()?)?),
+            "--json" => out.json = Some(path(name, value()?)?),
+            "--har" => out.har = Some(path(name, value()?)?),
+            "--regressions" => regressions_path = Some(path(name, value()?)?),
             "--max-size" => out.config.max_size = number(name, &value()?)?,
             "--concurrency" => out.config.concurrency = number(name, &value()?)?,
             "--throttle-patience" => {
@@ -119,7 +169,25 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
     if !(2..=16).contains(&out.config.concurrency) {
         return Err("--concurrency must be between 2 and 16".into());
     }
+    if out.har_failures_only && out.har.is_none() {
+        return Err("--har-failures-only needs --har PATH".into());
+    }
+    match (no_regressions, regressions_path) {
+        (true, Some(_)) => {
+            return Err("--no-regressions and --regressions PATH contradict each other".into());
+        }
+        (true, None) => out.regressions = None,
+        (false, Some(p)) => out.regressions = Some(p),
+        (false, None) => {}
+    }
     Ok(Some(out))
+}
+
+fn path(name: &str, raw: String) -> Result<PathBuf, String> {
+    if raw.trim().is_empty() {
+        return Err(format!("{name} needs a file path"));
+    }
+    Ok(PathBuf::from(raw))
 }
 
 fn number<T: std::str::FromStr>(name: &str, raw: &str) -> Result<T, String> {
@@ -141,7 +209,18 @@ pub fn run(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = args.config;
+    let mut config = args.config.clone();
+    config.progress = true;
+    if let Some(path) = &args.regressions {
+        match regressions::load(path) {
+            Ok(stored) => config.replay = stored,
+            Err(e) => {
+                eprintln!("cargo xtask contract: cannot read the stored failures: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let recorder = args.har.as_ref().map(|_| Recorder::new());
     // Keeps the in-process sandbox alive for the run.
     let mut _sandbox = None;
     let target = match &args.base_url {
@@ -195,6 +274,10 @@ pub fn run(args: &[String]) -> ExitCode {
             target
         }
     };
+    let target = match &recorder {
+        Some(r) => target.with_recorder(r.clone()),
+        None => target,
+    };
     say!(
         "{} cases per property, mixed batches up to {} items, size probe up to {} items, \
          {} requests in flight for S4",
@@ -212,14 +295,27 @@ pub fn run(args: &[String]) -> ExitCode {
              during the run (pass --shared-account otherwise)"
         }
     );
+    if !config.replay.is_empty() {
+        say!("{} stored failure(s) to replay first", config.replay.len());
+    }
     let started = Instant::now();
-    let report = match contract::run(&target, &config) {
+    let result = contract::run(&target, &config);
+    // The archive is written even when the run could not finish: what was
+    // exchanged until then is what whoever investigates needs.
+    let mut written = true;
+    if let (Some(path), Some(rec)) = (&args.har, &recorder) {
+        let result = make_parent(path).and_then(|()| rec.write(path, args.har_failures_only));
+        written &= write_report("HAR", path, result);
+    }
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cargo xtask contract: {e}");
+            write_error_reports(&args, target.base_url(), &e);
             return ExitCode::from(2);
         }
     };
+    written &= write_reports(&args, &report);
     let secs = started.elapsed().as_secs_f64();
     say!("{report}");
     say!(
@@ -231,17 +327,114 @@ pub fn run(args: &[String]) -> ExitCode {
         f64::from(report.cases_run) / secs.max(1e-9),
         report.seed
     );
+    if !written {
+        return ExitCode::from(2);
+    }
+    if report.checked_nothing() {
+        eprintln!(
+            "cargo xtask contract: no clause could be checked: {}",
+            report.not_checked_reason()
+        );
+        return ExitCode::from(2);
+    }
     if report.passed() {
         say!("every clause held");
         ExitCode::SUCCESS
     } else {
         let failed: Vec<&str> = report.failed().iter().map(|c| c.id()).collect();
-        if failed.is_empty() {
-            say!("some clauses were never checked (see the table)");
-        } else {
+        let still: Vec<&str> = report
+            .replayed
+            .iter()
+            .filter(|r| r.still_fails())
+            .map(|r| r.stored.clause.as_str())
+            .collect();
+        if !failed.is_empty() {
             say!("FAILED: {}", failed.join(", "));
         }
+        if !still.is_empty() {
+            say!("stored failures that still fail: {}", still.join(", "));
+        }
+        if failed.is_empty() && still.is_empty() {
+            say!("some clauses were never checked (see the table)");
+        }
         ExitCode::from(1)
+    }
+}
+
+/// Writes the JUnit and JSON reports and stores new failures; false when one
+/// could not be written (said on stderr).
+fn write_reports(args: &Args, report: &Report) -> bool {
+    let mut ok = true;
+    if let Some(path) = &args.junit {
+        let result = make_parent(path).and_then(|()| contract::junit::write(report, path));
+        ok &= write_report("JUnit", path, result);
+    }
+    if let Some(path) = &args.json {
+        let result = make_parent(path).and_then(|()| contract::json::write(report, path));
+        ok &= write_report("JSON", path, result);
+    }
+    if let Some(path) = &args.regressions {
+        let stored = make_parent(path)
+            .map_err(|source| regressions::RegressionsError::Io {
+                path: path.clone(),
+                source,
+            })
+            .and_then(|()| regressions::store(path, report));
+        match stored {
+            Ok(0) => {}
+            Ok(n) => say!(
+                "{n} new failure(s) stored in {} (commit it: the next run replays them first)",
+                path.display()
+            ),
+            Err(e) => {
+                eprintln!("cargo xtask contract: cannot store the failures: {e}");
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// A run that could not run still leaves JUnit and JSON files saying why, so
+/// that a CI reporter shows the error instead of a missing file.
+fn write_error_reports(args: &Args, base_url: &str, error: &contract::HarnessError) {
+    if let Some(path) = &args.junit {
+        let result = make_parent(path).and_then(|()| {
+            let xml = contract::junit::error_junit(base_url, error)
+                .to_string()
+                .map_err(std::io::Error::other)?;
+            std::fs::write(path, xml)
+        });
+        write_report("JUnit", path, result);
+    }
+    if let Some(path) = &args.json {
+        let result = make_parent(path)
+            .and_then(|()| std::fs::write(path, contract::json::error_json(base_url, error)));
+        write_report("JSON", path, result);
+    }
+}
+
+/// Creates the directories a report file goes into (`target/contract/...`).
+fn make_parent(path: &std::path::Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
+        _ => Ok(()),
+    }
+}
+
+fn write_report(what: &str, path: &std::path::Path, result: std::io::Result<()>) -> bool {
+    match result {
+        Ok(()) => {
+            say!("{what} report written to {}", path.display());
+            true
+        }
+        Err(e) => {
+            eprintln!(
+                "cargo xtask contract: cannot write the {what} report to {}: {e}",
+                path.display()
+            );
+            false
+        }
     }
 }
 
@@ -310,5 +503,40 @@ mod tests {
         assert!(parse(&args(&["--cases", "x"])).is_err());
         assert!(parse(&args(&["--frobnicate"])).is_err());
         assert!(parse(&args(&["--max-batch", "0"])).is_err());
+    }
+
+    #[test]
+    fn parses_the_report_flags() {
+        let a = parse(&args(&[
+            "--junit",
+            "j.xml",
+            "--json=r.json",
+            "--har",
+            "x.har",
+            "--har-failures-only",
+            "--regressions",
+            "r.jsonl",
+            "--time-budget",
+            "1.5",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(a.junit, Some(PathBuf::from("j.xml")));
+        assert_eq!(a.json, Some(PathBuf::from("r.json")));
+        assert_eq!(a.har, Some(PathBuf::from("x.har")));
+        assert!(a.har_failures_only);
+        assert_eq!(a.regressions, Some(PathBuf::from("r.jsonl")));
+        assert_eq!(a.config.time_budget, Some(Duration::from_millis(1500)));
+        let d = parse(&[]).unwrap().unwrap();
+        assert_eq!(
+            d.regressions,
+            Some(PathBuf::from(regressions::DEFAULT_PATH))
+        );
+        let n = parse(&args(&["--no-regressions"])).unwrap().unwrap();
+        assert_eq!(n.regressions, None);
+        assert!(parse(&args(&["--no-regressions", "--regressions", "r"])).is_err());
+        assert!(parse(&args(&["--har-failures-only"])).is_err());
+        assert!(parse(&args(&["--time-budget", "-1"])).is_err());
+        assert!(parse(&args(&["--junit"])).is_err());
     }
 }

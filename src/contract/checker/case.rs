@@ -2,10 +2,14 @@
 //! that draws cases, tallies them per clause and shrinks each new failure.
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
+use proptest::prelude::Rng;
 use proptest::strategy::{Strategy, ValueTree};
 
 use super::Harness;
+use super::replay::{case_runner, property_name};
+use crate::contract::regressions::CaseOrigin;
 use crate::contract::report::{Clause, Failure, Shrink};
 use crate::contract::strategies::GenItem;
 use crate::contract::target::Exchange;
@@ -83,6 +87,10 @@ pub(super) struct Tally {
     pub(super) cases: u32,
     pub(super) failed_cases: u32,
     pub(super) failure: Option<Failure>,
+    /// Time spent in the cases that checked the clause.
+    pub(super) time: Duration,
+    /// The failing case, to replay it.
+    pub(super) origin: Option<CaseOrigin>,
 }
 
 /// What a failure of `clause` says about reproducing it alone: the target
@@ -145,27 +153,56 @@ impl Harness<'_> {
         let room = self.config.max_created.saturating_sub(self.budget_used);
         self.share_limit = self.budget_used + room / left;
         self.exhausted = self.lost.is_some() || self.fatal.is_some();
+        let name = property_name(&exec);
+        self.replay_stored(&name, strategy, &exec);
+        self.reporting.begin(&name, cases, self.counts());
         for _ in 0..cases {
             if self.exhausted {
                 self.obs.skipped += 1;
                 continue;
             }
-            let fork = self.runner.clone();
-            let Ok(tree) = strategy.new_tree(&mut self.runner) else {
+            if self.reporting.budget.refuse_case() {
+                continue;
+            }
+            // Each case has its own seed: shrinking regenerates the case from
+            // it, and so does a stored failure's replay.
+            let case_seed = self.runner.rng().next_u64();
+            let Ok(tree) = strategy.new_tree(&mut case_runner(case_seed)) else {
                 continue;
             };
+            let mark = self.target.recorder().map(|r| r.mark());
+            let clock = Instant::now();
             let outcome = exec(self, &tree.current());
             if outcome.skipped {
                 self.obs.skipped += 1;
                 continue;
             }
             self.cases_run += 1;
+            self.mark_failing(mark, !outcome.failures.is_empty());
+            for c in &outcome.checked {
+                self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
+            }
             for goal in self.tally_outcome(outcome, true) {
-                let mut runner = fork.clone();
-                if let Ok(tree) = strategy.new_tree(&mut runner) {
+                // This case is the clause's evidence now: store where it came
+                // from, so that it can be replayed.
+                self.tallies.get_mut(&goal).expect("tally").origin = Some(CaseOrigin {
+                    property: name.clone(),
+                    case_seed,
+                    shrink_path: String::new(),
+                });
+                if let Ok(tree) = strategy.new_tree(&mut case_runner(case_seed)) {
                     self.shrink(tree, goal, &exec);
                 }
             }
+            self.reporting.case_done(self.counts());
+        }
+        self.reporting.end(self.counts());
+    }
+
+    /// Marks the exchanges recorded since `mark` as part of a failing case.
+    fn mark_failing(&self, mark: Option<usize>, failed: bool) {
+        if let (Some(r), Some(mark), true) = (self.target.recorder(), mark, failed) {
+            r.mark_failing_since(mark);
         }
     }
 
@@ -182,6 +219,10 @@ impl Harness<'_> {
             generated: true,
             ..Shrink::default()
         };
+        let clock = Instant::now();
+        // The steps taken (`s` simplify, `c` complicate), stored with the
+        // failure so that a replay walks down to the same minimal case.
+        let mut path = String::from("s");
         let mut more = tree.simplify();
         while more && !self.exhausted {
             if shrink.steps >= budget {
@@ -189,17 +230,28 @@ impl Harness<'_> {
                 break;
             }
             shrink.steps += 1;
+            let mark = self.target.recorder().map(|r| r.mark());
             let o = exec(self, &tree.current());
+            self.mark_failing(mark, !o.failures.is_empty());
             match o.failures.into_iter().find(|f| f.clause == goal) {
                 Some(mut f) => {
                     shrink.accepted += 1;
                     f.state_note = state_note(goal);
-                    self.tallies.get_mut(&goal).expect("tally").failure = Some(f);
+                    let t = self.tallies.get_mut(&goal).expect("tally");
+                    t.failure = Some(f);
+                    if let Some(origin) = &mut t.origin {
+                        origin.shrink_path.clone_from(&path);
+                    }
+                    path.push('s');
                     more = tree.simplify();
                 }
-                None => more = tree.complicate(),
+                None => {
+                    path.push('c');
+                    more = tree.complicate();
+                }
             }
         }
+        self.tallies.get_mut(&goal).expect("tally").time += clock.elapsed();
         if let Some(f) = &mut self.tallies.get_mut(&goal).expect("tally").failure {
             f.shrink = shrink;
         }

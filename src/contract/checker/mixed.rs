@@ -42,7 +42,7 @@ impl Harness<'_> {
     /// Identities created so far, re-sent in every other accepted US format:
     /// none may be `created` again (S2), a `reengaged` one carries the lead's id.
     pub(crate) fn run_formats(&mut self) {
-        if self.exhausted {
+        if self.exhausted || self.reporting.budget.refuse_case() {
             return;
         }
         let mut created: Vec<(Identity, i64)> = self

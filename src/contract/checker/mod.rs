@@ -16,7 +16,8 @@
 //! - `case`: one test case's outcome and the property runner that shrinks
 //!   every failing clause;
 //! - [`ledger`]: the run's memory of identities sent, refused and created;
-//! - `observations`: what is recorded but not asserted, and the final report.
+//! - `observations`: what is recorded but not asserted, and the final report;
+//! - `replay`: stored failures replayed first, the time budget, progress.
 //!
 //! Expectations come from the lead rules the sandbox also uses
 //! ([`identity`](crate::rules::identity),
@@ -34,6 +35,7 @@ mod mixed;
 mod observations;
 mod readback;
 mod refusals;
+mod replay;
 mod sizes;
 mod stored;
 
@@ -121,6 +123,7 @@ pub(crate) struct Harness<'a> {
     transport_failures: u32,
     lost: Option<String>,
     fatal: Option<HarnessError>,
+    reporting: replay::Reporting,
 }
 
 impl<'a> Harness<'a> {
@@ -171,6 +174,7 @@ impl<'a> Harness<'a> {
             transport_failures: 0,
             lost: None,
             fatal: None,
+            reporting: replay::Reporting::new(config),
         })
     }
 

@@ -151,6 +151,7 @@ impl Harness<'_> {
             self.ids.tag()
         ));
         let notices = self.notices();
+        let (replayed, time_budget, elapsed) = self.reporting.finish();
         let clauses = self
             .tallies
             .into_iter()
@@ -159,6 +160,8 @@ impl Harness<'_> {
                 cases: t.cases,
                 failed_cases: t.failed_cases,
                 failure: t.failure,
+                time: t.time,
+                origin: t.origin,
             })
             .collect();
         Report {
@@ -171,6 +174,9 @@ impl Harness<'_> {
             cases_run: self.cases_run,
             throttled: self.throttled,
             notices,
+            elapsed,
+            replayed,
+            time_budget,
         }
     }
 }

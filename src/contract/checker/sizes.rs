@@ -44,7 +44,7 @@ impl Harness<'_> {
         // No refusal is excused while probing: each answer is judged alone.
         self.size_limit = usize::MAX;
         for size in sizes {
-            if self.exhausted {
+            if self.exhausted || self.reporting.budget.refuse_case() {
                 break;
             }
             let items = self.probe_batch(&opts, size);
