@@ -5,6 +5,7 @@ use std::fmt;
 
 /// What happened to one lead of a bulk create, at the same index as the lead.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BulkOutcome {
     /// A new lead was stored under `id`.
     Created {
@@ -91,6 +92,7 @@ impl BulkMismatch {
 
 /// The kinds of [`BulkMismatch`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MismatchFault {
     /// The number of results differs from the number of leads sent.
     CountDiffers {

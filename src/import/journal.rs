@@ -166,6 +166,7 @@ pub struct Previous {
 
 /// A journal that cannot be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JournalError {
     /// The file cannot be read.
     #[error("cannot read the outcomes file {path}: {source}")]

@@ -107,6 +107,7 @@ impl From<Value> for Lead {
 
 /// What happened to one input lead.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum ImportOutcome {
     /// A new lead was stored under `id`.
     Created {

@@ -55,6 +55,7 @@ pub enum Mode {
 
 /// A run that could not start (nothing was sent) or could not go on.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
     /// The input cannot be read as leads.
     #[error(transparent)]
