@@ -657,6 +657,59 @@ fn a_malformed_result_keeps_the_other_rows_ids() {
 }
 
 #[test]
+fn a_created_id_answered_twice_leaves_those_rows_unknown() {
+    let server = httpmock::MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/api/leads/bulk-create/");
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(serde_json::json!({"results": [
+                {"id": 5, "action": "created", "error": null},
+                {"id": 6, "action": "created", "error": null},
+                {"id": 5, "action": "created", "error": null},
+                {"id": 6, "action": "reengaged", "error": null},
+            ]}));
+    });
+    let dir = scratch("duplicate-id");
+    let input = dir.join("leads.csv");
+    std::fs::write(&input, distinct_rows(4)).expect("input");
+    let result = run(
+        &["import", path(&input), "--base-url", &server.base_url()],
+        Some("t-duplicate"),
+    );
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    let rows = outcomes(&dir.join("leads.outcomes.csv"));
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[2].as_str(), r[3].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("unknown", ""),
+            ("created", "6"),
+            ("unknown", ""),
+            ("reengaged", "6")
+        ]
+    );
+    assert!(rows[0][4].contains("id 5"), "{:?}", rows[0]);
+    // Unknown rows are never resent by a plain resume.
+    let again = run(
+        &[
+            "import",
+            path(&input),
+            "--base-url",
+            &server.base_url(),
+            "--resume",
+        ],
+        Some("t-duplicate"),
+    );
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again.stderr));
+    mock.assert_calls(1);
+}
+
+#[test]
 fn progress_lines_when_not_a_terminal_and_nothing_when_quiet() {
     let sandbox = Sandbox::start();
     let dir = scratch("progress");

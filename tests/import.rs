@@ -578,6 +578,96 @@ async fn bulk_create_users_get_the_matched_outcomes_with_the_mismatch() {
 }
 
 #[tokio::test]
+async fn a_created_id_given_twice_makes_those_leads_unknown_and_keeps_the_others() {
+    let server = MockServer::start_async().await;
+    // Chunk 0: id 1 `created` twice in one answer (both unknown); a
+    // `reengaged` result with a `created` id is legitimate and kept.
+    let first = server.mock(|when, then| {
+        when.method(POST).path(BULK).body_includes(carries_chunk(0));
+        then.status(201).json_body(json!({"results": [
+            {"id": 1, "action": "created", "error": null},
+            {"id": 2, "action": "created", "error": null},
+            {"id": 1, "action": "created", "error": null},
+            {"id": 2, "action": "reengaged", "error": null},
+        ]}));
+    });
+    // Chunk 1: id 2 `created` again, later in the run (unknown); id 3 is new.
+    let second = server.mock(|when, then| {
+        when.method(POST).path(BULK).body_includes(carries_chunk(1));
+        then.status(201).json_body(json!({"results": [
+            {"id": 3, "action": "created", "error": null},
+            {"id": 2, "action": "created", "error": null},
+            {"id": null, "action": "error", "error": "phone_number: bad"},
+            {"id": 1, "action": "created", "error": null},
+        ]}));
+    });
+    let leads: Vec<Value> = (0..2)
+        .flat_map(|c| (0..4).map(move |i| lead(c, i)))
+        .collect();
+    let import = Importer::new(client(&server))
+        .chunk_size(4)
+        .concurrency(1)
+        .retry(quick_retries(5))
+        .import(leads);
+    let progress = import.progress();
+    let outcomes = collect(import).await;
+    first.assert_calls(1);
+    second.assert_calls(1);
+
+    let got: Vec<(&str, Option<i64>)> = outcomes.iter().map(|o| (o.kind(), o.id())).collect();
+    assert_eq!(
+        got,
+        [
+            ("unknown", None),
+            ("created", Some(2)),
+            ("unknown", None),
+            ("reengaged", Some(2)),
+            ("created", Some(3)),
+            ("unknown", None),
+            ("rejected", None),
+            ("unknown", None),
+        ]
+    );
+    for (n, want) in [(0, (0, 1)), (2, (2, 1)), (5, (1, 2)), (7, (3, 1))] {
+        let ImportOutcome::Unknown { error } = &outcomes[n] else {
+            unreachable!()
+        };
+        let Error::BulkMismatch(m) = &**error else {
+            panic!("lead {n}: {error}")
+        };
+        assert_eq!(
+            (m.index, m.fault.clone()),
+            (Some(want.0), MismatchFault::DuplicateId { id: want.1 }),
+            "lead {n}"
+        );
+        assert!(
+            error.to_string().contains("another `created` result"),
+            "{error}"
+        );
+    }
+    let p = progress.snapshot();
+    assert_eq!(
+        (p.created, p.reengaged, p.rejected, p.unknown),
+        (2, 1, 1, 4)
+    );
+
+    // `Client::bulk_create` users see the same fault on both results.
+    let leads: Vec<LeadRequest> = (0..4)
+        .map(|i| serde_json::from_value(lead(0, i)).expect("a lead"))
+        .collect();
+    let Err(Error::BulkMismatch(mismatch)) = client(&server).bulk_create(&leads).await else {
+        panic!("a duplicate created id is not taken as it is")
+    };
+    assert_eq!(
+        (mismatch.index, mismatch.fault.clone()),
+        (Some(0), MismatchFault::DuplicateId { id: 1 })
+    );
+    let matched: Vec<(usize, Option<i64>)> = mismatch.matched().map(|(i, o)| (i, o.id())).collect();
+    assert_eq!(matched, [(1, Some(2)), (3, Some(2))]);
+    assert_eq!(mismatch.faults().count(), 2);
+}
+
+#[tokio::test]
 async fn refused_request_is_not_sent_and_not_retried() {
     let server = MockServer::start_async().await;
     let mock = server.mock(|when, then| {

@@ -40,17 +40,19 @@
 //! (leads that were created are then answered `reengaged`, not created twice).
 
 use crate::api::types::LeadRequest;
-use crate::{BulkOutcome, Client, Error};
+use crate::{BulkMismatch, BulkOutcome, Client, Error};
 use backon::{Retryable, TokioSleeper};
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde_json::Value;
 use std::fmt;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
+mod ids;
 mod progress;
 mod retry;
+use ids::IdSet;
 mod stop;
 use progress::ProgressFn;
 pub use progress::{Progress, ProgressHandle};
@@ -129,7 +131,9 @@ pub enum ImportOutcome {
     /// answer that does not match the leads sent ([`Error::BulkMismatch`],
     /// [`Error::Decode`]), a malformed result for this lead alone (a
     /// [`Error::BulkMismatch`] naming its index and raw result; the other
-    /// leads keep theirs), or an aborted import ([`Error::Interrupted`]).
+    /// leads keep theirs), a `created` id that another lead of the import was
+    /// also `created` under ([`crate::MismatchFault::DuplicateId`]), or an
+    /// aborted import ([`Error::Interrupted`]).
     /// Never retried; resend to reconcile.
     Unknown {
         /// What went wrong (shared by the leads of the chunk, unless it is
@@ -324,6 +328,7 @@ impl Importer {
             retry: self.retry.clone(),
             progress: progress.clone(),
             stop: stop.clone(),
+            created: Mutex::default(),
         });
         let stream = leads
             .map(|(key, lead)| (key, lead.into()))
@@ -381,6 +386,8 @@ struct ChunkSender {
     retry: RetryPolicy,
     progress: ProgressHandle,
     stop: StopHandle,
+    /// Every id answered `created` in this import so far.
+    created: Mutex<IdSet>,
 }
 
 /// The leads of a chunk as they go on the wire.
@@ -508,22 +515,13 @@ impl ChunkSender {
                 tracing::warn!(%error, ?delay, leads = count, "bulk chunk not acted on; retrying");
             })
             .await;
-        match result {
-            Ok(outcomes) => outcomes.into_iter().map(ImportOutcome::from).collect(),
+        let results = match result {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
             // The counts match: each lead keeps its own outcome, and only the
             // leads whose own result is faulty are unknown.
             Err(Error::BulkMismatch(mismatch)) if mismatch.results.len() == count => {
                 tracing::error!(%mismatch, leads = count, "bulk answer with faulty results");
-                mismatch
-                    .results
-                    .into_iter()
-                    .map(|result| match result {
-                        Ok(outcome) => ImportOutcome::from(outcome),
-                        Err(fault) => ImportOutcome::Unknown {
-                            error: Arc::new(Error::BulkMismatch(fault)),
-                        },
-                    })
-                    .collect()
+                mismatch.results
             }
             Err(error) => {
                 let unknown = verdict(&error) == Verdict::Unknown;
@@ -533,7 +531,7 @@ impl ChunkSender {
                     tracing::error!(%error, leads = count, "bulk chunk not sent");
                 }
                 let error = Arc::new(error);
-                (0..count)
+                return (0..count)
                     .map(|_| {
                         let error = Arc::clone(&error);
                         if unknown {
@@ -542,8 +540,42 @@ impl ChunkSender {
                             ImportOutcome::NotSent { error }
                         }
                     })
-                    .collect()
+                    .collect();
             }
-        }
+        };
+        self.outcomes(results)
+    }
+
+    /// One outcome per result. A `created` id this import already saw
+    /// `created` for another lead makes this lead unknown
+    /// ([`MismatchFault::DuplicateId`](crate::MismatchFault::DuplicateId)):
+    /// two leads cannot both be new under one id.
+    fn outcomes(&self, results: Vec<Result<BulkOutcome, BulkMismatch>>) -> Vec<ImportOutcome> {
+        let mut created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
+        results
+            .into_iter()
+            .enumerate()
+            .map(|(index, result)| {
+                let fault = match result {
+                    Ok(BulkOutcome::Created { id }) if !created.insert(id) => {
+                        tracing::error!(
+                            id,
+                            "`created` again for an id already created in this import"
+                        );
+                        BulkMismatch::duplicate_id(index, id)
+                    }
+                    Ok(outcome) => return ImportOutcome::from(outcome),
+                    Err(fault) => {
+                        if let crate::MismatchFault::DuplicateId { id } = fault.fault {
+                            created.insert(id);
+                        }
+                        fault
+                    }
+                };
+                ImportOutcome::Unknown {
+                    error: Arc::new(Error::BulkMismatch(fault)),
+                }
+            })
+            .collect()
     }
 }
