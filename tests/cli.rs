@@ -59,7 +59,7 @@ fn csv_with_good_bad_and_unparsable_rows() {
     csv.extend_from_slice(b"+18045550101,ana@example.com,crm-1,Ana,VA,\n");
     csv.extend_from_slice(b"(804) 555-0102,ben@example.com,crm-2,Ben,,\n");
     csv.extend_from_slice(b"+18045550101,ana@example.com,crm-3,Ana,,\n");
-    // Chunk 2: two rows the server rejects, one with too few fields.
+    // Chunk 2: two rows the local checks refuse, one with too few fields.
     csv.extend_from_slice(b"not-a-phone,bad@example.com,crm-4,Bad,,\n");
     csv.extend_from_slice(b"+18045550105,eve@example.com,crm-5,Eve,ZZ,\n");
     csv.extend_from_slice(b"only,two\n");
@@ -101,8 +101,8 @@ fn csv_with_good_bad_and_unparsable_rows() {
             ("1", "crm-1", "created"),
             ("2", "crm-2", "created"),
             ("3", "crm-3", "reengaged"),
-            ("4", "crm-4", "rejected"),
-            ("5", "crm-5", "rejected"),
+            ("4", "crm-4", "invalid"),
+            ("5", "crm-5", "invalid"),
             ("6", "", "unparsable"),
             ("7", "crm-7", "unparsable"),
             ("8", "crm-8", "created"),
@@ -223,18 +223,26 @@ struct Counted {
     requests: Arc<AtomicUsize>,
     created: Arc<AtomicUsize>,
     reengaged: Arc<AtomicUsize>,
+    rejected: Arc<AtomicUsize>,
 }
 
 fn counted_sandbox(delay: Duration) -> Counted {
     let requests = Arc::new(AtomicUsize::new(0));
     let created = Arc::new(AtomicUsize::new(0));
     let reengaged = Arc::new(AtomicUsize::new(0));
-    let (r, c, e) = (requests.clone(), created.clone(), reengaged.clone());
+    let rejected = Arc::new(AtomicUsize::new(0));
+    let (r, c, e, x) = (
+        requests.clone(),
+        created.clone(),
+        reengaged.clone(),
+        rejected.clone(),
+    );
     let state = SandboxState::new(random_token()).on_request(move |log| {
         r.fetch_add(1, Ordering::SeqCst);
         if let Some(bulk) = log.bulk {
             c.fetch_add(bulk.created, Ordering::SeqCst);
             e.fetch_add(bulk.reengaged, Ordering::SeqCst);
+            x.fetch_add(bulk.rejected, Ordering::SeqCst);
         }
         std::thread::sleep(delay);
     });
@@ -243,6 +251,7 @@ fn counted_sandbox(delay: Duration) -> Counted {
         requests,
         created,
         reengaged,
+        rejected,
     }
 }
 
@@ -397,6 +406,90 @@ fn dry_run_checks_every_row_and_sends_nothing() {
     );
     assert_eq!(counted.requests.load(Ordering::SeqCst), 0);
     assert!(counted.sandbox.state().lock().is_empty());
+}
+
+#[test]
+fn rows_failing_the_local_checks_are_never_sent_unless_asked() {
+    let counted = counted_sandbox(Duration::ZERO);
+    let dir = scratch("local-checks");
+    let input = dir.join("leads.csv");
+    std::fs::write(
+        &input,
+        "phone_number,email,us_state,external_id\n\
+         +18045550101,a@example.com,VA,ok-1\n\
+         not-a-phone,,,bad-2\n\
+         +18045550103,,ZZ,bad-3\n\
+         +44 20 7946 0958,,,abroad-4\n\
+         +180455501234,,,long-5\n",
+    )
+    .expect("input");
+    let base = [
+        "import",
+        path(&input),
+        "--base-url",
+        &counted.sandbox.base_url(),
+    ];
+    let result = run(&base, Some(counted.sandbox.token()));
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    let output = dir.join("leads.outcomes.csv");
+    let rows = outcomes(&output);
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            let field = r[4].split(':').next().unwrap_or("");
+            (r[1].as_str(), r[2].as_str(), field)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ok-1", "created", ""),
+            ("bad-2", "invalid", "phone_number"),
+            ("bad-3", "invalid", "us_state"),
+            // E.164 outside +1 is documented as accepted: the server judges
+            // it (this sandbox takes US numbers only).
+            ("abroad-4", "rejected", "phone_number"),
+            ("long-5", "invalid", "phone_number"),
+        ]
+    );
+    assert!(stderr.contains("3 invalid"), "{stderr}");
+    assert!(stderr.contains("--no-local-checks"), "{stderr}");
+    // Only the two rows the checks let through reached the server.
+    assert_eq!(counted.created.load(Ordering::SeqCst), 1);
+    assert_eq!(counted.rejected.load(Ordering::SeqCst), 1);
+
+    // `invalid` is final: a resume sends nothing and still exits 1.
+    let requests = counted.requests.load(Ordering::SeqCst);
+    let resumed = run(
+        &[&base[..], &["--resume"]].concat(),
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(resumed.status.code(), Some(1), "{}", text(&resumed.stderr));
+    assert_eq!(counted.requests.load(Ordering::SeqCst), requests);
+    assert_eq!(outcomes(&output), rows);
+
+    // With --no-local-checks every row goes out and the server judges it.
+    let unchecked = dir.join("unchecked.csv");
+    let result = run(
+        &[
+            &base[..],
+            &["--no-local-checks", "--output", path(&unchecked)],
+        ]
+        .concat(),
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    let kinds: Vec<String> = outcomes(&unchecked)
+        .into_iter()
+        .map(|r| r[2].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["reengaged", "rejected", "rejected", "rejected", "rejected"]
+    );
+    assert_eq!(counted.rejected.load(Ordering::SeqCst), 5);
+    assert_eq!(counted.created.load(Ordering::SeqCst), 1);
 }
 
 #[test]

@@ -19,10 +19,11 @@ use std::path::{Path, PathBuf};
 pub const HEADER: [&str; 5] = ["row", "external_id", "outcome", "id", "message"];
 
 /// The outcome names written that a resume never sends again: the server
-/// acted on the row (`unknown` rows may be resent with `retry_unknown`).
+/// acted on the row, or the local checks refused it (`invalid`); `unknown`
+/// rows may be resent with `retry_unknown`.
 pub fn is_final(outcome: &str, retry_unknown: bool) -> bool {
     match outcome {
-        "created" | "reengaged" | "rejected" => true,
+        "created" | "reengaged" | "rejected" | "invalid" => true,
         "unknown" => !retry_unknown,
         _ => false,
     }

@@ -33,6 +33,10 @@ pub struct RunOptions {
     pub resume: bool,
     /// With `resume`, send `unknown` rows again too (they may exist already).
     pub retry_unknown: bool,
+    /// Check every row with [`check`] before sending, and journal the rows it
+    /// refuses `invalid` instead of sending them. Off, rows are sent as they
+    /// are and the server judges them.
+    pub local_checks: bool,
     /// Leads per request.
     pub chunk_size: usize,
     /// Requests in flight.
@@ -48,8 +52,9 @@ pub struct RunOptions {
 pub enum Mode {
     /// Send the leads.
     Send(Client),
-    /// Check every row with the rules of [`crate::rules`] and write
-    /// `would_send` or `invalid`; nothing is sent and no token is needed.
+    /// Check every row with [`check`] (the checks a normal import makes
+    /// before sending) and write `would_send` or `invalid`; nothing is sent
+    /// and no token is needed.
     DryRun,
 }
 
@@ -98,27 +103,30 @@ pub fn default_output(input: &Path, dry_run: bool) -> PathBuf {
     input.with_file_name(format!("{stem}.{suffix}.csv"))
 }
 
-/// What a dry run writes for a lead: `would_send`, `invalid` with the
-/// reason (the rules of [`crate::rules`]), or `unparsable`.
+/// What the local checks say of a lead: `would_send`, `invalid` with the
+/// reason ([`crate::rules::check_before_sending`], the one function behind
+/// both `--dry-run` and the checks of a normal import), or `unparsable`.
 pub fn check(lead: &Lead) -> (&'static str, String) {
-    let value = match lead {
+    let checked = match lead {
         Lead::Invalid(message) => return ("unparsable", message.clone()),
-        Lead::Json(value) => value.clone(),
+        Lead::Json(value) => crate::rules::check_before_sending(value),
         Lead::Typed(lead) => match serde_json::to_value(lead) {
-            Ok(value) => value,
+            Ok(value) => crate::rules::check_before_sending(&value),
             Err(error) => return ("unparsable", error.to_string()),
         },
     };
-    match crate::rules::validate_item(&value) {
+    match checked {
         Ok(()) => ("would_send", String::new()),
         Err(reason) => ("invalid", reason),
     }
 }
 
-/// A row on its way: where it is, and whether a resume retries an `unknown`.
+/// A row on its way: where it is, whether a resume retries an `unknown`, and
+/// why the local checks kept it back (then it is not sent).
 struct Pending {
     key: RowKey,
     was_unknown: bool,
+    invalid: Option<String>,
 }
 
 /// Runs one import, journaling every outcome; see the module docs.
@@ -176,6 +184,8 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
     let started = Instant::now();
     let skipped = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let skipping = Arc::clone(&skipped);
+    // A dry run checks each row itself, below.
+    let local_checks = options.local_checks && !dry_run;
     let rows = input.rows.filter_map(move |(key, lead)| {
         if previous.done.contains(key.row) {
             skipping[0].fetch_add(1, Ordering::Relaxed);
@@ -185,7 +195,18 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
             return None;
         }
         let was_unknown = previous.unknown.contains(key.row);
-        Some((Pending { key, was_unknown }, lead))
+        let mut pending = Pending {
+            key,
+            was_unknown,
+            invalid: None,
+        };
+        // A row the checks refuse goes on as input the importer never sends,
+        // so it keeps its place in the journal.
+        if local_checks && let ("invalid", reason) = check(&lead) {
+            pending.invalid = Some(reason.clone());
+            return Some((pending, Lead::Invalid(reason)));
+        }
+        Some((pending, lead))
     });
 
     match mode {
@@ -273,6 +294,9 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
 /// first attempt may still have created it.
 fn journaled(pending: &Pending, outcome: &ImportOutcome) -> (&'static str, Option<i64>, String) {
     let message = outcome.message().unwrap_or_default();
+    if let Some(reason) = &pending.invalid {
+        return ("invalid", None, reason.clone());
+    }
     match outcome {
         ImportOutcome::NotSent { .. } if pending.was_unknown => (
             "unknown",
