@@ -87,6 +87,16 @@ impl BulkMismatch {
         Self::item(index, MismatchFault::DuplicateId { id }, &raw)
     }
 
+    /// A fault found by reading the lead of result `index` back.
+    pub(crate) fn read_back(index: usize, fault: MismatchFault) -> Self {
+        Self {
+            index: Some(index),
+            fault,
+            raw: None,
+            results: Vec::new(),
+        }
+    }
+
     fn item(index: usize, fault: MismatchFault, raw: &impl fmt::Display) -> Self {
         Self {
             index: Some(index),
@@ -137,6 +147,15 @@ pub enum MismatchFault {
         /// The id carried twice.
         id: i64,
     },
+    /// The importer read the lead back (`verify`) and its stored phone
+    /// number or e-mail is not that of the lead sent at this place: the
+    /// results are out of order, or the server stored something else.
+    ReadBackDiffers {
+        /// The id read back.
+        id: i64,
+        /// The action of the result (`created` or `reengaged`).
+        action: String,
+    },
     /// A result that is not an object of the documented shape.
     Malformed {
         /// Why it does not decode.
@@ -162,6 +181,10 @@ impl fmt::Display for BulkMismatch {
             MismatchFault::DuplicateId { id } => write!(
                 f,
                 "`created` result carries id {id}, which another `created` result carries too"
+            ),
+            MismatchFault::ReadBackDiffers { id, action } => write!(
+                f,
+                "`{action}` lead {id}, read back, has another phone number or e-mail than the lead sent"
             ),
             MismatchFault::Malformed { reason } => write!(f, "malformed result: {reason}"),
         }?;

@@ -493,6 +493,34 @@ fn rows_failing_the_local_checks_are_never_sent_unless_asked() {
 }
 
 #[test]
+fn verify_reads_every_lead_back_and_a_faithful_server_passes() {
+    let counted = counted_sandbox(Duration::ZERO);
+    let dir = scratch("verify");
+    let input = dir.join("leads.csv");
+    std::fs::write(
+        &input,
+        "Phone,E-mail\n(804) 555-0131,V1@Example.com\n804.555.0132,\n(804) 555-0131,V1@Example.com\n",
+    )
+    .expect("input");
+    let result = run(
+        &[
+            "import",
+            path(&input),
+            "--verify",
+            "--base-url",
+            &counted.sandbox.base_url(),
+        ],
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    let rows = outcomes(&dir.join("leads.outcomes.csv"));
+    let kinds: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(kinds, ["created", "created", "reengaged"]);
+    // One bulk request, then one read-back per created or re-engaged lead.
+    assert_eq!(counted.requests.load(Ordering::SeqCst), 4);
+}
+
+#[test]
 fn an_existing_outcomes_file_is_never_overwritten() {
     let sandbox = Sandbox::start();
     let dir = scratch("exists");

@@ -667,6 +667,88 @@ async fn a_created_id_given_twice_makes_those_leads_unknown_and_keeps_the_others
     assert_eq!(mismatch.faults().count(), 2);
 }
 
+/// A stored lead as `GET /api/leads/{id}/` answers it.
+fn stored(id: i64, phone: &str) -> Value {
+    json!({
+        "id": id, "phone_number": phone, "email": null, "metadata": {},
+        "created_time": "2025-01-01T00:00:00Z", "modified_time": "2025-01-01T00:00:00Z",
+    })
+}
+
+#[tokio::test]
+async fn verify_catches_results_in_another_order_with_the_right_count() {
+    let server = MockServer::start_async().await;
+    // Leads 0 and 1 were stored as 2 and 1: the answer swaps their results.
+    server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(201).json_body(json!({"results": [
+            {"id": 1, "action": "created", "error": null},
+            {"id": 2, "action": "created", "error": null},
+            {"id": 3, "action": "created", "error": null},
+            {"id": 4, "action": "reengaged", "error": null},
+        ]}));
+    });
+    let reads = [
+        (1, stored(1, "+18045550001")),
+        (2, stored(2, "+18045550000")),
+        (3, stored(3, "+1 (804) 555-0002")),
+    ]
+    .map(|(id, body)| {
+        server.mock(|when, then| {
+            when.method(GET).path(format!("/api/leads/{id}/"));
+            then.status(200).json_body(body);
+        })
+    });
+    let gone = server.mock(|when, then| {
+        when.method(GET).path("/api/leads/4/");
+        then.status(404).json_body(json!({"detail": "Not found."}));
+    });
+    let leads: Vec<Value> = (0..4).map(|i| lead(0, i)).collect();
+
+    // Without read-back the swap goes unnoticed.
+    let plain = collect(Importer::new(client(&server)).import(leads.clone())).await;
+    let kinds: Vec<&str> = plain.iter().map(ImportOutcome::kind).collect();
+    assert_eq!(kinds, ["created", "created", "created", "reengaged"]);
+    assert!(reads.iter().all(|read| read.calls() == 0));
+
+    let checked = collect(Importer::new(client(&server)).verify(true).import(leads)).await;
+    let got: Vec<(&str, Option<i64>)> = checked.iter().map(|o| (o.kind(), o.id())).collect();
+    assert_eq!(
+        got,
+        [
+            ("unknown", None),
+            ("unknown", None),
+            ("created", Some(3)),
+            ("unknown", None),
+        ]
+    );
+    for (n, id) in [(0, 1), (1, 2)] {
+        let ImportOutcome::Unknown { error } = &checked[n] else {
+            unreachable!()
+        };
+        let Error::BulkMismatch(m) = &**error else {
+            panic!("{error}")
+        };
+        assert_eq!(m.index, Some(n));
+        assert_eq!(
+            m.fault,
+            MismatchFault::ReadBackDiffers {
+                id,
+                action: "created".into()
+            }
+        );
+    }
+    // A lead that cannot be read back is not confirmed either.
+    let ImportOutcome::Unknown { error } = &checked[3] else {
+        unreachable!()
+    };
+    assert!(matches!(**error, Error::NotFound { .. }), "{error}");
+    for read in &reads {
+        read.assert_calls(1);
+    }
+    gone.assert_calls(1);
+}
+
 #[tokio::test]
 async fn refused_request_is_not_sent_and_not_retried() {
     let server = MockServer::start_async().await;

@@ -115,6 +115,13 @@ struct ImportArgs {
     /// PW) needs this flag for those rows.
     #[arg(long, conflicts_with = "dry_run")]
     no_local_checks: bool,
+    /// Read back every created or re-engaged lead (GET /api/leads/{id}/, one
+    /// request per lead) and journal a row whose stored phone number or
+    /// e-mail is not the one sent `unknown`, as one that cannot be read back.
+    /// Without it, an answer whose results are in another order with the
+    /// right count cannot be noticed.
+    #[arg(long, conflicts_with = "dry_run")]
+    verify: bool,
     /// No progress bar, progress lines or summary (errors are still printed).
     #[arg(long, short)]
     quiet: bool,
@@ -177,6 +184,7 @@ fn import(args: ImportArgs) -> Result<u8, String> {
         resume: args.resume,
         retry_unknown: args.retry_unknown,
         local_checks: !args.no_local_checks,
+        verify: args.verify,
         chunk_size: args.chunk_size as usize,
         concurrency: args.concurrency as usize,
         quiet: args.quiet,

@@ -54,6 +54,7 @@ mod progress;
 mod retry;
 use ids::IdSet;
 mod stop;
+mod verify;
 use progress::ProgressFn;
 pub use progress::{Progress, ProgressHandle};
 pub use retry::RetryPolicy;
@@ -215,6 +216,7 @@ pub struct Importer {
     retry: RetryPolicy,
     on_progress: Option<ProgressFn>,
     stop: StopHandle,
+    verify: bool,
 }
 
 impl fmt::Debug for Importer {
@@ -224,6 +226,7 @@ impl fmt::Debug for Importer {
             .field("chunk_size", &self.chunk_size)
             .field("concurrency", &self.concurrency)
             .field("retry", &self.retry)
+            .field("verify", &self.verify)
             .finish()
     }
 }
@@ -239,7 +242,19 @@ impl Importer {
             retry: RetryPolicy::default(),
             on_progress: None,
             stop: StopHandle::default(),
+            verify: false,
         }
+    }
+
+    /// Reads back every created or re-engaged lead (`GET /api/leads/{id}/`,
+    /// one request per lead) and makes a lead whose stored phone number or
+    /// e-mail is not the one sent [`ImportOutcome::Unknown`]
+    /// ([`MismatchFault::ReadBackDiffers`](crate::MismatchFault::ReadBackDiffers)),
+    /// as is one that cannot be read back. Without it, an answer whose
+    /// results are in another order with the right count goes unnoticed.
+    pub fn verify(mut self, verify: bool) -> Self {
+        self.verify = verify;
+        self
     }
 
     /// Lets `stop` end the import from elsewhere (a signal handler): see [`StopHandle`].
@@ -329,6 +344,7 @@ impl Importer {
             progress: progress.clone(),
             stop: stop.clone(),
             created: Mutex::default(),
+            verify: self.verify,
         });
         let stream = leads
             .map(|(key, lead)| (key, lead.into()))
@@ -388,6 +404,8 @@ struct ChunkSender {
     stop: StopHandle,
     /// Every id answered `created` in this import so far.
     created: Mutex<IdSet>,
+    /// Read back created and re-engaged leads.
+    verify: bool,
 }
 
 /// The leads of a chunk as they go on the wire.
@@ -467,7 +485,14 @@ impl ChunkSender {
     /// Sends `payload`, unless the import is aborted first: then its leads are
     /// unknown (the request may have reached the server).
     async fn send_or_abort(&self, payload: &Payload, count: usize) -> Vec<ImportOutcome> {
-        let sending = std::pin::pin!(self.send_with_retries(payload, count));
+        let sending = std::pin::pin!(async {
+            let outcomes = self.send_with_retries(payload, count).await;
+            if self.verify {
+                verify::verify(&self.client, payload, outcomes).await
+            } else {
+                outcomes
+            }
+        });
         let aborted = std::pin::pin!(self.stop.aborted());
         match futures::future::select(sending, aborted).await {
             futures::future::Either::Left((outcomes, _)) => outcomes,

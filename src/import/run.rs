@@ -37,6 +37,8 @@ pub struct RunOptions {
     /// refuses `invalid` instead of sending them. Off, rows are sent as they
     /// are and the server judges them.
     pub local_checks: bool,
+    /// Read back every created or re-engaged lead: see [`Importer::verify`].
+    pub verify: bool,
     /// Leads per request.
     pub chunk_size: usize,
     /// Requests in flight.
@@ -228,7 +230,8 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
             let importer = Importer::new(client)
                 .chunk_size(options.chunk_size)
                 .concurrency(options.concurrency)
-                .stop_handle(stop.clone());
+                .stop_handle(stop.clone())
+                .verify(options.verify);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
