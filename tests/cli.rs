@@ -651,6 +651,91 @@ fn interrupted_run_then_resume_covers_every_row_once_and_creates_nothing_twice()
 
 #[cfg(unix)]
 #[test]
+fn a_killed_run_never_has_its_rows_in_flight_sent_again_by_a_resume() {
+    const ROWS: usize = 60;
+    let counted = counted_sandbox(Duration::from_millis(300));
+    let dir = scratch("killed");
+    let input = dir.join("leads.csv");
+    std::fs::write(&input, distinct_rows(ROWS)).expect("input");
+    let output = dir.join("leads.outcomes.csv");
+    let inflight = dir.join("leads.outcomes.csv.inflight");
+    let base = counted.sandbox.base_url();
+    let args = [
+        "import",
+        path(&input),
+        "--base-url",
+        &base,
+        "--chunk-size",
+        "5",
+        "--concurrency",
+        "2",
+    ];
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("SELA_API_KEY", counted.sandbox.token())
+        .env_remove("SELA_BASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    wait_for_rows(&output, 10);
+    // No chance to record the requests in flight: SIGKILL.
+    signal(&child, "-KILL");
+    child.wait().expect("the run ends");
+    // Let the server finish the requests it was answering.
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(
+        inflight.exists(),
+        "the rows handed to the importer are on disk"
+    );
+    let journaled = outcomes(&output).len();
+    let stored = counted.created.load(Ordering::SeqCst);
+    assert!(
+        stored > journaled,
+        "leads were in flight: {stored} > {journaled}"
+    );
+
+    let second = run(
+        &[&args[..], &["--resume"]].concat(),
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second.stderr));
+    assert!(!inflight.exists());
+    let rows = outcomes(&output);
+    assert_eq!(rows.len(), ROWS);
+    let unknown: Vec<usize> = (0..ROWS).filter(|i| rows[*i][2] == "unknown").collect();
+    assert!(!unknown.is_empty(), "{rows:?}");
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], (i + 1).to_string(), "one row per input row");
+        if unknown.contains(&i) {
+            assert!(row[4].contains("in flight"), "{row:?}");
+        } else {
+            assert_eq!(row[2], "created", "{row:?}");
+        }
+    }
+    // Nothing that may have been created was sent again.
+    assert_eq!(counted.reengaged.load(Ordering::SeqCst), 0);
+    let created = counted.created.load(Ordering::SeqCst);
+    assert_eq!(created, stored + ROWS - journaled - unknown.len());
+    assert_eq!(counted.sandbox.state().lock().len(), created);
+
+    // Asked to, a resume sends them: the stored ones come back re-engaged.
+    let third = run(
+        &[&args[..], &["--resume", "--retry-unknown"]].concat(),
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(third.status.code(), Some(0), "{}", text(&third.stderr));
+    let rows = outcomes(&output);
+    assert!(
+        rows.iter()
+            .all(|r| r[2] == "created" || r[2] == "reengaged")
+    );
+    assert_eq!(counted.sandbox.state().lock().len(), ROWS);
+    assert_eq!(counted.created.load(Ordering::SeqCst), ROWS);
+}
+
+#[cfg(unix)]
+#[test]
 fn second_interrupt_leaves_rows_in_flight_unknown_and_resends_them_only_when_asked() {
     let counted = counted_sandbox(Duration::from_millis(1500));
     let dir = scratch("abort");
