@@ -916,6 +916,80 @@ fn a_created_id_answered_twice_leaves_those_rows_unknown() {
 }
 
 #[test]
+fn a_resume_knows_the_ids_the_earlier_run_created() {
+    let server = httpmock::MockServer::start();
+    let answer = |rows: &str, results: serde_json::Value| {
+        server.mock(|when, then| {
+            when.method(httpmock::Method::POST)
+                .path("/api/leads/bulk-create/")
+                .body_includes(rows);
+            then.status(201)
+                .header("content-type", "application/json")
+                .json_body(serde_json::json!({ "results": results }));
+        })
+    };
+    let first = answer(
+        "\"x-0\"",
+        serde_json::json!([
+            {"id": 5, "action": "created", "error": null},
+            {"id": 6, "action": "created", "error": null},
+        ]),
+    );
+    // The second chunk is refused whole the first time: not sent.
+    let mut refused = server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/api/leads/bulk-create/")
+            .body_includes("\"x-2\"");
+        then.status(400)
+            .json_body(serde_json::json!({"detail": "try later"}));
+    });
+    let dir = scratch("resume-ids");
+    let input = dir.join("leads.csv");
+    std::fs::write(&input, distinct_rows(4)).expect("input");
+    let args = [
+        "import",
+        path(&input),
+        "--base-url",
+        &server.base_url(),
+        "--chunk-size",
+        "2",
+        "--concurrency",
+        "1",
+    ];
+    let result = run(&args, Some("t-resume-ids"));
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    refused.assert_calls(1);
+    refused.delete();
+    // Resumed, the server answers `created` 6 again: lead 6 is row 2's.
+    let second = answer(
+        "\"x-2\"",
+        serde_json::json!([
+            {"id": 6, "action": "created", "error": null},
+            {"id": 7, "action": "created", "error": null},
+        ]),
+    );
+    let result = run(&[&args[..], &["--resume"]].concat(), Some("t-resume-ids"));
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    first.assert_calls(1);
+    second.assert_calls(1);
+    let rows = outcomes(&dir.join("leads.outcomes.csv"));
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[2].as_str(), r[3].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("created", "5"),
+            ("created", "6"),
+            ("unknown", ""),
+            ("created", "7")
+        ]
+    );
+    assert!(rows[2][4].contains("id 6"), "{:?}", rows[2]);
+}
+
+#[test]
 fn progress_lines_when_not_a_terminal_and_nothing_when_quiet() {
     let sandbox = Sandbox::start();
     let dir = scratch("progress");

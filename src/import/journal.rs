@@ -163,6 +163,8 @@ pub struct Previous {
     pub failed: RowSet,
     /// Lines that could not be read (a line cut short by a kill).
     pub unreadable: u64,
+    /// The ids of the rows recorded `created`.
+    pub created_ids: Vec<i64>,
 }
 
 /// A journal that cannot be read.
@@ -228,6 +230,11 @@ pub fn read_previous(path: &Path, retry_unknown: bool) -> Result<Previous, Journ
         previous
             .failed
             .set(row, done && !matches!(outcome, "created" | "reengaged"));
+        if outcome == "created"
+            && let Some(id) = record.get(3).and_then(|id| id.parse().ok())
+        {
+            previous.created_ids.push(id);
+        }
     }
     Ok(previous)
 }

@@ -220,6 +220,7 @@ pub struct Importer {
     on_progress: Option<ProgressFn>,
     stop: StopHandle,
     verify: bool,
+    created_before: IdSet,
 }
 
 impl fmt::Debug for Importer {
@@ -246,7 +247,18 @@ impl Importer {
             on_progress: None,
             stop: StopHandle::default(),
             verify: false,
+            created_before: IdSet::default(),
         }
+    }
+
+    /// Ids already answered `created` for other leads (by an earlier run of
+    /// the same import, say): a `created` answer carrying one of them makes
+    /// its lead [`ImportOutcome::Unknown`], as a repeat within the import does.
+    pub fn created_before(mut self, ids: impl IntoIterator<Item = i64>) -> Self {
+        for id in ids {
+            self.created_before.insert(id);
+        }
+        self
     }
 
     /// Reads back every created or re-engaged lead (`GET /api/leads/{id}/`,
@@ -346,7 +358,7 @@ impl Importer {
             retry: self.retry.clone(),
             progress: progress.clone(),
             stop: stop.clone(),
-            created: Mutex::default(),
+            created: Mutex::new(self.created_before.clone()),
             verify: self.verify,
         });
         let stream = leads

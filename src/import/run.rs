@@ -154,7 +154,7 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
         source,
     };
 
-    let previous = if options.resume && !dry_run {
+    let mut previous = if options.resume && !dry_run {
         if !output.exists() {
             return Err(RunError::NothingToResume(output));
         }
@@ -209,6 +209,7 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
     let skipped = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let skipping = Arc::clone(&skipped);
     let retry_unknown = options.retry_unknown;
+    let created_ids = std::mem::take(&mut previous.created_ids);
     // A dry run checks each row itself, below.
     let local_checks = options.local_checks && !dry_run;
     let rows = input.rows.filter_map(move |(key, lead)| {
@@ -262,7 +263,8 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
                 .chunk_size(options.chunk_size)
                 .concurrency(options.concurrency)
                 .stop_handle(stop.clone())
-                .verify(options.verify);
+                .verify(options.verify)
+                .created_before(created_ids);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
