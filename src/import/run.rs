@@ -314,6 +314,8 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
             summary.progress = progress.snapshot();
             // Every row handed to the importer has its outcome journaled.
             journal.flush().map_err(write_error)?;
+            // Close the in-flight file (the rows' stream holds it) first.
+            drop(import);
             drop(marking);
             std::fs::remove_file(&inflight_path).map_err(write_error)?;
         }
