@@ -47,6 +47,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             BulkOutcome::Rejected { message } => {
                 println!("{}: rejected: {message}", lead.phone_number)
             }
+            // The enum is non-exhaustive: later versions may add outcomes.
+            other => println!("{}: {other:?}", lead.phone_number),
         }
     }
     Ok(())

@@ -5,6 +5,7 @@ use std::fmt;
 
 /// What happened to one lead of a bulk create, at the same index as the lead.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BulkOutcome {
     /// A new lead was stored under `id`.
     Created {
@@ -79,6 +80,23 @@ impl BulkMismatch {
         }
     }
 
+    /// The fault of a `created` result at `index` whose `id` another
+    /// `created` result carries too.
+    pub(crate) fn duplicate_id(index: usize, id: i64) -> Self {
+        let raw = serde_json::json!({ "id": id, "action": "created" });
+        Self::item(index, MismatchFault::DuplicateId { id }, &raw)
+    }
+
+    /// A fault found by reading the lead of result `index` back.
+    pub(crate) fn read_back(index: usize, fault: MismatchFault) -> Self {
+        Self {
+            index: Some(index),
+            fault,
+            raw: None,
+            results: Vec::new(),
+        }
+    }
+
     fn item(index: usize, fault: MismatchFault, raw: &impl fmt::Display) -> Self {
         Self {
             index: Some(index),
@@ -91,6 +109,7 @@ impl BulkMismatch {
 
 /// The kinds of [`BulkMismatch`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MismatchFault {
     /// The number of results differs from the number of leads sent.
     CountDiffers {
@@ -119,6 +138,24 @@ pub enum MismatchFault {
         /// The action as received.
         action: String,
     },
+    /// A `created` result carries an id that another `created` result
+    /// carries too: in the same answer (then every such result has this
+    /// fault), or, in the importer, earlier in the same run. Two leads cannot
+    /// both be new under one id: one overwrote the other, or the answer is
+    /// misattributed. (A `reengaged` result carrying a `created` id is fine.)
+    DuplicateId {
+        /// The id carried twice.
+        id: i64,
+    },
+    /// The importer read the lead back (`verify`) and its stored phone
+    /// number or e-mail is not that of the lead sent at this place: the
+    /// results are out of order, or the server stored something else.
+    ReadBackDiffers {
+        /// The id read back.
+        id: i64,
+        /// The action of the result (`created` or `reengaged`).
+        action: String,
+    },
     /// A result that is not an object of the documented shape.
     Malformed {
         /// Why it does not decode.
@@ -141,6 +178,14 @@ impl fmt::Display for BulkMismatch {
                 write!(f, "`{action}` result also carries an error message")
             }
             MismatchFault::UnknownAction { action } => write!(f, "unknown action `{action}`"),
+            MismatchFault::DuplicateId { id } => write!(
+                f,
+                "`created` result carries id {id}, which another `created` result carries too"
+            ),
+            MismatchFault::ReadBackDiffers { id, action } => write!(
+                f,
+                "`{action}` lead {id}, read back, has another phone number or e-mail than the lead sent"
+            ),
             MismatchFault::Malformed { reason } => write!(f, "malformed result: {reason}"),
         }?;
         if let Some(raw) = &self.raw {
@@ -181,9 +226,20 @@ pub(crate) fn outcomes(
 }
 
 /// All outcomes, or a mismatch naming the first fault and carrying them all.
+/// `created` results that share an id all become [`MismatchFault::DuplicateId`].
 fn collect(
-    results: Vec<Result<BulkOutcome, BulkMismatch>>,
+    mut results: Vec<Result<BulkOutcome, BulkMismatch>>,
 ) -> Result<Vec<BulkOutcome>, BulkMismatch> {
+    let duplicates = duplicate_created_ids(&results);
+    if !duplicates.is_empty() {
+        for (index, result) in results.iter_mut().enumerate() {
+            if let Ok(BulkOutcome::Created { id }) = *result
+                && duplicates.binary_search(&id).is_ok()
+            {
+                *result = Err(BulkMismatch::duplicate_id(index, id));
+            }
+        }
+    }
     match results.iter().find_map(|result| result.as_ref().err()) {
         None => Ok(results.into_iter().flatten().collect()),
         Some(first) => Err(BulkMismatch {
@@ -193,6 +249,25 @@ fn collect(
             results,
         }),
     }
+}
+
+/// The ids that more than one `created` result carries (usually none), sorted.
+fn duplicate_created_ids(results: &[Result<BulkOutcome, BulkMismatch>]) -> Vec<i64> {
+    let mut ids: Vec<i64> = results
+        .iter()
+        .filter_map(|result| match result {
+            Ok(BulkOutcome::Created { id }) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    let mut duplicates: Vec<i64> = ids
+        .windows(2)
+        .filter(|pair| pair[0] == pair[1])
+        .map(|pair| pair[0])
+        .collect();
+    duplicates.dedup();
+    duplicates
 }
 
 /// The outcome of one decoded result, or its fault.

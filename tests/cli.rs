@@ -59,7 +59,7 @@ fn csv_with_good_bad_and_unparsable_rows() {
     csv.extend_from_slice(b"+18045550101,ana@example.com,crm-1,Ana,VA,\n");
     csv.extend_from_slice(b"(804) 555-0102,ben@example.com,crm-2,Ben,,\n");
     csv.extend_from_slice(b"+18045550101,ana@example.com,crm-3,Ana,,\n");
-    // Chunk 2: two rows the server rejects, one with too few fields.
+    // Chunk 2: two rows the local checks refuse, one with too few fields.
     csv.extend_from_slice(b"not-a-phone,bad@example.com,crm-4,Bad,,\n");
     csv.extend_from_slice(b"+18045550105,eve@example.com,crm-5,Eve,ZZ,\n");
     csv.extend_from_slice(b"only,two\n");
@@ -101,8 +101,8 @@ fn csv_with_good_bad_and_unparsable_rows() {
             ("1", "crm-1", "created"),
             ("2", "crm-2", "created"),
             ("3", "crm-3", "reengaged"),
-            ("4", "crm-4", "rejected"),
-            ("5", "crm-5", "rejected"),
+            ("4", "crm-4", "invalid"),
+            ("5", "crm-5", "invalid"),
             ("6", "", "unparsable"),
             ("7", "crm-7", "unparsable"),
             ("8", "crm-8", "created"),
@@ -223,18 +223,26 @@ struct Counted {
     requests: Arc<AtomicUsize>,
     created: Arc<AtomicUsize>,
     reengaged: Arc<AtomicUsize>,
+    rejected: Arc<AtomicUsize>,
 }
 
 fn counted_sandbox(delay: Duration) -> Counted {
     let requests = Arc::new(AtomicUsize::new(0));
     let created = Arc::new(AtomicUsize::new(0));
     let reengaged = Arc::new(AtomicUsize::new(0));
-    let (r, c, e) = (requests.clone(), created.clone(), reengaged.clone());
+    let rejected = Arc::new(AtomicUsize::new(0));
+    let (r, c, e, x) = (
+        requests.clone(),
+        created.clone(),
+        reengaged.clone(),
+        rejected.clone(),
+    );
     let state = SandboxState::new(random_token()).on_request(move |log| {
         r.fetch_add(1, Ordering::SeqCst);
         if let Some(bulk) = log.bulk {
             c.fetch_add(bulk.created, Ordering::SeqCst);
             e.fetch_add(bulk.reengaged, Ordering::SeqCst);
+            x.fetch_add(bulk.rejected, Ordering::SeqCst);
         }
         std::thread::sleep(delay);
     });
@@ -243,6 +251,7 @@ fn counted_sandbox(delay: Duration) -> Counted {
         requests,
         created,
         reengaged,
+        rejected,
     }
 }
 
@@ -400,6 +409,118 @@ fn dry_run_checks_every_row_and_sends_nothing() {
 }
 
 #[test]
+fn rows_failing_the_local_checks_are_never_sent_unless_asked() {
+    let counted = counted_sandbox(Duration::ZERO);
+    let dir = scratch("local-checks");
+    let input = dir.join("leads.csv");
+    std::fs::write(
+        &input,
+        "phone_number,email,us_state,external_id\n\
+         +18045550101,a@example.com,VA,ok-1\n\
+         not-a-phone,,,bad-2\n\
+         +18045550103,,ZZ,bad-3\n\
+         +44 20 7946 0958,,,abroad-4\n\
+         +180455501234,,,long-5\n",
+    )
+    .expect("input");
+    let base = [
+        "import",
+        path(&input),
+        "--base-url",
+        &counted.sandbox.base_url(),
+    ];
+    let result = run(&base, Some(counted.sandbox.token()));
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    let output = dir.join("leads.outcomes.csv");
+    let rows = outcomes(&output);
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            let field = r[4].split(':').next().unwrap_or("");
+            (r[1].as_str(), r[2].as_str(), field)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ok-1", "created", ""),
+            ("bad-2", "invalid", "phone_number"),
+            ("bad-3", "invalid", "us_state"),
+            // E.164 outside +1 is documented as accepted: the server judges
+            // it (this sandbox takes US numbers only).
+            ("abroad-4", "rejected", "phone_number"),
+            ("long-5", "invalid", "phone_number"),
+        ]
+    );
+    assert!(stderr.contains("3 invalid"), "{stderr}");
+    assert!(stderr.contains("--no-local-checks"), "{stderr}");
+    // Only the two rows the checks let through reached the server.
+    assert_eq!(counted.created.load(Ordering::SeqCst), 1);
+    assert_eq!(counted.rejected.load(Ordering::SeqCst), 1);
+
+    // `invalid` is final: a resume sends nothing and still exits 1.
+    let requests = counted.requests.load(Ordering::SeqCst);
+    let resumed = run(
+        &[&base[..], &["--resume"]].concat(),
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(resumed.status.code(), Some(1), "{}", text(&resumed.stderr));
+    assert_eq!(counted.requests.load(Ordering::SeqCst), requests);
+    assert_eq!(outcomes(&output), rows);
+
+    // With --no-local-checks every row goes out and the server judges it.
+    let unchecked = dir.join("unchecked.csv");
+    let result = run(
+        &[
+            &base[..],
+            &["--no-local-checks", "--output", path(&unchecked)],
+        ]
+        .concat(),
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    let kinds: Vec<String> = outcomes(&unchecked)
+        .into_iter()
+        .map(|r| r[2].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["reengaged", "rejected", "rejected", "rejected", "rejected"]
+    );
+    assert_eq!(counted.rejected.load(Ordering::SeqCst), 5);
+    assert_eq!(counted.created.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn verify_reads_every_lead_back_and_a_faithful_server_passes() {
+    let counted = counted_sandbox(Duration::ZERO);
+    let dir = scratch("verify");
+    let input = dir.join("leads.csv");
+    std::fs::write(
+        &input,
+        "Phone,E-mail\n(804) 555-0131,V1@Example.com\n804.555.0132,\n(804) 555-0131,V1@Example.com\n",
+    )
+    .expect("input");
+    let result = run(
+        &[
+            "import",
+            path(&input),
+            "--verify",
+            "--base-url",
+            &counted.sandbox.base_url(),
+        ],
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    let rows = outcomes(&dir.join("leads.outcomes.csv"));
+    let kinds: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(kinds, ["created", "created", "reengaged"]);
+    // One bulk request, then one read-back per created or re-engaged lead.
+    assert_eq!(counted.requests.load(Ordering::SeqCst), 4);
+}
+
+#[test]
 fn an_existing_outcomes_file_is_never_overwritten() {
     let sandbox = Sandbox::start();
     let dir = scratch("exists");
@@ -526,6 +647,91 @@ fn interrupted_run_then_resume_covers_every_row_once_and_creates_nothing_twice()
     assert_eq!(counted.created.load(Ordering::SeqCst), ROWS);
     assert_eq!(counted.reengaged.load(Ordering::SeqCst), 0);
     assert_eq!(counted.sandbox.state().lock().len(), ROWS);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_killed_run_never_has_its_rows_in_flight_sent_again_by_a_resume() {
+    const ROWS: usize = 60;
+    let counted = counted_sandbox(Duration::from_millis(300));
+    let dir = scratch("killed");
+    let input = dir.join("leads.csv");
+    std::fs::write(&input, distinct_rows(ROWS)).expect("input");
+    let output = dir.join("leads.outcomes.csv");
+    let inflight = dir.join("leads.outcomes.csv.inflight");
+    let base = counted.sandbox.base_url();
+    let args = [
+        "import",
+        path(&input),
+        "--base-url",
+        &base,
+        "--chunk-size",
+        "5",
+        "--concurrency",
+        "2",
+    ];
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("SELA_API_KEY", counted.sandbox.token())
+        .env_remove("SELA_BASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    wait_for_rows(&output, 10);
+    // No chance to record the requests in flight: SIGKILL.
+    signal(&child, "-KILL");
+    child.wait().expect("the run ends");
+    // Let the server finish the requests it was answering.
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(
+        inflight.exists(),
+        "the rows handed to the importer are on disk"
+    );
+    let journaled = outcomes(&output).len();
+    let stored = counted.created.load(Ordering::SeqCst);
+    assert!(
+        stored > journaled,
+        "leads were in flight: {stored} > {journaled}"
+    );
+
+    let second = run(
+        &[&args[..], &["--resume"]].concat(),
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second.stderr));
+    assert!(!inflight.exists());
+    let rows = outcomes(&output);
+    assert_eq!(rows.len(), ROWS);
+    let unknown: Vec<usize> = (0..ROWS).filter(|i| rows[*i][2] == "unknown").collect();
+    assert!(!unknown.is_empty(), "{rows:?}");
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], (i + 1).to_string(), "one row per input row");
+        if unknown.contains(&i) {
+            assert!(row[4].contains("in flight"), "{row:?}");
+        } else {
+            assert_eq!(row[2], "created", "{row:?}");
+        }
+    }
+    // Nothing that may have been created was sent again.
+    assert_eq!(counted.reengaged.load(Ordering::SeqCst), 0);
+    let created = counted.created.load(Ordering::SeqCst);
+    assert_eq!(created, stored + ROWS - journaled - unknown.len());
+    assert_eq!(counted.sandbox.state().lock().len(), created);
+
+    // Asked to, a resume sends them: the stored ones come back re-engaged.
+    let third = run(
+        &[&args[..], &["--resume", "--retry-unknown"]].concat(),
+        Some(counted.sandbox.token()),
+    );
+    assert_eq!(third.status.code(), Some(0), "{}", text(&third.stderr));
+    let rows = outcomes(&output);
+    assert!(
+        rows.iter()
+            .all(|r| r[2] == "created" || r[2] == "reengaged")
+    );
+    assert_eq!(counted.sandbox.state().lock().len(), ROWS);
+    assert_eq!(counted.created.load(Ordering::SeqCst), ROWS);
 }
 
 #[cfg(unix)]
@@ -657,6 +863,133 @@ fn a_malformed_result_keeps_the_other_rows_ids() {
         .collect();
     assert_eq!(got, [("created", "1"), ("unknown", ""), ("reengaged", "3")]);
     assert!(rows[1][4].contains("merged"), "{:?}", rows[1]);
+}
+
+#[test]
+fn a_created_id_answered_twice_leaves_those_rows_unknown() {
+    let server = httpmock::MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/api/leads/bulk-create/");
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(serde_json::json!({"results": [
+                {"id": 5, "action": "created", "error": null},
+                {"id": 6, "action": "created", "error": null},
+                {"id": 5, "action": "created", "error": null},
+                {"id": 6, "action": "reengaged", "error": null},
+            ]}));
+    });
+    let dir = scratch("duplicate-id");
+    let input = dir.join("leads.csv");
+    std::fs::write(&input, distinct_rows(4)).expect("input");
+    let result = run(
+        &["import", path(&input), "--base-url", &server.base_url()],
+        Some("t-duplicate"),
+    );
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    let rows = outcomes(&dir.join("leads.outcomes.csv"));
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[2].as_str(), r[3].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("unknown", ""),
+            ("created", "6"),
+            ("unknown", ""),
+            ("reengaged", "6")
+        ]
+    );
+    assert!(rows[0][4].contains("id 5"), "{:?}", rows[0]);
+    // Unknown rows are never resent by a plain resume.
+    let again = run(
+        &[
+            "import",
+            path(&input),
+            "--base-url",
+            &server.base_url(),
+            "--resume",
+        ],
+        Some("t-duplicate"),
+    );
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again.stderr));
+    mock.assert_calls(1);
+}
+
+#[test]
+fn a_resume_knows_the_ids_the_earlier_run_created() {
+    let server = httpmock::MockServer::start();
+    let answer = |rows: &str, results: serde_json::Value| {
+        server.mock(|when, then| {
+            when.method(httpmock::Method::POST)
+                .path("/api/leads/bulk-create/")
+                .body_includes(rows);
+            then.status(201)
+                .header("content-type", "application/json")
+                .json_body(serde_json::json!({ "results": results }));
+        })
+    };
+    let first = answer(
+        "\"x-0\"",
+        serde_json::json!([
+            {"id": 5, "action": "created", "error": null},
+            {"id": 6, "action": "created", "error": null},
+        ]),
+    );
+    // The second chunk is refused whole the first time: not sent.
+    let mut refused = server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/api/leads/bulk-create/")
+            .body_includes("\"x-2\"");
+        then.status(400)
+            .json_body(serde_json::json!({"detail": "try later"}));
+    });
+    let dir = scratch("resume-ids");
+    let input = dir.join("leads.csv");
+    std::fs::write(&input, distinct_rows(4)).expect("input");
+    let args = [
+        "import",
+        path(&input),
+        "--base-url",
+        &server.base_url(),
+        "--chunk-size",
+        "2",
+        "--concurrency",
+        "1",
+    ];
+    let result = run(&args, Some("t-resume-ids"));
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    refused.assert_calls(1);
+    refused.delete();
+    // Resumed, the server answers `created` 6 again: lead 6 is row 2's.
+    let second = answer(
+        "\"x-2\"",
+        serde_json::json!([
+            {"id": 6, "action": "created", "error": null},
+            {"id": 7, "action": "created", "error": null},
+        ]),
+    );
+    let result = run(&[&args[..], &["--resume"]].concat(), Some("t-resume-ids"));
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result.stderr));
+    first.assert_calls(1);
+    second.assert_calls(1);
+    let rows = outcomes(&dir.join("leads.outcomes.csv"));
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[2].as_str(), r[3].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("created", "5"),
+            ("created", "6"),
+            ("unknown", ""),
+            ("created", "7")
+        ]
+    );
+    assert!(rows[2][4].contains("id 6"), "{:?}", rows[2]);
 }
 
 #[test]

@@ -578,6 +578,178 @@ async fn bulk_create_users_get_the_matched_outcomes_with_the_mismatch() {
 }
 
 #[tokio::test]
+async fn a_created_id_given_twice_makes_those_leads_unknown_and_keeps_the_others() {
+    let server = MockServer::start_async().await;
+    // Chunk 0: id 1 `created` twice in one answer (both unknown); a
+    // `reengaged` result with a `created` id is legitimate and kept.
+    let first = server.mock(|when, then| {
+        when.method(POST).path(BULK).body_includes(carries_chunk(0));
+        then.status(201).json_body(json!({"results": [
+            {"id": 1, "action": "created", "error": null},
+            {"id": 2, "action": "created", "error": null},
+            {"id": 1, "action": "created", "error": null},
+            {"id": 2, "action": "reengaged", "error": null},
+        ]}));
+    });
+    // Chunk 1: id 2 `created` again, later in the run (unknown); id 3 is new.
+    let second = server.mock(|when, then| {
+        when.method(POST).path(BULK).body_includes(carries_chunk(1));
+        then.status(201).json_body(json!({"results": [
+            {"id": 3, "action": "created", "error": null},
+            {"id": 2, "action": "created", "error": null},
+            {"id": null, "action": "error", "error": "phone_number: bad"},
+            {"id": 1, "action": "created", "error": null},
+        ]}));
+    });
+    let leads: Vec<Value> = (0..2)
+        .flat_map(|c| (0..4).map(move |i| lead(c, i)))
+        .collect();
+    let import = Importer::new(client(&server))
+        .chunk_size(4)
+        .concurrency(1)
+        .retry(quick_retries(5))
+        .import(leads);
+    let progress = import.progress();
+    let outcomes = collect(import).await;
+    first.assert_calls(1);
+    second.assert_calls(1);
+
+    let got: Vec<(&str, Option<i64>)> = outcomes.iter().map(|o| (o.kind(), o.id())).collect();
+    assert_eq!(
+        got,
+        [
+            ("unknown", None),
+            ("created", Some(2)),
+            ("unknown", None),
+            ("reengaged", Some(2)),
+            ("created", Some(3)),
+            ("unknown", None),
+            ("rejected", None),
+            ("unknown", None),
+        ]
+    );
+    for (n, want) in [(0, (0, 1)), (2, (2, 1)), (5, (1, 2)), (7, (3, 1))] {
+        let ImportOutcome::Unknown { error } = &outcomes[n] else {
+            unreachable!()
+        };
+        let Error::BulkMismatch(m) = &**error else {
+            panic!("lead {n}: {error}")
+        };
+        assert_eq!(
+            (m.index, m.fault.clone()),
+            (Some(want.0), MismatchFault::DuplicateId { id: want.1 }),
+            "lead {n}"
+        );
+        assert!(
+            error.to_string().contains("another `created` result"),
+            "{error}"
+        );
+    }
+    let p = progress.snapshot();
+    assert_eq!(
+        (p.created, p.reengaged, p.rejected, p.unknown),
+        (2, 1, 1, 4)
+    );
+
+    // `Client::bulk_create` users see the same fault on both results.
+    let leads: Vec<LeadRequest> = (0..4)
+        .map(|i| serde_json::from_value(lead(0, i)).expect("a lead"))
+        .collect();
+    let Err(Error::BulkMismatch(mismatch)) = client(&server).bulk_create(&leads).await else {
+        panic!("a duplicate created id is not taken as it is")
+    };
+    assert_eq!(
+        (mismatch.index, mismatch.fault.clone()),
+        (Some(0), MismatchFault::DuplicateId { id: 1 })
+    );
+    let matched: Vec<(usize, Option<i64>)> = mismatch.matched().map(|(i, o)| (i, o.id())).collect();
+    assert_eq!(matched, [(1, Some(2)), (3, Some(2))]);
+    assert_eq!(mismatch.faults().count(), 2);
+}
+
+/// A stored lead as `GET /api/leads/{id}/` answers it.
+fn stored(id: i64, phone: &str) -> Value {
+    json!({
+        "id": id, "phone_number": phone, "email": null, "metadata": {},
+        "created_time": "2025-01-01T00:00:00Z", "modified_time": "2025-01-01T00:00:00Z",
+    })
+}
+
+#[tokio::test]
+async fn verify_catches_results_in_another_order_with_the_right_count() {
+    let server = MockServer::start_async().await;
+    // Leads 0 and 1 were stored as 2 and 1: the answer swaps their results.
+    server.mock(|when, then| {
+        when.method(POST).path(BULK);
+        then.status(201).json_body(json!({"results": [
+            {"id": 1, "action": "created", "error": null},
+            {"id": 2, "action": "created", "error": null},
+            {"id": 3, "action": "created", "error": null},
+            {"id": 4, "action": "reengaged", "error": null},
+        ]}));
+    });
+    let reads = [
+        (1, stored(1, "+18045550001")),
+        (2, stored(2, "+18045550000")),
+        (3, stored(3, "+1 (804) 555-0002")),
+    ]
+    .map(|(id, body)| {
+        server.mock(|when, then| {
+            when.method(GET).path(format!("/api/leads/{id}/"));
+            then.status(200).json_body(body);
+        })
+    });
+    let gone = server.mock(|when, then| {
+        when.method(GET).path("/api/leads/4/");
+        then.status(404).json_body(json!({"detail": "Not found."}));
+    });
+    let leads: Vec<Value> = (0..4).map(|i| lead(0, i)).collect();
+
+    // Without read-back the swap goes unnoticed.
+    let plain = collect(Importer::new(client(&server)).import(leads.clone())).await;
+    let kinds: Vec<&str> = plain.iter().map(ImportOutcome::kind).collect();
+    assert_eq!(kinds, ["created", "created", "created", "reengaged"]);
+    assert!(reads.iter().all(|read| read.calls() == 0));
+
+    let checked = collect(Importer::new(client(&server)).verify(true).import(leads)).await;
+    let got: Vec<(&str, Option<i64>)> = checked.iter().map(|o| (o.kind(), o.id())).collect();
+    assert_eq!(
+        got,
+        [
+            ("unknown", None),
+            ("unknown", None),
+            ("created", Some(3)),
+            ("unknown", None),
+        ]
+    );
+    for (n, id) in [(0, 1), (1, 2)] {
+        let ImportOutcome::Unknown { error } = &checked[n] else {
+            unreachable!()
+        };
+        let Error::BulkMismatch(m) = &**error else {
+            panic!("{error}")
+        };
+        assert_eq!(m.index, Some(n));
+        assert_eq!(
+            m.fault,
+            MismatchFault::ReadBackDiffers {
+                id,
+                action: "created".into()
+            }
+        );
+    }
+    // A lead that cannot be read back is not confirmed either.
+    let ImportOutcome::Unknown { error } = &checked[3] else {
+        unreachable!()
+    };
+    assert!(matches!(**error, Error::NotFound { .. }), "{error}");
+    for read in &reads {
+        read.assert_calls(1);
+    }
+    gone.assert_calls(1);
+}
+
+#[tokio::test]
 async fn refused_request_is_not_sent_and_not_retried() {
     let server = MockServer::start_async().await;
     let mock = server.mock(|when, then| {
@@ -722,13 +894,20 @@ async fn keyed_import_carries_keys_and_streams_work() {
 #[tokio::test]
 async fn stop_lets_chunks_in_flight_finish_and_sends_no_new_one() {
     let server = MockServer::start_async().await;
-    let mock = server.mock(|when, then| {
-        when.method(POST).path(BULK);
-        then.status(201)
-            .header("content-type", "application/json")
-            .json_body(created([1, 2]))
-            .delay(Duration::from_millis(300));
-    });
+    // Each chunk's own ids (a repeated `created` id would be a fault).
+    let mocks: Vec<_> = (0..10_i64)
+        .map(|c| {
+            server.mock(|when, then| {
+                when.method(POST)
+                    .path(BULK)
+                    .body_includes(carries_chunk(c as usize));
+                then.status(201)
+                    .header("content-type", "application/json")
+                    .json_body(created([2 * c + 1, 2 * c + 2]))
+                    .delay(Duration::from_millis(300));
+            })
+        })
+        .collect();
     let stop = StopHandle::new();
     let leads: Vec<Value> = (0..20).map(|i| lead(i / 2, i % 2)).collect();
     let mut import = Importer::new(client(&server))
@@ -751,7 +930,8 @@ async fn stop_lets_chunks_in_flight_finish_and_sends_no_new_one() {
     for (n, (key, kind)) in all.iter().enumerate() {
         assert_eq!((*key, *kind), (n, "created"));
     }
-    assert_eq!(mock.calls(), 1 + rest.len());
+    let calls: usize = mocks.iter().map(|mock| mock.calls()).sum();
+    assert_eq!(calls, 1 + rest.len());
 }
 
 #[tokio::test]

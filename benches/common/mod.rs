@@ -9,12 +9,14 @@ use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 pub const TOKEN: &str = "bench-token";
 
 /// A bulk-create server that answers fast: one `created` result per lead
-/// sent, ids counting up. HTTP/1.1 keep-alive, one thread per connection; it
+/// sent, ids counting up across all connections (as a real server's do: the
+/// importer takes a repeated `created` id for a fault). HTTP/1.1 keep-alive, one thread per connection; it
 /// stores nothing, so it adds no memory per lead.
 pub struct FastServer {
     pub base_url: String,
@@ -64,12 +66,14 @@ struct Leads {
     leads: Vec<IgnoredAny>,
 }
 
+/// The next lead id, shared by every connection of every server.
+static NEXT_ID: AtomicI64 = AtomicI64::new(1);
+
 fn serve(stream: TcpStream, latency: Duration) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::with_capacity(256 * 1024, stream);
     let mut body = Vec::new();
-    let mut next_id: i64 = 1;
     loop {
         let mut content_length = 0_usize;
         let mut line = String::new();
@@ -101,10 +105,10 @@ fn serve(stream: TcpStream, latency: Duration) -> std::io::Result<()> {
             if i > 0 {
                 answer.push(',');
             }
+            let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
             answer.push_str(&format!(
-                "{{\"id\":{next_id},\"action\":\"created\",\"error\":null}}"
+                "{{\"id\":{id},\"action\":\"created\",\"error\":null}}"
             ));
-            next_id += 1;
         }
         answer.push_str("]}");
         if !latency.is_zero() {

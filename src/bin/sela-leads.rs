@@ -44,8 +44,13 @@ enum Command {
     /// after each): on Ctrl-C or SIGTERM no new request goes out, the ones in
     /// flight finish (a second Ctrl-C stops at once; those rows are `unknown`),
     /// and the run exits 130; continue it with --resume. The token is read
-    /// from SELA_API_KEY. Exits 1 when any row is rejected, unknown, not sent,
-    /// unparsable or (dry run) invalid, 2 on bad arguments or input (nothing sent).
+    /// from SELA_API_KEY.
+    ///
+    /// Every row is checked locally before it is sent (the checks of
+    /// --dry-run): a row that fails is not sent and is journaled `invalid`
+    /// with the reason (see --no-local-checks). Exits 1 when any row is
+    /// rejected, unknown, not sent, unparsable or invalid, 2 on bad arguments
+    /// or input (nothing sent).
     Import(ImportArgs),
 }
 
@@ -98,6 +103,25 @@ struct ImportArgs {
     /// `would_send` or `invalid` with the reason; sends nothing, needs no token.
     #[arg(long)]
     dry_run: bool,
+    /// Send every row without the local checks: rows are then sent as they are
+    /// and the server judges them. The checks refuse only what the API
+    /// documentation and the bulk-create contract call invalid: no phone
+    /// number; one with letters, fewer than ten digits, more than ten after
+    /// `+1`, or a US area code starting with 0 or 1 or an N11 code; an e-mail
+    /// without `@` or with spaces; a us_state that is not a state, DC or an
+    /// inhabited territory; a non-integer lead_type or representative. They
+    /// are stricter than the documentation on one point: it lists no us_state
+    /// codes, so a server that takes others (military AA/AE/AP, or FM, MH,
+    /// PW) needs this flag for those rows.
+    #[arg(long, conflicts_with = "dry_run")]
+    no_local_checks: bool,
+    /// Read back every created or re-engaged lead (GET /api/leads/{id}/, one
+    /// request per lead) and journal a row whose stored phone number or
+    /// e-mail is not the one sent `unknown`, as one that cannot be read back.
+    /// Without it, an answer whose results are in another order with the
+    /// right count cannot be noticed.
+    #[arg(long, conflicts_with = "dry_run")]
+    verify: bool,
     /// No progress bar, progress lines or summary (errors are still printed).
     #[arg(long, short)]
     quiet: bool,
@@ -159,6 +183,8 @@ fn import(args: ImportArgs) -> Result<u8, String> {
         output: args.output,
         resume: args.resume,
         retry_unknown: args.retry_unknown,
+        local_checks: !args.no_local_checks,
+        verify: args.verify,
         chunk_size: args.chunk_size as usize,
         concurrency: args.concurrency as usize,
         quiet: args.quiet,
@@ -187,6 +213,13 @@ mod tests {
             &["sela-leads", "import", "x.csv", "--retry-unknown"][..],
             &["sela-leads", "import", "x.csv", "--columns", "phone"],
             &["sela-leads", "import", "x.csv", "--resume", "--dry-run"],
+            &[
+                "sela-leads",
+                "import",
+                "x.csv",
+                "--no-local-checks",
+                "--dry-run",
+            ],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

@@ -104,6 +104,7 @@ pub fn field(name: &str) -> Option<&'static str> {
 
 /// An explicit mapping was not understood.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MapError {
     /// Not of the form `COLUMN=FIELD`.
     #[error("--map `{0}` is not of the form 'COLUMN=FIELD'")]

@@ -84,6 +84,7 @@ pub type Rows = Box<dyn Iterator<Item = (RowKey, Lead)> + Send>;
 
 /// An input that cannot be read as leads; nothing was sent.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum InputError {
     /// The file cannot be opened or read.
     #[error("cannot read {path}: {source}")]

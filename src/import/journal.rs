@@ -19,10 +19,11 @@ use std::path::{Path, PathBuf};
 pub const HEADER: [&str; 5] = ["row", "external_id", "outcome", "id", "message"];
 
 /// The outcome names written that a resume never sends again: the server
-/// acted on the row (`unknown` rows may be resent with `retry_unknown`).
+/// acted on the row, or the local checks refused it (`invalid`); `unknown`
+/// rows may be resent with `retry_unknown`.
 pub fn is_final(outcome: &str, retry_unknown: bool) -> bool {
     match outcome {
-        "created" | "reengaged" | "rejected" => true,
+        "created" | "reengaged" | "rejected" | "invalid" => true,
         "unknown" => !retry_unknown,
         _ => false,
     }
@@ -162,10 +163,13 @@ pub struct Previous {
     pub failed: RowSet,
     /// Lines that could not be read (a line cut short by a kill).
     pub unreadable: u64,
+    /// The ids of the rows recorded `created`.
+    pub created_ids: Vec<i64>,
 }
 
 /// A journal that cannot be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JournalError {
     /// The file cannot be read.
     #[error("cannot read the outcomes file {path}: {source}")]
@@ -226,6 +230,11 @@ pub fn read_previous(path: &Path, retry_unknown: bool) -> Result<Previous, Journ
         previous
             .failed
             .set(row, done && !matches!(outcome, "created" | "reengaged"));
+        if outcome == "created"
+            && let Some(id) = record.get(3).and_then(|id| id.parse().ok())
+        {
+            previous.created_ids.push(id);
+        }
     }
     Ok(previous)
 }

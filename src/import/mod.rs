@@ -41,26 +41,32 @@
 
 use crate::api::types::LeadRequest;
 use crate::{BulkOutcome, Client, Error};
-use backon::{Retryable, TokioSleeper};
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde_json::Value;
 use std::fmt;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+mod ids;
 mod progress;
 mod retry;
+use ids::IdSet;
+mod sender;
 mod stop;
+mod verify;
 use progress::ProgressFn;
 pub use progress::{Progress, ProgressHandle};
 pub use retry::RetryPolicy;
-use retry::{Verdict, verdict};
+use sender::ChunkSender;
 pub use stop::StopHandle;
 
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod columns;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod inflight;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod input;
@@ -107,6 +113,7 @@ impl From<Value> for Lead {
 
 /// What happened to one input lead.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum ImportOutcome {
     /// A new lead was stored under `id`.
     Created {
@@ -128,7 +135,9 @@ pub enum ImportOutcome {
     /// answer that does not match the leads sent ([`Error::BulkMismatch`],
     /// [`Error::Decode`]), a malformed result for this lead alone (a
     /// [`Error::BulkMismatch`] naming its index and raw result; the other
-    /// leads keep theirs), or an aborted import ([`Error::Interrupted`]).
+    /// leads keep theirs), a `created` id that another lead of the import was
+    /// also `created` under ([`crate::MismatchFault::DuplicateId`]), or an
+    /// aborted import ([`Error::Interrupted`]).
     /// Never retried; resend to reconcile.
     Unknown {
         /// What went wrong (shared by the leads of the chunk, unless it is
@@ -210,6 +219,8 @@ pub struct Importer {
     retry: RetryPolicy,
     on_progress: Option<ProgressFn>,
     stop: StopHandle,
+    verify: bool,
+    created_before: IdSet,
 }
 
 impl fmt::Debug for Importer {
@@ -219,6 +230,7 @@ impl fmt::Debug for Importer {
             .field("chunk_size", &self.chunk_size)
             .field("concurrency", &self.concurrency)
             .field("retry", &self.retry)
+            .field("verify", &self.verify)
             .finish()
     }
 }
@@ -234,7 +246,30 @@ impl Importer {
             retry: RetryPolicy::default(),
             on_progress: None,
             stop: StopHandle::default(),
+            verify: false,
+            created_before: IdSet::default(),
         }
+    }
+
+    /// Ids already answered `created` for other leads (by an earlier run of
+    /// the same import, say): a `created` answer carrying one of them makes
+    /// its lead [`ImportOutcome::Unknown`], as a repeat within the import does.
+    pub fn created_before(mut self, ids: impl IntoIterator<Item = i64>) -> Self {
+        for id in ids {
+            self.created_before.insert(id);
+        }
+        self
+    }
+
+    /// Reads back every created or re-engaged lead (`GET /api/leads/{id}/`,
+    /// one request per lead) and makes a lead whose stored phone number or
+    /// e-mail is not the one sent [`ImportOutcome::Unknown`]
+    /// ([`MismatchFault::ReadBackDiffers`](crate::MismatchFault::ReadBackDiffers)),
+    /// as is one that cannot be read back. Without it, an answer whose
+    /// results are in another order with the right count goes unnoticed.
+    pub fn verify(mut self, verify: bool) -> Self {
+        self.verify = verify;
+        self
     }
 
     /// Lets `stop` end the import from elsewhere (a signal handler): see [`StopHandle`].
@@ -323,6 +358,8 @@ impl Importer {
             retry: self.retry.clone(),
             progress: progress.clone(),
             stop: stop.clone(),
+            created: Mutex::new(self.created_before.clone()),
+            verify: self.verify,
         });
         let stream = leads
             .map(|(key, lead)| (key, lead.into()))
@@ -371,178 +408,5 @@ impl<T> Stream for Import<T> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.stream.size_hint()
-    }
-}
-
-/// What one chunk needs to be sent: shared by the chunks of an import.
-struct ChunkSender {
-    client: Client,
-    retry: RetryPolicy,
-    progress: ProgressHandle,
-    stop: StopHandle,
-}
-
-/// The leads of a chunk as they go on the wire.
-enum Payload {
-    Typed(Vec<LeadRequest>),
-    Json(Vec<Value>),
-}
-
-impl ChunkSender {
-    /// Sends the valid leads of a chunk and returns one outcome per lead of it.
-    async fn send<K>(&self, chunk: Vec<(K, Lead)>) -> Vec<(K, ImportOutcome)> {
-        let all_typed = chunk
-            .iter()
-            .all(|(_, lead)| matches!(lead, Lead::Typed(_) | Lead::Invalid(_)));
-        let mut keys = Vec::with_capacity(chunk.len());
-        let mut slots: Vec<Option<ImportOutcome>> = Vec::with_capacity(chunk.len());
-        let mut typed = Vec::new();
-        let mut values = Vec::new();
-        for (key, lead) in chunk {
-            keys.push(key);
-            slots.push(match lead {
-                Lead::Invalid(message) => Some(ImportOutcome::Invalid { message }),
-                Lead::Typed(lead) if all_typed => {
-                    typed.push(lead);
-                    None
-                }
-                Lead::Typed(lead) => match serde_json::to_value(lead) {
-                    Ok(value) => {
-                        values.push(value);
-                        None
-                    }
-                    Err(error) => Some(ImportOutcome::Invalid {
-                        message: format!("cannot encode the lead as JSON: {error}"),
-                    }),
-                },
-                Lead::Json(value) => {
-                    values.push(value);
-                    None
-                }
-            });
-        }
-        let payload = if all_typed {
-            Payload::Typed(typed)
-        } else {
-            Payload::Json(values)
-        };
-        let to_send = slots.iter().filter(|slot| slot.is_none()).count() as u64;
-        self.progress.update(|p| {
-            p.read += slots.len() as u64;
-            p.sent += to_send;
-        });
-
-        let mut sent_outcomes = if to_send == 0 {
-            Vec::new().into_iter()
-        } else {
-            self.send_or_abort(&payload, to_send as usize)
-                .await
-                .into_iter()
-        };
-        let outcomes: Vec<ImportOutcome> = slots
-            .into_iter()
-            .map(|slot| {
-                slot.or_else(|| sent_outcomes.next())
-                    .unwrap_or_else(|| ImportOutcome::Invalid {
-                        message: "internal error: no outcome for this lead".to_owned(),
-                    })
-            })
-            .collect();
-        self.progress.update(|p| {
-            for outcome in &outcomes {
-                p.count(outcome);
-            }
-        });
-        keys.into_iter().zip(outcomes).collect()
-    }
-
-    /// Sends `payload`, unless the import is aborted first: then its leads are
-    /// unknown (the request may have reached the server).
-    async fn send_or_abort(&self, payload: &Payload, count: usize) -> Vec<ImportOutcome> {
-        let sending = std::pin::pin!(self.send_with_retries(payload, count));
-        let aborted = std::pin::pin!(self.stop.aborted());
-        match futures::future::select(sending, aborted).await {
-            futures::future::Either::Left((outcomes, _)) => outcomes,
-            futures::future::Either::Right(((), _)) => {
-                tracing::error!(
-                    leads = count,
-                    "import aborted with a chunk in flight; outcome unknown"
-                );
-                let error = Arc::new(Error::Interrupted);
-                (0..count)
-                    .map(|_| ImportOutcome::Unknown {
-                        error: Arc::clone(&error),
-                    })
-                    .collect()
-            }
-        }
-    }
-
-    /// One outcome per lead of `payload`, retrying only where the server certainly did not act.
-    async fn send_with_retries(&self, payload: &Payload, count: usize) -> Vec<ImportOutcome> {
-        let attempt = || async {
-            self.progress.update(|p| p.requests += 1);
-            let result = match payload {
-                Payload::Typed(leads) => self.client.bulk_create(leads).await,
-                Payload::Json(values) => self.client.bulk_create_raw(values).await,
-            };
-            if let Err(Error::RateLimited { .. } | Error::Server { status: 503, .. }) = &result {
-                self.progress.update(|p| p.throttled += 1);
-            }
-            result
-        };
-        let cap = self.retry.max_retry_after;
-        let result = attempt
-            .retry(self.retry.backoff())
-            .sleep(TokioSleeper)
-            .when(|error| matches!(verdict(error), Verdict::Retry(_)))
-            .adjust(|error, backoff| match (verdict(error), backoff) {
-                // Bounded attempts: an exhausted backoff ends the retries.
-                (_, None) => None,
-                (Verdict::Retry(Some(retry_after)), Some(_)) => Some(retry_after.min(cap)),
-                (_, backoff) => backoff,
-            })
-            .notify(|error, delay| {
-                self.progress.update(|p| p.retries += 1);
-                tracing::warn!(%error, ?delay, leads = count, "bulk chunk not acted on; retrying");
-            })
-            .await;
-        match result {
-            Ok(outcomes) => outcomes.into_iter().map(ImportOutcome::from).collect(),
-            // The counts match: each lead keeps its own outcome, and only the
-            // leads whose own result is faulty are unknown.
-            Err(Error::BulkMismatch(mismatch)) if mismatch.results.len() == count => {
-                tracing::error!(%mismatch, leads = count, "bulk answer with faulty results");
-                mismatch
-                    .results
-                    .into_iter()
-                    .map(|result| match result {
-                        Ok(outcome) => ImportOutcome::from(outcome),
-                        Err(fault) => ImportOutcome::Unknown {
-                            error: Arc::new(Error::BulkMismatch(fault)),
-                        },
-                    })
-                    .collect()
-            }
-            Err(error) => {
-                let unknown = verdict(&error) == Verdict::Unknown;
-                if unknown {
-                    tracing::error!(%error, leads = count, "bulk chunk failed after sending; outcome unknown");
-                } else {
-                    tracing::error!(%error, leads = count, "bulk chunk not sent");
-                }
-                let error = Arc::new(error);
-                (0..count)
-                    .map(|_| {
-                        let error = Arc::clone(&error);
-                        if unknown {
-                            ImportOutcome::Unknown { error }
-                        } else {
-                            ImportOutcome::NotSent { error }
-                        }
-                    })
-                    .collect()
-            }
-        }
     }
 }

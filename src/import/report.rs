@@ -127,6 +127,14 @@ impl fmt::Display for Summary {
                  run again with --resume to send the rest"
             )?;
         }
+        if !self.dry_run && self.count("invalid") > 0 {
+            write!(
+                f,
+                "\n{} rows failed the local checks and were not sent (the reason is in the outcomes file); \
+                 --no-local-checks sends rows as they are and lets the server judge them",
+                self.count("invalid")
+            )?;
+        }
         if self.count("unknown") > 0 {
             write!(
                 f,
@@ -189,7 +197,7 @@ impl Reporter {
     pub fn update(&mut self, rows: u64, p: &Progress) {
         let seconds = self.started.elapsed().as_secs_f64().max(1e-3);
         let line = format!(
-            "{rows} rows, {:.0} leads/s: {} created, {} reengaged, {} rejected, {} unknown, {} not sent, {} unparsable; {} retries, {} throttled",
+            "{rows} rows, {:.0} leads/s: {} created, {} reengaged, {} rejected, {} unknown, {} not sent, {} unparsable or invalid; {} retries, {} throttled",
             p.sent as f64 / seconds,
             p.created,
             p.reengaged,

@@ -7,6 +7,7 @@
 //! flight finish; a second one gives up on them, and their rows are
 //! journaled `unknown`.
 
+use super::inflight::{self, InFlight};
 use super::input::{Input, InputError, InputOptions, RowKey};
 use super::journal::{self, Journal, JournalError, Previous};
 use super::report::{Reporter, Summary};
@@ -15,8 +16,8 @@ use crate::Client;
 use futures::StreamExt;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// What to import and how.
@@ -33,6 +34,12 @@ pub struct RunOptions {
     pub resume: bool,
     /// With `resume`, send `unknown` rows again too (they may exist already).
     pub retry_unknown: bool,
+    /// Check every row with [`check`] before sending, and journal the rows it
+    /// refuses `invalid` instead of sending them. Off, rows are sent as they
+    /// are and the server judges them.
+    pub local_checks: bool,
+    /// Read back every created or re-engaged lead: see [`Importer::verify`].
+    pub verify: bool,
     /// Leads per request.
     pub chunk_size: usize,
     /// Requests in flight.
@@ -48,13 +55,15 @@ pub struct RunOptions {
 pub enum Mode {
     /// Send the leads.
     Send(Client),
-    /// Check every row with the rules of [`crate::rules`] and write
-    /// `would_send` or `invalid`; nothing is sent and no token is needed.
+    /// Check every row with [`check`] (the checks a normal import makes
+    /// before sending) and write `would_send` or `invalid`; nothing is sent
+    /// and no token is needed.
     DryRun,
 }
 
 /// A run that could not start (nothing was sent) or could not go on.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
     /// The input cannot be read as leads.
     #[error(transparent)]
@@ -97,28 +106,37 @@ pub fn default_output(input: &Path, dry_run: bool) -> PathBuf {
     input.with_file_name(format!("{stem}.{suffix}.csv"))
 }
 
-/// What a dry run writes for a lead: `would_send`, `invalid` with the
-/// reason (the rules of [`crate::rules`]), or `unparsable`.
+/// What the local checks say of a lead: `would_send`, `invalid` with the
+/// reason ([`crate::rules::check_before_sending`], the one function behind
+/// both `--dry-run` and the checks of a normal import), or `unparsable`.
 pub fn check(lead: &Lead) -> (&'static str, String) {
-    let value = match lead {
+    let checked = match lead {
         Lead::Invalid(message) => return ("unparsable", message.clone()),
-        Lead::Json(value) => value.clone(),
+        Lead::Json(value) => crate::rules::check_before_sending(value),
         Lead::Typed(lead) => match serde_json::to_value(lead) {
-            Ok(value) => value,
+            Ok(value) => crate::rules::check_before_sending(&value),
             Err(error) => return ("unparsable", error.to_string()),
         },
     };
-    match crate::rules::validate_item(&value) {
+    match checked {
         Ok(()) => ("would_send", String::new()),
         Err(reason) => ("invalid", reason),
     }
 }
 
-/// A row on its way: where it is, and whether a resume retries an `unknown`.
+/// A row on its way: where it is, whether a resume retries an `unknown`, and
+/// the outcome it is journaled with when it is kept back (not sent): `invalid`
+/// for the local checks, `unknown` for a row a killed run may have sent.
 struct Pending {
     key: RowKey,
     was_unknown: bool,
+    kept_back: Option<(&'static str, String)>,
 }
+
+/// What a resume journals for a row that a run ended by a kill or a crash
+/// handed to the importer without journaling its outcome.
+const LOST_IN_FLIGHT: &str = "in flight when an earlier run ended without recording its outcome; \
+     it may exist already (--retry-unknown sends it again)";
 
 /// Runs one import, journaling every outcome; see the module docs.
 pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
@@ -136,13 +154,24 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
         source,
     };
 
-    let previous = if options.resume && !dry_run {
+    let mut previous = if options.resume && !dry_run {
         if !output.exists() {
             return Err(RunError::NothingToResume(output));
         }
         journal::read_previous(&output, options.retry_unknown)?
     } else {
         Previous::default()
+    };
+    // Rows a killed run had in flight (see `inflight`): read on a resume; a
+    // new outcomes file starts a new in-flight file.
+    let inflight_path = inflight::path_for(&output);
+    let lost = if options.resume && !dry_run {
+        inflight::read(&inflight_path).map_err(|source| JournalError::Io {
+            path: inflight_path.clone(),
+            source,
+        })?
+    } else {
+        journal::RowSet::default()
     };
     let mut journal = if options.resume && !dry_run {
         Journal::append(&output)
@@ -159,6 +188,10 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
         }
     }
     .map_err(write_error)?;
+    if !options.resume && !dry_run {
+        // Left by a run whose outcomes file is gone: it records nothing now.
+        let _ = std::fs::remove_file(&inflight_path);
+    }
 
     let mut reporter = Reporter::new(
         options.quiet,
@@ -175,6 +208,10 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
     let started = Instant::now();
     let skipped = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let skipping = Arc::clone(&skipped);
+    let retry_unknown = options.retry_unknown;
+    let created_ids = std::mem::take(&mut previous.created_ids);
+    // A dry run checks each row itself, below.
+    let local_checks = options.local_checks && !dry_run;
     let rows = input.rows.filter_map(move |(key, lead)| {
         if previous.done.contains(key.row) {
             skipping[0].fetch_add(1, Ordering::Relaxed);
@@ -183,8 +220,24 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
             }
             return None;
         }
-        let was_unknown = previous.unknown.contains(key.row);
-        Some((Pending { key, was_unknown }, lead))
+        let lost = lost.contains(key.row);
+        let was_unknown = previous.unknown.contains(key.row) || lost;
+        let mut pending = Pending {
+            key,
+            was_unknown,
+            kept_back: None,
+        };
+        // A row kept back goes on as input the importer never sends, so it
+        // keeps its place in the journal.
+        if lost && !retry_unknown {
+            pending.kept_back = Some(("unknown", LOST_IN_FLIGHT.to_owned()));
+            return Some((pending, Lead::Invalid(LOST_IN_FLIGHT.to_owned())));
+        }
+        if local_checks && let ("invalid", reason) = check(&lead) {
+            pending.kept_back = Some(("invalid", reason.clone()));
+            return Some((pending, Lead::Invalid(reason)));
+        }
+        Some((pending, lead))
     });
 
     match mode {
@@ -203,10 +256,15 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
         }
         Mode::Send(client) => {
             let stop = StopHandle::new();
+            let marking = Marking::open(&inflight_path, options.chunk_size, stop.clone())
+                .map_err(write_error)?;
+            let rows = marking.wrap(rows);
             let importer = Importer::new(client)
                 .chunk_size(options.chunk_size)
                 .concurrency(options.concurrency)
-                .stop_handle(stop.clone());
+                .stop_handle(stop.clone())
+                .verify(options.verify)
+                .created_before(created_ids);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
@@ -249,10 +307,17 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
                     reporter.update(summary.rows(), &progress.snapshot());
                 }
                 signals.abort();
+                let failed = failed.or_else(|| marking.error());
                 summary.interrupted = stop.is_stopped() && failed.is_none();
                 failed.map_or(Ok(()), |error| Err(write_error(error)))
             })?;
             summary.progress = progress.snapshot();
+            // Every row handed to the importer has its outcome journaled.
+            journal.flush().map_err(write_error)?;
+            // Close the in-flight file (the rows' stream holds it) first.
+            drop(import);
+            drop(marking);
+            std::fs::remove_file(&inflight_path).map_err(write_error)?;
         }
     }
     journal.flush().map_err(write_error)?;
@@ -272,6 +337,9 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
 /// first attempt may still have created it.
 fn journaled(pending: &Pending, outcome: &ImportOutcome) -> (&'static str, Option<i64>, String) {
     let message = outcome.message().unwrap_or_default();
+    if let Some((name, message)) = &pending.kept_back {
+        return (name, None, message.clone());
+    }
     match outcome {
         ImportOutcome::NotSent { .. } if pending.was_unknown => (
             "unknown",
@@ -279,6 +347,82 @@ fn journaled(pending: &Pending, outcome: &ImportOutcome) -> (&'static str, Optio
             format!("previously unknown; the retry was not sent: {message}"),
         ),
         other => (journal::outcome_name(other), other.id(), message),
+    }
+}
+
+/// Marks every row handed to the importer in the in-flight file, flushing
+/// the marks of a chunk before the importer can send it. A mark that cannot
+/// be written stops the import: that chunk is not sent.
+struct Marking {
+    file: Arc<Mutex<InFlight>>,
+    error: Arc<Mutex<Option<io::Error>>>,
+    chunk_size: usize,
+    stop: StopHandle,
+}
+
+impl Marking {
+    fn open(path: &Path, chunk_size: usize, stop: StopHandle) -> io::Result<Self> {
+        Ok(Self {
+            file: Arc::new(Mutex::new(InFlight::open(path)?)),
+            error: Arc::default(),
+            chunk_size: chunk_size.max(1),
+            stop,
+        })
+    }
+
+    /// The rows, each marked (when it will be sent) as the importer pulls it;
+    /// the marks are flushed at each chunk's last row and at the end.
+    fn wrap<I>(&self, rows: I) -> impl Iterator<Item = (Pending, Lead)> + Send + 'static
+    where
+        I: Iterator<Item = (Pending, Lead)> + Send + 'static,
+    {
+        let (file, error, stop) = (
+            Arc::clone(&self.file),
+            Arc::clone(&self.error),
+            self.stop.clone(),
+        );
+        let fail = move |e: io::Error| {
+            error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert(e);
+            stop.stop();
+        };
+        let (end_file, end_fail) = (Arc::clone(&file), fail.clone());
+        let chunk_size = self.chunk_size;
+        rows.enumerate()
+            .map(move |(n, (pending, lead))| {
+                let mut file = file.lock().unwrap_or_else(PoisonError::into_inner);
+                if pending.kept_back.is_none()
+                    && let Err(e) = file.mark(pending.key.row)
+                {
+                    fail(e);
+                }
+                if (n + 1).is_multiple_of(chunk_size)
+                    && let Err(e) = file.flush()
+                {
+                    fail(e);
+                }
+                (pending, lead)
+            })
+            .chain(std::iter::from_fn(move || {
+                let flushed = end_file
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .flush();
+                if let Err(e) = flushed {
+                    end_fail(e);
+                }
+                None
+            }))
+    }
+
+    /// The first error met writing marks.
+    fn error(&self) -> Option<io::Error> {
+        self.error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 }
 
