@@ -53,3 +53,21 @@ fn partial_store_past_100_items_is_caught() {
          fewer leads than were answered created",
     );
 }
+
+#[test]
+fn b3_reversed_results_past_500_items_are_caught() {
+    // Correct up to 500 items; a larger batch gets its results in reverse.
+    let r = run_bulk(|state, items| {
+        let mut out = state.lock().bulk_create(items);
+        if out.len() > 500 {
+            out.reverse();
+        }
+        results(out)
+    });
+    assert_only_or(
+        &r,
+        &[clause("B3")],
+        &[clause("S2")],
+        "S2 may fail too: a misplaced result gave an identity another lead's id",
+    );
+}
