@@ -380,3 +380,18 @@ fn a_slow_server_ends_within_the_time_budget() {
     let budget = report.time_budget.clone().expect("the budget is reported");
     assert!(budget.spent && budget.cases_not_started > 0, "{report}");
 }
+
+#[test]
+fn gzip_compressed_answers_pass() {
+    // Every answer gzip-compressed (`Content-Encoding: gzip`), as behind a
+    // compressing proxy.
+    use std::io::Write;
+    let r = run_with(4, |state, req| {
+        let mut resp = Resp::from(sandbox_answer(state, req));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&resp.body).expect("in memory");
+        resp.body = gz.finish().expect("in memory");
+        resp.with_header("content-encoding", "gzip")
+    });
+    assert_passes(&r);
+}
