@@ -208,3 +208,56 @@ fn b3_swaps_once_the_account_holds_40_leads_are_caught() {
         "S2 when a swapped identity is sent again: its re-engagement carries its true id",
     );
 }
+
+#[test]
+fn b3_new_leads_answered_reengaged_are_caught() {
+    // Stored as new leads, but every `created` is reported as `reengaged`.
+    let r = run_fault(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply) {
+            for res in results.iter_mut() {
+                if res["action"] == "created" {
+                    res["action"] = json!("reengaged");
+                }
+            }
+        }
+        reply
+    });
+    assert_only_or(
+        &r,
+        &[clause("B3")],
+        &[clause("S1"), clause("S2"), clause("S3")],
+        "S2: the count grows by leads no result calls created; S1 is not checked \
+         when no result is `created`; S3: an identity only refused before is \
+         answered `reengaged` when sent validly",
+    );
+}
+
+#[test]
+fn b3_unknown_states_stored_without_the_state_are_caught() {
+    // `us_state` is not validated: an item with "ZZ" is created, state dropped.
+    let r = run_bulk(|state, items| {
+        let fixed: Vec<_> = items
+            .iter()
+            .map(|item| {
+                let mut item = item.clone();
+                if let Some(obj) = item.as_object_mut()
+                    && obj
+                        .get("us_state")
+                        .and_then(|s| s.as_str())
+                        .is_some_and(|s| !sela_leads::rules::US_STATES.contains(&s))
+                {
+                    obj.remove("us_state");
+                }
+                item
+            })
+            .collect();
+        results(state.lock().bulk_create(&fixed))
+    });
+    assert_only_or(
+        &r,
+        &[clause("B3")],
+        &[clause("S2"), clause("S3")],
+        "S3: an item that must be refused was stored; S2 when its identity is \
+         sent again",
+    );
+}
