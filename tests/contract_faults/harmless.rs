@@ -376,9 +376,12 @@ fn a_slow_server_ends_within_the_time_budget() {
         sandbox_answer(state, req).into()
     })
     .expect("the harness runs");
-    assert_passes(&report);
+    // Which cases start depends on timing: no clause may fail, and the
+    // properties run last still get a case (each has its slice).
+    assert!(report.failed().is_empty(), "{report}");
     let budget = report.time_budget.clone().expect("the budget is reported");
     assert!(budget.spent && budget.cases_not_started > 0, "{report}");
+    assert!(report.clause(clause("S4")).cases > 0, "{report}");
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Faults that only show past some batch size, as in servers that insert in
 //! chunks: the harness must probe and use large batches, not only small ones.
 
+use serde_json::json;
+
 use crate::common::{assert_only, assert_only_or, clause, results, run_bulk};
 
 #[test]
@@ -70,4 +72,19 @@ fn b3_reversed_results_past_500_items_are_caught() {
         &[clause("S2")],
         "S2 may fail too: a misplaced result gave an identity another lead's id",
     );
+}
+
+#[test]
+fn b3_items_past_50_answered_error_are_caught() {
+    // A batch is never refused, but only its first 50 items are acted on: the
+    // rest are answered `error` ("too many leads"), valid ones included.
+    let r = run_bulk(|state, items| {
+        let cut = items.len().min(50);
+        let mut out = state.lock().bulk_create(&items[..cut]);
+        out.extend(items[cut..].iter().map(
+            |_| json!({"id": null, "action": "error", "error": "At most 50 leads per request."}),
+        ));
+        results(out)
+    });
+    assert_only(&r, &[clause("B3")], "");
 }
