@@ -330,6 +330,10 @@ pub(crate) fn client(target: &Target) -> Result<reqwest::Client, HarnessError> {
         .map_err(|e| HarnessError::BadUrl(e.to_string()))?
         .timeout(Duration::from_secs(30))
         .connect_timeout(Duration::from_secs(10))
+        // Servers close idle keep-alive connections after a few seconds (2 s
+        // for gunicorn, 5 s for Node and uvicorn); a POST sent on one just as
+        // it closes gets no answer. Dropping idle ones first avoids that race.
+        .pool_idle_timeout(Duration::from_secs(1))
         .build()
         .map_err(|e| HarnessError::Setup(format!("HTTP client: {e}")))
 }
@@ -381,7 +385,7 @@ pub(crate) async fn send_once(
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
+                .and_then(retry_after_secs);
             ex.content_type = resp
                 .headers()
                 .get(reqwest::header::CONTENT_TYPE)
@@ -400,6 +404,18 @@ pub(crate) async fn send_once(
     (ex, retry_after)
 }
 
+/// A `Retry-After` value in whole seconds from now: delay-seconds, or an
+/// HTTP-date (RFC 9110 allows both; a date in the past is 0).
+fn retry_after_secs(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let ms = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds();
+    Some(u64::try_from(ms).map_or(0, |ms| ms.div_ceil(1000)))
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut src = e.source();
@@ -414,6 +430,17 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_an_http_date() {
+        assert_eq!(retry_after_secs(" 7 "), Some(7));
+        assert_eq!(retry_after_secs("Sun, 06 Nov 1994 08:49:37 GMT"), Some(0));
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(5))
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        assert!(matches!(retry_after_secs(&soon), Some(4..=6)), "{soon}");
+        assert_eq!(retry_after_secs("soon"), None);
+    }
 
     #[test]
     fn key_never_shows() {

@@ -99,3 +99,38 @@ fn a2_malformed_body_answered_without_json_is_caught() {
     });
     assert_only(&r, &[clause("A2")], "");
 }
+
+#[test]
+fn a2_malformed_body_answered_500_html_is_caught() {
+    // A server that crashes on a body it cannot use.
+    let r = run_with(8, |state, req| {
+        let reply = sandbox_answer(state, req);
+        if is_bulk(req) && reply.status == 400 {
+            return Resp::raw(500, "text/html", "<h1>Server Error (500)</h1>");
+        }
+        reply.into()
+    });
+    assert_only(&r, &[clause("A2")], "");
+}
+
+#[test]
+fn a2_leads_object_taken_as_its_values_is_caught() {
+    // `{"leads": {"0": {..}, "1": {..}}}` processed as if it were the array of
+    // its values: answered 200 instead of 400, and its leads stored.
+    let r = run_with(8, |state, req| {
+        if is_bulk(req)
+            && let Some(body) = req.json()
+            && let Some(obj) = body.get("leads").and_then(|l| l.as_object())
+        {
+            let mut fixed = req.clone();
+            fixed.body = serde_json::json!({"leads": obj.values().cloned().collect::<Vec<_>>()})
+                .to_string()
+                .into_bytes();
+            return sandbox_answer(state, &fixed).into();
+        }
+        sandbox_answer(state, req).into()
+    });
+    // S3 speaks of requests refused as a whole: this one was not refused, so
+    // what it stored is not a trace of a refusal.
+    assert_only(&r, &[clause("A2")], "");
+}

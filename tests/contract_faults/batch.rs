@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use serde_json::{Map, Value, json};
 
 use crate::common::{
-    assert_only, authorised, clause, is_bulk, lead_id, leads_of, results, results_mut, run_bulk,
-    run_fault, run_fault_one_in_three, run_with, sandbox_answer,
+    assert_only, assert_only_or, authorised, clause, is_bulk, lead_id, leads_of, results,
+    results_mut, run_bulk, run_fault, run_fault_one_in_three, run_with, sandbox_answer,
 };
 use crate::server::Resp;
 
@@ -302,4 +302,134 @@ fn b4_whole_batch_rejected_for_one_bad_item_is_caught() {
         "T1: a well-formed batch smaller than batches the target accepts is \
          refused with 400, which no size limit explains",
     );
+}
+
+/// Each created lead stored with `f` applied to the item sent (its fields
+/// replacing the stored ones).
+fn each_stored(f: fn(&Value) -> Option<Map<String, Value>>) -> impl Fn(&[(Value, i64)]) -> Stored {
+    move |created| {
+        created
+            .iter()
+            .filter_map(|(item, id)| Some((*id, f(item)?)))
+            .collect()
+    }
+}
+
+/// The item's metadata with `f` applied to every value, when that changes it.
+fn metadata_mapped(item: &Value, f: fn(&Value) -> Option<Value>) -> Option<Map<String, Value>> {
+    let mut meta = item.get("metadata")?.as_object()?.clone();
+    let mut changed = false;
+    for v in meta.values_mut() {
+        if let Some(new) = f(v) {
+            *v = new;
+            changed = true;
+        }
+    }
+    changed.then(|| Map::from_iter([("metadata".to_owned(), Value::Object(meta))]))
+}
+
+#[test]
+fn b3_us_state_not_stored_is_caught() {
+    let r = run_stored_altered(each_stored(|item| {
+        item.get("us_state")?;
+        Some(Map::from_iter([("us_state".to_owned(), Value::Null)]))
+    }));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_neighbours_lead_source_stored_is_caught() {
+    let r = run_stored_altered(neighbours("lead_source"));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_email_not_stored_is_caught() {
+    let r = run_stored_altered(each_stored(|_| {
+        Some(Map::from_iter([("email".to_owned(), Value::Null)]))
+    }));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_nested_metadata_flattened_is_caught() {
+    // {"crm": {"stage": ..}} stored as {"crm.stage": ..}.
+    let r = run_stored_altered(each_stored(|item| {
+        let meta = item.get("metadata")?.as_object()?;
+        meta.values().any(Value::is_object).then_some(())?;
+        let mut flat = Map::new();
+        for (k, v) in meta {
+            match v.as_object() {
+                Some(inner) => flat.extend(
+                    inner
+                        .iter()
+                        .map(|(ik, iv)| (format!("{k}.{ik}"), iv.clone())),
+                ),
+                None => {
+                    flat.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        Some(Map::from_iter([(
+            "metadata".to_owned(),
+            Value::Object(flat),
+        )]))
+    }));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_metadata_booleans_stored_as_strings_are_caught() {
+    let r = run_stored_altered(each_stored(|item| {
+        metadata_mapped(item, |v| v.as_bool().map(|b| json!(b.to_string())))
+    }));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_metadata_fractions_rounded_are_caught() {
+    let r = run_stored_altered(each_stored(|item| {
+        metadata_mapped(item, |v| {
+            let f = v.as_f64().filter(|f| f.fract() != 0.0)?;
+            Some(json!(f.round() as i64))
+        })
+    }));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b2_and_t3_ids_as_strings_are_caught() {
+    // `"id": "12"`: the schema says int64 (T3) and B2 says an integer.
+    let r = run_fault(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply) {
+            for res in results.iter_mut() {
+                if let Some(id) = res["id"].as_i64() {
+                    res["id"] = json!(id.to_string());
+                }
+            }
+        }
+        reply
+    });
+    assert_only_or(
+        &r,
+        &[clause("T3"), clause("B2")],
+        &[clause("S1")],
+        "T3: the schema types `id` as int64; S1 is not checked: no result carries \
+         an integer id",
+    );
+}
+
+#[test]
+fn b2_empty_error_message_is_caught() {
+    let r = run_fault(|_, _, mut reply| {
+        if let Some(results) = results_mut(&mut reply) {
+            for res in results.iter_mut() {
+                if res["action"] == "error" {
+                    res["error"] = json!("");
+                }
+            }
+        }
+        reply
+    });
+    assert_only(&r, &[clause("B2")], "");
 }

@@ -11,7 +11,7 @@ use crate::common::{
     TOKEN, assert_passes, authorised, clause, config, is_bulk, lead_id, results_mut, run_fault,
     run_state, run_with, sandbox_answer, try_run,
 };
-use crate::server::Resp;
+use crate::server::{Req, Resp};
 
 #[test]
 fn the_plain_sandbox_passes() {
@@ -249,4 +249,152 @@ fn an_unreachable_target_is_a_connection_error() {
     let err = contract::run(&target, &config(4)).expect_err("nothing listens there");
     assert!(matches!(err, HarnessError::Connection(_)), "{err}");
     assert!(!err.to_string().contains(TOKEN));
+}
+
+#[test]
+fn an_empty_batch_refused_400_passes() {
+    // As a framework whose list field does not allow an empty list.
+    let r = run_with(8, |state, req| {
+        if is_bulk(req) && authorised(req) && req.json() == Some(json!({"leads": []})) {
+            return Resp::json(400, &json!({"leads": ["This list may not be empty."]}));
+        }
+        sandbox_answer(state, req).into()
+    });
+    assert_passes(&r);
+}
+
+/// The sandbox, answering `429` with `retry_after` (if any) to every
+/// `every`-th request, run with `config`.
+fn run_throttled(
+    config: &Config,
+    every: usize,
+    retry_after: fn() -> Option<String>,
+) -> contract::Report {
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    let state = SandboxState::new(TOKEN);
+    try_run(config, state, move |state, req| {
+        if n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % every == every - 1 {
+            let resp = Resp::json(429, &json!({"detail": "Request was throttled."}));
+            return match retry_after() {
+                Some(v) => resp.with_header("retry-after", &v),
+                None => resp,
+            };
+        }
+        sandbox_answer(state, req).into()
+    })
+    .expect("the harness runs")
+}
+
+#[test]
+fn retry_after_as_an_http_date_passes() {
+    // A date just past (as from a server whose clock is a little behind): no
+    // wait, the same request again.
+    let r = run_throttled(&config(8), 7, || {
+        let at = chrono::Utc::now() - chrono::Duration::seconds(1);
+        Some(at.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+    });
+    assert_passes(&r);
+    assert!(r.throttled > 0, "{r}");
+}
+
+#[test]
+fn every_third_request_429_without_retry_after_passes() {
+    // Each 429 costs the harness a backoff of at least 50 ms, and a third of
+    // the requests get one: few cases and batches of up to 100 keep it short.
+    let config = Config {
+        max_size: 100,
+        ..config(2)
+    };
+    let r = run_throttled(&config, 3, || None);
+    assert_passes(&r);
+    assert!(r.throttled > 0, "{r}");
+}
+
+#[test]
+fn an_oversize_batch_refused_413_with_html_passes() {
+    // A proxy in front refuses large bodies with its own HTML page.
+    let state = SandboxState::new(TOKEN).with_options(SandboxOptions {
+        max_batch: Some(250),
+        oversize_status: 413,
+        ..SandboxOptions::default()
+    });
+    let r = run_state(8, state, |state, req| {
+        let reply = sandbox_answer(state, req);
+        if reply.status == 413 {
+            return Resp::raw(
+                413,
+                "text/html",
+                "<html><body><h1>413 Request Entity Too Large</h1></body></html>",
+            );
+        }
+        reply.into()
+    });
+    assert_passes(&r);
+}
+
+#[test]
+fn leads_read_back_in_another_representation_pass() {
+    // E-mail and state read back in upper and lower case, keys the server adds
+    // to metadata, ids as nested objects, and a list that ignores `page_size`.
+    let r = run_with(8, |state, req| {
+        let mut reply = sandbox_answer(state, req);
+        if lead_id(req).is_some() && reply.status == 200 {
+            let lead = &mut reply.body;
+            if let Some(e) = lead["email"].as_str() {
+                lead["email"] = json!(e.to_uppercase());
+            }
+            if let Some(s) = lead["us_state"].as_str() {
+                lead["us_state"] = json!(s.to_lowercase());
+            }
+            if let Some(m) = lead["metadata"].as_object_mut() {
+                m.insert("received_via".into(), json!("api"));
+                m.insert("created_at".into(), json!("11/29/2026 10:00"));
+            }
+        }
+        if req.path() == "/api/leads/" && req.method == "GET" {
+            let page = Req {
+                uri: "/api/leads/".into(),
+                ..req.clone()
+            };
+            return sandbox_answer(state, &page).into();
+        }
+        reply.into()
+    });
+    assert_passes(&r);
+}
+
+#[test]
+fn a_slow_server_ends_within_the_time_budget() {
+    // Every request takes 150 ms: with a one-second budget the run stops
+    // starting cases, reports the budget spent, and fails nothing.
+    let config = Config {
+        time_budget: Some(Duration::from_secs(1)),
+        ..config(8)
+    };
+    let report = try_run(&config, SandboxState::new(TOKEN), |state, req| {
+        std::thread::sleep(Duration::from_millis(150));
+        sandbox_answer(state, req).into()
+    })
+    .expect("the harness runs");
+    // Which cases start depends on timing: no clause may fail, and the
+    // properties run last still get a case (each has its slice).
+    assert!(report.failed().is_empty(), "{report}");
+    let budget = report.time_budget.clone().expect("the budget is reported");
+    assert!(budget.spent && budget.cases_not_started > 0, "{report}");
+    assert!(report.clause(clause("S4")).cases > 0, "{report}");
+}
+
+#[test]
+fn gzip_compressed_answers_pass() {
+    // Every answer gzip-compressed (`Content-Encoding: gzip`), as behind a
+    // compressing proxy.
+    use std::io::Write;
+    let r = run_with(4, |state, req| {
+        let mut resp = Resp::from(sandbox_answer(state, req));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&resp.body).expect("in memory");
+        resp.body = gz.finish().expect("in memory");
+        resp.with_header("content-encoding", "gzip")
+    });
+    assert_passes(&r);
 }

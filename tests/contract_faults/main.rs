@@ -13,6 +13,7 @@ mod server;
 mod access;
 mod batch;
 mod harmless;
+mod identity;
 mod sizes;
 mod state;
 mod transport;

@@ -1,6 +1,8 @@
 //! Faults that only show past some batch size, as in servers that insert in
 //! chunks: the harness must probe and use large batches, not only small ones.
 
+use serde_json::json;
+
 use crate::common::{assert_only, assert_only_or, clause, results, run_bulk};
 
 #[test]
@@ -52,4 +54,37 @@ fn partial_store_past_100_items_is_caught() {
         "B3: the id of a created result reads back 404; S2: the list count grows by \
          fewer leads than were answered created",
     );
+}
+
+#[test]
+fn b3_reversed_results_past_500_items_are_caught() {
+    // Correct up to 500 items; a larger batch gets its results in reverse.
+    let r = run_bulk(|state, items| {
+        let mut out = state.lock().bulk_create(items);
+        if out.len() > 500 {
+            out.reverse();
+        }
+        results(out)
+    });
+    assert_only_or(
+        &r,
+        &[clause("B3")],
+        &[clause("S2")],
+        "S2 may fail too: a misplaced result gave an identity another lead's id",
+    );
+}
+
+#[test]
+fn b3_items_past_50_answered_error_are_caught() {
+    // A batch is never refused, but only its first 50 items are acted on: the
+    // rest are answered `error` ("too many leads"), valid ones included.
+    let r = run_bulk(|state, items| {
+        let cut = items.len().min(50);
+        let mut out = state.lock().bulk_create(&items[..cut]);
+        out.extend(items[cut..].iter().map(
+            |_| json!({"id": null, "action": "error", "error": "At most 50 leads per request."}),
+        ));
+        results(out)
+    });
+    assert_only(&r, &[clause("B3")], "");
 }

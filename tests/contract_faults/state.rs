@@ -205,3 +205,19 @@ fn s4_results_of_another_concurrent_request_are_caught() {
     });
     assert_only(&r, &[clause("S4")], "");
 }
+
+#[test]
+fn s2_list_count_of_the_page_only_is_caught() {
+    // `count` is the number of leads on the page, not in the account.
+    let r = crate::common::run_with(8, |state, req| {
+        let mut reply = crate::common::sandbox_answer(state, req);
+        if req.method == "GET"
+            && req.path() == "/api/leads/"
+            && let Some(n) = reply.body["results"].as_array().map(Vec::len)
+        {
+            reply.body["count"] = json!(n);
+        }
+        reply.into()
+    });
+    assert_only(&r, &[clause("S2")], "");
+}

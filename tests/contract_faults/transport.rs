@@ -45,3 +45,18 @@ fn t3_bare_results_array_is_caught() {
     });
     assert_only(&r, &[clause("T3")], "");
 }
+
+#[test]
+fn t1_503_with_retry_after_is_caught() {
+    // Only 429 is throttling (CONTRACT.md, T1): a 503 is no answer to an
+    // authorised, well-formed request, with or without `Retry-After`.
+    let r = run_fault_one_in_three(|_, _, mut reply| {
+        if reply.status == 200 {
+            reply.status = 503;
+            reply.headers.push(("retry-after".into(), "0".into()));
+            reply.body = serde_json::json!({"detail": "Service unavailable."});
+        }
+        reply
+    });
+    assert_only(&r, &[clause("T1")], "");
+}

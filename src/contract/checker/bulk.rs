@@ -244,6 +244,10 @@ impl Harness<'_> {
                             );
                         }
                         self.ledger.record_created(who.cloned(), id);
+                    } else if let Some(who) = who {
+                        // No usable id (B2 says so): the identity was still sent
+                        // and may be stored, so it is no longer new.
+                        self.ledger.record_sent(who.clone());
                     }
                 }
                 Some("error") => {

@@ -154,6 +154,7 @@ impl Harness<'_> {
         self.share_limit = self.budget_used + room / left;
         self.exhausted = self.lost.is_some() || self.fatal.is_some();
         let name = property_name(&exec);
+        self.reporting.budget.begin_slice(super::PROPERTIES as u32);
         self.replay_stored(&name, strategy, &exec);
         self.reporting.begin(&name, cases, self.counts());
         for _ in 0..cases {
@@ -225,7 +226,7 @@ impl Harness<'_> {
         let mut path = String::from("s");
         let mut more = tree.simplify();
         while more && !self.exhausted {
-            if shrink.steps >= budget {
+            if shrink.steps >= budget || self.reporting.budget.overrun() {
                 shrink.stopped_on_budget = true;
                 break;
             }

@@ -1,7 +1,9 @@
 //! Property 1: mixed batches of valid, invalid, maybe invalid and non-object
 //! items (T1-T3, B1-B3, S1-S3 on every answer); then identities already
 //! created re-sent in every other US format (S2: one identity, however its
-//! number is written).
+//! number is written), and their number with a new e-mail and their e-mail
+//! with a new number (B3: a new identity, so `created`; a server whose
+//! duplicate rule looks at one of the two re-engages them).
 
 use proptest::strategy::Strategy;
 
@@ -13,6 +15,9 @@ use crate::rules::Identity;
 
 /// How many created identities the formats step re-sends.
 const FORMAT_IDENTITIES: usize = 4;
+
+/// How many created identities lend their number or e-mail to a new identity.
+const CROSSED_IDENTITIES: usize = 2;
 
 impl Harness<'_> {
     /// Property 1: mixed batches (T1-T3, B1-B3, S1, S2).
@@ -42,6 +47,7 @@ impl Harness<'_> {
     /// Identities created so far, re-sent in every other accepted US format:
     /// none may be `created` again (S2), a `reengaged` one carries the lead's id.
     pub(crate) fn run_formats(&mut self) {
+        self.reporting.budget.begin_slice(super::PROPERTIES as u32);
         if self.exhausted || self.reporting.budget.refuse_case() {
             return;
         }
@@ -70,13 +76,38 @@ impl Harness<'_> {
                 })
             })
             .collect();
-        if items.is_empty() || !self.reserve(items.len()) {
-            return;
+        let crossed = self.crossed(&created);
+        for items in [items, crossed] {
+            if items.is_empty() || !self.reserve(items.len()) {
+                continue;
+            }
+            let mut out = CaseOutcome::default();
+            let ex = self.post_batch(&items);
+            self.check_bulk(&items, &ex, &mut out, &[], items.len());
+            self.cases_run += 1;
+            self.tally_outcome(out, false);
         }
-        let mut out = CaseOutcome::default();
-        let ex = self.post_batch(&items);
-        self.check_bulk(&items, &ex, &mut out, &[], items.len());
-        self.cases_run += 1;
-        self.tally_outcome(out, false);
+    }
+
+    /// Certainly valid items that share one half of a created identity: its
+    /// number with a new e-mail, its e-mail with a new number. The identity is
+    /// (phone, email), so each is new and must be `created` (B3).
+    fn crossed(&mut self, created: &[(Identity, i64)]) -> Vec<GenItem> {
+        let step = (created.len() / CROSSED_IDENTITIES).max(1);
+        let mut items = Vec::new();
+        for (who, _) in created.iter().step_by(step).take(CROSSED_IDENTITIES) {
+            let (new_phone, new_email) = self.ids.fresh_pair();
+            items.push(GenItem {
+                category: Category::Valid,
+                kind: "known number, new e-mail",
+                value: serde_json::json!({"phone_number": who.phone, "email": new_email}),
+            });
+            items.push(GenItem {
+                category: Category::Valid,
+                kind: "new number, known e-mail",
+                value: serde_json::json!({"phone_number": new_phone, "email": who.email}),
+            });
+        }
+        items
     }
 }

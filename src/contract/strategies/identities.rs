@@ -52,6 +52,13 @@ impl Identities {
         (self.national(n), format!("f{n}.{}@example.com", self.tag))
     }
 
+    /// A brand-new identity of the run: an E.164 number and an e-mail address,
+    /// neither sent before (for items built outside a strategy).
+    pub fn fresh_pair(&mut self) -> (String, String) {
+        let (national, email) = self.fresh();
+        (format!("+1{national}"), email)
+    }
+
     fn pooled(&self, j: u8) -> (String, String) {
         let j = j % self.pool_size;
         (
