@@ -92,7 +92,9 @@ pub(crate) fn builder_for(base: &Url) -> reqwest::ClientBuilder {
     builder
 }
 
-/// [`checked_base_url`] then [`builder_for`], for callers that keep their own URL type.
+/// [`checked_base_url`] then [`builder_for`], for callers that keep their own
+/// URL type (the contract harness).
+#[cfg(feature = "contract")]
 pub(crate) fn token_client_builder(raw_base: &str) -> Result<reqwest::ClientBuilder, Error> {
     Ok(builder_for(&checked_base_url(raw_base)?))
 }
