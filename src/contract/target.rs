@@ -381,11 +381,10 @@ pub(crate) async fn send_once(
                 meta = Some(ResponseMeta::of(&resp));
             }
             ex.status = Some(resp.status().as_u16());
-            retry_after = resp
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(retry_after_secs);
+            // The client's reading of `Retry-After` (seconds or an HTTP date),
+            // rounded up to whole seconds.
+            retry_after = crate::error::retry_after(resp.headers())
+                .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
             ex.content_type = resp
                 .headers()
                 .get(reqwest::header::CONTENT_TYPE)
@@ -404,18 +403,6 @@ pub(crate) async fn send_once(
     (ex, retry_after)
 }
 
-/// A `Retry-After` value in whole seconds from now: delay-seconds, or an
-/// HTTP-date (RFC 9110 allows both; a date in the past is 0).
-fn retry_after_secs(value: &str) -> Option<u64> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(secs);
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let ms = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds();
-    Some(u64::try_from(ms).map_or(0, |ms| ms.div_ceil(1000)))
-}
-
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut src = e.source();
@@ -430,17 +417,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_in_seconds_or_as_an_http_date() {
-        assert_eq!(retry_after_secs(" 7 "), Some(7));
-        assert_eq!(retry_after_secs("Sun, 06 Nov 1994 08:49:37 GMT"), Some(0));
-        let soon = (chrono::Utc::now() + chrono::Duration::seconds(5))
-            .format("%a, %d %b %Y %H:%M:%S GMT")
-            .to_string();
-        assert!(matches!(retry_after_secs(&soon), Some(4..=6)), "{soon}");
-        assert_eq!(retry_after_secs("soon"), None);
-    }
 
     #[test]
     fn key_never_shows() {
