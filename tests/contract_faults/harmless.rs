@@ -8,8 +8,8 @@ use sela_leads::sandbox::{SandboxOptions, SandboxState};
 use serde_json::{Value, json};
 
 use crate::common::{
-    TOKEN, assert_passes, authorised, clause, config, is_bulk, lead_id, results_mut, run_fault,
-    run_state, run_with, sandbox_answer, try_run,
+    TOKEN, assert_passes, authorised, clause, config, is_bulk, lead_id, leads_of, results_mut,
+    run_fault, run_state, run_with, sandbox_answer, try_run,
 };
 use crate::server::Resp;
 
@@ -249,4 +249,41 @@ fn an_unreachable_target_is_a_connection_error() {
     let err = contract::run(&target, &config(4)).expect_err("nothing listens there");
     assert!(matches!(err, HarnessError::Connection(_)), "{err}");
     assert!(!err.to_string().contains(TOKEN));
+}
+
+#[test]
+fn another_writer_on_a_shared_account_passes_only_with_the_flag() {
+    // Someone else creates a lead on the account now and then: the list count
+    // grows by more than the run created. Not a fault of the server, so the
+    // run passes with `shared_account`; without it S2 names the growth.
+    let writer = |state: &SandboxState, req: &crate::server::Req| -> Resp {
+        // Only while a well-formed request is being served, so that the growth
+        // is never blamed on a request refused as a whole (S3).
+        if is_bulk(req) && authorised(req) && leads_of(req).is_some() {
+            let mut model = state.lock();
+            let n = model.len();
+            if n % 5 == 4 {
+                let other = json!({
+                    "phone_number": format!("+1312555{:04}", 100 + n % 100),
+                    "email": format!("other-writer-{n}@example.org"),
+                });
+                let _ = model.insert_unchecked(&other);
+            }
+        }
+        sandbox_answer(state, req).into()
+    };
+    let shared = Config {
+        shared_account: true,
+        ..config(8)
+    };
+    let r = try_run(&shared, SandboxState::new(TOKEN), writer).expect("the harness runs");
+    assert_passes(&r);
+    let r = run_with(8, writer);
+    crate::common::assert_only(
+        &r,
+        &[clause("S2"), clause("S3")],
+        "the list count grows by leads the run did not create: S2 where the \
+         request's items were all created or re-engaged, S3 where some were \
+         answered `error` (as if one of them had been stored)",
+    );
 }
