@@ -153,6 +153,9 @@ pub struct Failure {
 /// How shrinking went for one failing clause.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Shrink {
+    /// True for a generated case (shrinkable); false for a fixed probe of the
+    /// run (the size probe, the formats re-send, the final read-back check).
+    pub generated: bool,
     /// Re-executions spent shrinking.
     pub steps: u32,
     /// Steps that still broke the clause (the example is smaller than the
@@ -299,7 +302,9 @@ impl fmt::Display for Report {
             writeln!(f, "   {}", fail.detail)?;
             let s = &fail.shrink;
             let how = match (s.accepted, s.stopped_on_budget) {
-                (0, false) => "no smaller case failed the same way".to_owned(),
+                _ if !s.generated => "not shrunk: a fixed probe of the run".to_owned(),
+                (0, false) if s.steps == 0 => "already minimal".to_owned(),
+                (0, false) => format!("no smaller case failed the same way ({} tried)", s.steps),
                 (0, true) => format!("not shrunk: the budget of {} steps ran out", s.steps),
                 (n, false) => format!("shrunk in {n} of {} steps to a minimal case", s.steps),
                 (n, true) => format!(

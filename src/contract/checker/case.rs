@@ -102,8 +102,10 @@ fn state_note(clause: Clause) -> Option<String> {
 
 impl Harness<'_> {
     /// Adds one case's outcome to the per-clause tallies; returns the clauses
-    /// whose first failure this is.
-    pub(super) fn tally_outcome(&mut self, outcome: CaseOutcome) -> Vec<Clause> {
+    /// whose evidence it becomes: their first failure, or their first in a
+    /// generated case (`generated`), which can be shrunk, after failures only
+    /// seen in the run's fixed probes.
+    pub(super) fn tally_outcome(&mut self, outcome: CaseOutcome, generated: bool) -> Vec<Clause> {
         for c in &outcome.checked {
             let t = self.tallies.get_mut(c).expect("every clause has a tally");
             t.cases += 1;
@@ -114,9 +116,14 @@ impl Harness<'_> {
         let mut new = Vec::new();
         for mut f in outcome.failures {
             let t = self.tallies.get_mut(&f.clause).expect("tally");
-            if t.failure.is_none() {
+            let replace = match &t.failure {
+                None => true,
+                Some(old) => generated && !old.shrink.generated,
+            };
+            if replace {
                 new.push(f.clause);
                 f.state_note = state_note(f.clause);
+                f.shrink.generated = generated;
                 t.failure = Some(f);
             }
         }
@@ -153,7 +160,7 @@ impl Harness<'_> {
                 continue;
             }
             self.cases_run += 1;
-            for goal in self.tally_outcome(outcome) {
+            for goal in self.tally_outcome(outcome, true) {
                 let mut runner = fork.clone();
                 if let Ok(tree) = strategy.new_tree(&mut runner) {
                     self.shrink(tree, goal, &exec);
@@ -171,7 +178,10 @@ impl Harness<'_> {
         exec: &impl Fn(&mut Self, &T::Value) -> CaseOutcome,
     ) {
         let budget = self.config.max_shrink_steps;
-        let mut shrink = Shrink::default();
+        let mut shrink = Shrink {
+            generated: true,
+            ..Shrink::default()
+        };
         let mut more = tree.simplify();
         while more && !self.exhausted {
             if shrink.steps >= budget {

@@ -77,6 +77,6 @@ impl Harness<'_> {
         let ex = self.post_batch(&items);
         self.check_bulk(&items, &ex, &mut out, &[], items.len());
         self.cases_run += 1;
-        self.tally_outcome(out);
+        self.tally_outcome(out, false);
     }
 }

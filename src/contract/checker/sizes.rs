@@ -73,12 +73,12 @@ impl Harness<'_> {
                     );
                 }
                 self.cases_run += 1;
-                self.tally_outcome(out);
+                self.tally_outcome(out, false);
                 return;
             }
             let res = self.check_bulk(&items, &ex, &mut out, &[], n);
             self.cases_run += 1;
-            self.tally_outcome(out);
+            self.tally_outcome(out, false);
             if res.is_none() {
                 // Not a refusal and not a usable answer: T1/T3/B1 said why.
                 break;

@@ -179,8 +179,10 @@ pub fn concurrency_case(opts: &Options, in_flight: usize) -> BoxedStrategy<Concu
         )
             .prop_map(|(mut items, own, bad, at)| {
                 items.extend(own);
+                // Shared identities lead every request, so that the requests
+                // look them up at the same moment.
                 if let Some(bad) = bad {
-                    let at = at.index(items.len() + 1);
+                    let at = 1 + at.index(items.len());
                     items.insert(at, bad);
                 }
                 items

@@ -124,6 +124,9 @@ fn render_one(spec: &ItemSpec, id: Option<&(String, String)>) -> Value {
         EmailSpec::Slot => {
             obj.insert("email".into(), json!(email));
         }
+        EmailSpec::SlotUpper => {
+            obj.insert("email".into(), json!(email.to_ascii_uppercase()));
+        }
         EmailSpec::Absent => {}
         EmailSpec::Literal(v) => {
             obj.insert("email".into(), v.clone());

@@ -8,8 +8,12 @@ use serde_json::{Value, json};
 
 use super::{
     Category, DC_AND_TERRITORIES, EmailSpec, ItemSpec, NON_ASCII_NAMES, ODD_AREA_CODES, Options,
-    PhoneForm, PhoneSpec, invalid_slot, slot, valid_fields,
+    PhoneForm, PhoneSpec, Slot, invalid_slot, slot, valid_fields,
 };
+
+/// First fresh slot of upper-case e-mail items (fresh slots below are valid,
+/// maybe and invalid items' own).
+const UPPER_CASE_SLOTS: u8 = 200;
 
 /// A JSON value that is not an object.
 pub fn non_object_item() -> BoxedStrategy<ItemSpec> {
@@ -221,6 +225,7 @@ pub fn maybe_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
         ("email blank", EmailSpec::Literal(json!(""))),
         ("email null", EmailSpec::Literal(Value::Null)),
         ("email absent", EmailSpec::Absent),
+        ("email upper case", EmailSpec::SlotUpper),
     ])
     .prop_map(move |(kind, email)| base(kind, PhoneSpec::Slot(PhoneForm::E164), email));
     let extra = select(vec![
@@ -264,6 +269,12 @@ pub fn maybe_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
     )
         .prop_map(|(mut item, slot)| {
             item.slot = Some(slot);
+            if item.email == EmailSpec::SlotUpper {
+                // An identity of its own, never sent in lower case: whether the
+                // target folds e-mail case is observed, not asserted.
+                let (Slot::Fresh(k) | Slot::Pooled(k)) = slot;
+                item.slot = Some(Slot::Fresh(UPPER_CASE_SLOTS + k % 50));
+            }
             item
         })
         .boxed()
