@@ -49,11 +49,18 @@ fn status_403_for_bad_tokens_passes() {
 }
 
 #[test]
-fn json_with_a_charset_and_connection_close_pass() {
+fn json_with_a_charset_passes() {
     let r = run_with(8, |state, req| {
         Resp::from(sandbox_answer(state, req))
             .with_header("content-type", "application/json; charset=utf-8")
-            .with_header("connection", "close")
+    });
+    assert_passes(&r);
+}
+
+#[test]
+fn connection_close_on_every_answer_passes() {
+    let r = run_with(8, |state, req| {
+        Resp::from(sandbox_answer(state, req)).with_header("connection", "close")
     });
     assert_passes(&r);
 }
@@ -67,11 +74,21 @@ fn periodic_429_with_retry_after_passes() {
     });
     let r = run_state(8, state, |state, req| sandbox_answer(state, req).into());
     assert_passes(&r);
-    let text = r.to_string();
-    assert!(
-        text.contains("429") || text.to_lowercase().contains("throttl"),
-        "{text}"
-    );
+    // Some requests were answered 429, waited out and resent.
+    assert!(r.throttled > 0, "{r}");
+}
+
+#[test]
+fn periodic_429_without_retry_after_passes() {
+    // The harness backs off on its own when the header is absent.
+    let state = SandboxState::new(TOKEN).with_options(SandboxOptions {
+        throttle_every: Some(60),
+        retry_after: None,
+        ..SandboxOptions::default()
+    });
+    let r = run_state(8, state, |state, req| sandbox_answer(state, req).into());
+    assert_passes(&r);
+    assert!(r.throttled > 0, "{r}");
 }
 
 #[test]
@@ -83,7 +100,9 @@ fn a_100_item_limit_answered_400_passes() {
     let r = run_state(8, state, |state, req| sandbox_answer(state, req).into());
     assert_passes(&r);
     assert!(
-        r.to_string().contains("100"),
+        r.observations
+            .iter()
+            .any(|o| o.starts_with("size limit: 100 items accepted")),
         "the limit is not reported:\n{r}"
     );
 }
