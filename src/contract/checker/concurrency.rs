@@ -203,27 +203,61 @@ impl Harness<'_> {
     /// A failure under concurrency counts against S4 when its clause held in
     /// every sequential request so far.
     fn attribute_to_s4(&self, out: &mut CaseOutcome) {
-        let held = |c: Clause| self.tallies.get(&c).is_some_and(|t| t.failed_cases == 0);
-        let mut moved = Vec::new();
-        out.failures.retain(|f| {
-            if f.clause != Clause::S4 && held(f.clause) {
-                moved.push(f.clone());
-                false
-            } else {
-                true
-            }
+        attribute(out, |c| {
+            self.tallies.get(&c).is_some_and(|t| t.failed_cases == 0)
         });
-        for mut f in moved {
-            if out.failures.iter().any(|g| g.clause == Clause::S4) {
-                continue;
-            }
-            f.detail = format!("under concurrency, {}", f.detail);
-            f.clause = Clause::S4;
-            out.failures.push(f);
+    }
+}
+
+/// Moves the failures of clauses that `held` sequentially to S4 (the first
+/// one becomes S4's evidence, its detail saying it was under concurrency).
+fn attribute(out: &mut CaseOutcome, held: impl Fn(Clause) -> bool) {
+    let mut moved = Vec::new();
+    out.failures.retain(|f| {
+        if f.clause != Clause::S4 && held(f.clause) {
+            moved.push(f.clone());
+            false
+        } else {
+            true
         }
+    });
+    for mut f in moved {
+        if out.failures.iter().any(|g| g.clause == Clause::S4) {
+            continue;
+        }
+        f.detail = format!("under concurrency, {}", f.detail);
+        f.clause = Clause::S4;
+        out.failures.push(f);
     }
 }
 
 fn id_text(id: Option<i64>) -> String {
     id.map_or_else(|| "none".to_owned(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_of_clauses_that_held_sequentially_move_to_s4() {
+        let mut out = CaseOutcome::default();
+        out.fail(Clause::S2, "created again", "x".into(), &[], Vec::new());
+        out.fail(Clause::B3, "read-back", "y".into(), &[], Vec::new());
+        // B3 already failed sequentially: it stays B3; S2 held: it is S4's.
+        attribute(&mut out, |c| c != Clause::B3);
+        let got: Vec<(Clause, &str)> = out
+            .failures
+            .iter()
+            .map(|f| (f.clause, f.detail.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Clause::B3, "B3 read-back: y"),
+                (Clause::S4, "under concurrency, S2 created again: x")
+            ]
+        );
+        assert!(out.fails(Clause::S4) && !out.fails(Clause::S2));
+    }
 }

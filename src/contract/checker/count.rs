@@ -109,21 +109,13 @@ impl Harness<'_> {
         what: &str,
     ) -> Option<(Clause, String)> {
         let grew = i128::from(after) - i128::from(before);
-        let excess = grew - tally.created as i128;
-        if excess == 0 {
-            return None;
-        }
-        // Extra leads can be error items stored anyway (S3) or second copies
-        // of re-engaged leads (S2).
-        let could_be_errors = tally.errors as i128 >= excess;
-        let could_be_copies = tally.reengaged as i128 >= excess;
-        let clause = match (excess > 0, could_be_errors, could_be_copies) {
-            (true, true, true) => {
+        let clause = match growth_verdict(grew, tally) {
+            Growth::Exact => return None,
+            Growth::Ambiguous => {
                 self.obs.ambiguous_counts += 1;
                 return None;
             }
-            (true, true, false) => Clause::S3,
-            _ => Clause::S2,
+            Growth::Breaks(clause) => clause,
         };
         Some((
             clause,
@@ -163,5 +155,75 @@ impl Harness<'_> {
                 all,
             );
         }
+    }
+}
+
+/// What a count's growth says about one request (or a group in flight).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Growth {
+    /// It grew by exactly the number created.
+    Exact,
+    /// It grew by more, and both stored error items (S3) and second copies of
+    /// re-engaged leads (S2) could explain it.
+    Ambiguous,
+    /// It breaks this clause: S3 when only stored error items can explain the
+    /// excess, else S2 (second copies, or created leads not stored).
+    Breaks(Clause),
+}
+
+fn growth_verdict(grew: i128, tally: &Outcomes) -> Growth {
+    let excess = grew - tally.created as i128;
+    if excess == 0 {
+        return Growth::Exact;
+    }
+    let could_be_errors = excess > 0 && tally.errors as i128 >= excess;
+    let could_be_copies = excess > 0 && tally.reengaged as i128 >= excess;
+    match (could_be_errors, could_be_copies) {
+        (true, true) => Growth::Ambiguous,
+        (true, false) => Growth::Breaks(Clause::S3),
+        _ => Growth::Breaks(Clause::S2),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(created: usize, reengaged: usize, errors: usize) -> Outcomes {
+        Outcomes {
+            created,
+            reengaged,
+            errors,
+        }
+    }
+
+    #[test]
+    fn growth_is_judged_by_what_can_explain_it() {
+        assert_eq!(growth_verdict(2, &tally(2, 3, 4)), Growth::Exact);
+        // One more lead than created: an error item stored (only errors).
+        assert_eq!(
+            growth_verdict(3, &tally(2, 0, 4)),
+            Growth::Breaks(Clause::S3)
+        );
+        // A second copy of a re-engaged lead (only re-engagements).
+        assert_eq!(
+            growth_verdict(3, &tally(2, 1, 0)),
+            Growth::Breaks(Clause::S2)
+        );
+        assert_eq!(growth_verdict(3, &tally(2, 1, 1)), Growth::Ambiguous);
+        // More extra leads than error items: not only errors.
+        assert_eq!(
+            growth_verdict(5, &tally(2, 3, 1)),
+            Growth::Breaks(Clause::S2)
+        );
+        // Fewer than created: a lead reported created was not stored.
+        assert_eq!(
+            growth_verdict(1, &tally(2, 0, 5)),
+            Growth::Breaks(Clause::S2)
+        );
+        assert_eq!(
+            growth_verdict(4, &tally(2, 0, 0)),
+            Growth::Breaks(Clause::S2)
+        );
     }
 }
