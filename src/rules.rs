@@ -648,6 +648,20 @@ mod tests {
     }
 
     #[test]
+    fn lead_type_existence_is_the_callers_to_decide() {
+        let item = json!({"phone_number": "+18045550123", "lead_type": "42"});
+        assert_eq!(validate_item(&item), Ok(()), "any id without an account");
+        let err = validate_item_with(&item, |id| id == 1).unwrap_err();
+        assert!(
+            err.starts_with("lead_type: ") && err.contains("42"),
+            "{err}"
+        );
+        assert_eq!(validate_item_with(&item, |id| id == 42), Ok(()));
+        let not_an_id = json!({"phone_number": "+18045550123", "lead_type": "abc"});
+        assert!(validate_item_with(&not_an_id, |_| true).is_err());
+    }
+
+    #[test]
     fn non_objects_get_the_documented_message() {
         assert_eq!(NOT_AN_OBJECT, "Each lead must be a JSON object.");
         for item in [

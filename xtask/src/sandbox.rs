@@ -17,7 +17,7 @@ Serves the stateful Sela leads sandbox on 127.0.0.1 until interrupted.
   --max-batch N         refuse bulk batches of more than N items as a whole
                         (nothing stored; default: no limit)
   --oversize-status S   the status of that refusal: 400 (default) or 413
-  --throttle-every N    answer every Nth authenticated request 429
+  --throttle-every N    answer 1 authenticated request in N with 429
   --retry-after SECS    the Retry-After of a 429 (default 1; `none`: no header)
 The base URL and the token are printed at start; send them as
 `Authorization: Token <token>`. One line is logged per request.
@@ -173,7 +173,7 @@ fn describe(options: &SandboxOptions) -> Vec<String> {
             .retry_after
             .map_or("no Retry-After".to_owned(), |s| format!("Retry-After: {s}"));
         lines.push(format!(
-            "throttle: every {every}th authenticated request answered 429 ({after})"
+            "throttle: 1 authenticated request in {every} answered 429 ({after})"
         ));
     }
     lines
