@@ -196,14 +196,15 @@ impl Error {
 
     /// True when the server certainly did not act on the request, so sending
     /// it again is safe even for a create (no lead can be created twice): the
-    /// connection never opened, 429, or 503. A timeout, a connection lost after
-    /// sending, other 5xx and undecodable answers are `false`: the server may
-    /// have acted, and a blind retry could call a person twice.
+    /// connection never opened, or 429 (the contract's T1: throttling means the
+    /// server did not act). A timeout, a connection lost after sending, any 5xx
+    /// (503 included: a gateway may answer it for a request the application
+    /// handled) and undecodable answers are `false`: the server may have acted,
+    /// and a blind retry could call a person twice.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Transport { source } => source.is_connect(),
             Self::RateLimited { .. } => true,
-            Self::Server { status, .. } => *status == 503,
             _ => false,
         }
     }

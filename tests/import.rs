@@ -191,32 +191,30 @@ async fn rate_limited_chunk_is_retried_after_retry_after_and_counted_once() {
 }
 
 #[tokio::test]
-async fn service_unavailable_is_retried_with_backoff() {
+async fn service_unavailable_is_never_resent_and_leaves_the_leads_unknown() {
+    // A gateway may answer 503 for a request the application handled (stored
+    // the leads): resending would re-engage, and call, the same people again.
     let server = MockServer::start_async().await;
-    let calls = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::clone(&calls);
     let mock = server.mock(|when, then| {
         when.method(POST).path(BULK);
-        then.respond_with(move |_req: &HttpMockRequest| {
-            if seen.fetch_add(1, Ordering::SeqCst) < 2 {
-                HttpMockResponse::builder().status(503).body("down").build()
-            } else {
-                HttpMockResponse::builder()
-                    .status(200)
-                    .header("content-type", "application/json")
-                    .body(created([7]).to_string())
-                    .build()
-            }
-        });
+        then.status(503)
+            .header("retry-after", "0")
+            .body("upstream timed out");
     });
     let import = Importer::new(client(&server))
         .retry(quick_retries(3))
-        .import([lead(0, 0)]);
+        .import([lead(0, 0), lead(0, 1)]);
     let progress = import.progress();
     let outcomes = collect(import).await;
-    assert!(matches!(outcomes[..], [ImportOutcome::Created { id: 7 }]));
-    mock.assert_calls(3);
-    assert_eq!(progress.snapshot().retries, 2);
+    mock.assert_calls(1);
+    assert_eq!(progress.snapshot().retries, 0);
+    assert_eq!(outcomes.len(), 2);
+    for outcome in &outcomes {
+        let ImportOutcome::Unknown { error } = outcome else {
+            panic!("expected Unknown, got {outcome:?}");
+        };
+        assert!(matches!(**error, Error::Server { status: 503, .. }));
+    }
 }
 
 #[tokio::test]
@@ -224,7 +222,7 @@ async fn retries_are_bounded_and_leave_the_leads_not_sent() {
     let server = MockServer::start_async().await;
     let mock = server.mock(|when, then| {
         when.method(POST).path(BULK);
-        then.status(503).body("down");
+        then.status(429).body("slow down");
     });
     let import = Importer::new(client(&server))
         .retry(quick_retries(3))
@@ -236,7 +234,7 @@ async fn retries_are_bounded_and_leave_the_leads_not_sent() {
         let ImportOutcome::NotSent { error } = outcome else {
             panic!("expected NotSent, got {outcome:?}");
         };
-        assert!(matches!(**error, Error::Server { status: 503, .. }));
+        assert!(matches!(**error, Error::RateLimited { .. }));
     }
 }
 

@@ -31,11 +31,12 @@
 //!
 //! Every created lead starts phone calls, so a chunk is resent only when the
 //! server certainly did not act on it: the connection could not be opened
-//! ([`reqwest::Error::is_connect`]), or the answer was 429 or 503. Those are
+//! ([`reqwest::Error::is_connect`]), or the answer was 429. Those are
 //! retried up to [`RetryPolicy::max_attempts`] times, after `Retry-After`
 //! (capped at [`RetryPolicy::max_retry_after`]) or else an exponential backoff
 //! with jitter. A timeout, a connection lost after the request was written, or
-//! any other 5xx is never retried: the leads of that chunk come back
+//! any 5xx (503 included: a gateway may answer it for a request the
+//! application handled) is never retried: the leads of that chunk come back
 //! [`ImportOutcome::Unknown`], and the caller reconciles by resending them
 //! (leads that were created are then answered `reengaged`, not created twice).
 
@@ -131,7 +132,7 @@ pub enum ImportOutcome {
         message: String,
     },
     /// The request may have reached the server and its fate is unknown: a
-    /// timeout, a connection lost after sending, a 5xx other than 503, or an
+    /// timeout, a connection lost after sending, a 5xx (503 included), or an
     /// answer that does not match the leads sent ([`Error::BulkMismatch`],
     /// [`Error::Decode`]), a malformed result for this lead alone (a
     /// [`Error::BulkMismatch`] naming its index and raw result; the other
@@ -146,7 +147,7 @@ pub enum ImportOutcome {
     },
     /// The server certainly did not act on this lead: the request was refused
     /// as a whole (4xx), could not be built, or every attempt met a refused
-    /// connection, 429 or 503. Safe to resend.
+    /// connection or 429. Safe to resend.
     NotSent {
         /// The last error, shared by every lead of the chunk.
         error: Arc<Error>,
@@ -290,7 +291,7 @@ impl Importer {
         self
     }
 
-    /// The retry policy for refused connections, 429 and 503.
+    /// The retry policy for refused connections and 429.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self

@@ -28,7 +28,7 @@ pub struct Progress {
     pub requests: u64,
     /// Of those, retries.
     pub retries: u64,
-    /// Answers asking to slow down (429, or 503), each retried or ending in `not_sent`.
+    /// Answers asking to slow down (429), each retried or ending in `not_sent`.
     pub throttled: u64,
 }
 

@@ -115,7 +115,7 @@ impl fmt::Display for Summary {
             let p = &self.progress;
             writeln!(
                 f,
-                "{} requests, {} retries, {} throttled (429/503)",
+                "{} requests, {} retries, {} throttled (429)",
                 p.requests, p.retries, p.throttled
             )?;
         }

@@ -4,7 +4,7 @@ use crate::Error;
 use backon::ExponentialBuilder;
 use std::time::Duration;
 
-/// When and how often a chunk is resent after a refused connection, 429 or 503.
+/// When and how often a chunk is resent after a refused connection or a 429.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts per chunk, the first included (1 disables retries).
@@ -73,11 +73,6 @@ pub(super) fn verdict(error: &Error) -> Verdict {
         Error::Transport { source } if source.is_connect() => Verdict::Retry(None),
         Error::Transport { source } if source.is_builder() => Verdict::NotSent,
         Error::RateLimited { retry_after, .. } => Verdict::Retry(*retry_after),
-        Error::Server {
-            status: 503,
-            retry_after,
-            ..
-        } => Verdict::Retry(*retry_after),
         Error::Config(_)
         | Error::InsecureTransport { .. }
         | Error::InvalidRequest(_)
@@ -109,17 +104,17 @@ mod tests {
             retry_after: None,
             request_id: None,
         };
-        assert_eq!(verdict(&unavailable), Verdict::Retry(None));
+        // A 503 may come from a gateway that gave up on a request the
+        // application handled: never resent automatically, with or without
+        // `Retry-After`.
+        assert_eq!(verdict(&unavailable), Verdict::Unknown);
         let unavailable_for = Error::Server {
             status: 503,
             body: String::new(),
             retry_after: Some(Duration::from_secs(7)),
             request_id: None,
         };
-        assert_eq!(
-            verdict(&unavailable_for),
-            Verdict::Retry(Some(Duration::from_secs(7)))
-        );
+        assert_eq!(verdict(&unavailable_for), Verdict::Unknown);
         let internal = Error::Server {
             status: 500,
             body: String::new(),

@@ -133,7 +133,7 @@ impl ChunkSender {
                 Payload::Typed(leads) => self.client.bulk_create(leads).await,
                 Payload::Json(values) => self.client.bulk_create_raw(values).await,
             };
-            if let Err(Error::RateLimited { .. } | Error::Server { status: 503, .. }) = &result {
+            if let Err(Error::RateLimited { .. }) = &result {
                 self.progress.update(|p| p.throttled += 1);
             }
             result
