@@ -154,3 +154,22 @@ async fn a_territory_is_sent_through_the_escape_hatch() {
     assert!(UsState::other("Puerto Rico").is_err());
     assert!(UsState::other("pr").is_err());
 }
+
+#[test]
+fn named_states_agree_with_the_rules_the_sandbox_and_the_cli_check() {
+    // `UsState` (always compiled) names its variants by hand; `sela_leads::rules`
+    // holds the list the sandbox, the harness and the CLI's checks use. They
+    // must not drift: the named variants are the 50 states and DC, and every
+    // code the rules accept can be sent (by name or through the escape hatch).
+    let mut named: Vec<&str> = UsState::NAMED.iter().map(UsState::code).collect();
+    let mut states: Vec<&str> = sela_leads::rules::US_STATES.to_vec();
+    states.push("DC");
+    named.sort_unstable();
+    states.sort_unstable();
+    assert_eq!(named, states);
+    for code in sela_leads::rules::US_DISTRICT_AND_TERRITORIES {
+        assert!(sela_leads::rules::is_us_state_code(code), "{code}");
+        let state: UsState = code.parse().expect(code);
+        assert_eq!(state.code(), *code);
+    }
+}
