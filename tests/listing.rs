@@ -270,15 +270,15 @@ async fn a_failed_page_ends_the_stream_after_its_error_and_can_be_retried() {
             when.method(GET)
                 .path("/api/leads/")
                 .query_param("page", "2");
-            then.status(503)
+            then.status(429)
                 .header("x-request-id", "req-9")
-                .body("busy");
+                .body("slow down");
         })
         .await;
     let items: Vec<_> = client(&server).leads().collect().await;
     assert_eq!(items.len(), 2, "{items:?}");
     let e = items[1].as_ref().unwrap_err();
-    assert_eq!((e.status(), e.request_id()), (Some(503), Some("req-9")));
+    assert_eq!((e.status(), e.request_id()), (Some(429), Some("req-9")));
     assert!(e.is_retryable());
 
     // Page by page, the failed page is fetched again on the next call.
