@@ -172,17 +172,7 @@ impl Model {
 
     /// Creates or re-engages one lead; `Err` is the per-item error message.
     pub fn create_item(&mut self, item: &Value) -> Result<(i64, Action), String> {
-        let Some(obj) = item.as_object() else {
-            return Err(NOT_AN_OBJECT.to_owned());
-        };
-        let errors = field_errors(obj, Mode::Create, lead_type_exists);
-        if !errors.is_empty() {
-            return Err(join_errors(&errors));
-        }
-        let Some(identity) = identity(item) else {
-            // Unreachable after validation; answered as a phone error, never a panic.
-            return Err("phone_number: Enter a valid phone number.".to_owned());
-        };
+        let (obj, identity) = checked_item(item)?;
         let now = self.now();
         if let Some(id) = self.find(&identity) {
             if let Some(days) = obj
@@ -239,16 +229,7 @@ impl Model {
     /// identity index keeps the first lead. For fault-injecting test servers:
     /// the sandbox itself never calls it.
     pub fn insert_unchecked(&mut self, item: &Value) -> Result<i64, String> {
-        let Some(obj) = item.as_object() else {
-            return Err(NOT_AN_OBJECT.to_owned());
-        };
-        let errors = field_errors(obj, Mode::Create, lead_type_exists);
-        if !errors.is_empty() {
-            return Err(join_errors(&errors));
-        }
-        let Some(identity) = identity(item) else {
-            return Err("phone_number: Enter a valid phone number.".to_owned());
-        };
+        let (obj, identity) = checked_item(item)?;
         let id = self.next_id;
         self.next_id += 1;
         let lead = new_lead(id, obj, &identity, self.now());
@@ -417,6 +398,23 @@ impl Model {
         self.leads.insert(id, lead.clone());
         Ok(Value::Object(lead))
     }
+}
+
+/// A create / bulk item validated as the sandbox does, with its identity; `Err`
+/// is the per-item error message.
+fn checked_item(item: &Value) -> Result<(&Map<String, Value>, Identity), String> {
+    let Some(obj) = item.as_object() else {
+        return Err(NOT_AN_OBJECT.to_owned());
+    };
+    let errors = field_errors(obj, Mode::Create, lead_type_exists);
+    if !errors.is_empty() {
+        return Err(join_errors(&errors));
+    }
+    let Some(identity) = identity(item) else {
+        // Unreachable after validation; answered as a phone error, never a panic.
+        return Err("phone_number: Enter a valid phone number.".to_owned());
+    };
+    Ok((obj, identity))
 }
 
 fn non_field(message: &str) -> Value {
