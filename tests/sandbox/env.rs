@@ -153,3 +153,14 @@ pub(crate) async fn bulk(
         .into_inner()
         .results
 }
+
+/// The stored lead `id`, read back through the generated client.
+pub(crate) async fn retrieve(client: &api::Client, id: i64) -> types::PartialLead {
+    client
+        .leads_retrieve()
+        .id(id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+}

@@ -33,14 +33,7 @@ async fn create_then_retrieve() {
     assert_eq!(created.status.as_deref(), Some("NEW"));
     assert!(created.created_time.is_some() && created.modified_time.is_some());
 
-    let fetched = env
-        .client
-        .leads_retrieve()
-        .id(created.id)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let fetched = retrieve(&env.client, created.id).await;
     assert_eq!(fetched, created);
     assert_eq!(fetched.email.as_deref(), Some("ada@example.com"));
     assert_eq!(fetched.us_state.as_deref(), Some("VA"));
@@ -202,14 +195,7 @@ async fn patch_updates_one_lead() {
     assert_eq!(patched.call_dnc, Some(true));
     assert_eq!(patched.lead_source.as_deref(), Some("web"));
     assert_eq!(patched.phone_number.as_deref(), Some("+18045550150"));
-    let fetched = env
-        .client
-        .leads_retrieve()
-        .id(id)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let fetched = retrieve(&env.client, id).await;
     assert_eq!(fetched, patched);
 
     let missing = env
@@ -273,14 +259,7 @@ async fn put_by_phone_and_email_match() {
         .await
         .unwrap_err();
     assert_eq!(status_of(&miss), Some(404));
-    let unchanged = env
-        .client
-        .leads_retrieve()
-        .id(id)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let unchanged = retrieve(&env.client, id).await;
     assert_eq!(unchanged.status.as_deref(), Some("LOST"));
     env.finish();
 }
@@ -346,14 +325,7 @@ async fn bulk_mixes_valid_invalid_and_non_object_items() {
     );
     assert_eq!(body["results"][0].get("error"), None);
 
-    let stored = env
-        .client
-        .leads_retrieve()
-        .id(last)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let stored = retrieve(&env.client, last).await;
     assert_eq!(stored.phone_number.as_deref(), Some("+18045550127"));
     assert_eq!(stored.email.as_deref(), Some("c@example.com"));
     let metadata = stored.metadata.unwrap();
@@ -403,14 +375,7 @@ async fn duplicates_within_a_batch_and_across_batches() {
     let ids = [id, first[2].id.unwrap(), second[1].id.unwrap()];
     assert!(ids[0] < ids[1] && ids[1] < ids[2], "{ids:?}");
 
-    let stored = env
-        .client
-        .leads_retrieve()
-        .id(id)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let stored = retrieve(&env.client, id).await;
     assert_eq!(stored.reengagement_count, Some(2));
     assert_eq!(stored.reengagements_count, Some(2));
     assert!(stored.reengagement_time.is_some() && stored.last_reengagement_time.is_some());

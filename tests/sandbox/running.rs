@@ -89,13 +89,7 @@ async fn sandbox_serves_the_issue_example() {
             {"id": id, "action": "reengaged"},
         ]})
     );
-    let stored = client_for(&sandbox)
-        .leads_retrieve()
-        .id(id)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let stored = retrieve(&client_for(&sandbox), id).await;
     assert_eq!(stored.phone_number.as_deref(), Some("+18045550123"));
     assert_eq!(stored.email.as_deref(), Some("a@example.com"));
 
