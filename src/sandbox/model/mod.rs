@@ -254,15 +254,7 @@ impl Model {
     /// `POST /api/leads/`: the stored lead and whether it was created or
     /// re-engaged.
     pub fn create(&mut self, body: &Value) -> Result<(Value, Action), Rejection> {
-        let Some(obj) = body.as_object() else {
-            return Err(Rejection::BadRequest(non_field(
-                "Invalid data. Expected a dictionary.",
-            )));
-        };
-        let errors = field_errors(obj, Mode::Create, lead_type_exists);
-        if !errors.is_empty() {
-            return Err(Rejection::BadRequest(errors_body(&errors)));
-        }
+        checked_body(body, Mode::Create)?;
         match self.create_item(body) {
             Ok((id, action)) => Ok((self.get(id).unwrap_or(Value::Null), action)),
             Err(message) => Err(Rejection::BadRequest(non_field(&message))),
@@ -279,30 +271,14 @@ impl Model {
         if !self.leads.contains_key(&id) {
             return Err(Rejection::NotFound("Not found.".to_owned()));
         }
-        let Some(obj) = body.as_object() else {
-            return Err(Rejection::BadRequest(non_field(
-                "Invalid data. Expected a dictionary.",
-            )));
-        };
-        let errors = field_errors(obj, Mode::Patch, lead_type_exists);
-        if !errors.is_empty() {
-            return Err(Rejection::BadRequest(errors_body(&errors)));
-        }
+        let obj = checked_body(body, Mode::Patch)?;
         self.apply_update(id, obj, true)
     }
 
     /// `PUT /api/leads/update/`: finds the lead by `(phone_number, email)` and
     /// updates it; 404 when nothing matches.
     pub fn put_by_match(&mut self, body: &Value) -> Result<Value, Rejection> {
-        let Some(obj) = body.as_object() else {
-            return Err(Rejection::BadRequest(non_field(
-                "Invalid data. Expected a dictionary.",
-            )));
-        };
-        let errors = field_errors(obj, Mode::Put, lead_type_exists);
-        if !errors.is_empty() {
-            return Err(Rejection::BadRequest(errors_body(&errors)));
-        }
+        let obj = checked_body(body, Mode::Put)?;
         let id = identity(body)
             .and_then(|identity| self.find(&identity))
             .ok_or_else(|| Rejection::NotFound("No Lead matches the given query.".to_owned()))?;
@@ -415,6 +391,21 @@ fn checked_item(item: &Value) -> Result<(&Map<String, Value>, Identity), String>
         return Err("phone_number: Enter a valid phone number.".to_owned());
     };
     Ok((obj, identity))
+}
+
+/// A create, PATCH or PUT body validated for `mode`; `Err` is the 400 answer in
+/// Django REST framework's shape.
+fn checked_body(body: &Value, mode: Mode) -> Result<&Map<String, Value>, Rejection> {
+    let Some(obj) = body.as_object() else {
+        return Err(Rejection::BadRequest(non_field(
+            "Invalid data. Expected a dictionary.",
+        )));
+    };
+    let errors = field_errors(obj, mode, lead_type_exists);
+    if !errors.is_empty() {
+        return Err(Rejection::BadRequest(errors_body(&errors)));
+    }
+    Ok(obj)
 }
 
 fn non_field(message: &str) -> Value {
