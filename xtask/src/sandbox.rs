@@ -31,6 +31,16 @@ struct Options {
     sandbox: SandboxOptions,
 }
 
+/// The flags that take a value (`--flag V` or `--flag=V`).
+const VALUED_FLAGS: &[&str] = &[
+    "--port",
+    "--token",
+    "--max-batch",
+    "--oversize-status",
+    "--throttle-every",
+    "--retry-after",
+];
+
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
     let mut options = Options::default();
     let mut iter = args.iter();
@@ -39,70 +49,62 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
             _ => (arg.as_str(), None),
         };
+        if matches!(name, "-h" | "--help") {
+            return Ok(None);
+        }
+        if !VALUED_FLAGS.contains(&name) {
+            return Err(format!("unexpected argument {name:?}"));
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => iter
+                .next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))?,
+        };
+        let positive = |value: &str| -> Result<u64, String> {
+            value
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{name}: {value:?} is not a positive integer"))
+        };
+        let sandbox = &mut options.sandbox;
         match name {
-            "-h" | "--help" => return Ok(None),
-            "--port" | "--token" => {
-                let value = match inline {
-                    Some(v) => v,
-                    None => iter
-                        .next()
-                        .cloned()
-                        .ok_or_else(|| format!("{name} needs a value"))?,
-                };
-                if name == "--port" {
-                    let port: u16 = value
-                        .parse()
-                        .map_err(|_| format!("--port: {value:?} is not a port number (0-65535)"))?;
-                    options.port = (port != 0).then_some(port);
-                } else {
-                    if value.is_empty()
-                        || value.chars().any(|c| c.is_whitespace() || c.is_control())
-                    {
-                        return Err("--token: must be non-empty, without spaces".to_owned());
-                    }
-                    options.token = Some(value);
-                }
+            "--port" => {
+                let port: u16 = value
+                    .parse()
+                    .map_err(|_| format!("--port: {value:?} is not a port number (0-65535)"))?;
+                options.port = (port != 0).then_some(port);
             }
-            "--max-batch" | "--oversize-status" | "--throttle-every" | "--retry-after" => {
-                let value = match inline {
-                    Some(v) => v,
-                    None => iter
-                        .next()
-                        .cloned()
-                        .ok_or_else(|| format!("{name} needs a value"))?,
-                };
-                let positive = |value: &str| -> Result<u64, String> {
-                    value
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| format!("{name}: {value:?} is not a positive integer"))
-                };
-                let sandbox = &mut options.sandbox;
-                match name {
-                    "--max-batch" => {
-                        sandbox.max_batch = Some(
-                            usize::try_from(positive(&value)?)
-                                .map_err(|_| format!("{name}: {value:?} is too large"))?,
-                        );
-                    }
-                    "--oversize-status" => {
-                        sandbox.oversize_status = match value.as_str() {
-                            "400" => 400,
-                            "413" => 413,
-                            _ => return Err(format!("{name}: {value:?} is neither 400 nor 413")),
-                        };
-                    }
-                    "--throttle-every" => sandbox.throttle_every = Some(positive(&value)?),
-                    _ => {
-                        sandbox.retry_after = match value.as_str() {
-                            "none" => None,
-                            secs => Some(secs.parse::<u64>().map_err(|_| {
-                                format!("{name}: {secs:?} is neither seconds nor `none`")
-                            })?),
-                        };
-                    }
+            "--token" => {
+                if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    return Err("--token: must be non-empty, without spaces".to_owned());
                 }
+                options.token = Some(value);
+            }
+            "--max-batch" => {
+                sandbox.max_batch = Some(
+                    usize::try_from(positive(&value)?)
+                        .map_err(|_| format!("{name}: {value:?} is too large"))?,
+                );
+            }
+            "--oversize-status" => {
+                sandbox.oversize_status = match value.as_str() {
+                    "400" => 400,
+                    "413" => 413,
+                    _ => return Err(format!("{name}: {value:?} is neither 400 nor 413")),
+                };
+            }
+            "--throttle-every" => sandbox.throttle_every = Some(positive(&value)?),
+            "--retry-after" => {
+                sandbox.retry_after =
+                    match value.as_str() {
+                        "none" => None,
+                        secs => Some(secs.parse::<u64>().map_err(|_| {
+                            format!("{name}: {secs:?} is neither seconds nor `none`")
+                        })?),
+                    };
             }
             other => return Err(format!("unexpected argument {other:?}")),
         }
