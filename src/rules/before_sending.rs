@@ -99,18 +99,14 @@ fn is_foreign_e164(raw: &str) -> bool {
 mod tests {
     use super::*;
     use crate::rules::validate_item;
+    use crate::rules::variant;
     use serde_json::json;
 
     #[test]
     fn checks_before_sending_refuse_only_the_certainly_invalid() {
         let base = json!({"phone_number": "+18045550123"});
-        let with = |key: &str, value: Value| {
-            let mut item = base.clone();
-            item[key] = value;
-            item
-        };
-        let mut no_phone = base.clone();
-        no_phone.as_object_mut().unwrap().remove("phone_number");
+        let with = |key: &str, value: Value| variant::with(&base, key, value);
+        let no_phone = variant::without(&base, "phone_number");
         // Refused: the contract's certainly invalid items, and bad area codes.
         for (item, field) in [
             (no_phone, "phone_number"),

@@ -280,6 +280,7 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::variant;
     use crate::rules::{US_DISTRICT_AND_TERRITORIES, US_STATES, identity};
     use serde_json::json;
 
@@ -340,13 +341,8 @@ mod tests {
     #[test]
     fn every_certainly_invalid_kind_names_its_field() {
         let base = valid("+18045550123", "a@example.com");
-        let with = |key: &str, value: Value| {
-            let mut item = base.clone();
-            item[key] = value;
-            item
-        };
-        let mut no_phone = base.clone();
-        no_phone.as_object_mut().unwrap().remove("phone_number");
+        let with = |key: &str, value: Value| variant::with(&base, key, value);
+        let no_phone = variant::without(&base, "phone_number");
         let cases: Vec<(Value, &str)> = vec![
             (no_phone, "phone_number"),
             (with("phone_number", Value::Null), "phone_number"),

@@ -28,3 +28,25 @@ pub use lists::{
     US_DISTRICT_AND_TERRITORIES, US_STATES, WRITABLE_FIELDS, is_us_state_code,
 };
 pub use phone::{Identity, identity, normalize_phone};
+
+/// Test items that differ from a base item in one key.
+#[cfg(test)]
+mod variant {
+    use serde_json::Value;
+
+    /// `base` with `key` set to `value`.
+    pub(super) fn with(base: &Value, key: &str, value: Value) -> Value {
+        let mut item = base.clone();
+        item[key] = value;
+        item
+    }
+
+    /// `base` without `key`.
+    pub(super) fn without(base: &Value, key: &str) -> Value {
+        let mut item = base.clone();
+        item.as_object_mut()
+            .expect("the base item is an object")
+            .remove(key);
+        item
+    }
+}
