@@ -191,8 +191,7 @@ fn route(
     }
     let allowed = route.allowed();
     if !allowed.contains(&method) {
-        return Reply::detail(405, &format!("Method \"{method}\" not allowed."))
-            .header("allow", allowed.join(", "));
+        return method_not_allowed(method, allowed);
     }
     if method == "OPTIONS" {
         return Reply::json(
@@ -270,9 +269,14 @@ fn route(
             Ok(value) => bulk_create(state, &value),
             Err(reply) => reply,
         },
-        _ => Reply::detail(405, &format!("Method \"{method}\" not allowed."))
-            .header("allow", allowed.join(", ")),
+        _ => method_not_allowed(method, allowed),
     }
+}
+
+/// 405 with the route's `Allow` header, as Django REST framework answers.
+fn method_not_allowed(method: &str, allowed: &[&str]) -> Reply {
+    Reply::detail(405, &format!("Method \"{method}\" not allowed."))
+        .header("allow", allowed.join(", "))
 }
 
 fn bulk_create(state: &SandboxState, body: &Value) -> Reply {
