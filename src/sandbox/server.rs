@@ -178,15 +178,13 @@ fn route(
     }
     // Django REST framework throttles after authentication and permissions.
     if state.throttle.hit(&state.options) {
-        let wait = state.options.retry_after;
-        let detail = match wait {
-            Some(secs) => format!("Request was throttled. Expected available in {secs} seconds."),
-            None => "Request was throttled.".to_owned(),
-        };
-        let reply = Reply::detail(429, &detail);
-        return match wait {
-            Some(secs) => reply.header("retry-after", secs.to_string()),
-            None => reply,
+        return match state.options.retry_after {
+            Some(secs) => Reply::detail(
+                429,
+                &format!("Request was throttled. Expected available in {secs} seconds."),
+            )
+            .header("retry-after", secs.to_string()),
+            None => Reply::detail(429, "Request was throttled."),
         };
     }
     let allowed = route.allowed();
