@@ -328,7 +328,7 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
 }
 
 /// The start of a body, lossily decoded, for error messages.
-pub(crate) fn excerpt(body: &[u8]) -> String {
+fn excerpt(body: &[u8]) -> String {
     truncate(&String::from_utf8_lossy(body))
 }
 
