@@ -220,19 +220,19 @@ impl Error {
         let request_id = request_id(headers);
         let detail = parsed.as_ref().and_then(|b| b.detail().map(str::to_owned));
         match status {
-            400 => match parsed {
-                Some(parsed) => Self::BadRequest {
-                    detail,
-                    fields: parsed.field_errors(),
-                    body: text,
-                    request_id,
+            // A body that is not JSON (a proxy's page) is the detail itself.
+            400 => Self::BadRequest {
+                detail: if parsed.is_some() {
+                    detail
+                } else {
+                    Some(text.clone())
                 },
-                None => Self::BadRequest {
-                    detail: Some(text.clone()),
-                    fields: BTreeMap::new(),
-                    body: text,
-                    request_id,
-                },
+                fields: parsed
+                    .as_ref()
+                    .map(ApiErrorBody::field_errors)
+                    .unwrap_or_default(),
+                body: text,
+                request_id,
             },
             401 | 403 => Self::Unauthorized {
                 status,
