@@ -7,7 +7,7 @@ use crate::api::types::{
 use crate::bulk::{self, BulkOutcome};
 use crate::pages::{LeadPages, decode_page};
 use crate::request::{
-    LEAD_TYPES_LIST, LEADS_BULK_CREATE, LEADS_CREATE, LEADS_PARTIAL_UPDATE, LEADS_RETRIEVE,
+    Answer, LEAD_TYPES_LIST, LEADS_BULK_CREATE, LEADS_CREATE, LEADS_PARTIAL_UPDATE, LEADS_RETRIEVE,
     LEADS_UPDATE_UPDATE,
 };
 use crate::{ApiToken, Error};
@@ -256,33 +256,20 @@ impl Client {
             .header(CONTENT_TYPE, "application/json")
             .body(body);
         let answer = LEADS_BULK_CREATE.send(&self.api, request).await?;
-        decode_bulk(items.len(), &answer.body).map_err(|e| match e {
-            Error::Decode { reason, body, .. } => Error::Decode {
-                reason,
-                body,
-                status: Some(answer.status),
-                request_id: crate::error::request_id(&answer.headers),
-            },
-            other => other,
-        })
+        decode_bulk(items.len(), &answer)
     }
 }
 
 /// A typical encoded lead's size, to size the bulk body's buffer once.
 const BULK_BYTES_PER_ITEM: usize = 384;
 
-/// Decodes a 200/201 bulk body, naming the faulty result if it does not decode.
-pub(crate) fn decode_bulk(sent: usize, body: &[u8]) -> Result<Vec<BulkOutcome>, Error> {
-    match serde_json::from_slice::<BulkCreateLeadResponse>(body) {
+/// Decodes a 200/201 bulk answer, naming the faulty result if it does not decode.
+fn decode_bulk(sent: usize, answer: &Answer) -> Result<Vec<BulkOutcome>, Error> {
+    match serde_json::from_slice::<BulkCreateLeadResponse>(&answer.body) {
         Ok(response) => Ok(bulk::outcomes(sent, response)?),
-        Err(error) => Err(match bulk::diagnose(sent, body) {
+        Err(error) => Err(match bulk::diagnose(sent, &answer.body) {
             Some(mismatch) => Error::BulkMismatch(mismatch),
-            None => Error::Decode {
-                reason: error.to_string(),
-                body: crate::error::excerpt(body),
-                status: None,
-                request_id: None,
-            },
+            None => answer.undecodable(error.to_string(), &answer.body),
         }),
     }
 }

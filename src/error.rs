@@ -220,19 +220,19 @@ impl Error {
         let request_id = request_id(headers);
         let detail = parsed.as_ref().and_then(|b| b.detail().map(str::to_owned));
         match status {
-            400 => match parsed {
-                Some(parsed) => Self::BadRequest {
-                    detail,
-                    fields: parsed.field_errors(),
-                    body: text,
-                    request_id,
+            // A body that is not JSON (a proxy's page) is the detail itself.
+            400 => Self::BadRequest {
+                detail: if parsed.is_some() {
+                    detail
+                } else {
+                    Some(text.clone())
                 },
-                None => Self::BadRequest {
-                    detail: Some(text.clone()),
-                    fields: BTreeMap::new(),
-                    body: text,
-                    request_id,
-                },
+                fields: parsed
+                    .as_ref()
+                    .map(ApiErrorBody::field_errors)
+                    .unwrap_or_default(),
+                body: text,
+                request_id,
             },
             401 | 403 => Self::Unauthorized {
                 status,
@@ -328,7 +328,7 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
 }
 
 /// The start of a body, lossily decoded, for error messages.
-pub(crate) fn excerpt(body: &[u8]) -> String {
+fn excerpt(body: &[u8]) -> String {
     truncate(&String::from_utf8_lossy(body))
 }
 

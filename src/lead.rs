@@ -117,6 +117,40 @@ macro_rules! common_setters {
     };
 }
 
+/// The re-engagement setters of the create and patch bodies.
+macro_rules! reengagement_setters {
+    () => {
+        /// Sets `reengagement_count` (0 to 2^31 - 1, checked by `build`).
+        pub fn reengagement_count(mut self, count: i64) -> Self {
+            self.body.reengagement_count = Some(count);
+            self
+        }
+
+        /// Sets `reengagement_time`.
+        pub fn reengagement_time(mut self, time: impl Into<DateTime<Utc>>) -> Self {
+            self.body.reengagement_time = Some(time.into());
+            self
+        }
+    };
+}
+
+/// The do-not-contact setters of the patch and match-update bodies.
+macro_rules! dnc_setters {
+    () => {
+        /// Sets `call_dnc` (true bars calling).
+        pub fn call_dnc(mut self, dnc: bool) -> Self {
+            self.body.call_dnc = Some(dnc);
+            self
+        }
+
+        /// Sets `sms_dnc` (true bars SMS contact).
+        pub fn sms_dnc(mut self, dnc: bool) -> Self {
+            self.body.sms_dnc = Some(dnc);
+            self
+        }
+    };
+}
+
 /// Checks shared by every body: what the spec states and the generated type
 /// cannot enforce.
 fn check_common(email: Option<&str>, phone: Option<&str>) -> Result<(), FieldError> {
@@ -182,22 +216,11 @@ impl LeadRequest {
 
 impl LeadBuilder {
     common_setters!();
+    reengagement_setters!();
 
     /// Sets `representative`.
     pub fn representative(mut self, id: i64) -> Self {
         self.body.representative = Some(id);
-        self
-    }
-
-    /// Sets `reengagement_count` (0 to 2^31 - 1, checked by `build`).
-    pub fn reengagement_count(mut self, count: i64) -> Self {
-        self.body.reengagement_count = Some(count);
-        self
-    }
-
-    /// Sets `reengagement_time`.
-    pub fn reengagement_time(mut self, time: impl Into<DateTime<Utc>>) -> Self {
-        self.body.reengagement_time = Some(time.into());
         self
     }
 
@@ -234,34 +257,12 @@ impl PatchedLeadRequest {
 
 impl LeadPatchBuilder {
     common_setters!();
+    reengagement_setters!();
+    dnc_setters!();
 
     /// Sets `phone_number`.
     pub fn phone_number(mut self, phone: impl Into<String>) -> Self {
         self.body.phone_number = Some(phone.into());
-        self
-    }
-
-    /// Sets `reengagement_count` (0 to 2^31 - 1, checked by `build`).
-    pub fn reengagement_count(mut self, count: i64) -> Self {
-        self.body.reengagement_count = Some(count);
-        self
-    }
-
-    /// Sets `reengagement_time`.
-    pub fn reengagement_time(mut self, time: impl Into<DateTime<Utc>>) -> Self {
-        self.body.reengagement_time = Some(time.into());
-        self
-    }
-
-    /// Sets `call_dnc` (true bars calling).
-    pub fn call_dnc(mut self, dnc: bool) -> Self {
-        self.body.call_dnc = Some(dnc);
-        self
-    }
-
-    /// Sets `sms_dnc` (true bars SMS contact).
-    pub fn sms_dnc(mut self, dnc: bool) -> Self {
-        self.body.sms_dnc = Some(dnc);
         self
     }
 
@@ -308,18 +309,7 @@ impl UpdateLeadRequestRequest {
 
 impl MatchUpdateBuilder {
     common_setters!();
-
-    /// Sets `call_dnc` (true bars calling).
-    pub fn call_dnc(mut self, dnc: bool) -> Self {
-        self.body.call_dnc = Some(dnc);
-        self
-    }
-
-    /// Sets `sms_dnc` (true bars SMS contact).
-    pub fn sms_dnc(mut self, dnc: bool) -> Self {
-        self.body.sms_dnc = Some(dnc);
-        self
-    }
+    dnc_setters!();
 
     /// The request body, or the first field that cannot be sent.
     pub fn build(self) -> Result<UpdateLeadRequestRequest, FieldError> {

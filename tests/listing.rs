@@ -50,30 +50,24 @@ fn assert_send_unpin<S: Stream + Send + Unpin + 'static>(stream: S) -> S {
 async fn listing_follows_next_across_pages_on_the_same_host() {
     let server = MockServer::start_async().await;
     // `next` names another host: only its page number may be used.
-    let page1 = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/api/leads/")
-                .query_param("page", "1")
-                .header("authorization", AUTH);
-            then.status(200).json_body(json!({
-                "count": 3, "next": "https://api.trysela.com/api/leads/?page=2", "previous": null,
-                "results": [list_sample_lead(1), list_sample_lead(2)]
-            }));
-        })
-        .await;
-    let page2 = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/api/leads/")
-                .query_param("page", "2")
-                .header("authorization", AUTH);
-            then.status(200).json_body(json!({
-                "count": 3, "next": null, "previous": "https://api.trysela.com/api/leads/?page=1",
-                "results": [list_sample_lead(3)]
-            }));
-        })
-        .await;
+    let page1 = page(
+        &server,
+        1,
+        json!({
+            "count": 3, "next": "https://api.trysela.com/api/leads/?page=2", "previous": null,
+            "results": [list_sample_lead(1), list_sample_lead(2)]
+        }),
+    )
+    .await;
+    let page2 = page(
+        &server,
+        2,
+        json!({
+            "count": 3, "next": null, "previous": "https://api.trysela.com/api/leads/?page=1",
+            "results": [list_sample_lead(3)]
+        }),
+    )
+    .await;
     let client = client(&server);
     let ids: Vec<i64> = client.leads().map_ok(|l| l.id).try_collect().await.unwrap();
     assert_eq!(ids, vec![1, 2, 3]);
