@@ -7,7 +7,7 @@ use httpmock::prelude::*;
 use httpmock::{HttpMockRequest, HttpMockResponse};
 use sela_leads::api::types::LeadRequest;
 use sela_leads::import::{ImportOutcome, Importer, Lead, Progress, RetryPolicy, StopHandle};
-use sela_leads::{Client, Error, MismatchFault};
+use sela_leads::{BulkMismatch, Client, Error, MismatchFault};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,6 +49,36 @@ fn created(ids: impl IntoIterator<Item = i64>) -> Value {
         .map(|id| json!({"id": id, "action": "created", "error": null}))
         .collect();
     json!({ "results": results })
+}
+
+/// A 201 JSON answer with `body` to the request carrying chunk `chunk` (every
+/// request if `None`).
+fn answer(server: &MockServer, chunk: Option<usize>, body: Value) -> httpmock::Mock<'_> {
+    server.mock(|when, then| {
+        let when = when.method(POST).path(BULK);
+        if let Some(c) = chunk {
+            when.body_includes(carries_chunk(c));
+        }
+        then.status(201)
+            .header("content-type", "application/json")
+            .json_body(body);
+    })
+}
+
+/// The error of an `Unknown` outcome; any other outcome fails the test.
+fn unknown_error(outcome: &ImportOutcome) -> &Error {
+    let ImportOutcome::Unknown { error } = outcome else {
+        panic!("expected Unknown, got {outcome:?}");
+    };
+    error
+}
+
+/// The mismatch an `Unknown` outcome carries; any other outcome fails the test.
+fn mismatch(outcome: &ImportOutcome) -> &BulkMismatch {
+    let Error::BulkMismatch(mismatch) = unknown_error(outcome) else {
+        panic!("expected a mismatch, got {outcome:?}");
+    };
+    mismatch
 }
 
 /// Drains an import, with a bound so a broken retry cannot hang the test run.
@@ -210,10 +240,8 @@ async fn service_unavailable_is_never_resent_and_leaves_the_leads_unknown() {
     assert_eq!(progress.snapshot().retries, 0);
     assert_eq!(outcomes.len(), 2);
     for outcome in &outcomes {
-        let ImportOutcome::Unknown { error } = outcome else {
-            panic!("expected Unknown, got {outcome:?}");
-        };
-        assert!(matches!(**error, Error::Server { status: 503, .. }));
+        let error = unknown_error(outcome);
+        assert!(matches!(*error, Error::Server { status: 503, .. }));
     }
 }
 
@@ -269,12 +297,7 @@ async fn timeout_after_sending_is_unknown_and_not_resent() {
             .json_body(created([21, 22]))
             .delay(Duration::from_secs(10));
     });
-    let fast = server.mock(|when, then| {
-        when.method(POST).path(BULK).body_includes(carries_chunk(0));
-        then.status(201)
-            .header("content-type", "application/json")
-            .json_body(created([1, 2]));
-    });
+    let fast = answer(&server, Some(0), created([1, 2]));
     let client = Client::builder(TOKEN)
         .base_url(server.base_url())
         .timeout(Duration::from_secs(1))
@@ -291,10 +314,8 @@ async fn timeout_after_sending_is_unknown_and_not_resent() {
     assert!(matches!(outcomes[0], ImportOutcome::Created { id: 1 }));
     assert!(matches!(outcomes[1], ImportOutcome::Created { id: 2 }));
     for outcome in &outcomes[2..] {
-        let ImportOutcome::Unknown { error } = outcome else {
-            panic!("expected Unknown, got {outcome:?}");
-        };
-        assert!(matches!(&**error, Error::Transport { source } if source.is_timeout()));
+        let error = unknown_error(outcome);
+        assert!(matches!(error, Error::Transport { source } if source.is_timeout()));
     }
     slow.assert_calls(1);
     fast.assert_calls(1);
@@ -347,11 +368,9 @@ async fn connection_lost_after_sending_is_unknown_and_not_resent() {
     let outcomes = collect(import).await;
     assert_eq!(outcomes.len(), 2);
     for outcome in &outcomes {
-        let ImportOutcome::Unknown { error } = outcome else {
-            panic!("expected Unknown, got {outcome:?}");
-        };
+        let error = unknown_error(outcome);
         assert!(
-            matches!(&**error, Error::Transport { source } if !source.is_connect()),
+            matches!(error, Error::Transport { source } if !source.is_connect()),
             "{error}"
         );
     }
@@ -385,20 +404,14 @@ async fn server_error_is_unknown_and_not_resent() {
 async fn count_mismatch_fails_its_chunk_only() {
     let server = MockServer::start_async().await;
     for c in [0, 2] {
-        server.mock(|when, then| {
-            when.method(POST).path(BULK).body_includes(carries_chunk(c));
-            then.status(201)
-                .header("content-type", "application/json")
-                .json_body(created((0..3).map(|i| (c * 10 + i) as i64)));
-        });
+        answer(
+            &server,
+            Some(c),
+            created((0..3).map(|i| (c * 10 + i) as i64)),
+        );
     }
     // Chunk 1: two results for three leads; nothing can be matched.
-    let short = server.mock(|when, then| {
-        when.method(POST).path(BULK).body_includes(carries_chunk(1));
-        then.status(201)
-            .header("content-type", "application/json")
-            .json_body(created([98, 99]));
-    });
+    let short = answer(&server, Some(1), created([98, 99]));
     let leads: Vec<Value> = (0..3)
         .flat_map(|c| (0..3).map(move |i| lead(c, i)))
         .collect();
@@ -414,12 +427,7 @@ async fn count_mismatch_fails_its_chunk_only() {
     assert_eq!(&ids[6..9], &[Some(20), Some(21), Some(22)]);
     for outcome in &outcomes[3..6] {
         assert!(outcome.is_mismatch(), "{outcome:?}");
-        let ImportOutcome::Unknown { error } = outcome else {
-            unreachable!()
-        };
-        let Error::BulkMismatch(mismatch) = &**error else {
-            panic!("{error}")
-        };
+        let mismatch = mismatch(outcome);
         assert_eq!(
             mismatch.fault,
             MismatchFault::CountDiffers {
@@ -452,12 +460,7 @@ fn answer_with_faulty_results() -> Value {
 #[tokio::test]
 async fn a_malformed_result_costs_only_its_own_lead() {
     let server = MockServer::start_async().await;
-    let mock = server.mock(|when, then| {
-        when.method(POST).path(BULK);
-        then.status(201)
-            .header("content-type", "application/json")
-            .json_body(answer_with_faulty_results());
-    });
+    let mock = answer(&server, None, answer_with_faulty_results());
     let leads: Vec<Value> = (0..8).map(|i| lead(0, i)).collect();
     let import = Importer::new(client(&server))
         .chunk_size(8)
@@ -490,12 +493,7 @@ async fn a_malformed_result_costs_only_its_own_lead() {
     let faults: Vec<(Option<usize>, MismatchFault, bool)> = outcomes[1..6]
         .iter()
         .map(|outcome| {
-            let ImportOutcome::Unknown { error } = outcome else {
-                unreachable!()
-            };
-            let Error::BulkMismatch(m) = &**error else {
-                panic!("{error}")
-            };
+            let m = mismatch(outcome);
             (m.index, m.fault.clone(), m.raw.is_some())
         })
         .collect();
@@ -551,12 +549,7 @@ async fn a_malformed_result_costs_only_its_own_lead() {
 #[tokio::test]
 async fn bulk_create_users_get_the_matched_outcomes_with_the_mismatch() {
     let server = MockServer::start_async().await;
-    server.mock(|when, then| {
-        when.method(POST).path(BULK);
-        then.status(201)
-            .header("content-type", "application/json")
-            .json_body(answer_with_faulty_results());
-    });
+    answer(&server, None, answer_with_faulty_results());
     let leads: Vec<LeadRequest> = (0..8)
         .map(|i| serde_json::from_value(lead(0, i)).expect("a lead"))
         .collect();
@@ -627,12 +620,7 @@ async fn a_created_id_given_twice_makes_those_leads_unknown_and_keeps_the_others
         ]
     );
     for (n, want) in [(0, (0, 1)), (2, (2, 1)), (5, (1, 2)), (7, (3, 1))] {
-        let ImportOutcome::Unknown { error } = &outcomes[n] else {
-            unreachable!()
-        };
-        let Error::BulkMismatch(m) = &**error else {
-            panic!("lead {n}: {error}")
-        };
+        let (error, m) = (unknown_error(&outcomes[n]), mismatch(&outcomes[n]));
         assert_eq!(
             (m.index, m.fault.clone()),
             (Some(want.0), MismatchFault::DuplicateId { id: want.1 }),
@@ -721,12 +709,7 @@ async fn verify_catches_results_in_another_order_with_the_right_count() {
         ]
     );
     for (n, id) in [(0, 1), (1, 2)] {
-        let ImportOutcome::Unknown { error } = &checked[n] else {
-            unreachable!()
-        };
-        let Error::BulkMismatch(m) = &**error else {
-            panic!("{error}")
-        };
+        let m = mismatch(&checked[n]);
         assert_eq!(m.index, Some(n));
         assert_eq!(
             m.fault,
@@ -737,10 +720,8 @@ async fn verify_catches_results_in_another_order_with_the_right_count() {
         );
     }
     // A lead that cannot be read back is not confirmed either.
-    let ImportOutcome::Unknown { error } = &checked[3] else {
-        unreachable!()
-    };
-    assert!(matches!(**error, Error::NotFound { .. }), "{error}");
+    let error = unknown_error(&checked[3]);
+    assert!(matches!(*error, Error::NotFound { .. }), "{error}");
     for read in &reads {
         read.assert_calls(1);
     }
@@ -771,12 +752,7 @@ async fn refused_request_is_not_sent_and_not_retried() {
 #[tokio::test]
 async fn invalid_input_keeps_its_place_and_is_never_sent() {
     let server = MockServer::start_async().await;
-    let mock = server.mock(|when, then| {
-        when.method(POST).path(BULK);
-        then.status(201)
-            .header("content-type", "application/json")
-            .json_body(created([5, 6]));
-    });
+    let mock = answer(&server, None, created([5, 6]));
     let typed = |phone: &str| {
         LeadRequest::try_from(LeadRequest::builder().phone_number(phone.to_owned()))
             .expect("a valid builder")
@@ -870,12 +846,7 @@ async fn input_is_pulled_lazily() {
 #[tokio::test]
 async fn keyed_import_carries_keys_and_streams_work() {
     let server = MockServer::start_async().await;
-    server.mock(|when, then| {
-        when.method(POST).path(BULK);
-        then.status(201)
-            .header("content-type", "application/json")
-            .json_body(created([1, 2]));
-    });
+    answer(&server, None, created([1, 2]));
     let input = futures::stream::iter(vec![(10_u64, lead(0, 0)), (11, lead(0, 1))]);
     let keyed = collect(Importer::new(client(&server)).import_keyed(input)).await;
     let keys: Vec<(u64, Option<i64>)> = keyed.iter().map(|(k, o)| (*k, o.id())).collect();
