@@ -237,3 +237,41 @@ pub fn memory_kib() -> Option<(u64, u64)> {
     };
     Some((field("VmHWM:")?, field("VmRSS:")?))
 }
+
+/// Times `import(1)` against `import(8)` over `rounds` rounds, alternating
+/// which goes first, and prints both medians, leads/s and the speed-up 8 / 1.
+pub fn concurrency_speedup(
+    title: &str,
+    leads: u64,
+    rounds: usize,
+    goal: &str,
+    mut import: impl FnMut(usize),
+) {
+    let (mut one, mut eight) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let mut measure = |concurrency: usize, into: &mut Vec<Duration>| {
+            into.push(time(&mut || import(concurrency)));
+        };
+        if round % 2 == 0 {
+            measure(1, &mut one);
+            measure(8, &mut eight);
+        } else {
+            measure(8, &mut eight);
+            measure(1, &mut one);
+        }
+    }
+    let (one, eight) = (Samples(one), Samples(eight));
+    println!("{title}");
+    for (name, samples) in [("concurrency 1", &one), ("concurrency 8", &eight)] {
+        println!(
+            "  {name:<14} median {:>9.3?}  ({:>7.0} leads/s)  samples {:?}",
+            samples.median(),
+            leads as f64 / samples.median().as_secs_f64(),
+            samples.0
+        );
+    }
+    println!(
+        "  speed-up concurrency 8 / concurrency 1 = {:.2}x (ratio of median times; {goal})",
+        one.median().as_secs_f64() / eight.median().as_secs_f64()
+    );
+}

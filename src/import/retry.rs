@@ -68,11 +68,13 @@ pub(super) enum Verdict {
 
 /// Sorts an error of a bulk request by whether the server may have acted on it.
 pub(super) fn verdict(error: &Error) -> Verdict {
+    // A refused connection or a 429: the one rule of what is safe to resend.
+    if error.is_retryable() {
+        return Verdict::Retry(error.retry_after());
+    }
     match error {
-        // Failed before the request was written: the connection never opened.
-        Error::Transport { source } if source.is_connect() => Verdict::Retry(None),
+        // Failed before the request was built: nothing was sent.
         Error::Transport { source } if source.is_builder() => Verdict::NotSent,
-        Error::RateLimited { retry_after, .. } => Verdict::Retry(*retry_after),
         Error::Config(_)
         | Error::InsecureTransport { .. }
         | Error::InvalidRequest(_)
