@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 
 use crate::common::{
     assert_only, assert_only_or, authorised, clause, is_bulk, lead_id, leads_of, results,
-    results_mut, run_bulk, run_fault, run_fault_one_in_three, run_with, sandbox_answer,
+    results_mut, run_bulk, run_fault, run_fault_one_in_three, run_rewriting, run_with,
+    sandbox_answer,
 };
 use crate::server::Resp;
 
@@ -38,16 +39,7 @@ fn b1_extra_result_is_caught() {
 
 #[test]
 fn b2_error_with_an_id_is_caught() {
-    let r = run_fault(|_, _, mut reply| {
-        if let Some(results) = results_mut(&mut reply) {
-            for res in results.iter_mut() {
-                if res["action"] == "error" {
-                    res["id"] = json!(4242);
-                }
-            }
-        }
-        reply
-    });
+    let r = run_rewriting("error", |res| res["id"] = json!(4242));
     assert_only(&r, &[clause("B2")], "");
 }
 
@@ -421,15 +413,6 @@ fn b2_and_t3_ids_as_strings_are_caught() {
 
 #[test]
 fn b2_empty_error_message_is_caught() {
-    let r = run_fault(|_, _, mut reply| {
-        if let Some(results) = results_mut(&mut reply) {
-            for res in results.iter_mut() {
-                if res["action"] == "error" {
-                    res["error"] = json!("");
-                }
-            }
-        }
-        reply
-    });
+    let r = run_rewriting("error", |res| res["error"] = json!(""));
     assert_only(&r, &[clause("B2")], "");
 }

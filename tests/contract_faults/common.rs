@@ -86,6 +86,22 @@ pub fn run_fault(
     })
 }
 
+/// The sandbox, with `change` applied to every result whose action is
+/// `action` in its every 2xx answer to a bulk create.
+pub fn run_rewriting(
+    action: &'static str,
+    change: impl Fn(&mut Value) + Send + Sync + 'static,
+) -> Report {
+    run_fault(move |_, _, mut reply| {
+        for res in results_mut(&mut reply).into_iter().flatten() {
+            if res["action"] == action {
+                change(res);
+            }
+        }
+        reply
+    })
+}
+
 /// As [`run_fault`], but `corrupt` applies to one bulk answer in three only, as
 /// from a cluster where one replica of three is broken. For faults that make an
 /// answer unreadable (status, content type, schema, count): the other answers

@@ -8,8 +8,8 @@ use sela_leads::sandbox::{SandboxOptions, SandboxState};
 use serde_json::{Value, json};
 
 use crate::common::{
-    TOKEN, assert_passes, authorised, clause, config, is_bulk, lead_id, leads_of, results_mut,
-    run_fault, run_state, run_with, sandbox_answer, try_run,
+    TOKEN, assert_passes, authorised, clause, config, is_bulk, lead_id, leads_of, run_rewriting,
+    run_state, run_with, sandbox_answer, try_run,
 };
 use crate::server::{Req, Resp};
 
@@ -21,15 +21,8 @@ fn the_plain_sandbox_passes() {
 
 #[test]
 fn duplicates_answered_error_pass() {
-    let r = run_fault(|_, _, mut reply| {
-        if let Some(results) = results_mut(&mut reply) {
-            for res in results.iter_mut() {
-                if res["action"] == "reengaged" {
-                    *res = json!({"id": null, "action": "error", "error": "Duplicate lead."});
-                }
-            }
-        }
-        reply
+    let r = run_rewriting("reengaged", |res| {
+        *res = json!({"id": null, "action": "error", "error": "Duplicate lead."})
     });
     assert_passes(&r);
 }

@@ -11,7 +11,7 @@ use sela_leads::sandbox::model::{identity, validate_item};
 use serde_json::json;
 
 use crate::common::{
-    assert_only, assert_only_or, clause, results, results_mut, run_bulk, run_fault,
+    assert_only, assert_only_or, clause, results, results_mut, run_bulk, run_fault, run_rewriting,
 };
 
 /// A server whose duplicate rule looks at one part of the identity only
@@ -212,16 +212,7 @@ fn b3_swaps_once_the_account_holds_40_leads_are_caught() {
 #[test]
 fn b3_new_leads_answered_reengaged_are_caught() {
     // Stored as new leads, but every `created` is reported as `reengaged`.
-    let r = run_fault(|_, _, mut reply| {
-        if let Some(results) = results_mut(&mut reply) {
-            for res in results.iter_mut() {
-                if res["action"] == "created" {
-                    res["action"] = json!("reengaged");
-                }
-            }
-        }
-        reply
-    });
+    let r = run_rewriting("created", |res| res["action"] = json!("reengaged"));
     assert_only_or(
         &r,
         &[clause("B3")],

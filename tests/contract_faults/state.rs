@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::common::{
     assert_only, assert_only_or, authorised, clause, leads_of, results, results_mut, run_bulk,
-    run_fault,
+    run_fault, run_rewriting,
 };
 
 #[test]
@@ -39,16 +39,7 @@ fn s1_reused_id_is_caught() {
 
 #[test]
 fn s2_duplicate_answered_created_is_caught() {
-    let r = run_fault(|_, _, mut reply| {
-        if let Some(results) = results_mut(&mut reply) {
-            for res in results.iter_mut() {
-                if res["action"] == "reengaged" {
-                    res["action"] = json!("created");
-                }
-            }
-        }
-        reply
-    });
+    let r = run_rewriting("reengaged", |res| res["action"] = json!("created"));
     assert_only_or(
         &r,
         &[clause("S1"), clause("S2")],

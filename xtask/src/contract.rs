@@ -221,57 +221,12 @@ pub fn run(args: &[String]) -> ExitCode {
         }
     }
     let recorder = args.har.as_ref().map(|_| Recorder::new());
-    // Keeps the in-process sandbox alive for the run.
-    let mut _sandbox = None;
-    let target = match &args.base_url {
-        Some(url) => {
-            let key = match std::env::var("SELA_API_KEY") {
-                Ok(k) if !k.trim().is_empty() => k,
-                _ => {
-                    eprintln!(
-                        "cargo xtask contract: --base-url needs the API key in the environment \
-                         variable SELA_API_KEY (export SELA_API_KEY=...)"
-                    );
-                    return ExitCode::from(2);
-                }
-            };
-            let target = match Target::new(url, ApiKey::new(key)) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("cargo xtask contract: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            say!(
-                "This run creates leads on {} with fictional numbers only \
-                 (NANP 555-0100..555-0199, e-mails @example.com): at most {} leads \
-                 (--max-created).",
-                target.base_url(),
-                config.max_created
-            );
-            target
-        }
-        None => {
-            let sandbox = match Sandbox::try_start_with(None, None) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("cargo xtask contract: cannot start the sandbox: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let target = match Target::new(&sandbox.base_url(), ApiKey::new(sandbox.token())) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("cargo xtask contract: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            say!(
-                "Running against the built-in sandbox at {}",
-                target.base_url()
-            );
-            _sandbox = Some(sandbox);
-            target
+    // `_sandbox` keeps the in-process sandbox alive for the run.
+    let (target, _sandbox) = match open_target(args.base_url.as_deref(), config.max_created) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("cargo xtask contract: {e}");
+            return ExitCode::from(2);
         }
     };
     let target = match &recorder {
@@ -359,6 +314,42 @@ pub fn run(args: &[String]) -> ExitCode {
         }
         ExitCode::from(1)
     }
+}
+
+/// The target of the run: `--base-url` with the key from `SELA_API_KEY`, or
+/// else a sandbox started in-process (returned to be kept alive). Says which.
+fn open_target(
+    base_url: Option<&str>,
+    max_created: usize,
+) -> Result<(Target, Option<Sandbox>), String> {
+    let Some(url) = base_url else {
+        let sandbox = Sandbox::try_start_with(None, None)
+            .map_err(|e| format!("cannot start the sandbox: {e}"))?;
+        let target = Target::new(&sandbox.base_url(), ApiKey::new(sandbox.token()))
+            .map_err(|e| e.to_string())?;
+        say!(
+            "Running against the built-in sandbox at {}",
+            target.base_url()
+        );
+        return Ok((target, Some(sandbox)));
+    };
+    let key = match std::env::var("SELA_API_KEY") {
+        Ok(k) if !k.trim().is_empty() => k,
+        _ => {
+            return Err("--base-url needs the API key in the environment variable \
+                        SELA_API_KEY (export SELA_API_KEY=...)"
+                .to_owned());
+        }
+    };
+    let target = Target::new(url, ApiKey::new(key)).map_err(|e| e.to_string())?;
+    say!(
+        "This run creates leads on {} with fictional numbers only \
+         (NANP 555-0100..555-0199, e-mails @example.com): at most {} leads \
+         (--max-created).",
+        target.base_url(),
+        max_created
+    );
+    Ok((target, None))
 }
 
 /// Writes the JUnit and JSON reports and stores new failures; false when one

@@ -189,41 +189,33 @@ fn growth_verdict(grew: i128, tally: &Outcomes) -> Growth {
 mod tests {
     use super::*;
 
-    fn tally(created: usize, reengaged: usize, errors: usize) -> Outcomes {
-        Outcomes {
-            created,
-            reengaged,
-            errors,
-        }
-    }
-
     #[test]
     fn growth_is_judged_by_what_can_explain_it() {
-        assert_eq!(growth_verdict(2, &tally(2, 3, 4)), Growth::Exact);
-        // One more lead than created: an error item stored (only errors).
-        assert_eq!(
-            growth_verdict(3, &tally(2, 0, 4)),
-            Growth::Breaks(Clause::S3)
-        );
-        // A second copy of a re-engaged lead (only re-engagements).
-        assert_eq!(
-            growth_verdict(3, &tally(2, 1, 0)),
-            Growth::Breaks(Clause::S2)
-        );
-        assert_eq!(growth_verdict(3, &tally(2, 1, 1)), Growth::Ambiguous);
-        // More extra leads than error items: not only errors.
-        assert_eq!(
-            growth_verdict(5, &tally(2, 3, 1)),
-            Growth::Breaks(Clause::S2)
-        );
-        // Fewer than created: a lead reported created was not stored.
-        assert_eq!(
-            growth_verdict(1, &tally(2, 0, 5)),
-            Growth::Breaks(Clause::S2)
-        );
-        assert_eq!(
-            growth_verdict(4, &tally(2, 0, 0)),
-            Growth::Breaks(Clause::S2)
-        );
+        // (growth, created, reengaged, errors, verdict)
+        let cases = [
+            (2, 2, 3, 4, Growth::Exact),
+            // One more lead than created: an error item stored (only errors).
+            (3, 2, 0, 4, Growth::Breaks(Clause::S3)),
+            // A second copy of a re-engaged lead (only re-engagements).
+            (3, 2, 1, 0, Growth::Breaks(Clause::S2)),
+            (3, 2, 1, 1, Growth::Ambiguous),
+            // More extra leads than error items: not only errors.
+            (5, 2, 3, 1, Growth::Breaks(Clause::S2)),
+            // Fewer than created: a lead reported created was not stored.
+            (1, 2, 0, 5, Growth::Breaks(Clause::S2)),
+            (4, 2, 0, 0, Growth::Breaks(Clause::S2)),
+        ];
+        for (growth, created, reengaged, errors, verdict) in cases {
+            let tally = Outcomes {
+                created,
+                reengaged,
+                errors,
+            };
+            assert_eq!(
+                growth_verdict(growth, &tally),
+                verdict,
+                "growth {growth} with {tally:?}"
+            );
+        }
     }
 }

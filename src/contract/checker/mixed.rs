@@ -24,23 +24,17 @@ impl Harness<'_> {
     pub(crate) fn run_batches(&mut self, strategy: &impl Strategy<Value = Vec<ItemSpec>>) {
         self.property(strategy, self.config.cases, |h, specs| {
             let items = h.ids.render(specs);
-            let mut out = CaseOutcome::default();
             if items.is_empty() {
                 let ex = h.post_batch(&items);
                 h.obs.empty_batch.get_or_insert_with(|| {
                     format!("{} {}", ex.status.unwrap_or(0), short(&ex.response, 120))
                 });
-                out.skipped = true;
-                return out;
+                return CaseOutcome {
+                    skipped: true,
+                    ..CaseOutcome::default()
+                };
             }
-            let n = Self::creatable(&items);
-            if !h.reserve(n) {
-                out.skipped = true;
-                return out;
-            }
-            let ex = h.post_batch(&items);
-            h.check_bulk(&items, &ex, &mut out, &[], n);
-            out
+            h.post_and_check(&items)
         });
     }
 
@@ -78,14 +72,14 @@ impl Harness<'_> {
             .collect();
         let crossed = self.crossed(&created);
         for items in [items, crossed] {
-            if items.is_empty() || !self.reserve(items.len()) {
+            if items.is_empty() {
                 continue;
             }
-            let mut out = CaseOutcome::default();
-            let ex = self.post_batch(&items);
-            self.check_bulk(&items, &ex, &mut out, &[], items.len());
-            self.cases_run += 1;
-            self.tally_outcome(out, false);
+            let out = self.post_and_check(&items);
+            if !out.skipped {
+                self.cases_run += 1;
+                self.tally_outcome(out, false);
+            }
         }
     }
 

@@ -50,7 +50,7 @@ use super::strategies::{Category, GenItem, Identities};
 use super::target::{Auth, Exchange, HarnessError, Target};
 use super::throttle::send_patiently;
 use crate::rules::Identity;
-use case::Tally;
+use case::{CaseOutcome, Tally};
 use observations::{Observations, ReadBack, short, status_text};
 
 pub use ledger::Ledger;
@@ -276,6 +276,20 @@ impl<'a> Harness<'a> {
 
     pub(super) fn refund(&mut self, n: usize) {
         self.budget_used = self.budget_used.saturating_sub(n);
+    }
+
+    /// One plain case: reserves room for the batch's possible creations (else
+    /// the case is skipped), posts it and checks the answer (T1-T3, B1-B3, S1-S3).
+    fn post_and_check(&mut self, items: &[GenItem]) -> CaseOutcome {
+        let mut out = CaseOutcome::default();
+        let n = Self::creatable(items);
+        if !self.reserve(n) {
+            out.skipped = true;
+            return out;
+        }
+        let ex = self.post_batch(items);
+        self.check_bulk(items, &ex, &mut out, &[], n);
+        out
     }
 
     pub(super) fn creatable(items: &[GenItem]) -> usize {

@@ -210,16 +210,8 @@ impl Harness<'_> {
         let strategy = sized_case(&opts, self.size_limit.min(self.config.max_size));
         let cases = (self.config.cases / 4).max(4);
         self.property(&strategy, cases, |h, case| {
-            let mut out = CaseOutcome::default();
             let items = h.ids.render(&case.batch());
-            let n = Self::creatable(&items);
-            if !h.reserve(n) {
-                out.skipped = true;
-                return out;
-            }
-            let ex = h.post_batch(&items);
-            h.check_bulk(&items, &ex, &mut out, &[], n);
-            out
+            h.post_and_check(&items)
         });
     }
 }

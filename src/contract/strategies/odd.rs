@@ -50,124 +50,63 @@ type Defect = (
     Option<(&'static str, Value)>,
 );
 
+/// A defect in the phone number; the e-mail is the slot's own.
+fn bad_phone(kind: &'static str, phone: PhoneSpec) -> Defect {
+    (kind, phone, EmailSpec::Slot, None)
+}
+
+/// A defect in the e-mail; the phone number is the slot's own.
+fn bad_email(kind: &'static str, email: Value) -> Defect {
+    (
+        kind,
+        PhoneSpec::Slot(PhoneForm::E164),
+        EmailSpec::Literal(email),
+        None,
+    )
+}
+
+/// A valid identity with one lead field overridden by `value`.
+fn bad_field(kind: &'static str, key: &'static str, value: Value) -> Defect {
+    (
+        kind,
+        PhoneSpec::Slot(PhoneForm::E164),
+        EmailSpec::Slot,
+        Some((key, value)),
+    )
+}
+
 /// A certainly invalid object: one defect from CONTRACT.md's list on an
 /// otherwise valid lead.
 pub fn invalid_object_item(opts: &Options) -> BoxedStrategy<ItemSpec> {
     let defects: Vec<Defect> = vec![
-        (
-            "phone_number missing",
-            PhoneSpec::Absent,
-            EmailSpec::Slot,
-            None,
-        ),
-        (
-            "phone_number null",
-            PhoneSpec::Literal(Value::Null),
-            EmailSpec::Slot,
-            None,
-        ),
-        (
-            "phone_number empty",
-            PhoneSpec::Literal(json!("")),
-            EmailSpec::Slot,
-            None,
-        ),
-        (
+        bad_phone("phone_number missing", PhoneSpec::Absent),
+        bad_phone("phone_number null", PhoneSpec::Literal(Value::Null)),
+        bad_phone("phone_number empty", PhoneSpec::Literal(json!(""))),
+        bad_phone(
             "phone_number with letters",
             PhoneSpec::Literal(json!("+1212555CALL")),
-            EmailSpec::Slot,
-            None,
         ),
-        (
+        bad_phone(
             "phone_number with letters",
             PhoneSpec::Literal(json!("212-555-HELP")),
-            EmailSpec::Slot,
-            None,
         ),
-        (
+        bad_phone(
             "phone_number too short",
             PhoneSpec::Literal(json!("555-0123")),
-            EmailSpec::Slot,
-            None,
         ),
-        (
-            "phone_number too short",
-            PhoneSpec::Literal(json!("12345")),
-            EmailSpec::Slot,
-            None,
-        ),
-        (
-            "phone_number +1 with eleven digits",
-            PhoneSpec::Overlong,
-            EmailSpec::Slot,
-            None,
-        ),
-        (
-            "phone_number +1 with eleven digits",
-            PhoneSpec::Overlong,
-            EmailSpec::Slot,
-            None,
-        ),
-        (
-            "email not an address",
-            PhoneSpec::Slot(PhoneForm::E164),
-            EmailSpec::Literal(json!("not-an-email")),
-            None,
-        ),
-        (
-            "email not an address",
-            PhoneSpec::Slot(PhoneForm::E164),
-            EmailSpec::Literal(json!("x y@example.com")),
-            None,
-        ),
-        (
-            "us_state not a code",
-            PhoneSpec::Slot(PhoneForm::E164),
-            EmailSpec::Slot,
-            Some(("us_state", json!("ZZ"))),
-        ),
-        (
-            "us_state not a code",
-            PhoneSpec::Slot(PhoneForm::E164),
-            EmailSpec::Slot,
-            Some(("us_state", json!("California"))),
-        ),
-        (
-            "lead_type not an id",
-            PhoneSpec::Slot(PhoneForm::E164),
-            EmailSpec::Slot,
-            Some(("lead_type", json!("abc"))),
-        ),
-        (
-            "lead_type not an id",
-            PhoneSpec::Slot(PhoneForm::E164),
-            EmailSpec::Slot,
-            Some(("lead_type", json!({}))),
-        ),
-        (
-            "lead_type not an id",
-            PhoneSpec::Slot(PhoneForm::E164),
-            EmailSpec::Slot,
-            Some(("lead_type", json!([]))),
-        ),
-        (
-            "representative not an id",
-            PhoneSpec::Slot(PhoneForm::E164),
-            EmailSpec::Slot,
-            Some(("representative", json!("abc"))),
-        ),
-        (
-            "representative not an id",
-            PhoneSpec::Slot(PhoneForm::E164),
-            EmailSpec::Slot,
-            Some(("representative", json!({}))),
-        ),
-        (
-            "representative not an id",
-            PhoneSpec::Slot(PhoneForm::E164),
-            EmailSpec::Slot,
-            Some(("representative", json!([]))),
-        ),
+        bad_phone("phone_number too short", PhoneSpec::Literal(json!("12345"))),
+        bad_phone("phone_number +1 with eleven digits", PhoneSpec::Overlong),
+        bad_phone("phone_number +1 with eleven digits", PhoneSpec::Overlong),
+        bad_email("email not an address", json!("not-an-email")),
+        bad_email("email not an address", json!("x y@example.com")),
+        bad_field("us_state not a code", "us_state", json!("ZZ")),
+        bad_field("us_state not a code", "us_state", json!("California")),
+        bad_field("lead_type not an id", "lead_type", json!("abc")),
+        bad_field("lead_type not an id", "lead_type", json!({})),
+        bad_field("lead_type not an id", "lead_type", json!([])),
+        bad_field("representative not an id", "representative", json!("abc")),
+        bad_field("representative not an id", "representative", json!({})),
+        bad_field("representative not an id", "representative", json!([])),
     ];
     (select(defects), invalid_slot(opts), valid_fields(opts))
         .prop_map(|((kind, phone, email, extra), slot, mut fields)| {
