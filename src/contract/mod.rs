@@ -88,6 +88,10 @@ pub struct Config {
     /// Stored failures to replay before each property's new cases (see
     /// [`regressions::load`]).
     pub replay: Vec<regressions::Regression>,
+    /// How long a read that disagrees with what was written is retried (with
+    /// backoff) before the difference is reported (`--settle`, default 2 s):
+    /// reads may lag writes behind a replica or a cache.
+    pub settle: std::time::Duration,
     /// Show progress on standard error (a line redrawn on a terminal, a plain
     /// line per property otherwise).
     pub progress: bool,
@@ -109,6 +113,7 @@ impl Default for Config {
             throttle_patience: std::time::Duration::from_secs(30),
             time_budget: None,
             replay: Vec::new(),
+            settle: std::time::Duration::from_secs(2),
             progress: false,
         }
     }

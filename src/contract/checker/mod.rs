@@ -36,6 +36,7 @@ mod observations;
 mod readback;
 mod refusals;
 mod replay;
+mod settle;
 mod sizes;
 mod stored;
 
@@ -124,6 +125,8 @@ pub(crate) struct Harness<'a> {
     lost: Option<String>,
     fatal: Option<HarnessError>,
     reporting: replay::Reporting,
+    /// Reads that waited for the settle window.
+    waits: settle::Waits,
 }
 
 impl<'a> Harness<'a> {
@@ -175,6 +178,7 @@ impl<'a> Harness<'a> {
             lost: None,
             fatal: None,
             reporting: replay::Reporting::new(config),
+            waits: settle::Waits::default(),
         })
     }
 

@@ -138,6 +138,7 @@ impl Harness<'_> {
                 o.ambiguous_counts
             ));
         }
+        observations.push(self.waits.summary(self.config.settle));
         observations.push(format!(
             "throttling: {} answer(s) 429 waited out and the same request resent",
             self.throttled

@@ -78,6 +78,18 @@ impl Harness<'_> {
         let single: Vec<bool> = (0..items.len()).map(|i| !repeated(i)).collect();
         let mut any_ok = false;
         for ((i, id), got) in wanted.into_iter().zip(answers) {
+            let created = res[i].action.as_deref() == Some("created");
+            let full = created && single[i] && self.full_compare(&items[i]);
+            // A read that disagrees may lag the write: read again within the
+            // settle window before anything is reported.
+            let got = if self.readback == ReadBack::Available || got.status == Some(200) {
+                let sent = &items[i].value;
+                self.settle_read(&format!("api/leads/{id}/"), Auth::Token, got, |g| {
+                    read_agrees(g, sent, full)
+                })
+            } else {
+                got
+            };
             let lead = got
                 .response_value()
                 .filter(|v| v.is_object() && got.status == Some(200));
@@ -115,8 +127,6 @@ impl Harness<'_> {
             any_ok = true;
             self.readback = ReadBack::Available;
             let sent = &items[i].value;
-            let created = res[i].action.as_deref() == Some("created");
-            let full = created && single[i] && self.full_compare(&items[i]);
             if let Some(why) = stored_mismatch(sent, &lead, full) {
                 out.fail(
                     Clause::B3,
@@ -245,4 +255,12 @@ impl Harness<'_> {
             }
         }
     }
+}
+
+/// True when a read-back answer is the lead sent (every field when `full`).
+fn read_agrees(got: &Exchange, sent: &Value, full: bool) -> bool {
+    got.status == Some(200)
+        && got
+            .response_value()
+            .is_some_and(|lead| lead.is_object() && stored_mismatch(sent, &lead, full).is_none())
 }
