@@ -170,6 +170,7 @@ fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError
     let tag = format!("r{:08x}", (entropy >> 16) as u32);
     let mut h = checker::Harness::new(target, config, runner, &tag, entropy % 1600)?;
     h.probe()?;
+    h.start_aging();
     let opts = config.options();
     h.probe_sizes();
     h.run_batches(&strategies::batch(&opts));
@@ -178,6 +179,8 @@ fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError
     h.run_refusals(&strategies::refusal_case(&opts));
     h.run_concurrency(&strategies::concurrency_case(&opts, config.concurrency));
     h.run_sizes();
+    h.run_operations();
+    h.finish_aging();
     h.recheck_read_back();
     if let Some(e) = h.fatal() {
         return Err(e);

@@ -33,6 +33,7 @@ mod independence;
 pub mod ledger;
 mod mixed;
 mod observations;
+mod operations;
 mod readback;
 mod refusals;
 mod replay;
@@ -60,8 +61,8 @@ pub use ledger::Ledger;
 const MAX_TRANSPORT_FAILURES: u32 = 5;
 
 /// How many properties share the `--max-created` budget (sizes, mixed
-/// batches, independence, refusals, concurrency).
-const PROPERTIES: usize = 5;
+/// batches, independence, refusals, concurrency, operations).
+const PROPERTIES: usize = 6;
 
 /// Path of the bulk-create operation, relative to the base URL.
 pub const BULK_PATH: &str = "api/leads/bulk-create/";
@@ -127,6 +128,8 @@ pub(crate) struct Harness<'a> {
     reporting: replay::Reporting,
     /// Reads that waited for the settle window.
     waits: settle::Waits,
+    /// The lead operations' state (C1-L1, A3, S2 over time).
+    ops: operations::State,
 }
 
 impl<'a> Harness<'a> {
@@ -179,6 +182,7 @@ impl<'a> Harness<'a> {
             fatal: None,
             reporting: replay::Reporting::new(config),
             waits: settle::Waits::default(),
+            ops: operations::State::default(),
         })
     }
 

@@ -13,7 +13,7 @@ const ECHOED: &[&str] = &["created_at"];
 
 /// True for a metadata key named like a top-level lead field: the server may
 /// echo its own value there.
-fn exempt(key: &str) -> bool {
+pub(crate) fn exempt(key: &str) -> bool {
     WRITABLE_FIELDS.contains(&key) || READ_ONLY_FIELDS.contains(&key) || ECHOED.contains(&key)
 }
 

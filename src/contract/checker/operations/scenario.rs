@@ -1,0 +1,964 @@
+//! One generated walk of a new lead through every operation (C1, R1, R2, U1,
+//! U2, U3, G1, B5), each answer and each read checked against what the
+//! clauses assert; where the contract leaves a choice (re-engaged or refused,
+//! 200 or 201, metadata merged or replaced) the walk follows the target.
+
+use serde_json::{Map, Value, json};
+
+use super::fidelity::{self, challenges};
+use super::reads::Read;
+use super::{
+    LEADS_PATH, Scenario, UPDATE_PATH, counter, lead_path, ok_body, reengaged_at, refused,
+};
+use crate::contract::checker::Harness;
+use crate::contract::checker::case::CaseOutcome;
+use crate::contract::checker::stored::{json_eq, same_phone};
+use crate::contract::report::Clause;
+use crate::contract::strategies::{Category, GenItem, PhoneForm};
+use crate::contract::target::{Auth, Exchange};
+use crate::rules::{Identity, identity};
+
+/// Fields a server may change on its own (calls scheduled, touched times):
+/// never compared as "unchanged".
+const VOLATILE: &[&str] = &["modified_time", "next_call_time", "next_call_time_reason"];
+
+/// Leads one walk may create on a faulty target (counted against
+/// `--max-created`).
+const WALK_CREATES: usize = 10;
+
+/// The running state of one walk: its exchanges (every step is evidence) and
+/// its outcome.
+#[derive(Default)]
+pub(super) struct Walk {
+    pub(super) log: Vec<Exchange>,
+    pub(super) out: CaseOutcome,
+}
+
+impl Walk {
+    pub(super) fn fail(&mut self, clause: Clause, part: &str, detail: String) {
+        let steps = self
+            .log
+            .iter()
+            .enumerate()
+            .map(|(i, ex)| (format!("step {} {}", i + 1, ex.method), ex.request_json()))
+            .collect();
+        self.out
+            .fail_labelled(clause, part, detail, steps, self.log.clone());
+    }
+}
+
+impl Harness<'_> {
+    /// One walk (see the module doc).
+    pub(super) fn walk(&mut self, sc: &Scenario) -> CaseOutcome {
+        let mut w = Walk::default();
+        if !self.reserve(WALK_CREATES) {
+            w.out.skipped = true;
+            return w.out;
+        }
+        self.walk_steps(sc, &mut w);
+        w.out
+    }
+
+    fn walk_steps(&mut self, sc: &Scenario, w: &mut Walk) -> Option<()> {
+        let (phone, email) = self.ids.fresh_pair();
+        let (_, email_h) = self.ids.fresh_pair();
+        let (meta, time) = challenges()[sc.fidelity % challenges().len()].clone();
+        let ext = format!("op-{}", email.split('@').next().unwrap_or("x"));
+        let item_a = json!({
+            "phone_number": phone, "email": email, "external_id": ext,
+            "lead_source": "contract-harness ✓", "us_state": "CA",
+            "metadata": meta, "call_schedule_start_time": time,
+        });
+
+        // C1: a new identity is created once, and the count grows by one.
+        let (a_id, a_lead) = self.create_new(w, &item_a)?;
+        let mut a_count = counter(&a_lead);
+
+        // C1, R1: re-sends of the known identity create nothing; each
+        // re-engagement adds one (concurrent ones too).
+        let national = &phone[2..];
+        let resend = json!({"phone_number": sc.resend_form.write(national), "email": email});
+        let reengaged = self.resend_single(w, &resend, a_id, sc.concurrent);
+        let a_lead = self.expect_counter(w, a_id, &mut a_count, reengaged, a_lead);
+
+        // C1: a certainly invalid item is refused with 400 and stores nothing.
+        self.create_invalid(w);
+
+        // The household neighbour (same phone, other e-mail) by bulk, with A
+        // re-sent in the same batch (S2 across endpoints), then H by single
+        // create (C1: bulk then single).
+        let (_, meta_h_time) = challenges()[(sc.fidelity + 1) % challenges().len()].clone();
+        let item_h = json!({
+            "phone_number": PhoneForm::Dashed.write(national), "email": email_h,
+            "external_id": format!("{ext}-h"), "metadata": {"first_name": "Ada 😀", "loan_rate": 7.1},
+            "call_schedule_start_time": meta_h_time,
+        });
+        let bulk = self.bulk(w, vec![item_h.clone(), resend.clone()])?;
+        let h_id = match bulk[0] {
+            (Some(ref a), Some(id)) if a == "created" => id,
+            _ => return None,
+        };
+        if bulk[1].0.as_deref() == Some("reengaged") {
+            a_count = a_count.map(|c| c + 1);
+        }
+        let h_lead = self.read_as(w, h_id, Clause::C1, "read-back", |l| {
+            same_identity(l, &item_h)
+        })?;
+        self.check_fidelity(w, &item_h, &h_lead);
+        let h_resend = json!({"phone_number": phone, "email": email_h});
+        let mut h_count = counter(&h_lead);
+        let again = self.resend_single(w, &h_resend, h_id, 1);
+        let h_lead = self.expect_counter(w, h_id, &mut h_count, again, h_lead);
+        let a_lead = self.expect_counter(w, a_id, &mut a_count, 0, a_lead);
+
+        // U2: PUT by phone and e-mail changes A, not the neighbour H.
+        let _ = a_lead;
+        let a_lead = self.put_match(w, a_id, &phone, &email, h_id, &h_lead)?;
+
+        // U1: PATCH is partial; unknown id 404; invalid value 400.
+        let a_lead = self.patch_partial(w, a_id, &sc.patch, &ext, a_lead)?;
+
+        // R2: the flag set true survives a re-engagement.
+        let a_lead = self.dnc_survives(w, sc, a_id, &resend, &mut a_count, a_lead)?;
+
+        // U3: moving H's identity.
+        self.move_identity(w, sc, h_id, &phone, &email_h, h_lead);
+
+        // G1: a later read never answers an older state.
+        let ex = self.call(&mut w.log, "GET", &lead_path(a_id), Auth::Token, None);
+        w.out.check(Clause::G1);
+        match super::reads::lead_of(&ex) {
+            Some(l) if unchanged(&a_lead, &l, &[]).is_none() => {}
+            got => w.fail(
+                Clause::G1,
+                "keeps showing",
+                format!(
+                    "lead {a_id} read earlier showed the walk's writes, a later read {}",
+                    got.map_or_else(
+                        || format!("answered {}", ex.status.unwrap_or(0)),
+                        |l| unchanged(&a_lead, &l, &[]).unwrap_or_default()
+                    )
+                ),
+            ),
+        }
+        Some(())
+    }
+
+    /// POST /api/leads/ with a new identity: created (200/201 with the lead),
+    /// the count grows by one; the lead reads back with its fields (B5) and
+    /// a re-engagement counter of 0 (R1).
+    fn create_new(&mut self, w: &mut Walk, item: &Value) -> Option<(i64, Value)> {
+        let before = self.count_before();
+        let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(item));
+        w.out.check(Clause::C1);
+        let body = ok_body(&ex);
+        let id = body
+            .as_ref()
+            .and_then(|b| b.get("id"))
+            .and_then(Value::as_i64);
+        let Some(id) = id.filter(|_| body.as_ref().is_some_and(|b| same_identity(b, item))) else {
+            self.count_stale();
+            w.fail(
+                Clause::C1,
+                "new identity",
+                format!(
+                    "a certainly valid item of a new identity was answered {} {}, not 200/201 \
+                     with the stored lead (its id, phone and e-mail)",
+                    ex.status.unwrap_or(0),
+                    crate::contract::checker::observations::short(&ex.response, 160)
+                ),
+            );
+            return None;
+        };
+        self.created += 1;
+        self.ledger.record_created(identity(item), id);
+        self.expect_count(
+            w,
+            before,
+            1,
+            Clause::C1,
+            "a single create of a new identity",
+        );
+        let lead = self.read_as(w, id, Clause::C1, "read-back", |l| same_identity(l, item))?;
+        self.check_fidelity(w, item, &lead);
+        if let Some(c) = counter(&lead) {
+            w.out.check(Clause::R1);
+            if c != 0 {
+                w.fail(
+                    Clause::R1,
+                    "starts at 0",
+                    format!("lead {id} was just created but its re-engagement counter is {c}"),
+                );
+            }
+        } else {
+            self.obs_ops().no_counter += 1;
+        }
+        Some((id, lead))
+    }
+
+    /// B5 on a lead read back: exactly what was sent.
+    pub(super) fn check_fidelity(&mut self, w: &mut Walk, sent: &Value, lead: &Value) {
+        let f = fidelity::compare(sent, lead);
+        w.out.check(Clause::B5);
+        let o = self.obs_ops();
+        o.huge.0 += f.huge.0;
+        o.huge.1 += f.huge.1;
+        if let Some(why) = f.mismatch {
+            let id = lead.get("id").cloned().unwrap_or(Value::Null);
+            w.fail(Clause::B5, "fidelity", format!("lead {id}: {why}"));
+        }
+    }
+
+    /// The list count grew by `grew` since `before` (within the settle
+    /// window), else `clause` fails.
+    pub(super) fn expect_count(
+        &mut self,
+        w: &mut Walk,
+        before: Option<u64>,
+        grew: u64,
+        clause: Clause,
+        what: &str,
+    ) {
+        let Some(before) = before else { return };
+        let Some((after, ex)) = self.refresh_count() else {
+            return;
+        };
+        let want = before + grew;
+        let (after, ex) = self.settle_count(after, ex, |n| n != want);
+        w.log.push(ex);
+        if after != want {
+            w.fail(
+                clause,
+                "list count",
+                format!(
+                    "the list count went from {before} to {after} over {what}: it must grow by \
+                     exactly {grew}"
+                ),
+            );
+        }
+    }
+
+    /// Sends `n` single creates of a known identity at once: each must answer
+    /// that lead (its id) or refuse the item, and the count must not grow.
+    /// Returns how many were answered with the lead (re-engagements).
+    fn resend_single(&mut self, w: &mut Walk, item: &Value, id: i64, n: usize) -> i64 {
+        let before = self.count_before();
+        let body = item.to_string();
+        let answers = self.send_all(
+            (0..n.max(1))
+                .map(|_| {
+                    (
+                        "POST",
+                        LEADS_PATH.to_owned(),
+                        Auth::Token,
+                        Some(body.clone()),
+                    )
+                })
+                .collect(),
+        );
+        w.log.extend(answers.iter().cloned());
+        w.out.check(Clause::C1);
+        let mut reengaged = 0;
+        for ex in &answers {
+            match ok_body(ex) {
+                Some(b) if b.get("id").and_then(Value::as_i64) == Some(id) => reengaged += 1,
+                Some(b) => {
+                    let other = b.get("id").and_then(Value::as_i64);
+                    if let Some(other) = other {
+                        self.created += 1;
+                        self.ledger.ids.entry(other).or_insert(None);
+                    }
+                    w.fail(
+                        Clause::C1,
+                        "known identity",
+                        format!(
+                            "a single create of the identity of lead {id} was answered {} with \
+                             id {}: a known identity must answer its lead or be refused",
+                            ex.status.unwrap_or(0),
+                            other.map_or("none".to_owned(), |o| o.to_string())
+                        ),
+                    );
+                }
+                None if refused(ex) => {}
+                None => w.fail(
+                    Clause::C1,
+                    "known identity",
+                    format!(
+                        "a single create of a known identity was answered {}",
+                        ex.status.unwrap_or(0)
+                    ),
+                ),
+            }
+        }
+        self.expect_count(
+            w,
+            before,
+            0,
+            Clause::C1,
+            "single creates of a known identity",
+        );
+        reengaged
+    }
+
+    /// R1 after `added` re-engagements of lead `id`: its counter is `count +
+    /// added` and its re-engagement time is set. Returns the lead as read.
+    fn expect_counter(
+        &mut self,
+        w: &mut Walk,
+        id: i64,
+        count: &mut Option<i64>,
+        added: i64,
+        lead: Value,
+    ) -> Value {
+        let Some(before) = *count else { return lead };
+        let want = before + added;
+        *count = Some(want);
+        if added == 0 {
+            return lead;
+        }
+        w.out.check(Clause::R1);
+        let ok = |l: &Value| counter(l) == Some(want) && reengaged_at(l).is_some();
+        match self.read_lead(&mut w.log, id, Auth::Token, ok) {
+            Read::Agrees(l) => {
+                w.out.check(Clause::G1);
+                l
+            }
+            Read::Stale => {
+                w.fail(Clause::G1, "fresh", stale_detail(id, "its re-engagement"));
+                lead
+            }
+            Read::Differs(l, _) => {
+                let got = l.as_ref().and_then(counter);
+                let at = l.as_ref().and_then(reengaged_at).map(str::to_owned);
+                w.fail(
+                    Clause::R1,
+                    "counter",
+                    format!(
+                        "lead {id} was answered as re-engaged {added} time(s) with counter \
+                         {before} before, but reads back counter {} and re-engagement time {}",
+                        got.map_or("none".to_owned(), |c| c.to_string()),
+                        at.unwrap_or_else(|| "none".to_owned())
+                    ),
+                );
+                l.unwrap_or(lead)
+            }
+        }
+    }
+
+    /// C1: a certainly invalid item is answered 400 and stores nothing.
+    fn create_invalid(&mut self, w: &mut Walk) {
+        let (_, email) = self.ids.fresh_pair();
+        let before = self.count_before();
+        let item = json!({"phone_number": "not-a-phone", "email": email});
+        let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(&item));
+        w.out.check(Clause::C1);
+        if ex.status != Some(400) {
+            if ok_body(&ex).is_some() {
+                self.created += 1;
+            }
+            w.fail(
+                Clause::C1,
+                "invalid item",
+                format!(
+                    "a certainly invalid item (phone_number \"not-a-phone\") was answered {}, \
+                     not 400",
+                    ex.status.unwrap_or(0)
+                ),
+            );
+        }
+        self.expect_count(w, before, 0, Clause::C1, "a refused single create");
+    }
+
+    /// Posts certainly valid items as one bulk request, checked as every bulk
+    /// answer is; returns each result's action and id.
+    fn bulk(
+        &mut self,
+        w: &mut Walk,
+        items: Vec<Value>,
+    ) -> Option<Vec<(Option<String>, Option<i64>)>> {
+        let items: Vec<GenItem> = items
+            .into_iter()
+            .map(|value| GenItem {
+                category: Category::Valid,
+                kind: "valid",
+                value,
+            })
+            .collect();
+        // The walk reserved its possible creations already.
+        let ex = self.post_batch(&items);
+        w.log.push(ex.clone());
+        let res = self.check_bulk(&items, &ex, &mut w.out, &[], 0)?;
+        Some(res.into_iter().map(|r| (r.action, r.id)).collect())
+    }
+
+    /// Reads lead `id` until `agrees`; a lost write fails `clause`, a stale
+    /// read G1.
+    pub(super) fn read_as(
+        &mut self,
+        w: &mut Walk,
+        id: i64,
+        clause: Clause,
+        part: &str,
+        agrees: impl Fn(&Value) -> bool,
+    ) -> Option<Value> {
+        match self.read_lead(&mut w.log, id, Auth::Token, agrees) {
+            Read::Agrees(l) => {
+                w.out.check(Clause::G1);
+                Some(l)
+            }
+            Read::Stale => {
+                w.fail(Clause::G1, "fresh", stale_detail(id, "the write"));
+                None
+            }
+            Read::Differs(_, ex) => {
+                w.fail(
+                    clause,
+                    part,
+                    format!(
+                        "lead {id} does not read back as written (answered {})",
+                        ex.status.unwrap_or(0)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// U2: a PUT matching A's phone and e-mail changes A and not H; a PUT
+    /// matching nothing is refused and stores nothing.
+    fn put_match(
+        &mut self,
+        w: &mut Walk,
+        a_id: i64,
+        phone: &str,
+        email: &str,
+        h_id: i64,
+        h_lead: &Value,
+    ) -> Option<Value> {
+        let source = format!("put-{a_id}");
+        let body = json!({"phone_number": phone, "email": email, "lead_source": source});
+        let ex = self.call(&mut w.log, "PUT", UPDATE_PATH, Auth::Token, Some(&body));
+        w.out.check(Clause::U2);
+        if ok_body(&ex).is_none() {
+            w.fail(
+                Clause::U2,
+                "match",
+                format!(
+                    "a PUT matching lead {a_id}'s phone and e-mail was answered {}",
+                    ex.status.unwrap_or(0)
+                ),
+            );
+            return None;
+        }
+        let want = json!(source);
+        // A PUT may replace the fields it does not send (U2 asserts only which
+        // lead it changes): only the sent field is compared.
+        let a_lead = match self.read_lead(&mut w.log, a_id, Auth::Token, |l| {
+            l.get("lead_source") == Some(&want)
+        }) {
+            Read::Agrees(l) => l,
+            Read::Stale => {
+                w.fail(Clause::G1, "fresh", stale_detail(a_id, "a PUT"));
+                return None;
+            }
+            Read::Differs(l, _) => {
+                let why = l.map_or("cannot be read".to_owned(), |l| {
+                    format!(
+                        "reads back lead_source {}",
+                        l.get("lead_source").unwrap_or(&Value::Null)
+                    )
+                });
+                w.fail(
+                    Clause::U2,
+                    "match",
+                    format!("after a PUT of lead_source {want} matching lead {a_id}, it {why}"),
+                );
+                return None;
+            }
+        };
+        w.out.check(Clause::G1);
+        // The household neighbour is unchanged.
+        let h_was = h_lead.clone();
+        match self.read_lead(&mut w.log, h_id, Auth::Token, |l| {
+            unchanged(&h_was, l, &[]).is_none()
+        }) {
+            Read::Agrees(_) => {}
+            Read::Stale => w.fail(Clause::G1, "fresh", stale_detail(h_id, "a PUT")),
+            Read::Differs(l, _) => w.fail(
+                Clause::U2,
+                "neighbour",
+                format!(
+                    "a PUT matching lead {a_id} (phone and e-mail) changed lead {h_id}, which \
+                     shares the phone number with another e-mail: {}",
+                    l.map_or("it cannot be read".to_owned(), |l| unchanged(
+                        &h_was,
+                        &l,
+                        &[]
+                    )
+                    .unwrap_or_default())
+                ),
+            ),
+        }
+        // No match: refused, nothing stored.
+        let (_, nobody) = self.ids.fresh_pair();
+        let before = self.count_before();
+        let body = json!({"phone_number": phone, "email": nobody, "lead_source": "no-match"});
+        let ex = self.call(&mut w.log, "PUT", UPDATE_PATH, Auth::Token, Some(&body));
+        if !refused(&ex) {
+            if ok_body(&ex).is_some() {
+                self.created += 1;
+            }
+            w.fail(
+                Clause::U2,
+                "no match",
+                format!(
+                    "a PUT whose phone and e-mail match no lead was answered {}, not refused",
+                    ex.status.unwrap_or(0)
+                ),
+            );
+        }
+        self.expect_count(w, before, 0, Clause::U2, "a PUT that matches no lead");
+        Some(a_lead)
+    }
+
+    /// U1: PATCH changes the sent fields and nothing else; an unknown id is
+    /// 404; an invalid value is 400 and changes nothing.
+    fn patch_partial(
+        &mut self,
+        w: &mut Walk,
+        id: i64,
+        fields: &[(String, Value)],
+        ext: &str,
+        before: Value,
+    ) -> Option<Value> {
+        let mut body = Map::new();
+        for (k, v) in fields {
+            let v = if k == "external_id" {
+                json!(format!("{ext}-patched"))
+            } else {
+                v.clone()
+            };
+            body.insert(k.clone(), v);
+        }
+        let body = Value::Object(body);
+        let ex = self.call(
+            &mut w.log,
+            "PATCH",
+            &lead_path(id),
+            Auth::Token,
+            Some(&body),
+        );
+        w.out.check(Clause::U1);
+        if ok_body(&ex).is_none() {
+            w.fail(
+                Clause::U1,
+                "partial",
+                format!(
+                    "PATCH of lead {id} with {body} was answered {}",
+                    ex.status.unwrap_or(0)
+                ),
+            );
+            return None;
+        }
+        let sent: Vec<&str> = body
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let agrees =
+            |l: &Value| patched(&body, l).is_none() && unchanged(&before, l, &sent).is_none();
+        let after = match self.read_lead(&mut w.log, id, Auth::Token, agrees) {
+            Read::Agrees(l) => {
+                w.out.check(Clause::G1);
+                l
+            }
+            Read::Stale => {
+                w.fail(Clause::G1, "fresh", stale_detail(id, "a PATCH"));
+                return None;
+            }
+            Read::Differs(l, _) => {
+                let why = l.map_or("cannot be read".to_owned(), |l| {
+                    patched(&body, &l)
+                        .or_else(|| unchanged(&before, &l, &sent))
+                        .unwrap_or_default()
+                });
+                w.fail(
+                    Clause::U1,
+                    "partial",
+                    format!("after PATCH {body} of lead {id}: {why}"),
+                );
+                return None;
+            }
+        };
+        self.note_metadata_merge(&body, &before, &after);
+        // An unknown id: 404, nothing created.
+        let count = self.count_before();
+        let unknown = 9_007_199_254_740_000 + id.rem_euclid(991);
+        let ex = self.call(
+            &mut w.log,
+            "PATCH",
+            &lead_path(unknown),
+            Auth::Token,
+            Some(&json!({"lead_source": "no-such-lead"})),
+        );
+        if ex.status != Some(404) {
+            w.fail(
+                Clause::U1,
+                "unknown id",
+                format!(
+                    "PATCH of id {unknown}, which does not exist, was answered {}, not 404",
+                    ex.status.unwrap_or(0)
+                ),
+            );
+        }
+        self.expect_count(w, count, 0, Clause::U1, "a PATCH of an unknown id");
+        // An invalid value: 400, nothing changed.
+        let ex = self.call(
+            &mut w.log,
+            "PATCH",
+            &lead_path(id),
+            Auth::Token,
+            Some(&json!({"us_state": "ZZ"})),
+        );
+        if ex.status != Some(400) {
+            w.fail(
+                Clause::U1,
+                "invalid value",
+                format!(
+                    "PATCH of lead {id} with us_state \"ZZ\" was answered {}, not 400",
+                    ex.status.unwrap_or(0)
+                ),
+            );
+        }
+        let was = after.clone();
+        match self.read_lead(&mut w.log, id, Auth::Token, |l| {
+            unchanged(&was, l, &[]).is_none()
+        }) {
+            Read::Agrees(l) => Some(l),
+            Read::Stale => Some(after),
+            Read::Differs(l, _) => {
+                w.fail(
+                    Clause::U1,
+                    "invalid value",
+                    format!(
+                        "a PATCH of lead {id} with an invalid us_state changed it: {}",
+                        l.map_or("it cannot be read".to_owned(), |l| unchanged(&was, &l, &[])
+                            .unwrap_or_default())
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// R2: after `flag` is set true by PATCH, a re-engagement that does not
+    /// mention it leaves it true (and adds one to the counter, R1).
+    fn dnc_survives(
+        &mut self,
+        w: &mut Walk,
+        sc: &Scenario,
+        id: i64,
+        resend: &Value,
+        count: &mut Option<i64>,
+        before: Value,
+    ) -> Option<Value> {
+        let flag = sc.flag;
+        let body = json!({ flag: true });
+        let ex = self.call(
+            &mut w.log,
+            "PATCH",
+            &lead_path(id),
+            Auth::Token,
+            Some(&body),
+        );
+        w.out.check(Clause::U1);
+        if ok_body(&ex).is_none() {
+            w.fail(
+                Clause::U1,
+                "partial",
+                format!(
+                    "PATCH of lead {id} with {body} was answered {}",
+                    ex.status.unwrap_or(0)
+                ),
+            );
+            return None;
+        }
+        let lead = self.read_as(w, id, Clause::U1, "partial", |l| {
+            l.get(flag) == Some(&Value::Bool(true)) && unchanged(&before, l, &[flag]).is_none()
+        })?;
+        let reengaged = if sc.reengage_single {
+            self.resend_single(w, resend, id, 1)
+        } else {
+            let res = self.bulk(w, vec![resend.clone()])?;
+            i64::from(res[0].0.as_deref() == Some("reengaged"))
+        };
+        w.out.check(Clause::R2);
+        let want = count.map(|c| c + reengaged);
+        let ok = |l: &Value| {
+            l.get(flag) == Some(&Value::Bool(true)) && (want.is_none() || counter(l) == want)
+        };
+        match self.read_lead(&mut w.log, id, Auth::Token, ok) {
+            Read::Agrees(l) => {
+                *count = want;
+                Some(l)
+            }
+            Read::Stale => {
+                w.fail(Clause::G1, "fresh", stale_detail(id, "its re-engagement"));
+                None
+            }
+            Read::Differs(l, _) => {
+                let l = l.unwrap_or(lead);
+                if l.get(flag) != Some(&Value::Bool(true)) {
+                    w.fail(
+                        Clause::R2,
+                        "keeps do-not-contact",
+                        format!(
+                            "lead {id} had {flag} set true; after a re-engagement ({}) of an item \
+                             that does not mention it, it reads back {flag} {}",
+                            if sc.reengage_single {
+                                "single create"
+                            } else {
+                                "bulk"
+                            },
+                            l.get(flag).unwrap_or(&Value::Null)
+                        ),
+                    );
+                } else {
+                    w.out.check(Clause::R1);
+                    w.fail(
+                        Clause::R1,
+                        "counter",
+                        format!(
+                            "lead {id} was re-engaged {reengaged} time(s) from counter {} but reads \
+                             back {}",
+                            count.unwrap_or(0),
+                            counter(&l).map_or("none".to_owned(), |c| c.to_string())
+                        ),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// U3: after a PATCH moves lead `id` to a new e-mail (or phone), the new
+    /// identity re-engages it or is refused, and the old one is created anew.
+    fn move_identity(
+        &mut self,
+        w: &mut Walk,
+        sc: &Scenario,
+        id: i64,
+        phone: &str,
+        email: &str,
+        before: Value,
+    ) {
+        let (new_phone, new_email) = self.ids.fresh_pair();
+        let (patch, new) = if sc.move_email {
+            (
+                json!({"email": new_email}),
+                Identity {
+                    phone: phone.to_owned(),
+                    email: Some(new_email.clone()),
+                },
+            )
+        } else {
+            (
+                json!({"phone_number": new_phone}),
+                Identity {
+                    phone: new_phone.clone(),
+                    email: Some(email.to_owned()),
+                },
+            )
+        };
+        let old = Identity {
+            phone: phone.to_owned(),
+            email: Some(email.to_owned()),
+        };
+        let ex = self.call(
+            &mut w.log,
+            "PATCH",
+            &lead_path(id),
+            Auth::Token,
+            Some(&patch),
+        );
+        w.out.check(Clause::U1);
+        if ok_body(&ex).is_none() {
+            w.fail(
+                Clause::U1,
+                "partial",
+                format!(
+                    "PATCH of lead {id} with {patch} was answered {}",
+                    ex.status.unwrap_or(0)
+                ),
+            );
+            return;
+        }
+        let moved = new.clone();
+        let Some(_) = self.read_as(w, id, Clause::U1, "partial", |l| {
+            lead_identity(l).as_ref() == Some(&moved)
+                && unchanged(&before, l, &["email", "phone_number"]).is_none()
+        }) else {
+            return;
+        };
+        // The ledger follows the move: the old identity is free again.
+        self.ledger.created.remove(&old);
+        self.ledger.created.insert(new.clone(), id);
+        self.ledger.ids.insert(id, Some(new.clone()));
+        let items = [
+            json!({"phone_number": new.phone, "email": new.email}),
+            json!({"phone_number": old.phone, "email": old.email}),
+        ];
+        let body = json!({ "leads": items });
+        let ex = self.call(
+            &mut w.log,
+            "POST",
+            super::super::BULK_PATH,
+            Auth::Token,
+            Some(&body),
+        );
+        self.count_stale();
+        let Some(results) =
+            ok_body(&ex).and_then(|b| b.get("results").and_then(Value::as_array).cloned())
+        else {
+            return;
+        };
+        if results.len() != 2 {
+            return;
+        }
+        w.out.check(Clause::U3);
+        let act = |r: &Value| {
+            (
+                r.get("action").and_then(Value::as_str).map(str::to_owned),
+                r.get("id").and_then(Value::as_i64),
+            )
+        };
+        let (na, nid) = act(&results[0]);
+        let (oa, oid) = act(&results[1]);
+        let what = if sc.move_email {
+            "e-mail"
+        } else {
+            "phone number"
+        };
+        if na.as_deref() == Some("created") {
+            self.created += 1;
+        }
+        match (na.as_deref(), nid) {
+            (Some("reengaged"), Some(i)) if i == id => {}
+            (Some("error"), _) => {}
+            _ => w.fail(
+                Clause::U3,
+                "new identity",
+                format!(
+                    "lead {id}'s {what} was changed by PATCH; an item with the new identity must \
+                     re-engage lead {id} or be refused, but was {} (id {})",
+                    na.unwrap_or_default(),
+                    nid.map_or("none".to_owned(), |i| i.to_string())
+                ),
+            ),
+        }
+        match (oa.as_deref(), oid) {
+            (Some("created"), Some(i)) if i != id => {
+                self.created += 1;
+                self.ledger.record_created(Some(old), i);
+            }
+            _ => w.fail(
+                Clause::U3,
+                "old identity",
+                format!(
+                    "lead {id}'s {what} was changed by PATCH; an item with its old identity must \
+                     be created as a new lead, but was {} (id {})",
+                    oa.unwrap_or_default(),
+                    oid.map_or("none".to_owned(), |i| i.to_string())
+                ),
+            ),
+        }
+    }
+
+    /// Records whether a PATCH of `metadata` merged or replaced the keys not
+    /// sent (observed, not asserted).
+    fn note_metadata_merge(&mut self, body: &Value, before: &Value, after: &Value) {
+        let (Some(Value::Object(sent)), Some(Value::Object(old))) =
+            (body.get("metadata"), before.get("metadata"))
+        else {
+            return;
+        };
+        let kept = old
+            .keys()
+            .filter(|k| !sent.contains_key(*k))
+            .all(|k| after.get("metadata").and_then(|m| m.get(k)).is_some());
+        let o = self.obs_ops();
+        if kept { o.merged += 1 } else { o.replaced += 1 }
+    }
+}
+
+/// A G1 failure's detail.
+fn stale_detail(id: i64, what: &str) -> String {
+    format!(
+        "GET /api/leads/{id}/ did not show {what} within the settle window, while the listing \
+         already shows it: the read is stale"
+    )
+}
+
+/// The identity of a stored lead.
+fn lead_identity(lead: &Value) -> Option<Identity> {
+    identity(lead)
+}
+
+/// True when a stored lead has the item's phone and e-mail.
+fn same_identity(lead: &Value, item: &Value) -> bool {
+    let phone = |v: &Value| {
+        v.get("phone_number")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let email = |v: &Value| {
+        v.get("email")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+    };
+    match (phone(lead), phone(item)) {
+        (Some(a), Some(b)) if same_phone(&b, &a) => email(lead) == email(item),
+        _ => false,
+    }
+}
+
+/// How the sent fields of a PATCH do not read back as sent, if they do not.
+fn patched(body: &Value, lead: &Value) -> Option<String> {
+    for (k, v) in body.as_object()? {
+        let got = lead.get(k).unwrap_or(&Value::Null);
+        let same = match (k.as_str(), v) {
+            ("metadata", Value::Object(sent)) => sent
+                .iter()
+                .all(|(mk, mv)| got.get(mk).is_some_and(|g| json_eq(g, mv))),
+            ("phone_number", Value::String(p)) => got.as_str().is_some_and(|g| same_phone(p, g)),
+            ("us_state", Value::String(s)) => {
+                got.as_str().is_some_and(|g| g.eq_ignore_ascii_case(s))
+            }
+            ("email", Value::String(s)) => got.as_str().is_some_and(|g| g.eq_ignore_ascii_case(s)),
+            _ => json_eq(got, v),
+        };
+        if !same {
+            return Some(format!("sent {k} {v}, reads back {got}"));
+        }
+    }
+    None
+}
+
+/// How `now` differs from `was` in a field other than `except`, the volatile
+/// ones and (for metadata, when sent) its keys; `None` when unchanged.
+fn unchanged(was: &Value, now: &Value, except: &[&str]) -> Option<String> {
+    let (Some(was), Some(now)) = (was.as_object(), now.as_object()) else {
+        return Some("is not an object".to_owned());
+    };
+    for (k, v) in was {
+        if except.contains(&k.as_str()) || VOLATILE.contains(&k.as_str()) {
+            continue;
+        }
+        let got = now.get(k).unwrap_or(&Value::Null);
+        if !json_eq(got, v) {
+            return Some(format!(
+                "{k} changed from {v} to {got}, though it was not sent"
+            ));
+        }
+    }
+    None
+}
