@@ -150,10 +150,7 @@ fn two_accounts(token: String) -> SandboxState {
     let second = std::iter::repeat_with(random_token)
         .find(|t| *t != token)
         .unwrap_or_default();
-    first
-        .clone()
-        .with_second_token(second)
-        .unwrap_or(first)
+    first.clone().with_second_token(second).unwrap_or(first)
 }
 
 /// A random 40-hex-digit token (the shape of a Django REST framework token),

@@ -249,10 +249,7 @@ fn route(
             let Ok(id) = raw_id.parse::<i64>() else {
                 return Reply::detail(404, "Not found.");
             };
-            if !state
-                .lock_account(account)
-                .is_some_and(|m| m.contains(id))
-            {
+            if !state.lock_account(account).is_some_and(|m| m.contains(id)) {
                 return Reply::detail(404, "Not found.");
             }
             match parse_body(headers, body) {

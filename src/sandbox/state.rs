@@ -221,7 +221,10 @@ impl SandboxState {
         let Some(lag) = self.options.read_lag else {
             return f(&mut model);
         };
-        let mut history = account.history.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut history = account
+            .history
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         history.before_write(&model);
         let out = f(&mut model);
         history.after_write(&model, lag);
@@ -237,7 +240,10 @@ impl SandboxState {
         let Some(lag) = self.options.read_lag else {
             return f(&model);
         };
-        let mut history = account.history.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut history = account
+            .history
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         match history.as_of(Instant::now(), lag) {
             Some(past) => f(past),
             None => f(&model),
