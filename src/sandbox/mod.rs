@@ -27,6 +27,7 @@
 pub mod model;
 mod options;
 mod pagination;
+mod read_lag;
 mod relay;
 mod running;
 pub mod server;
@@ -38,5 +39,6 @@ pub use model::{
 };
 pub use options::SandboxOptions;
 pub use server::{
-    Reply, RequestLog, Sandbox, SandboxState, answer, answer_raw, random_token, respond,
+    AccountId, Reply, RequestLog, SameTokenError, Sandbox, SandboxState, answer, answer_raw,
+    random_token, respond,
 };

@@ -14,6 +14,8 @@
 //! lead the API answers and lists leads and lead types.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -108,12 +110,15 @@ impl BulkSummary {
     }
 }
 
-/// The state of the sandbox: stored leads, keyed by id, and an identity index.
+/// The state of one account of the sandbox: stored leads, keyed by id, and an
+/// identity index. Ids come from a counter that accounts may share
+/// ([`Model::sharing_ids_with`]), so two accounts' ids never collide, as rows of
+/// one table do. A clone shares the counter too.
 #[derive(Debug, Clone)]
 pub struct Model {
     leads: BTreeMap<i64, Map<String, Value>>,
     by_identity: HashMap<Identity, i64>,
-    next_id: i64,
+    ids: Arc<AtomicI64>,
     fixed_now: Option<DateTime<Utc>>,
 }
 
@@ -129,9 +134,33 @@ impl Model {
         Self {
             leads: BTreeMap::new(),
             by_identity: HashMap::new(),
-            next_id: 1,
+            ids: Arc::new(AtomicI64::new(1)),
             fixed_now: None,
         }
+    }
+
+    /// An empty model (another account) that takes its ids from the same
+    /// counter as `other`: no id is ever given in both.
+    pub fn sharing_ids_with(other: &Model) -> Self {
+        Self {
+            ids: other.ids.clone(),
+            ..Self::new()
+        }
+    }
+
+    /// A copy for reads only (lagged reads answer it): the leads without the
+    /// identity index, so that keeping many copies stays cheap.
+    pub(crate) fn read_copy(&self) -> Self {
+        Self {
+            leads: self.leads.clone(),
+            by_identity: HashMap::new(),
+            ids: self.ids.clone(),
+            fixed_now: self.fixed_now,
+        }
+    }
+
+    fn next_id(&self) -> i64 {
+        self.ids.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Freezes the model's clock at `now` (`None`: the system clock again).
@@ -151,6 +180,11 @@ impl Model {
     /// True when no lead is stored.
     pub fn is_empty(&self) -> bool {
         self.leads.is_empty()
+    }
+
+    /// True when the lead `id` is stored.
+    pub fn contains(&self, id: i64) -> bool {
+        self.leads.contains_key(&id)
     }
 
     /// The id of the lead with this identity, if any.
@@ -216,8 +250,7 @@ impl Model {
             }
             return Ok((id, Action::Reengaged));
         }
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = self.next_id();
         let lead = new_lead(id, obj, &identity, now);
         self.leads.insert(id, lead);
         self.by_identity.insert(identity, id);
@@ -230,8 +263,7 @@ impl Model {
     /// the sandbox itself never calls it.
     pub fn insert_unchecked(&mut self, item: &Value) -> Result<i64, String> {
         let (obj, identity) = checked_item(item)?;
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = self.next_id();
         let lead = new_lead(id, obj, &identity, self.now());
         self.leads.insert(id, lead);
         self.by_identity.entry(identity).or_insert(id);
