@@ -343,11 +343,19 @@ fn open_target(
     let Some(url) = base_url else {
         let sandbox = Sandbox::try_start_with(None, None)
             .map_err(|e| format!("cannot start the sandbox: {e}"))?;
-        let target = Target::new(&sandbox.base_url(), ApiKey::new(sandbox.token()))
+        let mut target = Target::new(&sandbox.base_url(), ApiKey::new(sandbox.token()))
             .map_err(|e| e.to_string())?;
+        if let Some(second) = sandbox.second_token() {
+            target = target.with_second_key(ApiKey::new(second));
+        }
         say!(
-            "Running against the built-in sandbox at {}",
-            target.base_url()
+            "Running against the built-in sandbox at {} ({})",
+            target.base_url(),
+            if target.has_second_key() {
+                "two accounts: A3 is checked"
+            } else {
+                "one account: A3 is not checked"
+            }
         );
         return Ok((target, Some(sandbox)));
     };
