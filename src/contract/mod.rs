@@ -92,6 +92,9 @@ pub struct Config {
     /// backoff) before the difference is reported (`--settle`, default 2 s):
     /// reads may lag writes behind a replica or a cache.
     pub settle: std::time::Duration,
+    /// Stateful sequences to run (`--sequences`); `None`: an eighth of
+    /// `cases`, at least 2.
+    pub sequences: Option<u32>,
     /// Show progress on standard error (a line redrawn on a terminal, a plain
     /// line per property otherwise).
     pub progress: bool,
@@ -114,6 +117,7 @@ impl Default for Config {
             time_budget: None,
             replay: Vec::new(),
             settle: std::time::Duration::from_secs(2),
+            sequences: None,
             progress: false,
         }
     }
@@ -180,6 +184,7 @@ fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError
     h.run_concurrency(&strategies::concurrency_case(&opts, config.concurrency));
     h.run_sizes();
     h.run_operations();
+    h.run_sequences();
     h.finish_aging();
     h.recheck_read_back();
     if let Some(e) = h.fatal() {

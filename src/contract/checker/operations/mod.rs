@@ -10,7 +10,9 @@
 //! - `fidelity`: B5's exact comparison and the values that test it;
 //! - `listing`: L1's walk of `GET /api/leads/`;
 //! - `accounts`: A3 with the second account's key;
-//! - `aging`: S2 over time (identities of the run's start re-sent at its end).
+//! - `aging`: S2 over time (identities of the run's start re-sent at its end);
+//! - `sequences`: random sequences of all of these, checked step by step
+//!   against a model of the account and shrunk as a state machine.
 //!
 //! Safety against a real account: PATCH and PUT only ever touch leads this run
 //! created, `call_dnc` / `sms_dnc` are only ever set to true, every single
@@ -22,6 +24,7 @@ pub(crate) mod fidelity;
 mod listing;
 mod reads;
 mod scenario;
+mod sequences;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -147,7 +147,7 @@ impl Harness<'_> {
     /// POST /api/leads/ with a new identity: created (200/201 with the lead),
     /// the count grows by one; the lead reads back with its fields (B5) and
     /// a re-engagement counter of 0 (R1).
-    fn create_new(&mut self, w: &mut Walk, item: &Value) -> Option<(i64, Value)> {
+    pub(super) fn create_new(&mut self, w: &mut Walk, item: &Value) -> Option<(i64, Value)> {
         let before = self.count_before();
         let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(item));
         w.out.check(Clause::C1);
@@ -241,7 +241,7 @@ impl Harness<'_> {
     /// Sends `n` single creates of a known identity at once: each must answer
     /// that lead (its id) or refuse the item, and the count must not grow.
     /// Returns how many were answered with the lead (re-engagements).
-    fn resend_single(&mut self, w: &mut Walk, item: &Value, id: i64, n: usize) -> i64 {
+    pub(super) fn resend_single(&mut self, w: &mut Walk, item: &Value, id: i64, n: usize) -> i64 {
         let before = self.count_before();
         let body = item.to_string();
         let answers = self.send_all(
@@ -371,7 +371,7 @@ impl Harness<'_> {
 
     /// Posts certainly valid items as one bulk request, checked as every bulk
     /// answer is; returns each result's action and id.
-    fn bulk(
+    pub(super) fn bulk(
         &mut self,
         w: &mut Walk,
         items: Vec<Value>,
@@ -875,7 +875,7 @@ impl Harness<'_> {
 
     /// Records whether a PATCH of `metadata` merged or replaced the keys not
     /// sent (observed, not asserted).
-    fn note_metadata_merge(&mut self, body: &Value, before: &Value, after: &Value) {
+    pub(super) fn note_metadata_merge(&mut self, body: &Value, before: &Value, after: &Value) {
         let (Some(Value::Object(sent)), Some(Value::Object(old))) =
             (body.get("metadata"), before.get("metadata"))
         else {
@@ -891,7 +891,7 @@ impl Harness<'_> {
 }
 
 /// A G1 failure's detail.
-fn stale_detail(id: i64, what: &str) -> String {
+pub(super) fn stale_detail(id: i64, what: &str) -> String {
     format!(
         "GET /api/leads/{id}/ did not show {what} within the settle window, while the listing \
          already shows it: the read is stale"
@@ -904,7 +904,7 @@ fn lead_identity(lead: &Value) -> Option<Identity> {
 }
 
 /// True when a stored lead has the item's phone and e-mail.
-fn same_identity(lead: &Value, item: &Value) -> bool {
+pub(super) fn same_identity(lead: &Value, item: &Value) -> bool {
     let phone = |v: &Value| {
         v.get("phone_number")
             .and_then(Value::as_str)
@@ -922,7 +922,7 @@ fn same_identity(lead: &Value, item: &Value) -> bool {
 }
 
 /// How the sent fields of a PATCH do not read back as sent, if they do not.
-fn patched(body: &Value, lead: &Value) -> Option<String> {
+pub(super) fn patched(body: &Value, lead: &Value) -> Option<String> {
     for (k, v) in body.as_object()? {
         let got = lead.get(k).unwrap_or(&Value::Null);
         let same = match (k.as_str(), v) {
@@ -945,7 +945,7 @@ fn patched(body: &Value, lead: &Value) -> Option<String> {
 
 /// How `now` differs from `was` in a field other than `except`, the volatile
 /// ones and (for metadata, when sent) its keys; `None` when unchanged.
-fn unchanged(was: &Value, now: &Value, except: &[&str]) -> Option<String> {
+pub(super) fn unchanged(was: &Value, now: &Value, except: &[&str]) -> Option<String> {
     let (Some(was), Some(now)) = (was.as_object(), now.as_object()) else {
         return Some("is not an object".to_owned());
     };
