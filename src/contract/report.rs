@@ -529,12 +529,19 @@ impl Failure {
             out.push_str(&format!("reproducing: {note}\n"));
         }
         if !self.batch.is_empty() {
-            let label = if s.accepted > 0 {
-                "shrunk batch"
+            // A stateful sequence's evidence is its steps (`step 1: ...`).
+            let steps = self.batch.iter().all(|(l, _)| l.starts_with("step "));
+            let (what, unit) = if steps {
+                ("sequence", "steps")
             } else {
-                "batch"
+                ("batch", "items")
             };
-            out.push_str(&format!("{label} ({} items):\n", self.batch.len()));
+            let label = if s.accepted > 0 {
+                format!("shrunk {what}")
+            } else {
+                what.to_owned()
+            };
+            out.push_str(&format!("{label} ({} {unit}):\n", self.batch.len()));
             for (i, (category, item)) in self.batch.iter().enumerate() {
                 out.push_str(&format!("  [{i}] {category}: {item}\n"));
             }

@@ -15,5 +15,6 @@ mod batch;
 mod harmless;
 mod identity;
 mod sizes;
+mod sequences;
 mod state;
 mod transport;
