@@ -529,8 +529,11 @@ impl Failure {
             out.push_str(&format!("reproducing: {note}\n"));
         }
         if !self.batch.is_empty() {
-            // A stateful sequence's evidence is its steps (`step 1: ...`).
-            let steps = self.batch.iter().all(|(l, _)| l.starts_with("step "));
+            // A stateful sequence's evidence is its steps (`sequence step 1: ...`).
+            let steps = self
+                .batch
+                .iter()
+                .all(|(l, _)| l.starts_with("sequence step "));
             let (what, unit) = if steps {
                 ("sequence", "steps")
             } else {

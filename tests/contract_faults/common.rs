@@ -14,6 +14,16 @@ use crate::server::{Req, Resp, TestServer};
 /// flip changes it).
 pub const TOKEN: &str = "faulttesttoken0123456789abcdef0123456789";
 
+/// The second account's token (A3).
+pub const TOKEN2: &str = "faultsecondaccount9876543210fedcba98765432";
+
+/// A fresh sandbox state serving two accounts ([`TOKEN`], [`TOKEN2`]).
+pub fn state() -> SandboxState {
+    SandboxState::new(TOKEN)
+        .with_second_token(TOKEN2)
+        .expect("two different tokens")
+}
+
 /// The harness configuration of a fault test: few cases, a fixed seed and a
 /// small shrinking budget, because CI runs the suite on two cores.
 pub fn config(cases: u32) -> Config {
@@ -21,6 +31,9 @@ pub fn config(cases: u32) -> Config {
         cases,
         seed: Some(20_261_127),
         max_shrink_steps: 8,
+        // Short, so that a fault's reads do not wait long; the read-lag tests
+        // set their own.
+        settle: std::time::Duration::from_millis(300),
         ..Config::default()
     }
 }
@@ -42,7 +55,7 @@ pub fn run_with(
     cases: u32,
     responder: impl Fn(&SandboxState, &Req) -> Resp + Send + Sync + 'static,
 ) -> Report {
-    run_state(cases, SandboxState::new(TOKEN), responder)
+    run_state(cases, state(), responder)
 }
 
 /// As [`run_with`], over `state` (for example one with options).
@@ -54,6 +67,7 @@ pub fn run_state(
     let report = try_run(&config(cases), state, responder).expect("the harness runs");
     let text = report.to_string();
     assert!(!text.contains(TOKEN), "the token leaked into the report");
+    assert!(!text.contains(TOKEN2), "the second token leaked into the report");
     assert!(
         !format!("{report:?}").contains(TOKEN),
         "the token leaked into Debug"
@@ -68,7 +82,9 @@ pub fn try_run(
     responder: impl Fn(&SandboxState, &Req) -> Resp + Send + Sync + 'static,
 ) -> Result<Report, contract::HarnessError> {
     let server = TestServer::start(Arc::new(move |req: &Req| responder(&state, req)));
-    let target = Target::new(&server.base_url(), ApiKey::new(TOKEN)).expect("target");
+    let target = Target::new(&server.base_url(), ApiKey::new(TOKEN))
+        .expect("target")
+        .with_second_key(ApiKey::new(TOKEN2));
     contract::run(&target, config)
 }
 

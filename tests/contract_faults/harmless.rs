@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::{
     TOKEN, assert_passes, authorised, clause, config, is_bulk, lead_id, leads_of, run_rewriting,
-    run_state, run_with, sandbox_answer, try_run,
+    run_state, run_with, sandbox_answer, state, try_run,
 };
 use crate::server::{Req, Resp};
 
@@ -60,7 +60,7 @@ fn connection_close_on_every_answer_passes() {
 
 #[test]
 fn periodic_429_with_retry_after_passes() {
-    let state = SandboxState::new(TOKEN).with_options(SandboxOptions {
+    let state = state().with_options(SandboxOptions {
         throttle_every: Some(9),
         retry_after: Some(0),
         ..SandboxOptions::default()
@@ -74,7 +74,7 @@ fn periodic_429_with_retry_after_passes() {
 #[test]
 fn periodic_429_without_retry_after_passes() {
     // The harness backs off on its own when the header is absent.
-    let state = SandboxState::new(TOKEN).with_options(SandboxOptions {
+    let state = state().with_options(SandboxOptions {
         throttle_every: Some(60),
         retry_after: None,
         ..SandboxOptions::default()
@@ -86,7 +86,7 @@ fn periodic_429_without_retry_after_passes() {
 
 #[test]
 fn a_100_item_limit_answered_400_passes() {
-    let state = SandboxState::new(TOKEN).with_options(SandboxOptions {
+    let state = state().with_options(SandboxOptions {
         max_batch: Some(100),
         ..SandboxOptions::default()
     });
@@ -230,7 +230,7 @@ fn garbage_answers_are_failures_not_panics() {
 
 #[test]
 fn unending_throttling_is_an_error_not_a_clause_failure() {
-    let state = SandboxState::new(TOKEN).with_options(SandboxOptions {
+    let state = state().with_options(SandboxOptions {
         throttle_every: Some(1),
         retry_after: Some(0),
         ..SandboxOptions::default()
@@ -283,7 +283,7 @@ fn run_throttled(
     retry_after: fn() -> Option<String>,
 ) -> contract::Report {
     let n = std::sync::atomic::AtomicUsize::new(0);
-    let state = SandboxState::new(TOKEN);
+    let state = state();
     try_run(config, state, move |state, req| {
         if n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % every == every - 1 {
             let resp = Resp::json(429, &json!({"detail": "Request was throttled."}));
@@ -325,7 +325,7 @@ fn every_third_request_429_without_retry_after_passes() {
 #[test]
 fn an_oversize_batch_refused_413_with_html_passes() {
     // A proxy in front refuses large bodies with its own HTML page.
-    let state = SandboxState::new(TOKEN).with_options(SandboxOptions {
+    let state = state().with_options(SandboxOptions {
         max_batch: Some(250),
         oversize_status: 413,
         ..SandboxOptions::default()
@@ -383,7 +383,7 @@ fn a_slow_server_ends_within_the_time_budget() {
         time_budget: Some(Duration::from_secs(1)),
         ..config(8)
     };
-    let report = try_run(&config, SandboxState::new(TOKEN), |state, req| {
+    let report = try_run(&config, state(), |state, req| {
         std::thread::sleep(Duration::from_millis(150));
         sandbox_answer(state, req).into()
     })
@@ -436,7 +436,7 @@ fn another_writer_on_a_shared_account_passes_only_with_the_flag() {
         shared_account: true,
         ..config(8)
     };
-    let r = try_run(&shared, SandboxState::new(TOKEN), writer).expect("the harness runs");
+    let r = try_run(&shared, state(), writer).expect("the harness runs");
     assert_passes(&r);
     let r = run_with(8, writer);
     crate::common::assert_only(

@@ -32,7 +32,7 @@ use crate::contract::checker::case::CaseOutcome;
 use model::{Sequences, Shape, Step};
 
 /// Longest sequence generated.
-const MAX_STEPS: usize = 12;
+const MAX_STEPS: usize = 16;
 
 /// Leads a sequence may create on a faulty target beyond what its steps
 /// create on a correct one (counted against `--max-created`).
@@ -73,7 +73,7 @@ impl Harness<'_> {
         let shown: Vec<(String, Value)> = steps[..ran]
             .iter()
             .enumerate()
-            .map(|(i, s)| (format!("step {}: {}", i + 1, describe(s)), step_json(s)))
+            .map(|(i, s)| (format!("sequence step {}: {}", i + 1, describe(s)), step_json(s)))
             .collect();
         for f in &mut w.out.failures {
             f.detail = format!(

@@ -113,7 +113,10 @@ impl ReferenceStateMachine for Sequences {
         if state.leads == 0 {
             return create.boxed();
         }
-        let slot = 0..state.leads;
+        // Steps favour the newest lead and the newest moved-away identity, so
+        // that a few steps already pile several operations on one lead.
+        let newest = |n: usize| prop_oneof![2 => Just(n - 1), 1 => 0..n];
+        let slot = newest(state.leads);
         let form = prop::sample::select(vec![
             PhoneForm::E164,
             PhoneForm::Dashed,
@@ -124,16 +127,16 @@ impl ReferenceStateMachine for Sequences {
         let field = prop::sample::select(vec![Field::Source, Field::State, Field::Metadata]);
         let flag = prop::sample::select(vec![Flag::Call, Flag::Sms]);
         let room = if state.leads < MAX_LEADS { 1 } else { 0 };
-        let old = if state.old > 0 { 2 } else { 0 };
+        let old = if state.old > 0 { 3 } else { 0 };
         prop_oneof![
             room => create,
             5 => (slot.clone(), any::<bool>(), form)
                 .prop_map(|(slot, single, form)| Step::Resend { slot, single, form }),
-            old => (0..state.old.max(1), any::<bool>())
+            old => (newest(state.old.max(1)), any::<bool>())
                 .prop_map(|(old, single)| Step::ResendOld { old, single }),
             2 => (slot.clone(), field, 0u16..1000)
                 .prop_map(|(slot, field, n)| Step::Patch { slot, field, n }),
-            1 => (slot.clone(), any::<bool>()).prop_map(|(slot, email)| Step::Move { slot, email }),
+            2 => (slot.clone(), any::<bool>()).prop_map(|(slot, email)| Step::Move { slot, email }),
             3 => (slot.clone(), flag).prop_map(|(slot, flag)| Step::Dnc { slot, flag }),
             1 => (slot.clone(), 0u16..1000).prop_map(|(slot, n)| Step::Put { slot, n }),
             1 => slot.clone().prop_map(|slot| Step::Get { slot }),

@@ -151,13 +151,15 @@ impl Harness<'_> {
         let lead = &acc.leads[slot];
         let (id, moved) = (lead.id, lead.moved);
         let item = json!({"phone_number": form.write(&lead.phone[2..]), "email": lead.email});
-        let reengaged = if single {
+        // `None`: refused; whether a refusal touches the counter is not
+        // asserted, so the model then follows the target's counter.
+        let reengaged: Option<i64> = if single {
             self.resend_single(w, &item, id, 1)
         } else {
             let res = self.bulk(w, vec![item.clone()])?;
             match &res[0] {
-                (Some(a), Some(got)) if a == "reengaged" && *got == id => 1,
-                (Some(a), _) if a == "error" => 0,
+                (Some(a), Some(got)) if a == "reengaged" && *got == id => Some(1),
+                (Some(a), _) if a == "error" => None,
                 (a, got) => {
                     if moved {
                         w.fail(
@@ -183,27 +185,31 @@ impl Harness<'_> {
             return None;
         }
         let lead = &acc.leads[slot];
-        let want = lead.counter.map(|c| c + reengaged);
+        let want = lead.counter.and_then(|c| Some(c + reengaged?));
         let kept: Vec<&str> = FLAGS
             .into_iter()
             .filter(|f| lead.last.get(*f) == Some(&Value::Bool(true)))
             .collect();
-        if reengaged > 0 && want.is_some() {
+        let added = reengaged.unwrap_or(0);
+        if added > 0 && want.is_some() {
             w.out.check(Clause::R1);
         }
-        if reengaged > 0 && !kept.is_empty() {
+        if added > 0 && !kept.is_empty() {
             w.out.check(Clause::R2);
         }
-        let flags_kept = |l: &Value| kept.iter().all(|f| l.get(*f) == Some(&Value::Bool(true)));
+        // A refusal re-engages nothing: the flags are R2's only when the
+        // target answered with the lead.
+        let flags_kept = |l: &Value| {
+            added == 0 || kept.iter().all(|f| l.get(*f) == Some(&Value::Bool(true)))
+        };
         let counted = |l: &Value| {
-            want.is_none_or(|n| counter(l) == Some(n))
-                && (reengaged == 0 || reengaged_at(l).is_some())
+            want.is_none_or(|n| counter(l) == Some(n)) && (added == 0 || reengaged_at(l).is_some())
         };
         let before = lead.counter;
         match self.read_lead(&mut w.log, id, Auth::Token, |l| flags_kept(l) && counted(l)) {
             Read::Agrees(l) => {
                 w.out.check(Clause::G1);
-                acc.leads[slot].counter = want;
+                acc.leads[slot].counter = if want.is_some() { want } else { counter(&l) };
                 acc.leads[slot].last = l;
                 Some(())
             }
@@ -239,7 +245,7 @@ impl Harness<'_> {
                         Clause::R1,
                         "counter",
                         format!(
-                            "lead {id} was re-engaged {reengaged} time(s) from counter {} but \
+                            "lead {id} was re-engaged {added} time(s) from counter {} but \
                              reads back counter {} and re-engagement time {}",
                             before.map_or("none".to_owned(), |c| c.to_string()),
                             counter(&l).map_or("none".to_owned(), |c| c.to_string()),
@@ -392,6 +398,11 @@ impl Harness<'_> {
             email: Some(lead.email.clone()),
         };
         let id = lead.id;
+        // The run's final read-back (B3) expects the lead's identity now.
+        for (_, item) in self.read_ok.iter_mut().filter(|(i, _)| *i == id) {
+            item["phone_number"] = json!(new.phone);
+            item["email"] = json!(new.email);
+        }
         acc.old.push((old.phone.clone(), old.email.clone().unwrap_or_default(), id));
         self.ledger.created.remove(&old);
         self.ledger.created.insert(new.clone(), id);
