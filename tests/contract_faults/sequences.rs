@@ -34,7 +34,10 @@ fn run(
 ) -> Report {
     let report = try_run(config, state(), responder).expect("the harness runs");
     let text = report.to_string();
-    assert!(!text.contains(TOKEN) && !text.contains(TOKEN2), "a token leaked");
+    assert!(
+        !text.contains(TOKEN) && !text.contains(TOKEN2),
+        "a token leaked"
+    );
     report
 }
 
@@ -48,7 +51,10 @@ fn assert_shrunk_sequence(report: &Report, c: &str, most: usize) {
         .as_ref()
         .expect("a failure");
     assert!(
-        failure.batch.iter().all(|(label, _)| label.starts_with("sequence step ")),
+        failure
+            .batch
+            .iter()
+            .all(|(label, _)| label.starts_with("sequence step ")),
         "the evidence is a sequence: {:?}",
         failure.batch
     );
@@ -140,7 +146,11 @@ fn lead(state: &SandboxState, id: i64) -> Option<Value> {
 #[test]
 fn u3_stale_index_after_a_second_move_is_caught_by_a_sequence() {
     let r = run(&seq_config(), stale_index_after_a_second_move());
-    assert_only(&r, &[clause("U3")], "the moved-away identity re-engages the lead");
+    assert_only(
+        &r,
+        &[clause("U3")],
+        "the moved-away identity re-engages the lead",
+    );
     assert_shrunk_sequence(&r, "U3", 4);
     let without = Config {
         sequences: Some(0),
@@ -157,7 +167,9 @@ fn u3_stale_index_after_a_second_move_is_caught_by_a_sequence() {
 /// holds on the reference).
 #[test]
 fn the_sandbox_passes_many_sequences() {
-    let report = run(&seq_config(), |state, req| sandbox_answer(state, req).into());
+    let report = run(&seq_config(), |state, req| {
+        sandbox_answer(state, req).into()
+    });
     assert_passes(&report);
     for c in ["R1", "R2", "U1", "U2", "U3", "G1", "L1", "C1"] {
         assert!(report.clause(clause(c)).cases > 0, "{c} was checked");

@@ -278,7 +278,13 @@ impl Harness<'_> {
     /// that lead (its id) or refuse the item, and the count must not grow.
     /// Returns how many were answered with the lead (re-engagements), or
     /// `None` when one was refused (its effect on the counter is not asserted).
-    pub(super) fn resend_single(&mut self, w: &mut Walk, item: &Value, id: i64, n: usize) -> Option<i64> {
+    pub(super) fn resend_single(
+        &mut self,
+        w: &mut Walk,
+        item: &Value,
+        id: i64,
+        n: usize,
+    ) -> Option<i64> {
         let before = self.count_before();
         let body = item.to_string();
         let answers = self.send_all(
@@ -846,7 +852,11 @@ impl Harness<'_> {
         self.ledger.created.insert(new.clone(), id);
         self.ledger.ids.insert(id, Some(new.clone()));
         w.out.check(Clause::U3);
-        let what = if sc.move_email { "e-mail" } else { "phone number" };
+        let what = if sc.move_email {
+            "e-mail"
+        } else {
+            "phone number"
+        };
         let new_item = json!({"phone_number": new.phone, "email": new.email});
         let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(&new_item));
         match ok_body(&ex).map(|b| b.get("id").and_then(Value::as_i64)) {
@@ -863,7 +873,8 @@ impl Harness<'_> {
                         "lead {id}'s {what} was changed by PATCH; a single create of the new \
                          identity must answer lead {id} or be refused, but was answered {} {}",
                         ex.status.unwrap_or(0),
-                        got.flatten().map_or(String::new(), |i| format!("with id {i}"))
+                        got.flatten()
+                            .map_or(String::new(), |i| format!("with id {i}"))
                     ),
                 );
             }

@@ -73,7 +73,12 @@ impl Harness<'_> {
         let shown: Vec<(String, Value)> = steps[..ran]
             .iter()
             .enumerate()
-            .map(|(i, s)| (format!("sequence step {}: {}", i + 1, describe(s)), step_json(s)))
+            .map(|(i, s)| {
+                (
+                    format!("sequence step {}: {}", i + 1, describe(s)),
+                    step_json(s),
+                )
+            })
             .collect();
         for f in &mut w.out.failures {
             f.detail = format!(
@@ -112,7 +117,13 @@ impl Strategy for SequenceStrategy {
     }
 }
 
-type Inner = dyn ValueTree<Value = (Shape, Vec<Step>, Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>)>;
+type Inner = dyn ValueTree<
+    Value = (
+        Shape,
+        Vec<Step>,
+        Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    ),
+>;
 
 /// The state machine's value tree, giving the steps only. Before the first
 /// shrink it tells the tree that every step was seen: the harness regenerates
@@ -169,7 +180,10 @@ fn describe(step: &Step) -> String {
             if *single { "single create" } else { "bulk" }
         ),
         Step::Patch { slot, field, .. } => {
-            format!("PATCH of lead #{slot}'s {}", format!("{field:?}").to_lowercase())
+            format!(
+                "PATCH of lead #{slot}'s {}",
+                format!("{field:?}").to_lowercase()
+            )
         }
         Step::Move { slot, email } => format!(
             "PATCH of lead #{slot}'s {} (moves its identity)",
@@ -185,4 +199,41 @@ fn describe(step: &Step) -> String {
 /// The step as JSON for the report.
 fn step_json(step: &Step) -> Value {
     json!(format!("{step:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every generated sequence, and every one shrinking reaches, names only
+    /// leads that exist at its step; the first shrink drops one step, never
+    /// all of them.
+    #[test]
+    fn generated_and_shrunk_sequences_name_existing_leads() {
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..50 {
+            let mut tree = sequences().new_tree(&mut runner).unwrap();
+            let first = tree.current().len();
+            let mut shrinks = 0;
+            loop {
+                let steps = tree.current();
+                let mut s = Shape::default();
+                for step in &steps {
+                    assert!(Sequences::preconditions(&s, step), "{step:?} on {s:?}");
+                    s = Sequences::apply(s, step);
+                }
+                if shrinks == 1 {
+                    assert!(
+                        steps.len() + 1 >= first,
+                        "{first} steps, then {}",
+                        steps.len()
+                    );
+                }
+                if shrinks == 30 || !tree.simplify() {
+                    break;
+                }
+                shrinks += 1;
+            }
+        }
+    }
 }

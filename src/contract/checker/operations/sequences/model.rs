@@ -176,32 +176,3 @@ impl ReferenceStateMachine for Sequences {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-
-    /// Every generated sequence, and every one shrinking reaches, names only
-    /// leads that exist at its step.
-    #[test]
-    fn generated_and_shrunk_sequences_name_existing_leads() {
-        let strategy = Sequences::sequential_strategy(1..12);
-        let mut runner = TestRunner::deterministic();
-        for _ in 0..50 {
-            let mut tree = strategy.new_tree(&mut runner).unwrap();
-            for _ in 0..30 {
-                let (init, steps, _) = tree.current();
-                let mut s = init;
-                for step in &steps {
-                    assert!(Sequences::preconditions(&s, step), "{step:?} on {s:?}");
-                    s = Sequences::apply(s, step);
-                }
-                if !tree.simplify() {
-                    break;
-                }
-            }
-        }
-    }
-}

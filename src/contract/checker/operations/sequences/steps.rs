@@ -64,9 +64,8 @@ impl Harness<'_> {
                 let res = self.bulk(w, items.clone())?;
                 for (item, (action, id)) in items.iter().zip(res) {
                     let id = id.filter(|_| action.as_deref() == Some("created"))?;
-                    let lead = self.read_as(w, id, Clause::B3, "read-back", |l| {
-                        same_identity(l, item)
-                    })?;
+                    let lead =
+                        self.read_as(w, id, Clause::B3, "read-back", |l| same_identity(l, item))?;
                     self.check_fidelity(w, item, &lead);
                     self.starts_at_zero(w, id, &lead);
                     self.adopt(acc, item, id, lead);
@@ -199,9 +198,8 @@ impl Harness<'_> {
         }
         // A refusal re-engages nothing: the flags are R2's only when the
         // target answered with the lead.
-        let flags_kept = |l: &Value| {
-            added == 0 || kept.iter().all(|f| l.get(*f) == Some(&Value::Bool(true)))
-        };
+        let flags_kept =
+            |l: &Value| added == 0 || kept.iter().all(|f| l.get(*f) == Some(&Value::Bool(true)));
         let counted = |l: &Value| {
             want.is_none_or(|n| counter(l) == Some(n)) && (added == 0 || reengaged_at(l).is_some())
         };
@@ -260,7 +258,13 @@ impl Harness<'_> {
 
     /// U3: an identity moved away from a lead is created as a new lead when it
     /// is sent again (never answered with the lead it was moved from).
-    fn resend_old(&mut self, w: &mut Walk, acc: &mut Account, old: usize, single: bool) -> Option<()> {
+    fn resend_old(
+        &mut self,
+        w: &mut Walk,
+        acc: &mut Account,
+        old: usize,
+        single: bool,
+    ) -> Option<()> {
         let (phone, email, from) = acc.old.remove(old);
         let item = json!({"phone_number": phone, "email": email});
         w.out.check(Clause::U3);
@@ -269,7 +273,14 @@ impl Harness<'_> {
             let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(&item));
             let id = ok_body(&ex).and_then(|b| b.get("id").and_then(Value::as_i64));
             let answer = format!("answered {}", ex.status.unwrap_or(0));
-            (id, if refused(&ex) { "refused".to_owned() } else { answer })
+            (
+                id,
+                if refused(&ex) {
+                    "refused".to_owned()
+                } else {
+                    answer
+                },
+            )
         } else {
             let body = json!({ "leads": [item.clone()] });
             let ex = self.call(
@@ -285,10 +296,11 @@ impl Harness<'_> {
                 .unwrap_or(Value::Null);
             let action = r.get("action").and_then(Value::as_str).unwrap_or("nothing");
             let id = r.get("id").and_then(Value::as_i64);
-            (id.filter(|_| action == "created"), action.to_owned())
+            (id, action.to_owned())
         };
         let known = |id: i64| acc.leads.iter().any(|l| l.id == id);
-        let Some(id) = got.0.filter(|id| !known(*id)) else {
+        let fresh = single || got.1 == "created";
+        let Some(id) = got.0.filter(|id| fresh && !known(*id)) else {
             w.fail(
                 Clause::U3,
                 "old identity",
@@ -304,7 +316,13 @@ impl Harness<'_> {
         self.created += 1;
         self.ledger.record_created(identity(&item), id);
         if single {
-            self.expect_count(w, before, 1, Clause::U3, "a re-send of a moved-away identity");
+            self.expect_count(
+                w,
+                before,
+                1,
+                Clause::U3,
+                "a re-send of a moved-away identity",
+            );
         }
         let lead = self.read_as(w, id, Clause::U3, "old identity", |l| {
             same_identity(l, &item)
@@ -343,8 +361,7 @@ impl Harness<'_> {
             .as_object()
             .map(|o| o.keys().map(String::as_str).collect())
             .unwrap_or_default();
-        let agrees =
-            |l: &Value| patched(body, l).is_none() && unchanged(&was, l, &sent).is_none();
+        let agrees = |l: &Value| patched(body, l).is_none() && unchanged(&was, l, &sent).is_none();
         match self.read_lead(&mut w.log, id, Auth::Token, agrees) {
             Read::Agrees(l) => {
                 w.out.check(Clause::G1);
@@ -374,7 +391,13 @@ impl Harness<'_> {
 
     /// U1 then U3's bookkeeping: the lead's e-mail or phone number moves to a
     /// fresh one; the old identity is free again (a re-send creates a lead).
-    fn move_lead(&mut self, w: &mut Walk, acc: &mut Account, slot: usize, email: bool) -> Option<()> {
+    fn move_lead(
+        &mut self,
+        w: &mut Walk,
+        acc: &mut Account,
+        slot: usize,
+        email: bool,
+    ) -> Option<()> {
         let (new_phone, new_email) = self.ids.fresh_pair();
         let body = if email {
             json!({"email": new_email})
@@ -403,7 +426,8 @@ impl Harness<'_> {
             item["phone_number"] = json!(new.phone);
             item["email"] = json!(new.email);
         }
-        acc.old.push((old.phone.clone(), old.email.clone().unwrap_or_default(), id));
+        acc.old
+            .push((old.phone.clone(), old.email.clone().unwrap_or_default(), id));
         self.ledger.created.remove(&old);
         self.ledger.created.insert(new.clone(), id);
         self.ledger.ids.insert(id, Some(new));
