@@ -36,8 +36,6 @@ pub(super) struct Lead {
     pub(super) last: Value,
     /// Its re-engagement counter, when the target shows one.
     pub(super) counter: Option<i64>,
-    /// Its identity was moved by a PATCH (a re-send of it is U3's).
-    pub(super) moved: bool,
 }
 
 /// The model's account: the sequence's leads by slot, and the identities moved
@@ -132,12 +130,11 @@ impl Harness<'_> {
             email: item["email"].as_str().unwrap_or_default().to_owned(),
             counter: counter(&lead),
             last: lead,
-            moved: false,
         });
     }
 
     /// A re-send of a lead's current identity: it re-engages that lead (its
-    /// id) or is refused (S2, C1, and U3 once the identity was moved); each
+    /// id) or is refused (S2 by bulk, C1 by single create); each
     /// re-engagement adds one (R1) and keeps a do-not-contact flag set (R2).
     fn resend(
         &mut self,
@@ -148,7 +145,7 @@ impl Harness<'_> {
         form: crate::contract::strategies::PhoneForm,
     ) -> Option<()> {
         let lead = &acc.leads[slot];
-        let (id, moved) = (lead.id, lead.moved);
+        let id = lead.id;
         let item = json!({"phone_number": form.write(&lead.phone[2..]), "email": lead.email});
         // `None`: refused; whether a refusal touches the counter is not
         // asserted, so the model then follows the target's counter.
@@ -159,27 +156,12 @@ impl Harness<'_> {
             match &res[0] {
                 (Some(a), Some(got)) if a == "reengaged" && *got == id => Some(1),
                 (Some(a), _) if a == "error" => None,
-                (a, got) => {
-                    if moved {
-                        w.fail(
-                            Clause::U3,
-                            "new identity",
-                            format!(
-                                "lead {id}'s identity was moved by PATCH; a re-send of the new \
-                                 identity must re-engage lead {id} or be refused, but was {} \
-                                 (id {})",
-                                a.clone().unwrap_or_default(),
-                                got.map_or("none".to_owned(), |g| g.to_string())
-                            ),
-                        );
-                    }
-                    return None;
-                }
+                // Created again, or answered with another lead: bulk's S2
+                // (and B3) judged it already, whether or not the identity
+                // was moved here.
+                _ => return None,
             }
         };
-        if moved {
-            w.out.check(Clause::U3);
-        }
         if !w.out.failures.is_empty() {
             return None;
         }
@@ -415,7 +397,6 @@ impl Harness<'_> {
         } else {
             lead.phone = new_phone;
         }
-        lead.moved = true;
         let new = Identity {
             phone: lead.phone.clone(),
             email: Some(lead.email.clone()),
