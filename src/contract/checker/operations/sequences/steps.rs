@@ -36,6 +36,8 @@ pub(super) struct Lead {
     pub(super) last: Value,
     /// Its re-engagement counter, when the target shows one.
     pub(super) counter: Option<i64>,
+    /// Its identity was moved by a PATCH: a re-send of it is U3's.
+    pub(super) moved: bool,
 }
 
 /// The model's account: the sequence's leads by slot, and the identities moved
@@ -130,6 +132,7 @@ impl Harness<'_> {
             email: item["email"].as_str().unwrap_or_default().to_owned(),
             counter: counter(&lead),
             last: lead,
+            moved: false,
         });
     }
 
@@ -149,7 +152,9 @@ impl Harness<'_> {
         let item = json!({"phone_number": form.write(&lead.phone[2..]), "email": lead.email});
         // `None`: refused; whether a refusal touches the counter is not
         // asserted, so the model then follows the target's counter.
-        let reengaged: Option<i64> = if single {
+        let reengaged: Option<i64> = if acc.leads[slot].moved {
+            self.resend_moved(w, &item, id, single)?
+        } else if single {
             self.resend_single(w, &item, id, 1)
         } else {
             let res = self.bulk(w, vec![item.clone()])?;
@@ -236,6 +241,69 @@ impl Harness<'_> {
                 None
             }
         }
+    }
+
+    /// U3: a re-send of a lead's identity after a PATCH moved it re-engages
+    /// that lead or is refused. Created again or answered with another lead,
+    /// it fails U3 while the endpoint's own duplicate clause (S2 for bulk, C1
+    /// for single create) has held in the run, else that clause: a server
+    /// that never deduplicates breaks it, not the move. `Some(None)`: refused.
+    fn resend_moved(
+        &mut self,
+        w: &mut Walk,
+        item: &Value,
+        id: i64,
+        single: bool,
+    ) -> Option<Option<i64>> {
+        let (path, body) = if single {
+            (LEADS_PATH, item.clone())
+        } else {
+            (super::super::BULK, json!({ "leads": [item] }))
+        };
+        let ex = self.call(&mut w.log, "POST", path, Auth::Token, Some(&body));
+        self.count_stale();
+        let (action, got) = match ok_body(&ex) {
+            Some(b) if single => ("answered", b.get("id").and_then(Value::as_i64)),
+            Some(b) => {
+                let r = b.get("results").and_then(|r| r.get(0)).cloned();
+                let r = r.unwrap_or(Value::Null);
+                let action = match r.get("action").and_then(Value::as_str) {
+                    Some("reengaged") => "reengaged",
+                    Some("error") => return Some(None),
+                    Some("created") => "created",
+                    _ => "answered",
+                };
+                (action, r.get("id").and_then(Value::as_i64))
+            }
+            None if refused(&ex) => return Some(None),
+            None => ("answered", None),
+        };
+        let plain = if single { Clause::C1 } else { Clause::S2 };
+        let held = self
+            .tallies
+            .get(&plain)
+            .is_some_and(|t| t.cases > 0 && t.failed_cases == 0);
+        let clause = if held { Clause::U3 } else { plain };
+        w.out.check(clause);
+        if got == Some(id) && action != "created" {
+            return Some(Some(1));
+        }
+        if let Some(other) = got.filter(|g| *g != id) {
+            self.created += 1;
+            self.ledger.ids.entry(other).or_insert(None);
+        }
+        w.fail(
+            clause,
+            "new identity",
+            format!(
+                "lead {id}'s identity was moved by PATCH; a re-send of the new identity by {} \
+                 must re-engage lead {id} or be refused, but was {action} {} (id {})",
+                if single { "single create" } else { "bulk" },
+                ex.status.unwrap_or(0),
+                got.map_or("none".to_owned(), |g| g.to_string())
+            ),
+        );
+        None
     }
 
     /// U3: an identity moved away from a lead is created as a new lead when it
@@ -397,6 +465,7 @@ impl Harness<'_> {
         } else {
             lead.phone = new_phone;
         }
+        lead.moved = true;
         let new = Identity {
             phone: lead.phone.clone(),
             email: Some(lead.email.clone()),
