@@ -46,7 +46,10 @@ fn a3_deduplication_across_accounts_is_caught() {
         {
             let other: Vec<Option<i64>> = {
                 let second = state.lock_account(AccountId::Second).expect("two accounts");
-                items.iter().map(|i| identity(i).and_then(|w| second.find(&w))).collect()
+                items
+                    .iter()
+                    .map(|i| identity(i).and_then(|w| second.find(&w)))
+                    .collect()
             };
             if other.iter().any(Option::is_some) {
                 let mut model = state.lock();
@@ -63,20 +66,29 @@ fn a3_deduplication_across_accounts_is_caught() {
         }
         sandbox_answer(state, req).into()
     });
-    assert_only(&r, &[clause("A3")], "only identities of the other account are shared");
+    assert_only(
+        &r,
+        &[clause("A3")],
+        "only identities of the other account are shared",
+    );
 }
 
 #[test]
 fn without_a_second_key_a3_is_not_checked_and_said_up_front() {
     let s = state();
-    let server = TestServer::start(std::sync::Arc::new(move |req: &Req| sandbox_answer(&s, req).into()));
+    let server = TestServer::start(std::sync::Arc::new(move |req: &Req| {
+        sandbox_answer(&s, req).into()
+    }));
     let target = Target::new(&server.base_url(), ApiKey::new(TOKEN)).expect("target");
     let report = contract::run(&target, &Config { ..config(4) }).expect("runs");
     let a3 = report.clause(clause("A3"));
     assert_eq!((a3.cases, a3.verdict()), (0, "not checked"), "{report}");
     assert!(!report.passed(), "an unchecked A3 is not a pass");
     assert!(
-        report.notices.iter().any(|n| n.contains("A3") && n.contains("SELA_SECOND_API_KEY")),
+        report
+            .notices
+            .iter()
+            .any(|n| n.contains("A3") && n.contains("SELA_SECOND_API_KEY")),
         "{report}"
     );
     for c in &report.clauses {

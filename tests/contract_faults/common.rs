@@ -67,7 +67,10 @@ pub fn run_state(
     let report = try_run(&config(cases), state, responder).expect("the harness runs");
     let text = report.to_string();
     assert!(!text.contains(TOKEN), "the token leaked into the report");
-    assert!(!text.contains(TOKEN2), "the second token leaked into the report");
+    assert!(
+        !text.contains(TOKEN2),
+        "the second token leaked into the report"
+    );
     assert!(
         !format!("{report:?}").contains(TOKEN),
         "the token leaked into Debug"

@@ -33,7 +33,11 @@ fn b5_mysql_utf8mb3_replacing_characters_outside_the_bmp_is_caught() {
                 .collect();
         }
     });
-    assert_only(&r, &[clause("B5")], "only characters outside the BMP are lost");
+    assert_only(
+        &r,
+        &[clause("B5")],
+        "only characters outside the BMP are lost",
+    );
 }
 
 #[test]
@@ -71,7 +75,10 @@ fn integers_beyond_2_53_rounded_to_doubles_pass() {
     // RFC 8259: an implementation may keep numbers as doubles only.
     let r = run_storing(|v| {
         if let Value::Number(n) = v
-            && let Some(i) = n.as_i64().map(|i| i as f64).or_else(|| n.as_u64().map(|u| u as f64))
+            && let Some(i) = n
+                .as_i64()
+                .map(|i| i as f64)
+                .or_else(|| n.as_u64().map(|u| u as f64))
             && i.abs() > 9_007_199_254_740_992.0
             && let Some(f) = Number::from_f64(i)
         {

@@ -15,14 +15,28 @@ fn run_listing(paging: Paging) -> sela_leads::contract::Report {
 
 #[test]
 fn l1_off_by_one_page_offset_is_caught() {
-    let r = run_listing(Paging { off_by_one: true, ..Paging::default() });
-    assert_only(&r, &[clause("L1")], "only pages after the first start one lead early");
+    let r = run_listing(Paging {
+        off_by_one: true,
+        ..Paging::default()
+    });
+    assert_only(
+        &r,
+        &[clause("L1")],
+        "only pages after the first start one lead early",
+    );
 }
 
 #[test]
 fn l1_count_one_too_many_is_caught() {
-    let r = run_listing(Paging { count_extra: 1, ..Paging::default() });
-    assert_only(&r, &[clause("L1")], "only the count disagrees with the pages");
+    let r = run_listing(Paging {
+        count_extra: 1,
+        ..Paging::default()
+    });
+    assert_only(
+        &r,
+        &[clause("L1")],
+        "only the count disagrees with the pages",
+    );
 }
 
 #[test]
@@ -33,10 +47,16 @@ fn our_paginator_with_nothing_wrong_passes() {
 
 #[test]
 fn newest_first_listing_passes() {
-    assert_passes(&run_listing(Paging { newest_first: true, ..Paging::default() }));
+    assert_passes(&run_listing(Paging {
+        newest_first: true,
+        ..Paging::default()
+    }));
 }
 
 #[test]
 fn a_capped_page_size_passes() {
-    assert_passes(&run_listing(Paging { cap: Some(25), ..Paging::default() }));
+    assert_passes(&run_listing(Paging {
+        cap: Some(25),
+        ..Paging::default()
+    }));
 }

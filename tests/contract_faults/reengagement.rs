@@ -51,7 +51,9 @@ fn r1_counter_not_incremented_is_caught() {
     // The re-engagement time is set, the counter is not saved.
     let r = run_after_reengaging(|state, id, was| {
         let count = was["reengagement_count"].clone();
-        let _ = state.lock().patch(id, &json!({"reengagement_count": count}));
+        let _ = state
+            .lock()
+            .patch(id, &json!({"reengagement_count": count}));
     });
     assert_only(&r, &[clause("R1")], "only the counter is wrong");
 }
@@ -61,7 +63,11 @@ fn r1_concurrent_reengagements_losing_updates_are_caught() {
     // Read the counter, work a little, write it plus one: concurrent single
     // creates of one identity overwrite each other's increment.
     let r = run_with(8, |state, req| {
-        let before = if is_single_create(req) { existing(state, req) } else { Vec::new() };
+        let before = if is_single_create(req) {
+            existing(state, req)
+        } else {
+            Vec::new()
+        };
         if before.is_empty() {
             return sandbox_answer(state, req).into();
         }
@@ -84,5 +90,9 @@ fn r2_reengagement_clearing_do_not_contact_is_caught() {
             .lock()
             .patch(id, &json!({"call_dnc": false, "sms_dnc": false}));
     });
-    assert_only(&r, &[clause("R2")], "only the do-not-contact flags are undone");
+    assert_only(
+        &r,
+        &[clause("R2")],
+        "only the do-not-contact flags are undone",
+    );
 }

@@ -25,10 +25,16 @@ fn reads_lagging_writes_by_300_ms_pass_within_the_window() {
         settle: Duration::from_secs(2),
         ..config(8)
     };
-    let r = try_run(&config, lagging, |state, req| sandbox_answer(state, req).into())
-        .expect("the harness runs");
+    let r = try_run(&config, lagging, |state, req| {
+        sandbox_answer(state, req).into()
+    })
+    .expect("the harness runs");
     assert_passes(&r);
-    let waited = r.observations.iter().find(|o| o.starts_with("settle window")).expect("said");
+    let waited = r
+        .observations
+        .iter()
+        .find(|o| o.starts_with("settle window"))
+        .expect("said");
     assert!(!waited.contains(": 0 read(s) waited"), "{waited}");
 }
 
@@ -43,8 +49,10 @@ fn reads_lagging_beyond_the_window_fail() {
         settle: Duration::from_millis(100),
         ..config(4)
     };
-    let r = try_run(&config, lagging, |state, req| sandbox_answer(state, req).into())
-        .expect("the harness runs");
+    let r = try_run(&config, lagging, |state, req| {
+        sandbox_answer(state, req).into()
+    })
+    .expect("the harness runs");
     assert!(!r.failed().is_empty(), "{r}");
 }
 
@@ -91,7 +99,15 @@ fn s2_a_dedup_cache_with_a_time_limit_is_caught() {
         }
         sandbox_answer(state, req).into()
     });
-    assert_only(&r, &[clause("S2")], "only identities created long ago are forgotten");
-    let aging = r.observations.iter().find(|o| o.starts_with("S2 over time")).expect("said");
+    assert_only(
+        &r,
+        &[clause("S2")],
+        "only identities created long ago are forgotten",
+    );
+    let aging = r
+        .observations
+        .iter()
+        .find(|o| o.starts_with("S2 over time"))
+        .expect("said");
     assert!(aging.contains("s later"), "{aging}");
 }

@@ -74,6 +74,14 @@ impl Harness<'_> {
         }
     }
 
+    /// The baseline count grows by `n` leads the run knows it created
+    /// (a re-read could lag the write).
+    pub(super) fn count_grew(&mut self, n: u64) {
+        if let Listing::Available(Some(c)) = self.listing {
+            self.listing = Listing::Available(Some(c + n));
+        }
+    }
+
     /// The baseline count is unknown after an answer whose effect is unknown.
     pub(super) fn count_stale(&mut self) {
         if let Listing::Available(_) = self.listing {

@@ -16,8 +16,8 @@ pub(super) enum Read {
     /// The lead as read, agreeing with the write.
     Agrees(Value),
     /// `GET` by id still disagreed after the window, but the listing shows the
-    /// write: the read path is stale (G1).
-    Stale,
+    /// write: the read path is stale (G1). Carries the listed lead.
+    Stale(Value),
     /// Neither shows the write: the lead as read (if any) and the answer.
     Differs(Option<Value>, Exchange),
 }
@@ -42,7 +42,7 @@ impl Harness<'_> {
             return Read::Agrees(lead);
         }
         match self.find_listed(log, id, auth) {
-            Some(listed) if agrees(&listed) => Read::Stale,
+            Some(listed) if agrees(&listed) => Read::Stale(listed),
             _ => Read::Differs(lead_of(&ex), ex),
         }
     }
