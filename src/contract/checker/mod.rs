@@ -61,8 +61,8 @@ pub use ledger::Ledger;
 const MAX_TRANSPORT_FAILURES: u32 = 5;
 
 /// How many properties share the `--max-created` budget (sizes, mixed
-/// batches, independence, refusals, concurrency, operations).
-const PROPERTIES: usize = 6;
+/// batches, independence, refusals, concurrency, operations, sequences).
+const PROPERTIES: usize = 7;
 
 /// Path of the bulk-create operation, relative to the base URL.
 pub const BULK_PATH: &str = "api/leads/bulk-create/";

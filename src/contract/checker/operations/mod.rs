@@ -22,6 +22,7 @@ pub(crate) mod fidelity;
 mod listing;
 mod reads;
 mod scenario;
+pub mod sequences;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -183,6 +184,11 @@ impl Harness<'_> {
             self.properties_left = self.properties_left.saturating_sub(1);
         } else {
             self.property(&scenario(), cases, |h, sc| h.walk(sc));
+        }
+        if self.readback != super::ReadBack::Unavailable {
+            self.run_sequences();
+        } else {
+            self.properties_left = self.properties_left.saturating_sub(1);
         }
         self.check_listing();
         self.check_accounts();

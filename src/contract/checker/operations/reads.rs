@@ -72,6 +72,29 @@ impl Harness<'_> {
         None
     }
 
+    /// Every id the listing shows (pages followed by `next`); `None` when it
+    /// cannot be walked.
+    pub(super) fn listed_ids(
+        &mut self,
+        log: &mut Vec<Exchange>,
+    ) -> Option<std::collections::HashSet<i64>> {
+        let mut ids = std::collections::HashSet::new();
+        let mut path = format!("{LEADS_PATH}?page_size=1000");
+        for _ in 0..MAX_PAGES {
+            let ex = self.send("GET", &path, Auth::Token, None);
+            log.push(super::shortened(&ex));
+            let page = ex.response_value().filter(|_| ex.status == Some(200))?;
+            for l in page.get("results")?.as_array()? {
+                ids.extend(l.get("id").and_then(Value::as_i64));
+            }
+            match page.get("next").and_then(Value::as_str) {
+                Some(next) => path = self.relative(next)?,
+                None => return Some(ids),
+            }
+        }
+        None
+    }
+
     /// A `next` link as a path under the base URL (`None` when it points
     /// elsewhere: the key never goes to another host).
     pub(crate) fn relative(&self, next: &str) -> Option<String> {

@@ -34,15 +34,33 @@ pub(super) struct Walk {
     pub(super) out: CaseOutcome,
     /// A single create of a known identity created a lead in this walk.
     dedup_broken: bool,
+    /// Step labels, by the index of the first exchange they cover.
+    labels: Vec<(usize, String)>,
 }
 
 impl Walk {
+    /// Labels the next steps of the evidence (a sequence's step names).
+    pub(super) fn note(&mut self, label: String) {
+        self.labels.push((self.log.len(), label));
+    }
+
     pub(super) fn fail(&mut self, clause: Clause, part: &str, detail: String) {
         let steps = self
             .log
             .iter()
             .enumerate()
-            .map(|(i, ex)| (format!("step {} {}", i + 1, ex.method), ex.request_json()))
+            .map(|(i, ex)| {
+                let label = self
+                    .labels
+                    .iter()
+                    .rev()
+                    .find(|(at, _)| *at <= i)
+                    .map_or(String::new(), |(_, l)| format!("{l}, "));
+                (
+                    format!("{label}request {} {}", i + 1, ex.method),
+                    ex.request_json(),
+                )
+            })
             .collect();
         self.out
             .fail_labelled(clause, part, detail, steps, self.log.clone());
@@ -127,7 +145,8 @@ impl Harness<'_> {
         // deduplicated in this walk (else the target's identity rule is not
         // one the model can follow).
         if !w.dedup_broken {
-            let h_lead = self.current(w, h_id).unwrap_or(h_lead);
+            let ex = self.call(&mut w.log, "GET", &lead_path(h_id), Auth::Token, None);
+            let h_lead = super::reads::lead_of(&ex).unwrap_or(h_lead);
             self.move_identity(w, sc, h_id, &phone, &email_h, h_lead);
         }
 
