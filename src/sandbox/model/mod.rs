@@ -297,7 +297,9 @@ impl Model {
 
     /// `GET /api/leads/{id}/`: the stored lead, every documented field.
     pub fn get(&self, id: i64) -> Option<Value> {
-        self.leads.get(&id).map(|lead| Value::Object((**lead).clone()))
+        self.leads
+            .get(&id)
+            .map(|lead| Value::Object((**lead).clone()))
     }
 
     /// `PATCH /api/leads/{id}/`: partial update.
