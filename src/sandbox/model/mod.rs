@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value, json};
 
 pub use crate::rules::{
@@ -170,8 +170,9 @@ impl Model {
         self.fixed_now = now;
     }
 
+    /// The model's clock, to the microsecond as the API's samples give times.
     fn now(&self) -> DateTime<Utc> {
-        self.fixed_now.unwrap_or_else(Utc::now)
+        self.fixed_now.unwrap_or_else(Utc::now).trunc_subsecs(6)
     }
 
     /// How many leads are stored.
