@@ -181,6 +181,10 @@ mod tests {
         // What happened, not how long it took: the two waits of Retry-After,
         // and no request after giving up.
         assert_eq!(p.waits, [Duration::from_secs(1); 2]);
-        assert_eq!(seen.load(Ordering::SeqCst), 3, "three requests, then it gave up");
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            3,
+            "three requests, then it gave up"
+        );
     }
 }

@@ -96,7 +96,13 @@ fn s2_second_copy_stored_on_reengagement_is_caught() {
         }
         results(out)
     });
-    assert_only(&r, &[clause("S2")], "");
+    assert_only_or(
+        &r,
+        &[clause("S2")],
+        &[clause("S3")],
+        "S3 where the request also had items answered `error`: the count's excess \
+         could then be a stored error item as well as a second copy, so it fails both",
+    );
 }
 
 #[test]
@@ -131,7 +137,13 @@ fn s3_item_answered_error_but_stored_is_caught() {
         }
         results(out)
     });
-    assert_only(&r, &[clause("S3")], "");
+    assert_only_or(
+        &r,
+        &[clause("S3")],
+        &[clause("S2")],
+        "S2 where the request also had re-engaged items: the count's excess could \
+         then be a second copy as well as a stored error item, so it fails both",
+    );
 }
 
 #[test]
@@ -179,7 +191,12 @@ fn s4_lookup_then_insert_without_a_lock_is_caught() {
             .collect();
         results(out)
     });
-    assert_only(&r, &[clause("S4")], "");
+    assert_only(
+        &r,
+        &[clause("S2"), clause("S4")],
+        "S2: the identity is created twice, which held one request at a time, so \
+         S4 fails too",
+    );
 }
 
 #[test]
@@ -194,7 +211,14 @@ fn s4_results_of_another_concurrent_request_are_caught() {
         let batch = slot.lock().unwrap().clone();
         results(state.lock().bulk_create(&batch))
     });
-    assert_only(&r, &[clause("S4")], "");
+    assert_only_or(
+        &r,
+        &[clause("S4")],
+        &[clause("B1"), clause("B3"), clause("S2")],
+        "the answers describe another request's items: B1 where that request had \
+         another length, B3 where the items differ, S2 where an identity shows up \
+         twice; each held one request at a time, so S4 fails",
+    );
 }
 
 #[test]

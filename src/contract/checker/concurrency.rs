@@ -218,7 +218,6 @@ impl Harness<'_> {
         }
         (out, answered)
     }
-
 }
 
 /// S4's own verdict on a concurrent case: it fails when the case broke a

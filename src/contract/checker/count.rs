@@ -234,7 +234,10 @@ mod tests {
         let got = Harness::judge_growth(10, 13, &tally, "a request");
         let clauses: Vec<Clause> = got.iter().map(|(c, _)| *c).collect();
         assert_eq!(clauses, [Clause::S2, Clause::S3]);
-        assert!(got.iter().all(|(_, why)| why.contains("both clauses fail")), "{got:?}");
+        assert!(
+            got.iter().all(|(_, why)| why.contains("both clauses fail")),
+            "{got:?}"
+        );
         assert!(Harness::judge_growth(10, 12, &tally, "a request").is_empty());
     }
 }

@@ -46,7 +46,8 @@ pub(super) fn stored_mismatch(sent: &Value, lead: &Value, full: bool) -> Option<
     if a != b {
         return Some(format!(
             "has email {}, item sent {}",
-            lead.get("email").map_or("nothing".to_owned(), Value::to_string),
+            lead.get("email")
+                .map_or("nothing".to_owned(), Value::to_string),
             sent.get("email").unwrap_or(&Value::Null)
         ));
     }
@@ -220,7 +221,10 @@ mod tests {
             let mut lead = stored();
             lead.as_object_mut().unwrap().remove(key);
             let why = stored_mismatch(&sent(), &lead, false);
-            assert!(why.as_deref().is_some_and(|w| w.contains(key)), "{key}: {why:?}");
+            assert!(
+                why.as_deref().is_some_and(|w| w.contains(key)),
+                "{key}: {why:?}"
+            );
         }
         assert!(stored_mismatch(&sent(), &json!({}), false).is_some());
         // A reengaged lead keeps its own fields: only phone and e-mail count.
