@@ -347,8 +347,18 @@ fn an_oversize_batch_refused_413_with_html_passes() {
 #[test]
 fn leads_read_back_in_another_representation_pass() {
     // E-mail and state read back in upper and lower case, keys the server adds
-    // to metadata, ids as nested objects, and a list that ignores `page_size`.
-    let r = run_with(8, |state, req| {
+    // to metadata, `lead_type` and `representative` read back as nested
+    // objects (`{"id": 2, ..}`), and a list that ignores `page_size`. The run
+    // sends both ids (the config names ones that exist), and the test checks
+    // that nested ids were really read back.
+    let nested = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = nested.clone();
+    let config = Config {
+        lead_type: Some(2),
+        representative: Some(7),
+        ..config(8)
+    };
+    let r = try_run(&config, SandboxState::new(TOKEN), move |state, req| {
         let mut reply = sandbox_answer(state, req);
         if lead_id(req).is_some() && reply.status == 200 {
             let lead = &mut reply.body;
@@ -362,6 +372,12 @@ fn leads_read_back_in_another_representation_pass() {
                 m.insert("received_via".into(), json!("api"));
                 m.insert("created_at".into(), json!("11/29/2026 10:00"));
             }
+            for key in ["lead_type", "representative"] {
+                if let Some(id) = lead[key].as_i64() {
+                    lead[key] = json!({"id": id, "name": format!("{key} {id}")});
+                    seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
         }
         if req.path() == "/api/leads/" && req.method == "GET" {
             let page = Req {
@@ -371,8 +387,13 @@ fn leads_read_back_in_another_representation_pass() {
             return sandbox_answer(state, &page).into();
         }
         reply.into()
-    });
+    })
+    .expect("the harness runs");
     assert_passes(&r);
+    assert!(
+        nested.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "no lead was read back with a nested id"
+    );
 }
 
 #[test]
