@@ -276,12 +276,17 @@ fn b3_recheck_lead_read_back_once_then_500_is_caught() {
 /// A server whose `GET /api/leads/{id}/` answers `fault` for even ids (odd
 /// ones read back right, so read-back is known to work in the run).
 fn run_even_reads(fault: fn(Value) -> Resp) -> sela_leads::contract::Report {
+    run_reads_every(2, fault)
+}
+
+/// As [`run_even_reads`], for the ids that are multiples of `every`.
+fn run_reads_every(every: i64, fault: fn(Value) -> Resp) -> sela_leads::contract::Report {
     run_with(8, move |state, req| {
         let reply = sandbox_answer(state, req);
         if let Some(id) = lead_id(req)
             && authorised(req)
             && reply.status == 200
-            && id % 2 == 0
+            && id % every == 0
         {
             return fault(reply.body);
         }
@@ -321,6 +326,21 @@ fn b3_read_back_without_phone_and_email_is_caught() {
         Resp::json(200, &lead)
     });
     assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_read_back_cut_off_mid_answer_is_caught() {
+    // The read is answered 200, but its gzip body is broken: the harness gets
+    // no usable answer (a transport error), which, once read-back works, is
+    // no excuse either. One id in five, so that the harness never sees five
+    // requests in a row without an answer (it would take the target as gone).
+    let r = run_reads_every(5, |_| {
+        Resp::raw(200, "application/json", b"not gzip at all".to_vec())
+            .with_header("content-encoding", "gzip")
+    });
+    assert_only(&r, &[clause("B3")], "");
+    let detail = &r.clause(clause("B3")).failure.as_ref().unwrap().detail;
+    assert!(detail.contains("no answer"), "{detail}");
 }
 
 /// The harness configured with a lead type and a representative that exist
