@@ -29,7 +29,7 @@ impl Model {
                     .values()
                     .skip(start)
                     .take(size)
-                    .map(|l| Value::Object(l.clone()))
+                    .map(|l| Value::Object((**l).clone()))
                     .collect()
             },
             page,
@@ -76,7 +76,7 @@ pub(super) fn int_or_null(v: &Value) -> Value {
 /// A time as the API answers it: UTC with microseconds, or with nanoseconds
 /// when the time has them, so a stored time is always the instant sent (B5).
 pub(super) fn format_time(t: DateTime<Utc>) -> String {
-    let digits = if t.timestamp_subsec_nanos() % 1000 == 0 {
+    let digits = if t.timestamp_subsec_nanos().is_multiple_of(1000) {
         SecondsFormat::Micros
     } else {
         SecondsFormat::Nanos

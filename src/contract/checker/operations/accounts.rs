@@ -36,7 +36,7 @@ impl Harness<'_> {
         // The second account creates two leads of identities this account
         // never had.
         let mut theirs = Vec::new();
-        let own_before = self.count_before();
+        let own_before = self.baseline();
         for _ in 0..2 {
             let (phone, email) = self.ids.fresh_pair();
             let item = json!({"phone_number": phone, "email": email, "lead_source": "a3-second"});

@@ -235,7 +235,7 @@ impl Harness<'_> {
     /// the count grows by one; the lead reads back with its fields (B5) and
     /// a re-engagement counter of 0 (R1).
     fn create_new(&mut self, w: &mut Walk, item: &Value) -> Option<(i64, Value)> {
-        let before = self.count_before();
+        let before = self.baseline();
         let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(item));
         w.out.check(Clause::C1);
         let body = ok_body(&ex);
@@ -330,7 +330,7 @@ impl Harness<'_> {
     /// Returns how many were answered with the lead (re-engagements), or
     /// `None` when one was refused (its effect on the counter is not asserted).
     fn resend_single(&mut self, w: &mut Walk, item: &Value, id: i64, n: usize) -> Option<i64> {
-        let before = self.count_before();
+        let before = self.baseline();
         let body = item.to_string();
         let answers = self.send_all(
             (0..n.max(1))
@@ -355,7 +355,7 @@ impl Harness<'_> {
                     let other = b.get("id").and_then(Value::as_i64);
                     if let Some(other) = other {
                         self.created += 1;
-                        self.ledger.ids.entry(other).or_insert(None);
+                        self.ledger.ids.insert(other);
                     }
                     w.dedup_broken = true;
                     w.fail(
@@ -445,7 +445,7 @@ impl Harness<'_> {
     /// C1: a certainly invalid item is answered 400 and stores nothing.
     fn create_invalid(&mut self, w: &mut Walk) {
         let (_, email) = self.ids.fresh_pair();
-        let before = self.count_before();
+        let before = self.baseline();
         let item = json!({"phone_number": "not-a-phone", "email": email});
         let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(&item));
         w.out.check(Clause::C1);
@@ -598,7 +598,7 @@ impl Harness<'_> {
         }
         // No match: refused, nothing stored.
         let (_, nobody) = self.ids.fresh_pair();
-        let before = self.count_before();
+        let before = self.baseline();
         let body = json!({"phone_number": phone, "email": nobody, "lead_source": "no-match"});
         let ex = self.call(&mut w.log, "PUT", UPDATE_PATH, Auth::Token, Some(&body));
         if !refused(&ex) {
@@ -688,7 +688,7 @@ impl Harness<'_> {
         };
         self.note_metadata_merge(&body, &before, &after);
         // An unknown id: 404, nothing created.
-        let count = self.count_before();
+        let count = self.baseline();
         let unknown = 9_007_199_254_740_000 + id.rem_euclid(991);
         let ex = self.call(
             &mut w.log,
@@ -897,7 +897,7 @@ impl Harness<'_> {
         self.read_ok.retain(|(i, _)| *i != id);
         self.ledger.created.remove(&old);
         self.ledger.created.insert(new.clone(), id);
-        self.ledger.ids.insert(id, Some(new.clone()));
+        self.ledger.ids.insert(id);
         w.out.check(Clause::U3);
         let created_before = self.created;
         let what = if sc.move_email {
