@@ -167,7 +167,7 @@ fn a2_replayed_stored_failure_that_still_fails_fails_a2() {
     // JUnit, JSON and the exit status), with its evidence.
     let first = try_run(
         &config(8),
-        SandboxState::new(TOKEN),
+        crate::common::state(),
         first_unparsable_body_422(),
     )
     .expect("the harness runs");
@@ -181,7 +181,7 @@ fn a2_replayed_stored_failure_that_still_fails_fails_a2() {
     };
     let r = try_run(
         &again,
-        SandboxState::new(TOKEN),
+        crate::common::state(),
         first_unparsable_body_422(),
     )
     .expect("the harness runs");

@@ -145,7 +145,7 @@ fn run_stored_altered_when(
         }
         reply.into()
     };
-    let report = try_run(&config, SandboxState::new(TOKEN), responder).expect("the harness runs");
+    let report = try_run(&config, crate::common::state(), responder).expect("the harness runs");
     assert!(!report.to_string().contains(TOKEN), "the token leaked");
     report
 }
@@ -243,7 +243,7 @@ fn run_read_once_then(later: fn() -> Resp) -> sela_leads::contract::Report {
         }
         sandbox_answer(state, req).into()
     };
-    try_run(&config, SandboxState::new(TOKEN), responder).expect("the harness runs")
+    try_run(&config, crate::common::state(), responder).expect("the harness runs")
 }
 
 /// Asserts that B3 failed in the end-of-run recheck and no other clause did

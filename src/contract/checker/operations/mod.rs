@@ -54,6 +54,9 @@ pub(crate) struct Obs {
     pub(crate) aging: Option<String>,
     /// The walks did not run: the target offers no read-back.
     pub(crate) walks_skipped: bool,
+    /// Reads of a walk or sequence that answered no lead (not 404): the
+    /// operation was not judged.
+    pub(crate) unreadable: u32,
 }
 
 impl Obs {
@@ -80,6 +83,13 @@ impl Obs {
                  /api/leads/{id}/ is unavailable and every operation is judged by a read"
                     .to_owned(),
             );
+        }
+        if self.unreadable > 0 {
+            out.push(format!(
+                "{} read(s) of the lead operations answered no lead (not 404): those \
+                 operations were not judged",
+                self.unreadable
+            ));
         }
         out.extend(self.listing.clone());
         out.extend(self.listing_skipped.map(str::to_owned));

@@ -20,6 +20,9 @@ pub(super) enum Read {
     Stale(Value),
     /// Neither shows the write: the lead as read (if any) and the answer.
     Differs(Option<Value>, Exchange),
+    /// No lead could be read at all (a read answering 403, 503, garbage):
+    /// B3's read-back judges that; the operation is not judged.
+    Unreadable,
 }
 
 impl Harness<'_> {
@@ -43,7 +46,14 @@ impl Harness<'_> {
         }
         match self.find_listed(log, id, auth) {
             Some(listed) if agrees(&listed) => Read::Stale(listed),
-            _ => Read::Differs(lead_of(&ex), ex),
+            _ => match lead_of(&ex) {
+                Some(lead) => Read::Differs(Some(lead), ex),
+                None if ex.status == Some(404) => Read::Differs(None, ex),
+                None => {
+                    self.ops.obs.unreadable += 1;
+                    Read::Unreadable
+                }
+            },
         }
     }
 

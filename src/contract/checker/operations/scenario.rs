@@ -184,6 +184,7 @@ impl Harness<'_> {
             match self.read_lead(&mut w.log, a_id, Auth::Token, |l| {
                 l.get(flag) == Some(&Value::Bool(true)) && (want.is_none() || counter(l) == want)
             }) {
+                Read::Unreadable => {}
                 Read::Agrees(_) => {}
                 Read::Stale(_) => {
                     w.fail(Clause::G1, "fresh", stale_detail(a_id, "its re-engagement"))
@@ -416,6 +417,10 @@ impl Harness<'_> {
         w.out.check(Clause::R1);
         let ok = |l: &Value| counter(l) == Some(want) && reengaged_at(l).is_some();
         match self.read_lead(&mut w.log, id, Auth::Token, ok) {
+            Read::Unreadable => {
+                *count = None;
+                lead
+            }
             Read::Agrees(l) => {
                 w.out.check(Clause::G1);
                 l
@@ -499,6 +504,7 @@ impl Harness<'_> {
         agrees: impl Fn(&Value) -> bool,
     ) -> Option<Value> {
         match self.read_lead(&mut w.log, id, Auth::Token, agrees) {
+            Read::Unreadable => None,
             Read::Agrees(l) => {
                 w.out.check(Clause::G1);
                 Some(l)
@@ -553,6 +559,7 @@ impl Harness<'_> {
         let a_lead = match self.read_lead(&mut w.log, a_id, Auth::Token, |l| {
             l.get("lead_source") == Some(&want)
         }) {
+            Read::Unreadable => return None,
             Read::Agrees(l) => l,
             Read::Stale(_) => {
                 w.fail(Clause::G1, "fresh", stale_detail(a_id, "a PUT"));
@@ -579,6 +586,7 @@ impl Harness<'_> {
         match self.read_lead(&mut w.log, h_id, Auth::Token, |l| {
             unchanged(&h_was, l, &[]).is_none()
         }) {
+            Read::Unreadable => {}
             Read::Agrees(_) => {}
             Read::Stale(_) => w.fail(Clause::G1, "fresh", stale_detail(h_id, "a PUT")),
             Read::Differs(l, _) => w.fail(
@@ -664,6 +672,7 @@ impl Harness<'_> {
         let agrees =
             |l: &Value| patched(&body, l).is_none() && unchanged(&before, l, &sent).is_none();
         let after = match self.read_lead(&mut w.log, id, Auth::Token, agrees) {
+            Read::Unreadable => return None,
             Read::Agrees(l) => {
                 w.out.check(Clause::G1);
                 l
@@ -730,6 +739,7 @@ impl Harness<'_> {
         match self.read_lead(&mut w.log, id, Auth::Token, |l| {
             unchanged(&was, l, &[]).is_none()
         }) {
+            Read::Unreadable => None,
             Read::Agrees(l) => Some(l),
             Read::Stale(_) => Some(after),
             Read::Differs(l, _) => {
@@ -790,6 +800,7 @@ impl Harness<'_> {
             l.get(flag) == Some(&Value::Bool(true)) && (want.is_none() || counter(l) == want)
         };
         match self.read_lead(&mut w.log, id, Auth::Token, ok) {
+            Read::Unreadable => None,
             Read::Agrees(l) => {
                 *count = if want.is_some() { want } else { counter(&l) };
                 Some(l)

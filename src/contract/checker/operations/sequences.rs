@@ -353,6 +353,7 @@ impl Harness<'_> {
         let agrees = move |l: &Value| model_differs(&want, l).is_none();
         w.out.check(clause);
         match self.read_lead(&mut w.log, m.id, Auth::Token, agrees) {
+            Read::Unreadable => false,
             Read::Agrees(l) => {
                 if m.counter.is_none() {
                     // Follow the target after a refusal.
