@@ -184,7 +184,6 @@ fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError
     h.run_concurrency(&strategies::concurrency_case(&opts, config.concurrency));
     h.run_sizes();
     h.run_operations();
-    h.run_sequences();
     h.finish_aging();
     h.recheck_read_back();
     if let Some(e) = h.fatal() {

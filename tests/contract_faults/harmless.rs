@@ -108,7 +108,12 @@ fn no_read_back_at_all_passes() {
         }
         sandbox_answer(state, req).into()
     });
-    assert_passes(&r);
+    // Nothing fails; the lead operations are judged by reading leads back, so
+    // without read-back they are not checked (never held).
+    assert!(r.failed().is_empty(), "{r}");
+    for id in ["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1"] {
+        assert_eq!(r.clause(clause(id)).verdict(), "not checked", "{id}\n{r}");
+    }
 }
 
 #[test]
@@ -140,20 +145,23 @@ const ID_OFFSET: i64 = 5_000_000_000;
 fn status_201_big_ids_extra_fields_and_other_wording_pass() {
     let r = run_with(8, |state, req| {
         std::thread::sleep(Duration::from_millis(2));
-        // GET /api/leads/{big id}/: read the sandbox's lead and show the big id.
-        if let Some(id) = lead_id(req)
-            && authorised(req)
-        {
-            return match state.lock().get(id - ID_OFFSET) {
-                Some(mut lead) => {
-                    lead["id"] = json!(id);
-                    lead["extra_field"] = json!("ignored");
-                    Resp::json(200, &lead)
-                }
-                None => Resp::json(404, &json!({"detail": "Not found."})),
-            };
-        }
+        // GET or PATCH of a big id: the sandbox's lead; every lead answered
+        // shows its big id (and a field of its own on GET).
+        let small;
+        let req = match req.path().strip_prefix("/api/leads/").and_then(|r| r.strip_suffix('/')).and_then(|r| r.parse::<i64>().ok()) {
+            Some(id) if matches!(req.method.as_str(), "GET" | "PATCH") => {
+                small = Req { uri: format!("/api/leads/{}/", id - ID_OFFSET), ..req.clone() };
+                &small
+            }
+            _ => req,
+        };
         let mut reply = sandbox_answer(state, req);
+        if !is_bulk(req) && reply.status < 300 && let Some(id) = reply.body["id"].as_i64() {
+            reply.body["id"] = json!(id + ID_OFFSET);
+            if req.method == "GET" {
+                reply.body["extra_field"] = json!("ignored");
+            }
+        }
         if is_bulk(req) && reply.status == 200 {
             reply.status = 201;
             if let Some(results) = reply.body.get_mut("results").and_then(Value::as_array_mut) {
@@ -347,8 +355,18 @@ fn an_oversize_batch_refused_413_with_html_passes() {
 #[test]
 fn leads_read_back_in_another_representation_pass() {
     // E-mail and state read back in upper and lower case, keys the server adds
-    // to metadata, ids as nested objects, and a list that ignores `page_size`.
-    let r = run_with(8, |state, req| {
+    // to metadata, `lead_type` and `representative` read back as nested
+    // objects (`{"id": 2, ..}`), and a list that ignores `page_size`. The run
+    // sends both ids (the config names ones that exist), and the test checks
+    // that nested ids were really read back.
+    let nested = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = nested.clone();
+    let config = Config {
+        lead_type: Some(2),
+        representative: Some(7),
+        ..config(8)
+    };
+    let r = try_run(&config, crate::common::state(), move |state, req| {
         let mut reply = sandbox_answer(state, req);
         if lead_id(req).is_some() && reply.status == 200 {
             let lead = &mut reply.body;
@@ -362,34 +380,52 @@ fn leads_read_back_in_another_representation_pass() {
                 m.insert("received_via".into(), json!("api"));
                 m.insert("created_at".into(), json!("11/29/2026 10:00"));
             }
+            for key in ["lead_type", "representative"] {
+                if let Some(id) = lead[key].as_i64() {
+                    lead[key] = json!({"id": id, "name": format!("{key} {id}")});
+                    seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
         }
         if req.path() == "/api/leads/" && req.method == "GET" {
+            // `page_size` ignored (the default page size), `page` honoured.
+            let page_no = req
+                .uri
+                .split(['?', '&'])
+                .find_map(|kv| kv.strip_prefix("page="))
+                .unwrap_or("1");
             let page = Req {
-                uri: "/api/leads/".into(),
+                uri: format!("/api/leads/?page={page_no}"),
                 ..req.clone()
             };
             return sandbox_answer(state, &page).into();
         }
         reply.into()
-    });
+    })
+    .expect("the harness runs");
     assert_passes(&r);
+    assert!(
+        nested.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "no lead was read back with a nested id"
+    );
 }
 
 #[test]
 fn a_slow_server_ends_within_the_time_budget() {
-    // Every request takes 150 ms: with a one-second budget the run stops
-    // starting cases, reports the budget spent, and fails nothing.
+    // Every request takes 20 ms: with a three-second budget, shared out in
+    // slices that add up to it, the run stops starting cases, reports the
+    // budget spent, and fails nothing.
     let config = Config {
-        time_budget: Some(Duration::from_secs(1)),
+        time_budget: Some(Duration::from_secs(3)),
         ..config(8)
     };
     let report = try_run(&config, state(), |state, req| {
-        std::thread::sleep(Duration::from_millis(150));
+        std::thread::sleep(Duration::from_millis(20));
         sandbox_answer(state, req).into()
     })
     .expect("the harness runs");
     // Which cases start depends on timing: no clause may fail, and the
-    // properties run last still get a case (each has its slice).
+    // property run last but one still gets a case (each has its slice).
     assert!(report.failed().is_empty(), "{report}");
     let budget = report.time_budget.clone().expect("the budget is reported");
     assert!(budget.spent && budget.cases_not_started > 0, "{report}");
@@ -437,7 +473,14 @@ fn another_writer_on_a_shared_account_passes_only_with_the_flag() {
         ..config(8)
     };
     let r = try_run(&shared, state(), writer).expect("the harness runs");
-    assert_passes(&r);
+    // L1 (an exact listing) cannot be judged while others write: not checked.
+    assert!(r.failed().is_empty(), "{r}");
+    for c in &r.clauses {
+        if c.clause != clause("L1") {
+            assert!(c.held(), "{}: {}\n{r}", c.clause, c.verdict());
+        }
+    }
+    assert_eq!(r.clause(clause("L1")).verdict(), "not checked", "{r}");
     let r = run_with(8, writer);
     crate::common::assert_only(
         &r,

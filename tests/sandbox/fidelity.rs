@@ -93,6 +93,12 @@ async fn every_write_stores_exactly_what_was_sent() {
     assert_same_metadata(&sent["metadata"], &read["metadata"]);
     let expected = DateTime::parse_from_rfc3339("2026-03-02T17:00:00Z").unwrap();
     assert_eq!(instant(&read), expected, "the same instant");
+    // Times the server sets carry microseconds, as the documented samples do.
+    let created = read["created_time"].as_str().unwrap();
+    let fraction = created
+        .split_once('.')
+        .map(|(_, rest)| rest.chars().take_while(char::is_ascii_digit).count());
+    assert_eq!(fraction, Some(6), "{created}");
 
     // Single create, PATCH and PUT keep them as exactly.
     let single = json!({

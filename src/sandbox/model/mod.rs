@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value, json};
 
 pub use crate::rules::{
@@ -116,7 +116,9 @@ impl BulkSummary {
 /// one table do. A clone shares the counter too.
 #[derive(Debug, Clone)]
 pub struct Model {
-    leads: BTreeMap<i64, Map<String, Value>>,
+    /// Each lead behind an `Arc`, so that the copies lagged reads keep share
+    /// the leads a write did not change.
+    leads: BTreeMap<i64, Arc<Map<String, Value>>>,
     by_identity: HashMap<Identity, i64>,
     ids: Arc<AtomicI64>,
     fixed_now: Option<DateTime<Utc>>,
@@ -168,8 +170,9 @@ impl Model {
         self.fixed_now = now;
     }
 
+    /// The model's clock, to the microsecond as the API's samples give times.
     fn now(&self) -> DateTime<Utc> {
-        self.fixed_now.unwrap_or_else(Utc::now)
+        self.fixed_now.unwrap_or_else(Utc::now).trunc_subsecs(6)
     }
 
     /// How many leads are stored.
@@ -235,7 +238,7 @@ impl Model {
                     ));
                 }
             }
-            if let Some(lead) = self.leads.get_mut(&id) {
+            if let Some(lead) = self.leads.get_mut(&id).map(Arc::make_mut) {
                 let count = lead
                     .get("reengagement_count")
                     .and_then(Value::as_i64)
@@ -252,7 +255,7 @@ impl Model {
         }
         let id = self.next_id();
         let lead = new_lead(id, obj, &identity, now);
-        self.leads.insert(id, lead);
+        self.leads.insert(id, Arc::new(lead));
         self.by_identity.insert(identity, id);
         Ok((id, Action::Created))
     }
@@ -265,7 +268,7 @@ impl Model {
         let (obj, identity) = checked_item(item)?;
         let id = self.next_id();
         let lead = new_lead(id, obj, &identity, self.now());
-        self.leads.insert(id, lead);
+        self.leads.insert(id, Arc::new(lead));
         self.by_identity.entry(identity).or_insert(id);
         Ok(id)
     }
@@ -280,7 +283,7 @@ impl Model {
         {
             self.by_identity.remove(&identity);
         }
-        Some(Value::Object(lead))
+        Some(Value::Object(Arc::unwrap_or_clone(lead)))
     }
 
     /// `POST /api/leads/`: the stored lead and whether it was created or
@@ -295,7 +298,9 @@ impl Model {
 
     /// `GET /api/leads/{id}/`: the stored lead, every documented field.
     pub fn get(&self, id: i64) -> Option<Value> {
-        self.leads.get(&id).map(|lead| Value::Object(lead.clone()))
+        self.leads
+            .get(&id)
+            .map(|lead| Value::Object((**lead).clone()))
     }
 
     /// `PATCH /api/leads/{id}/`: partial update.
@@ -327,7 +332,7 @@ impl Model {
         let Some(current) = self.leads.get(&id) else {
             return Err(Rejection::NotFound("Not found.".to_owned()));
         };
-        let mut lead = current.clone();
+        let mut lead = (**current).clone();
         let old_identity = stored_identity(&lead);
         if may_change_identity {
             if let Some(Value::String(raw)) = obj.get("phone_number")
@@ -403,7 +408,7 @@ impl Model {
         if let Some(new) = new_identity {
             self.by_identity.insert(new, id);
         }
-        self.leads.insert(id, lead.clone());
+        self.leads.insert(id, Arc::new(lead.clone()));
         Ok(Value::Object(lead))
     }
 }

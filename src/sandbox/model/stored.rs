@@ -29,7 +29,7 @@ impl Model {
                     .values()
                     .skip(start)
                     .take(size)
-                    .map(|l| Value::Object(l.clone()))
+                    .map(|l| Value::Object((**l).clone()))
                     .collect()
             },
             page,

@@ -10,9 +10,7 @@
 //! - `fidelity`: B5's exact comparison and the values that test it;
 //! - `listing`: L1's walk of `GET /api/leads/`;
 //! - `accounts`: A3 with the second account's key;
-//! - `aging`: S2 over time (identities of the run's start re-sent at its end);
-//! - `sequences`: random sequences of all of these, checked step by step
-//!   against a model of the account and shrunk as a state machine.
+//! - `aging`: S2 over time (identities of the run's start re-sent at its end).
 //!
 //! Safety against a real account: PATCH and PUT only ever touch leads this run
 //! created, `call_dnc` / `sms_dnc` are only ever set to true, every single
@@ -56,6 +54,9 @@ pub(crate) struct Obs {
     pub(crate) aging: Option<String>,
     /// The walks did not run: the target offers no read-back.
     pub(crate) walks_skipped: bool,
+    /// Reads of a walk or sequence that answered no lead (not 404): the
+    /// operation was not judged.
+    pub(crate) unreadable: u32,
 }
 
 impl Obs {
@@ -82,6 +83,13 @@ impl Obs {
                  /api/leads/{id}/ is unavailable and every operation is judged by a read"
                     .to_owned(),
             );
+        }
+        if self.unreadable > 0 {
+            out.push(format!(
+                "{} read(s) of the lead operations answered no lead (not 404): those \
+                 operations were not judged",
+                self.unreadable
+            ));
         }
         out.extend(self.listing.clone());
         out.extend(self.listing_skipped.map(str::to_owned));
@@ -186,6 +194,11 @@ impl Harness<'_> {
             self.properties_left = self.properties_left.saturating_sub(1);
         } else {
             self.property(&scenario(), cases, |h, sc| h.walk(sc));
+        }
+        if self.readback != super::ReadBack::Unavailable {
+            self.run_sequences();
+        } else {
+            self.properties_left = self.properties_left.saturating_sub(1);
         }
         self.check_listing();
         self.check_accounts();

@@ -16,10 +16,13 @@ pub(super) enum Read {
     /// The lead as read, agreeing with the write.
     Agrees(Value),
     /// `GET` by id still disagreed after the window, but the listing shows the
-    /// write: the read path is stale (G1).
-    Stale,
+    /// write: the read path is stale (G1). Carries the listed lead.
+    Stale(Value),
     /// Neither shows the write: the lead as read (if any) and the answer.
     Differs(Option<Value>, Exchange),
+    /// No lead could be read at all (a read answering 403, 503, garbage):
+    /// B3's read-back judges that; the operation is not judged.
+    Unreadable,
 }
 
 impl Harness<'_> {
@@ -42,8 +45,15 @@ impl Harness<'_> {
             return Read::Agrees(lead);
         }
         match self.find_listed(log, id, auth) {
-            Some(listed) if agrees(&listed) => Read::Stale,
-            _ => Read::Differs(lead_of(&ex), ex),
+            Some(listed) if agrees(&listed) => Read::Stale(listed),
+            _ => match lead_of(&ex) {
+                Some(lead) => Read::Differs(Some(lead), ex),
+                None if ex.status == Some(404) => Read::Differs(None, ex),
+                None => {
+                    self.ops.obs.unreadable += 1;
+                    Read::Unreadable
+                }
+            },
         }
     }
 

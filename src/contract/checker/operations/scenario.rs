@@ -32,6 +32,8 @@ const WALK_CREATES: usize = 10;
 pub(super) struct Walk {
     pub(super) log: Vec<Exchange>,
     pub(super) out: CaseOutcome,
+    /// A single create of a known identity created a lead in this walk.
+    dedup_broken: bool,
 }
 
 impl Walk {
@@ -99,16 +101,36 @@ impl Harness<'_> {
 
         // U2: PUT by phone and e-mail changes A, not the neighbour H.
         let _ = a_lead;
-        let a_lead = self.put_match(w, a_id, &phone, &email, h_id, &h_lead)?;
+        // After a failed step the walk goes on from the lead as it is now
+        // (the listing's view first, since a failing read may be stale).
+        let a_lead = match self.put_match(w, a_id, &phone, &email, h_id, &h_lead) {
+            Some(l) => l,
+            None => self.current(w, a_id)?,
+        };
 
         // U1: PATCH is partial; unknown id 404; invalid value 400.
-        let a_lead = self.patch_partial(w, a_id, &sc.patch, &ext, a_lead)?;
+        let a_lead = match self.patch_partial(w, a_id, &sc.patch, &ext, a_lead) {
+            Some(l) => l,
+            None => self.current(w, a_id)?,
+        };
 
         // R2: the flag set true survives a re-engagement by single create.
-        let a_lead = self.dnc_survives(w, sc, a_id, &resend, &mut a_count, a_lead)?;
+        let a_lead = match self.dnc_survives(w, sc, a_id, &resend, &mut a_count, a_lead) {
+            Some(l) => l,
+            None => {
+                a_count = None;
+                self.current(w, a_id)?
+            }
+        };
 
-        // U3: moving H's identity.
-        self.move_identity(w, sc, h_id, &phone, &email_h, h_lead);
+        // U3: moving H's identity; judged only where single creates
+        // deduplicated in this walk (else the target's identity rule is not
+        // one the model can follow).
+        if !w.dedup_broken {
+            let ex = self.call(&mut w.log, "GET", &lead_path(h_id), Auth::Token, None);
+            let h_lead = super::reads::lead_of(&ex).unwrap_or(h_lead);
+            self.move_identity(w, sc, h_id, &phone, &email_h, h_lead);
+        }
 
         // G1: a later read never answers an older state.
         let ex = self.call(&mut w.log, "GET", &lead_path(a_id), Auth::Token, None);
@@ -144,8 +166,11 @@ impl Harness<'_> {
             match self.read_lead(&mut w.log, a_id, Auth::Token, |l| {
                 l.get(flag) == Some(&Value::Bool(true)) && (want.is_none() || counter(l) == want)
             }) {
+                Read::Unreadable => {}
                 Read::Agrees(_) => {}
-                Read::Stale => w.fail(Clause::G1, "fresh", stale_detail(a_id, "its re-engagement")),
+                Read::Stale(_) => {
+                    w.fail(Clause::G1, "fresh", stale_detail(a_id, "its re-engagement"))
+                }
                 Read::Differs(l, _) => {
                     let l = l.unwrap_or(Value::Null);
                     if l.get(flag) != Some(&Value::Bool(true)) {
@@ -180,11 +205,20 @@ impl Harness<'_> {
         Some(())
     }
 
+    /// Lead `id` as it is now: as the listing shows it, else as read.
+    fn current(&mut self, w: &mut Walk, id: i64) -> Option<Value> {
+        if let Some(l) = self.find_listed(&mut w.log, id, Auth::Token) {
+            return Some(l);
+        }
+        let ex = self.call(&mut w.log, "GET", &lead_path(id), Auth::Token, None);
+        super::reads::lead_of(&ex)
+    }
+
     /// POST /api/leads/ with a new identity: created (200/201 with the lead),
     /// the count grows by one; the lead reads back with its fields (B5) and
     /// a re-engagement counter of 0 (R1).
     pub(super) fn create_new(&mut self, w: &mut Walk, item: &Value) -> Option<(i64, Value)> {
-        let before = self.count_before();
+        let before = self.baseline();
         let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(item));
         w.out.check(Clause::C1);
         let body = ok_body(&ex);
@@ -278,14 +312,8 @@ impl Harness<'_> {
     /// that lead (its id) or refuse the item, and the count must not grow.
     /// Returns how many were answered with the lead (re-engagements), or
     /// `None` when one was refused (its effect on the counter is not asserted).
-    pub(super) fn resend_single(
-        &mut self,
-        w: &mut Walk,
-        item: &Value,
-        id: i64,
-        n: usize,
-    ) -> Option<i64> {
-        let before = self.count_before();
+    pub(super) fn resend_single(&mut self, w: &mut Walk, item: &Value, id: i64, n: usize) -> Option<i64> {
+        let before = self.baseline();
         let body = item.to_string();
         let answers = self.send_all(
             (0..n.max(1))
@@ -310,8 +338,9 @@ impl Harness<'_> {
                     let other = b.get("id").and_then(Value::as_i64);
                     if let Some(other) = other {
                         self.created += 1;
-                        self.ledger.ids.entry(other).or_insert(None);
+                        self.ledger.ids.insert(other);
                     }
+                    w.dedup_broken = true;
                     w.fail(
                         Clause::C1,
                         "known identity",
@@ -370,11 +399,15 @@ impl Harness<'_> {
         w.out.check(Clause::R1);
         let ok = |l: &Value| counter(l) == Some(want) && reengaged_at(l).is_some();
         match self.read_lead(&mut w.log, id, Auth::Token, ok) {
+            Read::Unreadable => {
+                *count = None;
+                lead
+            }
             Read::Agrees(l) => {
                 w.out.check(Clause::G1);
                 l
             }
-            Read::Stale => {
+            Read::Stale(_) => {
                 w.fail(Clause::G1, "fresh", stale_detail(id, "its re-engagement"));
                 lead
             }
@@ -399,7 +432,7 @@ impl Harness<'_> {
     /// C1: a certainly invalid item is answered 400 and stores nothing.
     fn create_invalid(&mut self, w: &mut Walk) {
         let (_, email) = self.ids.fresh_pair();
-        let before = self.count_before();
+        let before = self.baseline();
         let item = json!({"phone_number": "not-a-phone", "email": email});
         let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(&item));
         w.out.check(Clause::C1);
@@ -453,13 +486,14 @@ impl Harness<'_> {
         agrees: impl Fn(&Value) -> bool,
     ) -> Option<Value> {
         match self.read_lead(&mut w.log, id, Auth::Token, agrees) {
+            Read::Unreadable => None,
             Read::Agrees(l) => {
                 w.out.check(Clause::G1);
                 Some(l)
             }
-            Read::Stale => {
+            Read::Stale(listed) => {
                 w.fail(Clause::G1, "fresh", stale_detail(id, "the write"));
-                None
+                Some(listed)
             }
             Read::Differs(_, ex) => {
                 w.fail(
@@ -507,8 +541,9 @@ impl Harness<'_> {
         let a_lead = match self.read_lead(&mut w.log, a_id, Auth::Token, |l| {
             l.get("lead_source") == Some(&want)
         }) {
+            Read::Unreadable => return None,
             Read::Agrees(l) => l,
-            Read::Stale => {
+            Read::Stale(_) => {
                 w.fail(Clause::G1, "fresh", stale_detail(a_id, "a PUT"));
                 return None;
             }
@@ -533,8 +568,9 @@ impl Harness<'_> {
         match self.read_lead(&mut w.log, h_id, Auth::Token, |l| {
             unchanged(&h_was, l, &[]).is_none()
         }) {
+            Read::Unreadable => {}
             Read::Agrees(_) => {}
-            Read::Stale => w.fail(Clause::G1, "fresh", stale_detail(h_id, "a PUT")),
+            Read::Stale(_) => w.fail(Clause::G1, "fresh", stale_detail(h_id, "a PUT")),
             Read::Differs(l, _) => w.fail(
                 Clause::U2,
                 "neighbour",
@@ -552,7 +588,7 @@ impl Harness<'_> {
         }
         // No match: refused, nothing stored.
         let (_, nobody) = self.ids.fresh_pair();
-        let before = self.count_before();
+        let before = self.baseline();
         let body = json!({"phone_number": phone, "email": nobody, "lead_source": "no-match"});
         let ex = self.call(&mut w.log, "PUT", UPDATE_PATH, Auth::Token, Some(&body));
         if !refused(&ex) {
@@ -618,11 +654,12 @@ impl Harness<'_> {
         let agrees =
             |l: &Value| patched(&body, l).is_none() && unchanged(&before, l, &sent).is_none();
         let after = match self.read_lead(&mut w.log, id, Auth::Token, agrees) {
+            Read::Unreadable => return None,
             Read::Agrees(l) => {
                 w.out.check(Clause::G1);
                 l
             }
-            Read::Stale => {
+            Read::Stale(_) => {
                 w.fail(Clause::G1, "fresh", stale_detail(id, "a PATCH"));
                 return None;
             }
@@ -642,7 +679,7 @@ impl Harness<'_> {
         };
         self.note_metadata_merge(&body, &before, &after);
         // An unknown id: 404, nothing created.
-        let count = self.count_before();
+        let count = self.baseline();
         let unknown = 9_007_199_254_740_000 + id.rem_euclid(991);
         let ex = self.call(
             &mut w.log,
@@ -684,8 +721,9 @@ impl Harness<'_> {
         match self.read_lead(&mut w.log, id, Auth::Token, |l| {
             unchanged(&was, l, &[]).is_none()
         }) {
+            Read::Unreadable => None,
             Read::Agrees(l) => Some(l),
-            Read::Stale => Some(after),
+            Read::Stale(_) => Some(after),
             Read::Differs(l, _) => {
                 w.fail(
                     Clause::U1,
@@ -733,8 +771,9 @@ impl Harness<'_> {
             );
             return None;
         }
+        let _ = before;
         let lead = self.read_as(w, id, Clause::U1, "partial", |l| {
-            l.get(flag) == Some(&Value::Bool(true)) && unchanged(&before, l, &[flag]).is_none()
+            l.get(flag) == Some(&Value::Bool(true))
         })?;
         let reengaged = self.resend_single(w, resend, id, 1);
         w.out.check(Clause::R2);
@@ -743,11 +782,12 @@ impl Harness<'_> {
             l.get(flag) == Some(&Value::Bool(true)) && (want.is_none() || counter(l) == want)
         };
         match self.read_lead(&mut w.log, id, Auth::Token, ok) {
+            Read::Unreadable => None,
             Read::Agrees(l) => {
                 *count = if want.is_some() { want } else { counter(&l) };
                 Some(l)
             }
-            Read::Stale => {
+            Read::Stale(_) => {
                 w.fail(Clause::G1, "fresh", stale_detail(id, "its re-engagement"));
                 None
             }
@@ -839,9 +879,9 @@ impl Harness<'_> {
             return;
         }
         let moved = new.clone();
+        let _ = before;
         let Some(_) = self.read_as(w, id, Clause::U1, "partial", |l| {
             lead_identity(l).as_ref() == Some(&moved)
-                && unchanged(&before, l, &["email", "phone_number"]).is_none()
         }) else {
             return;
         };
@@ -850,8 +890,9 @@ impl Harness<'_> {
         self.read_ok.retain(|(i, _)| *i != id);
         self.ledger.created.remove(&old);
         self.ledger.created.insert(new.clone(), id);
-        self.ledger.ids.insert(id, Some(new.clone()));
+        self.ledger.ids.insert(id);
         w.out.check(Clause::U3);
+        let created_before = self.created;
         let what = if sc.move_email {
             "e-mail"
         } else {
@@ -897,7 +938,8 @@ impl Harness<'_> {
                 ),
             ),
         }
-        self.count_stale();
+        // The run knows what it created: a re-read of the count could lag.
+        self.count_grew((self.created - created_before) as u64);
     }
 
     /// Records whether a PATCH of `metadata` merged or replaced the keys not

@@ -177,12 +177,14 @@ impl Harness<'_> {
             .filter(|f| lead.last.get(*f) == Some(&Value::Bool(true)))
             .collect();
         let added = reengaged.unwrap_or(0);
-        if added > 0 && want.is_some() {
-            w.out.check(Clause::R1);
-        }
-        if added > 0 && !kept.is_empty() {
-            w.out.check(Clause::R2);
-        }
+        let judged = |w: &mut Walk| {
+            if added > 0 && want.is_some() {
+                w.out.check(Clause::R1);
+            }
+            if added > 0 && !kept.is_empty() {
+                w.out.check(Clause::R2);
+            }
+        };
         // A refusal re-engages nothing: the flags are R2's only when the
         // target answered with the lead.
         let flags_kept =
@@ -191,14 +193,20 @@ impl Harness<'_> {
             want.is_none_or(|n| counter(l) == Some(n)) && (added == 0 || reengaged_at(l).is_some())
         };
         let before = lead.counter;
-        match self.read_lead(&mut w.log, id, Auth::Token, |l| flags_kept(l) && counted(l)) {
+        let read = self.read_lead(&mut w.log, id, Auth::Token, |l| flags_kept(l) && counted(l));
+        if !matches!(read, Read::Unreadable) {
+            judged(w);
+        }
+        match read {
+            // Not judged: B3's read-back judges a lead that cannot be read.
+            Read::Unreadable => None,
             Read::Agrees(l) => {
                 w.out.check(Clause::G1);
                 acc.leads[slot].counter = if want.is_some() { want } else { counter(&l) };
                 acc.leads[slot].last = l;
                 Some(())
             }
-            Read::Stale => {
+            Read::Stale(_) => {
                 w.fail(Clause::G1, "fresh", stale_detail(id, "its re-engagement"));
                 None
             }
@@ -261,7 +269,6 @@ impl Harness<'_> {
             (super::super::BULK, json!({ "leads": [item] }))
         };
         let ex = self.call(&mut w.log, "POST", path, Auth::Token, Some(&body));
-        self.count_stale();
         let (action, got) = match ok_body(&ex) {
             Some(b) if single => ("answered", b.get("id").and_then(Value::as_i64)),
             Some(b) => {
@@ -290,7 +297,8 @@ impl Harness<'_> {
         }
         if let Some(other) = got.filter(|g| *g != id) {
             self.created += 1;
-            self.ledger.ids.entry(other).or_insert(None);
+            self.ledger.ids.insert(other);
+            self.count_grew(1);
         }
         w.fail(
             clause,
@@ -318,7 +326,7 @@ impl Harness<'_> {
         let (phone, email, from) = acc.old.remove(old);
         let item = json!({"phone_number": phone, "email": email});
         w.out.check(Clause::U3);
-        let before = self.count_before();
+        let before = self.baseline();
         let got = if single {
             let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(&item));
             let id = ok_body(&ex).and_then(|b| b.get("id").and_then(Value::as_i64));
@@ -340,7 +348,6 @@ impl Harness<'_> {
                 Auth::Token,
                 Some(&body),
             );
-            self.count_stale();
             let r = ok_body(&ex)
                 .and_then(|b| b.get("results")?.as_array()?.first().cloned())
                 .unwrap_or(Value::Null);
@@ -365,6 +372,10 @@ impl Harness<'_> {
         };
         self.created += 1;
         self.ledger.record_created(identity(&item), id);
+        if !single {
+            // The run knows what it created: a re-read of the count could lag.
+            self.count_grew(1);
+        }
         if single {
             self.expect_count(
                 w,
@@ -413,13 +424,14 @@ impl Harness<'_> {
             .unwrap_or_default();
         let agrees = |l: &Value| patched(body, l).is_none() && unchanged(&was, l, &sent).is_none();
         match self.read_lead(&mut w.log, id, Auth::Token, agrees) {
+            Read::Unreadable => None,
             Read::Agrees(l) => {
                 w.out.check(Clause::G1);
                 self.note_metadata_merge(body, &was, &l);
                 acc.leads[slot].last = l.clone();
                 Some(l)
             }
-            Read::Stale => {
+            Read::Stale(_) => {
                 w.fail(Clause::G1, "fresh", stale_detail(id, "a PATCH"));
                 None
             }
@@ -480,7 +492,7 @@ impl Harness<'_> {
             .push((old.phone.clone(), old.email.clone().unwrap_or_default(), id));
         self.ledger.created.remove(&old);
         self.ledger.created.insert(new.clone(), id);
-        self.ledger.ids.insert(id, Some(new));
+        self.ledger.ids.insert(id);
         Some(())
     }
 
@@ -508,12 +520,13 @@ impl Harness<'_> {
         match self.read_lead(&mut w.log, id, Auth::Token, |l| {
             l.get("lead_source") == Some(&want)
         }) {
+            Read::Unreadable => None,
             Read::Agrees(l) => {
                 w.out.check(Clause::G1);
                 acc.leads[slot].last = l;
                 Some(())
             }
-            Read::Stale => {
+            Read::Stale(_) => {
                 w.fail(Clause::G1, "fresh", stale_detail(id, "a PUT"));
                 None
             }
@@ -537,15 +550,16 @@ impl Harness<'_> {
     /// G1: a read shows every write so far, and no older state.
     fn get(&mut self, w: &mut Walk, acc: &mut Account, slot: usize) -> Option<()> {
         let (id, was) = (acc.leads[slot].id, acc.leads[slot].last.clone());
-        w.out.check(Clause::G1);
         match self.read_lead(&mut w.log, id, Auth::Token, |l| {
             unchanged(&was, l, &[]).is_none()
         }) {
+            Read::Unreadable => None,
             Read::Agrees(l) => {
+                w.out.check(Clause::G1);
                 acc.leads[slot].last = l;
                 Some(())
             }
-            Read::Stale => {
+            Read::Stale(_) => {
                 w.fail(Clause::G1, "fresh", stale_detail(id, "the writes so far"));
                 None
             }
