@@ -312,7 +312,13 @@ impl Harness<'_> {
     /// that lead (its id) or refuse the item, and the count must not grow.
     /// Returns how many were answered with the lead (re-engagements), or
     /// `None` when one was refused (its effect on the counter is not asserted).
-    pub(super) fn resend_single(&mut self, w: &mut Walk, item: &Value, id: i64, n: usize) -> Option<i64> {
+    pub(super) fn resend_single(
+        &mut self,
+        w: &mut Walk,
+        item: &Value,
+        id: i64,
+        n: usize,
+    ) -> Option<i64> {
         let before = self.baseline();
         let body = item.to_string();
         let answers = self.send_all(
