@@ -39,6 +39,8 @@ options:
                         SELA_SECOND_API_KEY checks account isolation (A3);
                         without it A3 is not checked
   --cases N             proptest cases per property (default 64)
+  --sequences N         stateful sequences of operations to run (default an
+                        eighth of --cases, at least 2; 0 runs none)
   --seed S              seed of the generated cases (default: random, printed)
   --max-batch N         largest batch sent (default 8)
   --max-created N       most leads the run may create (default 2000)
@@ -133,6 +135,7 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
         match name {
             "--base-url" => out.base_url = Some(value()?),
             "--cases" => out.config.cases = number(name, &value()?)?,
+            "--sequences" => out.config.sequences = Some(number(name, &value()?)?),
             "--seed" => out.config.seed = Some(number(name, &value()?)?),
             "--max-batch" => out.config.max_batch = number(name, &value()?)?,
             "--max-created" => out.config.max_created = number(name, &value()?)?,
@@ -533,6 +536,9 @@ mod tests {
         assert!(parse(&args(&["--shared-account=yes"])).is_err());
         assert!(parse(&args(&["--help"])).unwrap().is_none());
         assert!(parse(&args(&["--cases"])).is_err());
+        assert!(parse(&args(&["--sequences", "-1"])).is_err());
+        let seq = parse(&args(&["--sequences", "5"])).unwrap().unwrap();
+        assert_eq!(seq.config.sequences, Some(5));
         assert!(parse(&args(&["--cases", "x"])).is_err());
         assert!(parse(&args(&["--frobnicate"])).is_err());
         assert!(parse(&args(&["--max-batch", "0"])).is_err());

@@ -268,6 +268,7 @@ impl Harness<'_> {
         } else {
             (super::super::BULK, json!({ "leads": [item] }))
         };
+        let before = self.baseline();
         let ex = self.call(&mut w.log, "POST", path, Auth::Token, Some(&body));
         let (action, got) = match ok_body(&ex) {
             Some(b) if single => ("answered", b.get("id").and_then(Value::as_i64)),
@@ -276,14 +277,28 @@ impl Harness<'_> {
                 let r = r.unwrap_or(Value::Null);
                 let action = match r.get("action").and_then(Value::as_str) {
                     Some("reengaged") => "reengaged",
-                    Some("error") => return Some(None),
+                    Some("error") => {
+                        self.expect_count(w, before, 0, Clause::S2, "a refused bulk re-send");
+                        return Some(None);
+                    }
                     Some("created") => "created",
-                    _ => "answered",
+                    // Off the schema: T3's and B2's, not judged here.
+                    _ => {
+                        self.count_stale();
+                        return None;
+                    }
                 };
                 (action, r.get("id").and_then(Value::as_i64))
             }
-            None if refused(&ex) => return Some(None),
-            None => ("answered", None),
+            None if refused(&ex) => {
+                self.expect_count(w, before, 0, Clause::C1, "a refused single create");
+                return Some(None);
+            }
+            // No verdict on the item (a 5xx, no JSON): T1-T3's.
+            None => {
+                self.count_stale();
+                return None;
+            }
         };
         let plain = if single { Clause::C1 } else { Clause::S2 };
         let held = self
@@ -293,6 +308,12 @@ impl Harness<'_> {
         let clause = if held { Clause::U3 } else { plain };
         w.out.check(clause);
         if got == Some(id) && action != "created" {
+            let what = if single {
+                "a single create of a moved identity"
+            } else {
+                "a bulk re-send of a moved identity"
+            };
+            self.expect_count(w, before, 0, plain, what);
             return Some(Some(1));
         }
         if let Some(other) = got.filter(|g| *g != id) {
@@ -325,11 +346,17 @@ impl Harness<'_> {
     ) -> Option<()> {
         let (phone, email, from) = acc.old.remove(old);
         let item = json!({"phone_number": phone, "email": email});
-        w.out.check(Clause::U3);
         let before = self.baseline();
+        // An answer that is no verdict on the item (a 5xx, a body off the
+        // schema) is T1-T3's and B1's, judged on every other bulk answer:
+        // the step is then not judged.
         let got = if single {
             let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(&item));
             let id = ok_body(&ex).and_then(|b| b.get("id").and_then(Value::as_i64));
+            if id.is_none() && !refused(&ex) {
+                self.count_stale();
+                return None;
+            }
             let answer = format!("answered {}", ex.status.unwrap_or(0));
             (
                 id,
@@ -348,13 +375,22 @@ impl Harness<'_> {
                 Auth::Token,
                 Some(&body),
             );
-            let r = ok_body(&ex)
-                .and_then(|b| b.get("results")?.as_array()?.first().cloned())
-                .unwrap_or(Value::Null);
-            let action = r.get("action").and_then(Value::as_str).unwrap_or("nothing");
-            let id = r.get("id").and_then(Value::as_i64);
-            (id, action.to_owned())
+            let results = ok_body(&ex).and_then(|b| b.get("results")?.as_array().cloned());
+            let r = match results.as_deref() {
+                Some([r]) => r.clone(),
+                _ => {
+                    self.count_stale();
+                    return None;
+                }
+            };
+            let action = r.get("action").and_then(Value::as_str).unwrap_or("");
+            if !matches!(action, "created" | "reengaged" | "error") {
+                self.count_stale();
+                return None;
+            }
+            (r.get("id").and_then(Value::as_i64), action.to_owned())
         };
+        w.out.check(Clause::U3);
         let known = |id: i64| acc.leads.iter().any(|l| l.id == id);
         let fresh = single || got.1 == "created";
         let Some(id) = got.0.filter(|id| fresh && !known(*id)) else {
@@ -372,19 +408,12 @@ impl Harness<'_> {
         };
         self.created += 1;
         self.ledger.record_created(identity(&item), id);
-        if !single {
-            // The run knows what it created: a re-read of the count could lag.
-            self.count_grew(1);
-        }
-        if single {
-            self.expect_count(
-                w,
-                before,
-                1,
-                Clause::U3,
-                "a re-send of a moved-away identity",
-            );
-        }
+        let (clause, what) = if single {
+            (Clause::U3, "a single create of a moved-away identity")
+        } else {
+            (Clause::S2, "a bulk create of a moved-away identity")
+        };
+        self.expect_count(w, before, 1, clause, what);
         let lead = self.read_as(w, id, Clause::U3, "old identity", |l| {
             same_identity(l, &item)
         })?;
