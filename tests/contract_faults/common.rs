@@ -227,7 +227,10 @@ pub fn assert_only_or(report: &Report, failing: &[Clause], may: &[Clause], why: 
     // without a case. They must never fail; "not checked" is their honest
     // verdict then.
     let bulk_or_reads = failing.iter().any(|c| {
-        matches!(c.id(), "T1" | "T2" | "T3" | "B1" | "B2" | "B3" | "S1" | "S2" | "S3" | "S4")
+        matches!(
+            c.id(),
+            "T1" | "T2" | "T3" | "B1" | "B2" | "B3" | "S1" | "S2" | "S3" | "S4"
+        )
     });
     for result in &report.clauses {
         if bulk_or_reads

@@ -148,15 +148,26 @@ fn status_201_big_ids_extra_fields_and_other_wording_pass() {
         // GET or PATCH of a big id: the sandbox's lead; every lead answered
         // shows its big id (and a field of its own on GET).
         let small;
-        let req = match req.path().strip_prefix("/api/leads/").and_then(|r| r.strip_suffix('/')).and_then(|r| r.parse::<i64>().ok()) {
+        let req = match req
+            .path()
+            .strip_prefix("/api/leads/")
+            .and_then(|r| r.strip_suffix('/'))
+            .and_then(|r| r.parse::<i64>().ok())
+        {
             Some(id) if matches!(req.method.as_str(), "GET" | "PATCH") => {
-                small = Req { uri: format!("/api/leads/{}/", id - ID_OFFSET), ..req.clone() };
+                small = Req {
+                    uri: format!("/api/leads/{}/", id - ID_OFFSET),
+                    ..req.clone()
+                };
                 &small
             }
             _ => req,
         };
         let mut reply = sandbox_answer(state, req);
-        if !is_bulk(req) && reply.status < 300 && let Some(id) = reply.body["id"].as_i64() {
+        if !is_bulk(req)
+            && reply.status < 300
+            && let Some(id) = reply.body["id"].as_i64()
+        {
             reply.body["id"] = json!(id + ID_OFFSET);
             if req.method == "GET" {
                 reply.body["extra_field"] = json!("ignored");
