@@ -291,6 +291,10 @@ impl Harness<'_> {
                     let Some(res) = self.check_bulk(&items, &ex, &mut w.out, &[], 0) else {
                         return false;
                     };
+                    if !w.out.failures.is_empty() {
+                        // The bulk answer broke a clause: the model cannot follow.
+                        return false;
+                    }
                     match res[0].action.as_deref() {
                         Some("reengaged") => Some(true),
                         Some("error") => None,
