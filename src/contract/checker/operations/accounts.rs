@@ -21,7 +21,11 @@ const CREATES: usize = 4;
 impl Harness<'_> {
     /// A3 once (see the module doc).
     pub(super) fn check_accounts(&mut self) {
-        if !self.target.has_second_key() || self.lost.is_some() || self.fatal.is_some() {
+        if !self.target.has_second_key()
+            || self.lost.is_some()
+            || self.fatal.is_some()
+            || self.reporting.budget.spent()
+        {
             return;
         }
         if !self.reserve(CREATES) {
