@@ -129,7 +129,13 @@ fn s2_dedup_across_requests_only_is_caught() {
             .collect();
         results(out)
     });
-    assert_only(&r, &[clause("S2")], "");
+    assert_only_or(
+        &r,
+        &[clause("S2")],
+        &[clause("R1")],
+        "R1 when a walk re-engages a lead whose identity was stored twice (the \
+         copy's counter moves, not the lead's)",
+    );
 }
 
 #[test]

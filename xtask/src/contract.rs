@@ -557,9 +557,18 @@ mod tests {
             "r.jsonl",
             "--time-budget",
             "1.5",
+            "--settle",
+            "0.5",
         ]))
         .unwrap()
         .unwrap();
+        assert_eq!(a.config.settle, Duration::from_millis(500));
+        assert!(parse(&args(&["--settle", "-1"])).is_err());
+        assert!(parse(&args(&["--settle", "x"])).is_err());
+        assert_eq!(
+            parse(&[]).unwrap().unwrap().config.settle,
+            Duration::from_secs(2)
+        );
         assert_eq!(a.junit, Some(PathBuf::from("j.xml")));
         assert_eq!(a.json, Some(PathBuf::from("r.json")));
         assert_eq!(a.har, Some(PathBuf::from("x.har")));

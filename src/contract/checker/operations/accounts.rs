@@ -21,7 +21,11 @@ const CREATES: usize = 4;
 impl Harness<'_> {
     /// A3 once (see the module doc).
     pub(super) fn check_accounts(&mut self) {
-        if !self.target.has_second_key() || self.lost.is_some() || self.fatal.is_some() {
+        if !self.target.has_second_key()
+            || self.lost.is_some()
+            || self.fatal.is_some()
+            || self.reporting.budget.spent()
+        {
             return;
         }
         if !self.reserve(CREATES) {
@@ -197,14 +201,12 @@ impl Harness<'_> {
                 }
             }
             other => {
-                w.fail(
-                    Clause::A3,
-                    "see",
-                    format!(
-                        "{what} of the other account's lead {id} was answered {}, not 404 or 403",
-                        other.unwrap_or(0)
-                    ),
-                );
+                // Not a leak (nothing of the other account's lead shown), but
+                // not the 404 or 403 A3 asks for either: observed.
+                self.obs_ops().accounts = Some(format!(
+                    "A3: {what} of the other account's lead {id} was answered {}, not 404 or 403",
+                    other.unwrap_or(0)
+                ));
                 false
             }
         }
@@ -225,10 +227,14 @@ impl Harness<'_> {
             return;
         };
         let id = r.get("id").and_then(Value::as_i64);
-        if id.is_some() {
+        if id.is_some_and(|i| i != theirs)
+            && r.get("action").and_then(Value::as_str) != Some("reengaged")
+        {
             self.created += 1;
         }
-        if id == Some(theirs) || r.get("action").and_then(Value::as_str) == Some("reengaged") {
+        // The breach is the other account's lead answered here; a wrong
+        // action on a lead of this account's own is B3's to judge.
+        if id == Some(theirs) {
             w.fail(
                 Clause::A3,
                 "re-engage",

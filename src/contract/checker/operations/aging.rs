@@ -24,7 +24,7 @@ pub(crate) struct Aging {
 impl Harness<'_> {
     /// Creates a few identities first thing (checked as every bulk answer).
     pub(crate) fn start_aging(&mut self) {
-        if !self.reserve(EARLY) {
+        if self.reporting.budget.spent() || !self.reserve(EARLY) {
             return;
         }
         let pairs: Vec<(String, String)> = (0..EARLY).map(|_| self.ids.fresh_pair()).collect();
@@ -45,7 +45,11 @@ impl Harness<'_> {
     /// Re-sends them near the end: S2 as on every bulk answer.
     pub(crate) fn finish_aging(&mut self) {
         let Some(at) = self.ops.aging.at else { return };
-        if self.ops.aging.items.is_empty() || self.lost.is_some() || self.fatal.is_some() {
+        if self.ops.aging.items.is_empty()
+            || self.lost.is_some()
+            || self.fatal.is_some()
+            || self.reporting.budget.spent()
+        {
             return;
         }
         let pairs = std::mem::take(&mut self.ops.aging.items);

@@ -41,7 +41,7 @@ impl Harness<'_> {
             });
             return;
         }
-        if self.lost.is_some() || self.fatal.is_some() || self.reporting.budget.overrun() {
+        if self.lost.is_some() || self.fatal.is_some() || self.reporting.budget.spent() {
             return;
         }
         let own: Vec<i64> = self

@@ -5,6 +5,8 @@
 //!
 //! - `scenario`: one generated case walks a lead through every operation and
 //!   checks each answer and each read (C1, U1-U3, R1, R2, G1, B5);
+//! - `updates`: the walk's PUT, PATCH, do-not-contact and identity-move steps;
+//! - `sequences`: stateful sequences (a reference state machine);
 //! - `reads`: reads of a lead within the settle window, a stale read told
 //!   apart from a lost write by the listing (G1 versus the operation's clause);
 //! - `fidelity`: B5's exact comparison and the values that test it;
@@ -23,6 +25,7 @@ mod listing;
 mod reads;
 mod scenario;
 mod sequences;
+mod updates;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -44,6 +44,11 @@ impl Harness<'_> {
         if let Some(lead) = lead_of(&ex).filter(|l| agrees(l)) {
             return Read::Agrees(lead);
         }
+        if lead_of(&ex).is_none() && ex.status != Some(404) {
+            // No lead at all (403, 503, garbage): B3's read-back judges that.
+            self.ops.obs.unreadable += 1;
+            return Read::Unreadable;
+        }
         match self.find_listed(log, id, auth) {
             Some(listed) if agrees(&listed) => Read::Stale(listed),
             _ => match lead_of(&ex) {

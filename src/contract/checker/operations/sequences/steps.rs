@@ -14,8 +14,9 @@ use crate::contract::checker::Harness;
 use crate::contract::checker::Listing;
 use crate::contract::checker::operations::reads::Read;
 use crate::contract::checker::operations::scenario::{
-    Walk, patched, same_identity, stale_detail, unchanged,
+    Walk, same_identity, stale_detail, unchanged,
 };
+use crate::contract::checker::operations::updates::patched;
 use crate::contract::checker::operations::{
     LEADS_PATH, UPDATE_PATH, counter, fidelity, lead_path, ok_body, reengaged_at, refused,
 };
