@@ -67,7 +67,11 @@ impl Harness<'_> {
         let mut ran = 0;
         for step in steps {
             ran += 1;
-            if self.exhausted || self.run_step(&mut w, &mut acc, step).is_none() {
+            // A request that got no answer: the steps are judged by reads, and
+            // piling more on a target that stopped answering would only end
+            // the run (B3's read-back judges unanswered reads).
+            let unanswered = self.transport_failures > 0;
+            if self.exhausted || unanswered || self.run_step(&mut w, &mut acc, step).is_none() {
                 break;
             }
         }
