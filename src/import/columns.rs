@@ -28,22 +28,107 @@ pub const INTEGER_FIELDS: &[&str] = &[
     "min_reengagement_days",
 ];
 
-/// Other names people give the lead fields, as [`normalise`]d keys.
-const ALIASES: &[(&str, &str)] = &[
-    ("phone", "phone_number"),
-    ("phoneno", "phone_number"),
-    ("mobile", "phone_number"),
-    ("mobilephone", "phone_number"),
-    ("mobilenumber", "phone_number"),
-    ("cell", "phone_number"),
-    ("cellphone", "phone_number"),
-    ("telephone", "phone_number"),
-    ("tel", "phone_number"),
-    ("emailaddress", "email"),
-    ("mail", "email"),
-    ("state", "us_state"),
-    ("crmid", "external_id"),
-    ("source", "lead_source"),
+/// Other names CRM exports and spreadsheets give the lead fields, as
+/// [`normalise`]d keys, each with a rank. When several columns fill one field,
+/// each row takes the first non-empty cell by rank (see [`Target::Choice`]);
+/// two columns of one rank for one field are refused as ambiguous.
+///
+/// Phone: a mobile column comes first (rank 0), then the main phone (1), then
+/// home and other phones (2, 3). Sela calls and texts the lead in person: a
+/// mobile reaches the person and can take the SMS follow-ups, while a
+/// "Phone" is often a desk line or a switchboard.
+const ALIASES: &[(&str, &str, u8)] = &[
+    // Mobile: HubSpot `Mobile Phone Number`, Salesforce `Mobile`/`MobilePhone`,
+    // Zoho `Mobile`, Pipedrive `Person - Phone - Mobile`, spreadsheets `Cell`.
+    ("mobile", "phone_number", 0),
+    ("mobilephone", "phone_number", 0),
+    ("mobilenumber", "phone_number", 0),
+    ("mobilephonenumber", "phone_number", 0),
+    ("cell", "phone_number", 0),
+    ("cellphone", "phone_number", 0),
+    ("cellnumber", "phone_number", 0),
+    ("cellphonenumber", "phone_number", 0),
+    ("phonemobile", "phone_number", 0),
+    ("personphonemobile", "phone_number", 0),
+    // Main phone: HubSpot `Phone Number`, Salesforce/Zoho `Phone`, Pipedrive
+    // `Person - Phone` / `Person - Phone - Work`, Follow Up Boss `Phone 1`.
+    ("phonenumber", "phone_number", 1),
+    ("phone", "phone_number", 1),
+    ("phoneno", "phone_number", 1),
+    ("telephone", "phone_number", 1),
+    ("tel", "phone_number", 1),
+    ("phone1", "phone_number", 1),
+    ("personphone", "phone_number", 1),
+    ("personphonework", "phone_number", 1),
+    ("workphone", "phone_number", 1),
+    ("businessphone", "phone_number", 1),
+    // Other phones: Salesforce `Home Phone`/`HomePhone`, `Other Phone`,
+    // Follow Up Boss `Phone 2`, `Phone 3`, Pipedrive `Person - Phone - Home`/`Other`.
+    ("homephone", "phone_number", 2),
+    ("phone2", "phone_number", 2),
+    ("personphonehome", "phone_number", 2),
+    ("otherphone", "phone_number", 3),
+    ("phone3", "phone_number", 3),
+    ("personphoneother", "phone_number", 3),
+    // E-mail: HubSpot `Email`, Salesforce/Zoho `Email`, Follow Up Boss
+    // `Email 1`/`Email 2`, Zoho `Secondary Email`, Pipedrive `Person - Email`.
+    ("email", "email", 0),
+    ("emailaddress", "email", 0),
+    ("mail", "email", 0),
+    ("email1", "email", 0),
+    ("primaryemail", "email", 0),
+    ("personemail", "email", 0),
+    ("personemailwork", "email", 0),
+    ("email2", "email", 1),
+    ("secondaryemail", "email", 1),
+    ("personemailhome", "email", 1),
+    ("personemailother", "email", 2),
+    // Record ids: HubSpot and Zoho `Record ID`, Salesforce reports `Lead ID` /
+    // `Contact ID`, Data Loader and Follow Up Boss `Id`, Pipedrive `Person - ID`.
+    ("externalid", "external_id", 0),
+    ("crmid", "external_id", 0),
+    ("recordid", "external_id", 0),
+    ("leadid", "external_id", 0),
+    ("contactid", "external_id", 0),
+    ("personid", "external_id", 0),
+    ("id", "external_id", 0),
+    // State: HubSpot `State/Region`, Salesforce `State/Province` (reports),
+    // `State` and `MailingState` (Data Loader), `Mailing State/Province`
+    // (contact reports), Zoho `State`, Follow Up Boss `Address 1 - State`.
+    ("usstate", "us_state", 0),
+    ("state", "us_state", 0),
+    ("stateregion", "us_state", 0),
+    ("stateprovince", "us_state", 0),
+    ("mailingstate", "us_state", 0),
+    ("mailingstateprovince", "us_state", 0),
+    ("address1state", "us_state", 0),
+    ("source", "lead_source", 0),
+];
+
+/// Other names exports give the documented metadata keys, as [`normalise`]d
+/// keys: postal codes (HubSpot `Postal Code`/`Zip code`, Salesforce
+/// `Zip/Postal Code`, `PostalCode`, `MailingPostalCode`, Zoho `Zip Code`,
+/// Follow Up Boss `Address 1 - Zip`) go to `zip`, the documented key.
+const METADATA_ALIASES: &[(&str, &str)] = &[
+    ("zip", "zip"),
+    ("zipcode", "zip"),
+    ("postalcode", "zip"),
+    ("postcode", "zip"),
+    ("zippostalcode", "zip"),
+    ("mailingzippostalcode", "zip"),
+    ("mailingpostalcode", "zip"),
+    ("address1zip", "zip"),
+    ("personfirstname", "first_name"),
+    ("givenname", "first_name"),
+    ("personlastname", "last_name"),
+    ("surname", "last_name"),
+    ("familyname", "last_name"),
+    ("mailingcity", "city"),
+    ("address1city", "city"),
+    ("street", "address"),
+    ("streetaddress", "address"),
+    ("mailingstreet", "address"),
+    ("address1street", "address"),
 ];
 
 /// Where one column's values go.
@@ -51,6 +136,17 @@ const ALIASES: &[(&str, &str)] = &[
 pub enum Target {
     /// A lead field (one of [`TEXT_FIELDS`] or [`INTEGER_FIELDS`]).
     Field(&'static str),
+    /// One of several columns for one lead field: per row, the first
+    /// non-empty one by `choice` (0 first) fills the field, and the others'
+    /// cells go to metadata under their column names.
+    Choice {
+        /// The field.
+        field: &'static str,
+        /// This column's place in the order of preference (0 first).
+        choice: usize,
+        /// How many columns compete for the field.
+        of: usize,
+    },
     /// A metadata key.
     Metadata(String),
     /// A JSON object merged into the metadata (the `metadata` column).
@@ -62,7 +158,16 @@ pub enum Target {
 impl Target {
     /// True for an integer lead field.
     pub fn is_integer(&self) -> bool {
-        matches!(self, Self::Field(name) if INTEGER_FIELDS.contains(name))
+        self.field()
+            .is_some_and(|name| INTEGER_FIELDS.contains(&name))
+    }
+
+    /// The lead field this column fills (or may fill, for a [`Target::Choice`]).
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Field(name) | Self::Choice { field: name, .. } => Some(name),
+            _ => None,
+        }
     }
 }
 
@@ -70,6 +175,13 @@ impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Field(name) => f.write_str(name),
+            Self::Choice { field, choice, of } => {
+                write!(
+                    f,
+                    "{field} (choice {} of {of}: first non-empty wins)",
+                    choice + 1
+                )
+            }
             Self::Metadata(key) => write!(f, "metadata.{key}"),
             Self::MetadataObject => f.write_str("metadata (JSON object)"),
             Self::Skip => f.write_str("ignored"),
@@ -88,18 +200,36 @@ pub fn normalise(name: &str) -> String {
 
 /// The lead field a name stands for, by its normalised form or an alias.
 pub fn field(name: &str) -> Option<&'static str> {
+    ranked_field(name).map(|(field, _)| field)
+}
+
+/// The lead field a name stands for and its rank among the columns that
+/// may fill it (see `ALIASES`; an exact field name not listed there is rank 0).
+pub fn ranked_field(name: &str) -> Option<(&'static str, u8)> {
     let key = normalise(name);
-    TEXT_FIELDS
+    ALIASES
         .iter()
-        .chain(INTEGER_FIELDS)
-        .find(|field| normalise(field) == key)
-        .copied()
+        .find(|(alias, _, _)| *alias == key)
+        .map(|(_, field, rank)| (*field, *rank))
         .or_else(|| {
-            ALIASES
+            TEXT_FIELDS
                 .iter()
-                .find(|(alias, _)| *alias == key)
-                .map(|(_, field)| *field)
+                .chain(INTEGER_FIELDS)
+                .find(|field| normalise(field) == key)
+                .map(|field| (*field, 0))
         })
+}
+
+/// What a `us_state` cell is sent as: the two-letter code of a state, DC or
+/// territory named by its code or full name in any case, with the full name
+/// when one was given (for `metadata.state`, as the API's example stores
+/// it); anything else unchanged, for the checks to judge.
+pub fn state_value(text: &str) -> (String, Option<String>) {
+    match crate::rules::us_state_code(text) {
+        Some(code) if code.eq_ignore_ascii_case(text.trim()) => (code.to_owned(), None),
+        Some(code) => (code.to_owned(), Some(text.trim().to_owned())),
+        None => (text.to_owned(), None),
+    }
 }
 
 /// An explicit mapping was not understood.
@@ -189,16 +319,35 @@ impl Mappings {
         if let Some(field) = field(name) {
             return Target::Field(field);
         }
+        let normalised = normalise(name);
         let key = KNOWN_METADATA_KEYS
             .iter()
-            .find(|(key, _)| normalise(key) == normalise(name))
-            .map_or(name, |(key, _)| key);
+            .map(|(key, _)| *key)
+            .find(|key| normalise(key) == normalised)
+            .or_else(|| {
+                METADATA_ALIASES
+                    .iter()
+                    .find(|(alias, _)| *alias == normalised)
+                    .map(|(_, key)| *key)
+            })
+            .unwrap_or(name);
         Target::Metadata(key.to_owned())
     }
 
+    /// The rank of a column among those filling its field by name or alias
+    /// (0 for an explicit mapping, which is never ranked against another).
+    pub(super) fn rank(&self, name: &str) -> u8 {
+        if self.get(name).is_some() {
+            return 0;
+        }
+        ranked_field(name).map_or(0, |(_, rank)| rank)
+    }
+
     /// The targets of a header row. An explicit mapping wins over a column
-    /// that would fill the same field by its name (that one goes to metadata);
-    /// two columns filling one field otherwise is an error, never a guess.
+    /// that would fill the same field by its name (that one goes to
+    /// metadata); columns of different ranks for one field become
+    /// [`Target::Choice`]s in rank order; two columns of one rank filling one
+    /// field or metadata key is an error, never a guess.
     pub fn resolve<S: AsRef<str>>(&self, headers: &[S]) -> Result<Vec<Target>, MapError> {
         let found = || {
             headers
@@ -220,20 +369,37 @@ impl Mappings {
         }
         let explicit: Vec<&Target> = self.0.values().map(|(_, t)| t).collect();
         let mut targets: Vec<Target> = Vec::with_capacity(headers.len());
-        let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        for header in headers {
+        // Each field or metadata key: the columns filling it, with their ranks.
+        let mut seen: BTreeMap<String, Vec<(u8, usize)>> = BTreeMap::new();
+        for (index, header) in headers.iter().enumerate() {
             let header = header.as_ref().trim();
             let mut target = self.target(header);
             if self.get(header).is_none() && explicit.contains(&&target) {
                 target = Target::Metadata(header.to_owned());
             }
             if let Target::Field(_) | Target::Metadata(_) = &target {
+                let rank = match target {
+                    Target::Field(_) => self.rank(header),
+                    _ => 0,
+                };
                 let key = target.to_string();
-                if let Some(other) = seen.insert(key.clone(), header.to_owned()) {
+                let columns = seen.entry(key.clone()).or_default();
+                if let Some((_, other)) = columns.iter().find(|(r, _)| *r == rank) {
+                    let other = headers[*other].as_ref().trim().to_owned();
                     return Err(MapError::Ambiguous(other, header.to_owned(), key));
                 }
+                columns.push((rank, index));
             }
             targets.push(target);
+        }
+        for columns in seen.values_mut().filter(|c| c.len() > 1) {
+            columns.sort();
+            let of = columns.len();
+            for (choice, (_, index)) in columns.iter().enumerate() {
+                if let Target::Field(field) = targets[*index] {
+                    targets[*index] = Target::Choice { field, choice, of };
+                }
+            }
         }
         Ok(targets)
     }
@@ -270,6 +436,158 @@ mod tests {
         );
         assert_eq!(none.target("metadata.zip"), Target::Metadata("zip".into()));
         assert_eq!(none.target("Metadata"), Target::MetadataObject);
+        assert_eq!(
+            state_value("virginia"),
+            ("VA".into(), Some("virginia".into()))
+        );
+        assert_eq!(state_value("va"), ("VA".into(), None));
+        assert_eq!(state_value("Ontario"), ("Ontario".into(), None));
+    }
+
+    #[test]
+    fn crm_export_headers_map_with_no_map() {
+        let none = Mappings::default();
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            (
+                "HubSpot",
+                &[
+                    "Record ID",
+                    "First Name",
+                    "Email",
+                    "Phone Number",
+                    "Mobile Phone Number",
+                    "State/Region",
+                    "Postal Code",
+                ],
+                &[
+                    "external_id",
+                    "metadata.first_name",
+                    "email",
+                    "phone_number (choice 2 of 2: first non-empty wins)",
+                    "phone_number (choice 1 of 2: first non-empty wins)",
+                    "us_state",
+                    "metadata.zip",
+                ],
+            ),
+            (
+                "Salesforce report",
+                &[
+                    "Lead ID",
+                    "First Name",
+                    "Last Name",
+                    "Phone",
+                    "Mobile",
+                    "Email",
+                    "State/Province",
+                    "Zip/Postal Code",
+                    "Lead Source",
+                ],
+                &[
+                    "external_id",
+                    "metadata.first_name",
+                    "metadata.last_name",
+                    "phone_number (choice 2 of 2: first non-empty wins)",
+                    "phone_number (choice 1 of 2: first non-empty wins)",
+                    "email",
+                    "us_state",
+                    "metadata.zip",
+                    "lead_source",
+                ],
+            ),
+            (
+                "Salesforce Data Loader",
+                &[
+                    "Id",
+                    "FirstName",
+                    "LastName",
+                    "Phone",
+                    "MobilePhone",
+                    "Email",
+                    "State",
+                    "PostalCode",
+                    "LeadSource",
+                ],
+                &[
+                    "external_id",
+                    "metadata.first_name",
+                    "metadata.last_name",
+                    "phone_number (choice 2 of 2: first non-empty wins)",
+                    "phone_number (choice 1 of 2: first non-empty wins)",
+                    "email",
+                    "us_state",
+                    "metadata.zip",
+                    "lead_source",
+                ],
+            ),
+            (
+                "Zoho",
+                &[
+                    "Record Id",
+                    "First Name",
+                    "Phone",
+                    "Mobile",
+                    "Email",
+                    "Secondary Email",
+                    "State",
+                    "Zip Code",
+                ],
+                &[
+                    "external_id",
+                    "metadata.first_name",
+                    "phone_number (choice 2 of 2: first non-empty wins)",
+                    "phone_number (choice 1 of 2: first non-empty wins)",
+                    "email (choice 1 of 2: first non-empty wins)",
+                    "email (choice 2 of 2: first non-empty wins)",
+                    "us_state",
+                    "metadata.zip",
+                ],
+            ),
+            (
+                "Pipedrive",
+                &[
+                    "Person - ID",
+                    "Person - First name",
+                    "Person - Phone",
+                    "Person - Email",
+                ],
+                &[
+                    "external_id",
+                    "metadata.first_name",
+                    "phone_number",
+                    "email",
+                ],
+            ),
+            (
+                "Follow Up Boss",
+                &[
+                    "ID",
+                    "First Name",
+                    "Phone 1",
+                    "Phone 2",
+                    "Email 1",
+                    "Address 1 - State",
+                    "Address 1 - Zip",
+                ],
+                &[
+                    "external_id",
+                    "metadata.first_name",
+                    "phone_number (choice 1 of 2: first non-empty wins)",
+                    "phone_number (choice 2 of 2: first non-empty wins)",
+                    "email",
+                    "us_state",
+                    "metadata.zip",
+                ],
+            ),
+        ];
+        for (crm, headers, expected) in cases {
+            let got: Vec<String> = none
+                .resolve(headers)
+                .unwrap_or_else(|e| panic!("{crm}: {e}"))
+                .iter()
+                .map(Target::to_string)
+                .collect();
+            assert_eq!(got, *expected, "{crm}");
+        }
     }
 
     #[test]
@@ -286,9 +604,43 @@ mod tests {
         );
         let none = Mappings::default();
         assert!(matches!(
-            none.resolve(&["Phone", "Mobile"]),
+            none.resolve(&["Phone", "Phone Number"]),
             Err(MapError::Ambiguous(..))
         ));
+        assert!(matches!(
+            none.resolve(&["Lead ID", "Contact ID"]),
+            Err(MapError::Ambiguous(..))
+        ));
+        // A phone and a mobile column: the mobile first, per row.
+        assert_eq!(
+            none.resolve(&["Phone", "Mobile", "Home Phone"]).unwrap(),
+            [
+                Target::Choice {
+                    field: "phone_number",
+                    choice: 1,
+                    of: 3
+                },
+                Target::Choice {
+                    field: "phone_number",
+                    choice: 0,
+                    of: 3
+                },
+                Target::Choice {
+                    field: "phone_number",
+                    choice: 2,
+                    of: 3
+                },
+            ]
+        );
+        // --map still wins: the other phone columns go to metadata.
+        let mapped = Mappings::parse(&["Phone=phone_number"]).unwrap();
+        assert_eq!(
+            mapped.resolve(&["Phone", "Mobile"]).unwrap(),
+            [
+                Target::Field("phone_number"),
+                Target::Metadata("Mobile".into())
+            ]
+        );
         assert!(matches!(
             map.resolve(&["Phone"]),
             Err(MapError::NoSuchColumn { .. })

@@ -50,12 +50,14 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 mod ids;
+mod outcome;
 mod progress;
 mod retry;
 use ids::IdSet;
 mod sender;
 mod stop;
 mod verify;
+pub use outcome::{Outcome, UnknownOutcome};
 use progress::ProgressFn;
 pub use progress::{Progress, ProgressHandle};
 pub use retry::RetryPolicy;
@@ -65,6 +67,11 @@ pub use stop::StopHandle;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod columns;
+#[cfg(feature = "cli")]
+mod damage;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod encoding;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod inflight;
@@ -78,10 +85,21 @@ pub mod journal;
 mod json;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod lock;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod reconcile;
+#[cfg(feature = "cli")]
+mod records;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod report;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod run;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod sheet;
 
 /// Leads per request unless set otherwise (the server's maximum is undocumented).
 pub const DEFAULT_CHUNK_SIZE: usize = 100;
@@ -164,12 +182,21 @@ impl ImportOutcome {
     /// `not_sent` or `invalid`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Created { .. } => "created",
-            Self::Reengaged { .. } => "reengaged",
-            Self::Rejected { .. } => "rejected",
-            Self::Unknown { .. } => "unknown",
-            Self::NotSent { .. } => "not_sent",
             Self::Invalid { .. } => "invalid",
+            other => other.outcome().name(),
+        }
+    }
+
+    /// The outcome an outcomes file records for it ([`Outcome::Unparsable`]
+    /// for input that could not be parsed into a lead).
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Self::Created { .. } => Outcome::Created,
+            Self::Reengaged { .. } => Outcome::Reengaged,
+            Self::Rejected { .. } => Outcome::Rejected,
+            Self::Unknown { .. } => Outcome::Unknown,
+            Self::NotSent { .. } => Outcome::NotSent,
+            Self::Invalid { .. } => Outcome::Unparsable,
         }
     }
 
