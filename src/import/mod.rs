@@ -13,7 +13,7 @@
 //! let mut outcomes = Importer::new(client).chunk_size(100).concurrency(4).import(leads);
 //! while let Some(outcome) = outcomes.next().await {
 //!     if let ImportOutcome::Unknown { error } = outcome {
-//!         eprintln!("fate unknown, reconcile by resending: {error}");
+//!         eprintln!("fate unknown, reconcile before resending: {error}");
 //!     }
 //! }
 //! println!("{:?}", outcomes.progress().snapshot());
@@ -37,8 +37,10 @@
 //! with jitter. A timeout, a connection lost after the request was written, or
 //! any 5xx (503 included: a gateway may answer it for a request the
 //! application handled) is never retried: the leads of that chunk come back
-//! [`ImportOutcome::Unknown`], and the caller reconciles by resending them
-//! (leads that were created are then answered `reengaged`, not created twice).
+//! [`ImportOutcome::Unknown`], and the caller reconciles them: by reading the
+//! account back (the CLI's `--resume --reconcile`, [`reconcile`] with the
+//! `cli` feature), or by resending them (leads that were created are then
+//! answered `reengaged`, not created twice, which can start calls again).
 
 use crate::api::types::LeadRequest;
 use crate::{BulkOutcome, Client, Error};
