@@ -481,6 +481,40 @@ mod tests {
     }
 
     #[test]
+    fn json_keys_rank_phone_and_mobile_and_name_states_like_csv_columns() {
+        let ndjson = concat!(
+            r#"{"Phone":"+18045550101","Mobile":"+18045550102","State":"Virginia"}"#,
+            "\n",
+            r#"{"Mobile":"","Phone":"+18045550103","State":"tx"}"#,
+            "\n",
+            r#"{"Phone":"+18045550104","Telephone":"+18045550105"}"#,
+            "\n",
+        );
+        let rows =
+            leads(read("ranked.ndjson", ndjson.as_bytes(), &InputOptions::default()).unwrap());
+        assert_eq!(
+            rows[0].2,
+            Ok(json!({
+                "phone_number": "+18045550102",
+                "us_state": "VA",
+                "metadata": {"Phone": "+18045550101", "state": "Virginia"}
+            }))
+        );
+        assert_eq!(
+            rows[1].2,
+            Ok(json!({"phone_number": "+18045550103", "us_state": "TX"}))
+        );
+        // One rank, two keys: refused, never a guess.
+        assert!(
+            rows[2]
+                .2
+                .as_ref()
+                .unwrap_err()
+                .contains("both map to `phone_number`")
+        );
+    }
+
+    #[test]
     fn data_cells_are_told_from_names() {
         for cell in ["+18045550101", "(804) 555-0101", "ana@example.com"] {
             assert!(looks_like_data(cell), "{cell}");

@@ -38,8 +38,8 @@
 //! any 5xx (503 included: a gateway may answer it for a request the
 //! application handled) is never retried: the leads of that chunk come back
 //! [`ImportOutcome::Unknown`], and the caller reconciles them: by reading the
-//! account back (the CLI's `--resume --reconcile`, [`reconcile`] with the
-//! `cli` feature), or by resending them (leads that were created are then
+//! account back (the CLI's `--resume --reconcile`, `import::reconcile` with
+//! the `cli` feature), or by resending them (leads that were created are then
 //! answered `reengaged`, not created twice, which can start calls again).
 
 use crate::api::types::LeadRequest;
