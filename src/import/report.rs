@@ -87,7 +87,7 @@ impl fmt::Display for Summary {
         if let Some(r) = &self.reconciled {
             writeln!(
                 f,
-                "reconciled against the account ({} leads in {} pages read): {} unknown rows found created, \
+                "reconciled against the account ({} leads read in {} list requests): {} unknown rows found created, \
                  {} found re-engaged, {} with no trace sent as new rows, {} left unknown (the reason is in the outcomes file)",
                 r.leads, r.pages, r.created, r.reengaged, r.send, r.unknown
             )?;

@@ -8,8 +8,9 @@
 //! checks refuse it as a damaged phone number instead of guessing digits. The
 //! whole sheet is read into memory (calamine reads a sheet at once).
 
-use super::input::InputError;
-use calamine::{Data, Reader, open_workbook_auto};
+use super::input::{Format, InputError};
+use calamine::{Data, Reader, Sheets, open_workbook_auto, open_workbook_auto_from_rs};
+use std::io::{Cursor, Read, Seek};
 use std::path::Path;
 
 /// The header row and the data rows of a sheet, each as text cells, and the
@@ -21,13 +22,36 @@ pub struct Sheet {
     pub rows: Vec<Vec<String>>,
 }
 
-/// Reads sheet `wanted` (the first when `None`) of the workbook at `path`.
+/// Reads sheet `wanted` (the first when `None`) of the workbook at `path`:
+/// of the kind its extension says, or (`--format xlsx` on another name) of
+/// the kind its content shows.
 pub fn read(path: &Path, wanted: Option<&str>) -> Result<Sheet, InputError> {
     let fail = |message: String| InputError::Sheet {
         path: path.to_owned(),
         message,
     };
-    let mut workbook = open_workbook_auto(path).map_err(|e| fail(e.to_string()))?;
+    if Format::from_path(path) == Some(Format::Xlsx) {
+        let workbook = open_workbook_auto(path).map_err(|e| fail(e.to_string()))?;
+        return read_sheet(workbook, path, wanted);
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_to_end(&mut bytes))
+        .map_err(|e| fail(e.to_string()))?;
+    let workbook =
+        open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| fail(e.to_string()))?;
+    read_sheet(workbook, path, wanted)
+}
+
+fn read_sheet<RS: Read + Seek>(
+    mut workbook: Sheets<RS>,
+    path: &Path,
+    wanted: Option<&str>,
+) -> Result<Sheet, InputError> {
+    let fail = |message: String| InputError::Sheet {
+        path: path.to_owned(),
+        message,
+    };
     let names = workbook.sheet_names();
     let name = match wanted {
         Some(wanted) => names
