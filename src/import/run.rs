@@ -120,7 +120,7 @@ pub fn default_output(input: &Path, dry_run: bool) -> PathBuf {
 
 /// What the local checks say of a lead: `would_send`, `invalid` with the
 /// reason, or `unparsable`. The reason is a phone number a spreadsheet
-/// damaged ([`phone_damage`]), else [`crate::rules::check_before_sending`]'s:
+/// damaged (`8.05E+09`, a lost `+`), else [`crate::rules::check_before_sending`]'s:
 /// the one function behind both `--dry-run` and the checks of a normal import.
 pub fn check(lead: &Lead) -> (Outcome, String) {
     let value = match lead {
