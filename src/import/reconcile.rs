@@ -75,13 +75,13 @@ pub struct Stats {
     pub pages: u64,
     /// Leads read.
     pub leads: u64,
-    /// Unknown rows settled per decision: created, reengaged, still unknown, to send.
+    /// Unknown rows found created since the import started.
     pub created: u64,
-    /// See `created`.
+    /// Unknown rows whose lead was found re-engaged since the import started.
     pub reengaged: u64,
-    /// See `created`.
+    /// Unknown rows the evidence could not settle: still `unknown`, not sent.
     pub unknown: u64,
-    /// See `created`.
+    /// Unknown rows with no trace on the account: sent as new rows.
     pub send: u64,
 }
 

@@ -84,7 +84,12 @@ impl fmt::Display for Summary {
         if let Some(encoding) = &self.encoding {
             writeln!(f, "input read as {encoding}")?;
         }
-        if let Some(r) = &self.reconciled {
+        if self.reconciled.as_ref().is_some_and(|r| r.pages == 0) {
+            writeln!(
+                f,
+                "reconcile: no unknown rows to settle (the account was not read)"
+            )?;
+        } else if let Some(r) = &self.reconciled {
             writeln!(
                 f,
                 "reconciled against the account ({} leads read in {} list requests): {} unknown rows found created, \
