@@ -133,6 +133,9 @@ fn reconcile_after_kills_sends_no_lead_the_server_holds_and_journals_every_id() 
         // The right id: the server's lead with this row's identity.
         let id = model.find(&identity(i)).expect("the row's lead");
         assert_eq!(row[3], id.to_string(), "{row:?}");
+        // The server's record of the lead: never re-engaged.
+        let lead = model.get(id).expect("a stored lead");
+        assert_eq!(lead["reengagements_count"], 0, "{lead}");
     }
     assert!(
         rows.iter().any(|r| r[4].starts_with("reconciled: ")),
