@@ -67,6 +67,8 @@ use sender::ChunkSender;
 pub use stop::StopHandle;
 
 #[cfg(feature = "cli")]
+mod aliases;
+#[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod columns;
 #[cfg(feature = "cli")]
