@@ -30,15 +30,23 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Bulk-create the leads of a CSV, TSV, NDJSON or JSON file, journaling one outcome per row.
+    /// Bulk-create the leads of a CSV, TSV, spreadsheet (.xlsx, .xls, .ods), NDJSON or JSON file, journaling one outcome per row.
     ///
     /// Column names match case-, space-, dash- and underscore-insensitively
-    /// (`Phone Number` is phone_number), with aliases (phone, mobile, e-mail,
-    /// state, crm_id, ...) and --map for the rest. Known columns become lead
-    /// fields; a `metadata` column holding a JSON object, `metadata.KEY`
-    /// columns and every other column become metadata. A header without a
-    /// phone column, or that looks like data, is refused before anything is
-    /// sent.
+    /// (`Phone Number` is phone_number), with the column names of HubSpot,
+    /// Salesforce, Zoho, Pipedrive and Follow Up Boss exports as aliases
+    /// (Mobile Phone Number, State/Region, Record ID, Postal Code, ...) and
+    /// --map for the rest. With both a mobile and a phone column, each row
+    /// takes the mobile if it has one. Full state names become their
+    /// two-letter code. Known columns become lead fields; a `metadata`
+    /// column holding a JSON object, `metadata.KEY` columns and every other
+    /// column become metadata. A header without a phone column, or that
+    /// looks like data, is refused before anything is sent. CSV/TSV in
+    /// another encoding than UTF-8 (an Excel CSV saved on Windows) is
+    /// detected; --encoding overrides.
+    ///
+    /// One run at a time per outcomes file: a second one exits 2 at once,
+    /// naming the other process, and sends nothing.
     ///
     /// The outcomes file is written as chunks complete (input order, flushed
     /// after each): on Ctrl-C or SIGTERM no new request goes out, the ones in
@@ -56,7 +64,7 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct ImportArgs {
-    /// The input file: .csv, .tsv, .ndjson/.jsonl (one object per line) or .json (an array of objects).
+    /// The input file: .csv, .tsv, .xlsx/.xlsm/.xlsb/.xls/.ods, .ndjson/.jsonl (one object per line) or .json (an array of objects).
     file: PathBuf,
     /// The API base URL [default: SELA_BASE_URL, else the production URL].
     #[arg(long)]
@@ -74,6 +82,13 @@ struct ImportArgs {
     /// The input format [default: from the extension; an unknown one is an error].
     #[arg(long, value_enum)]
     format: Option<Format>,
+    /// The text encoding of CSV/TSV (utf-8, windows-1252, latin1, utf-16le, ...)
+    /// [default: detected: UTF-8 or its BOM, else a guess from the first MiB].
+    #[arg(long, value_parser = parse_encoding)]
+    encoding: Option<&'static encoding_rs::Encoding>,
+    /// The sheet of a spreadsheet to read [default: the first].
+    #[arg(long)]
+    sheet: Option<String>,
     /// The field delimiter of CSV/TSV: one character, or `tab`.
     #[arg(long, value_parser = parse_delimiter)]
     delimiter: Option<u8>,
@@ -97,8 +112,18 @@ struct ImportArgs {
     /// connection, an odd answer, a second Ctrl-C), so some may exist already:
     /// those come back `reengaged`, which can start the re-engagement flow
     /// (calls) for them again.
-    #[arg(long, requires = "resume")]
+    #[arg(long, requires = "resume", conflicts_with = "reconcile")]
     retry_unknown: bool,
+    /// With --resume, settle the `unknown` rows by reading the account back
+    /// (GET /api/leads/, page by page) before sending anything: a lead with
+    /// the row's phone and e-mail created since the import started is
+    /// journaled `created` with its id, one re-engaged since then
+    /// `reengaged`, and a row with no lead at all is sent as a new row.
+    /// Ambiguous evidence (two such leads, a lead older than the import
+    /// with no re-engagement since, missing times) leaves the row `unknown`
+    /// with the reason; it is never sent again.
+    #[arg(long, requires = "resume")]
+    reconcile: bool,
     /// Check every row locally (phone, e-mail, US state, integers) and write
     /// `would_send` or `invalid` with the reason; sends nothing, needs no token.
     #[arg(long)]
@@ -141,6 +166,10 @@ fn parse_delimiter(text: &str) -> Result<u8, String> {
     }
 }
 
+fn parse_encoding(label: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    sela_leads::import::encoding::for_label(label)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -179,10 +208,13 @@ fn import(args: ImportArgs) -> Result<u8, String> {
             delimiter: args.delimiter,
             columns: args.columns.filter(|_| args.no_header),
             map: Mappings::parse(&args.map).map_err(|e| e.to_string())?,
+            encoding: args.encoding,
+            sheet: args.sheet,
         },
         output: args.output,
         resume: args.resume,
         retry_unknown: args.retry_unknown,
+        reconcile: args.reconcile,
         local_checks: !args.no_local_checks,
         verify: args.verify,
         chunk_size: args.chunk_size as usize,
@@ -213,6 +245,16 @@ mod tests {
             &["sela-leads", "import", "x.csv", "--retry-unknown"][..],
             &["sela-leads", "import", "x.csv", "--columns", "phone"],
             &["sela-leads", "import", "x.csv", "--resume", "--dry-run"],
+            &["sela-leads", "import", "x.csv", "--reconcile"],
+            &[
+                "sela-leads",
+                "import",
+                "x.csv",
+                "--resume",
+                "--reconcile",
+                "--retry-unknown",
+            ],
+            &["sela-leads", "import", "x.csv", "--encoding", "klingon"],
             &[
                 "sela-leads",
                 "import",

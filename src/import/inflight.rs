@@ -1,5 +1,5 @@
 //! The in-flight file: the row numbers of every row handed to the importer,
-//! written and flushed before its request goes out, next to the outcomes file
+//! written and fsynced before its request goes out, next to the outcomes file
 //! (`NAME.outcomes.csv.inflight`). A run that ends normally deletes it. After
 //! a kill, a crash or a power cut it names the rows whose request may have
 //! reached the server without an outcome being journaled: a resume records
@@ -38,10 +38,12 @@ impl InFlight {
         writeln!(self.writer, "{row}")
     }
 
-    /// Hands the rows marked so far to the operating system: called before
-    /// their request goes out.
+    /// Hands the rows marked so far to the operating system and waits until
+    /// they are on disk (`fsync`): called before their request goes out, so
+    /// not even a power cut loses the mark of a row that may be sent.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.writer.flush()
+        self.writer.flush()?;
+        self.writer.get_ref().sync_data()
     }
 }
 

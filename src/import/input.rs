@@ -1,6 +1,8 @@
 //! Reading leads from real-world files: CSV and TSV (any delimiter, with or
-//! without a header row), NDJSON and JSON arrays; a UTF-8 BOM and CRLF line
-//! ends accepted. Rows are read lazily, so memory does not grow with the file.
+//! without a header row, in UTF-8, UTF-16 or a detected legacy encoding: see
+//! [`super::encoding`]), spreadsheets (see [`super::sheet`]), NDJSON and JSON
+//! arrays; a BOM and CRLF line ends accepted. Text rows are read lazily, so
+//! memory does not grow with the file.
 //!
 //! A header row is checked before anything is sent: one that names no phone
 //! column, or that looks like data, is refused with the columns found and the
@@ -9,7 +11,7 @@
 use super::Lead;
 use super::columns::{MapError, Mappings, Target};
 use super::json::{json_array_rows, ndjson_rows};
-use serde_json::{Map, Value};
+use super::records::{csv_rows, sheet_rows};
 use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -29,6 +31,8 @@ pub enum Format {
     Ndjson,
     /// One JSON array of objects.
     Json,
+    /// A spreadsheet workbook: `.xlsx`, `.xlsm`, `.xlsb`, `.xls` or `.ods`.
+    Xlsx,
 }
 
 impl Format {
@@ -40,6 +44,7 @@ impl Format {
             "tsv" | "tab" => Some(Self::Tsv),
             "ndjson" | "jsonl" => Some(Self::Ndjson),
             "json" => Some(Self::Json),
+            "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => Some(Self::Xlsx),
             _ => None,
         }
     }
@@ -52,6 +57,7 @@ impl fmt::Display for Format {
             Self::Tsv => "TSV",
             Self::Ndjson => "NDJSON",
             Self::Json => "JSON array",
+            Self::Xlsx => "spreadsheet",
         })
     }
 }
@@ -67,6 +73,10 @@ pub struct InputOptions {
     pub columns: Option<Vec<String>>,
     /// Explicit `COLUMN=FIELD` mappings.
     pub map: Mappings,
+    /// The text encoding of CSV/TSV; detected when `None` (see [`super::encoding`]).
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// The sheet of a spreadsheet to read; the first when `None`.
+    pub sheet: Option<String>,
 }
 
 /// Where an input row is: its number and external id, for the outcomes file.
@@ -96,9 +106,17 @@ pub enum InputError {
     },
     /// The extension does not say the format.
     #[error(
-        "cannot tell the format of {0} from its extension; pass --format csv, tsv, ndjson or json"
+        "cannot tell the format of {0} from its extension; pass --format csv, tsv, ndjson, json or xlsx"
     )]
     UnknownFormat(PathBuf),
+    /// A spreadsheet cannot be read, or has no such sheet.
+    #[error("cannot read the spreadsheet {path}: {message}")]
+    Sheet {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// The header row cannot be read.
     #[error("cannot read the header row: {0}")]
     Header(String),
@@ -135,6 +153,9 @@ pub struct Input {
     pub columns: Vec<(String, Target)>,
     /// The file's size in bytes.
     pub size: u64,
+    /// How its text was read: the encoding (CSV and TSV) or the sheet
+    /// (spreadsheets), and how it was chosen.
+    pub encoding: Option<String>,
     consumed: Arc<AtomicU64>,
 }
 
@@ -161,38 +182,60 @@ impl Input {
                 Format::from_path(path).ok_or_else(|| InputError::UnknownFormat(path.into()))?
             }
         };
+        if format == Format::Xlsx {
+            return Self::open_sheet(path, options);
+        }
         let file = File::open(path).map_err(io)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         let consumed = Arc::new(AtomicU64::new(0));
-        let mut reader = BufReader::with_capacity(
-            64 * 1024,
-            Counting {
-                inner: file,
-                consumed: Arc::clone(&consumed),
-            },
-        );
-        skip_bom(&mut reader).map_err(io)?;
-        let (rows, columns): (Rows, _) = match format {
+        let counting = Counting {
+            inner: file,
+            consumed: Arc::clone(&consumed),
+        };
+        let (rows, columns, encoding): (Rows, _, _) = match format {
             Format::Csv | Format::Tsv => {
                 let default = if format == Format::Tsv { b'\t' } else { b',' };
                 let delimiter = options.delimiter.unwrap_or(default);
-                csv_rows(reader, delimiter, options)?
+                let decoded = super::encoding::decode(counting, options.encoding).map_err(io)?;
+                let (rows, columns) = csv_rows(decoded.reader, delimiter, options)?;
+                (rows, columns, Some(decoded.description))
             }
-            Format::Ndjson => (
-                Box::new(ndjson_rows(reader, options.map.clone())),
-                Vec::new(),
-            ),
-            Format::Json => (
-                Box::new(json_array_rows(reader, options.map.clone())),
-                Vec::new(),
-            ),
+            Format::Ndjson | Format::Json => {
+                let mut reader = BufReader::with_capacity(64 * 1024, counting);
+                skip_bom(&mut reader).map_err(io)?;
+                let rows: Rows = if format == Format::Ndjson {
+                    Box::new(ndjson_rows(reader, options.map.clone()))
+                } else {
+                    Box::new(json_array_rows(reader, options.map.clone()))
+                };
+                (rows, Vec::new(), None)
+            }
+            Format::Xlsx => return Self::open_sheet(path, options),
         };
         Ok(Self {
             rows,
             format,
             columns,
             size,
+            encoding,
             consumed,
+        })
+    }
+
+    /// A spreadsheet's sheet (the whole sheet is read here).
+    fn open_sheet(path: &Path, options: &InputOptions) -> Result<Self, InputError> {
+        let sheet = super::sheet::read(path, options.sheet.as_deref())?;
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let encoding = Some(format!("sheet `{}`", sheet.name));
+        let (rows, columns) = sheet_rows(sheet.rows, options)?;
+        Ok(Self {
+            rows,
+            format: Format::Xlsx,
+            columns,
+            size,
+            encoding,
+            // The whole workbook is read before the first row.
+            consumed: Arc::new(AtomicU64::new(size)),
         })
     }
 
@@ -237,138 +280,10 @@ pub fn looks_like_data(cell: &str) -> bool {
     (phone_like && digits >= 7) || email_like
 }
 
-/// Rows of a CSV/TSV file, read lazily, with the column mapping. A row that
-/// cannot be parsed (wrong field count, bad UTF-8, bad `metadata` JSON) is a
-/// [`Lead::Invalid`] at its place; a read error ends the input after one.
-fn csv_rows<R: Read + Send + 'static>(
-    reader: R,
-    delimiter: u8,
-    options: &InputOptions,
-) -> Result<(Rows, Vec<(String, Target)>), InputError> {
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .delimiter(delimiter)
-        .has_headers(options.columns.is_none())
-        .from_reader(reader);
-    let headers: Vec<String> = match &options.columns {
-        Some(columns) => columns.iter().map(|c| c.trim().to_owned()).collect(),
-        None => csv
-            .byte_headers()
-            .map_err(|e| InputError::Header(e.to_string()))?
-            .iter()
-            .map(|h| String::from_utf8_lossy(h).trim().to_owned())
-            .collect(),
-    };
-    if headers.iter().all(String::is_empty) {
-        return Err(InputError::Header("the file is empty".to_owned()));
-    }
-    if options.columns.is_none()
-        && let Some(cell) = headers.iter().find(|h| looks_like_data(h))
-    {
-        return Err(InputError::HeaderLooksLikeData { cell: cell.clone() });
-    }
-    let targets = options.map.resolve(&headers)?;
-    if !targets.contains(&Target::Field("phone_number")) {
-        let found = headers
-            .iter()
-            .map(|h| format!("`{h}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(InputError::NoPhoneColumn { found });
-    }
-    let columns: Vec<(String, Target)> = headers.iter().cloned().zip(targets.clone()).collect();
-    let external = targets
-        .iter()
-        .position(|t| *t == Target::Field("external_id"));
-    let mut records = csv.into_byte_records();
-    let mut row = 0_u64;
-    let mut failed = false;
-    let rows = Box::new(std::iter::from_fn(move || {
-        if failed {
-            return None;
-        }
-        let record = records.next()?;
-        row += 1;
-        let record = match record {
-            Ok(record) => record,
-            Err(error) => {
-                // An I/O error leaves the reader's position unknown: stop here.
-                failed = error.is_io_error();
-                let key = RowKey {
-                    row,
-                    external_id: None,
-                };
-                return Some((key, Lead::Invalid(format!("unreadable row: {error}"))));
-            }
-        };
-        let external_id = external
-            .and_then(|i| record.get(i))
-            .map(|v| String::from_utf8_lossy(v).trim().to_owned())
-            .filter(|v| !v.is_empty());
-        let key = RowKey { row, external_id };
-        let lead = match map_record(&headers, &targets, &record) {
-            Ok(value) => Lead::Json(value),
-            Err(message) => Lead::Invalid(message),
-        };
-        Some((key, lead))
-    }));
-    Ok((rows, columns))
-}
-
-/// One CSV record as a lead object; empty cells are left out.
-fn map_record(
-    headers: &[String],
-    targets: &[Target],
-    record: &csv::ByteRecord,
-) -> Result<Value, String> {
-    if record.len() != headers.len() {
-        let plural = if record.len() == 1 { "" } else { "s" };
-        return Err(format!(
-            "the row has {} field{plural}, the header {}",
-            record.len(),
-            headers.len()
-        ));
-    }
-    let mut lead = Map::new();
-    let mut metadata = Map::new();
-    for ((name, target), raw) in headers.iter().zip(targets).zip(record.iter()) {
-        let text = std::str::from_utf8(raw)
-            .map_err(|_| format!("column `{name}` is not valid UTF-8"))?
-            .trim();
-        if text.is_empty() {
-            continue;
-        }
-        match target {
-            Target::Skip => {}
-            Target::MetadataObject => match serde_json::from_str::<Value>(text) {
-                Ok(Value::Object(map)) => metadata.extend(map),
-                _ => return Err(format!("column `{name}` is not a JSON object")),
-            },
-            Target::Metadata(key) => {
-                metadata.insert(key.clone(), Value::String(text.to_owned()));
-            }
-            Target::Field(field) if target.is_integer() => {
-                let value = text
-                    .parse::<i64>()
-                    .map(Value::from)
-                    .unwrap_or_else(|_| Value::String(text.to_owned()));
-                lead.insert((*field).to_owned(), value);
-            }
-            Target::Field(field) => {
-                lead.insert((*field).to_owned(), Value::String(text.to_owned()));
-            }
-        }
-    }
-    if !metadata.is_empty() {
-        lead.insert("metadata".to_owned(), Value::Object(metadata));
-    }
-    Ok(Value::Object(lead))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn read(path_name: &str, bytes: &[u8], options: &InputOptions) -> Result<Input, InputError> {
         let dir = std::env::temp_dir().join(format!(
@@ -434,7 +349,13 @@ mod tests {
     fn unparsable_rows_keep_their_place() {
         let mut bytes = b"phone_number,external_id,metadata\n+18045550101,a,\n1,2\n".to_vec();
         bytes.extend_from_slice(b"\xff\xfe,b,\n+18045550102,c,[1]\n+18045550103,d,\n");
-        let got: Vec<_> = leads(read("bad.csv", &bytes, &InputOptions::default()).unwrap())
+        // Read as UTF-8 (undetected, the file would be Windows-1252): each
+        // bad row is unparsable at its place.
+        let utf8 = InputOptions {
+            encoding: Some(encoding_rs::UTF_8),
+            ..InputOptions::default()
+        };
+        let got: Vec<_> = leads(read("bad.csv", &bytes, &utf8).unwrap())
             .into_iter()
             .map(|(row, ext, lead)| (row, ext, lead.is_ok()))
             .collect();
@@ -557,6 +478,40 @@ mod tests {
         );
         assert_eq!((rows[1].0, rows[2].0), (3, 4));
         assert!(rows[1].2.is_err() && rows[2].2.is_err());
+    }
+
+    #[test]
+    fn json_keys_rank_phone_and_mobile_and_name_states_like_csv_columns() {
+        let ndjson = concat!(
+            r#"{"Phone":"+18045550101","Mobile":"+18045550102","State":"Virginia"}"#,
+            "\n",
+            r#"{"Mobile":"","Phone":"+18045550103","State":"tx"}"#,
+            "\n",
+            r#"{"Phone":"+18045550104","Telephone":"+18045550105"}"#,
+            "\n",
+        );
+        let rows =
+            leads(read("ranked.ndjson", ndjson.as_bytes(), &InputOptions::default()).unwrap());
+        assert_eq!(
+            rows[0].2,
+            Ok(json!({
+                "phone_number": "+18045550102",
+                "us_state": "VA",
+                "metadata": {"Phone": "+18045550101", "state": "Virginia"}
+            }))
+        );
+        assert_eq!(
+            rows[1].2,
+            Ok(json!({"phone_number": "+18045550103", "us_state": "TX"}))
+        );
+        // One rank, two keys: refused, never a guess.
+        assert!(
+            rows[2]
+                .2
+                .as_ref()
+                .unwrap_err()
+                .contains("both map to `phone_number`")
+        );
     }
 
     #[test]

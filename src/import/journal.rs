@@ -1,7 +1,7 @@
 //! The outcomes file as a journal: one CSV row per input row
 //! (`row,external_id,outcome,id,message`), written in input order as chunks
-//! complete and flushed after each, so at any moment it holds every row whose
-//! outcome is known.
+//! complete and flushed and fsynced after each, so at any moment (a power cut
+//! included) it holds every row whose outcome is known.
 //!
 //! A resumed run appends to it; the last row written for a row number wins.
 //! At the end of a run the file is compacted (merged back into input order,
@@ -9,7 +9,7 @@
 //! atomically, so a kill at any point leaves a file that records every lead
 //! sent.
 
-use super::ImportOutcome;
+use super::Outcome;
 use super::input::RowKey;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -17,26 +17,6 @@ use std::path::{Path, PathBuf};
 
 /// The header row of an outcomes file.
 pub const HEADER: [&str; 5] = ["row", "external_id", "outcome", "id", "message"];
-
-/// The outcome names written that a resume never sends again: the server
-/// acted on the row, or the local checks refused it (`invalid`); `unknown`
-/// rows may be resent with `retry_unknown`.
-pub fn is_final(outcome: &str, retry_unknown: bool) -> bool {
-    match outcome {
-        "created" | "reengaged" | "rejected" | "invalid" => true,
-        "unknown" => !retry_unknown,
-        _ => false,
-    }
-}
-
-/// The name an outcome is written under (`unparsable` for input that could
-/// not be read as a lead).
-pub fn outcome_name(outcome: &ImportOutcome) -> &'static str {
-    match outcome {
-        ImportOutcome::Invalid { .. } => "unparsable",
-        other => other.kind(),
-    }
-}
 
 /// An outcomes file open for writing.
 pub struct Journal {
@@ -91,7 +71,7 @@ impl Journal {
     pub fn record(
         &mut self,
         key: &RowKey,
-        outcome: &str,
+        outcome: Outcome,
         id: Option<i64>,
         message: &str,
     ) -> io::Result<()> {
@@ -99,16 +79,19 @@ impl Journal {
         self.writer.write_record([
             key.row.to_string().as_str(),
             key.external_id.as_deref().unwrap_or(""),
-            outcome,
+            outcome.name(),
             id.as_str(),
             message,
         ])?;
         Ok(())
     }
 
-    /// Hands everything written so far to the operating system.
+    /// Hands everything written so far to the operating system and waits
+    /// until it is on disk (`fsync`): called at each chunk boundary, so a
+    /// power cut cannot lose an outcome the run went on past.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.writer.flush()
+        self.writer.flush()?;
+        self.writer.get_ref().sync_data()
     }
 }
 
@@ -223,14 +206,15 @@ pub fn read_previous(path: &Path, retry_unknown: bool) -> Result<Previous, Journ
             previous.unreadable += 1;
             continue;
         };
-        let outcome = record.get(2).unwrap_or("");
-        let done = is_final(outcome, retry_unknown);
+        let Ok(outcome) = record.get(2).unwrap_or("").parse::<Outcome>() else {
+            previous.unreadable += 1;
+            continue;
+        };
+        let done = outcome.is_final(retry_unknown);
         previous.done.set(row, done);
-        previous.unknown.set(row, outcome == "unknown");
-        previous
-            .failed
-            .set(row, done && !matches!(outcome, "created" | "reengaged"));
-        if outcome == "created"
+        previous.unknown.set(row, outcome == Outcome::Unknown);
+        previous.failed.set(row, done && !outcome.is_success());
+        if outcome == Outcome::Created
             && let Some(id) = record.get(3).and_then(|id| id.parse().ok())
         {
             previous.created_ids.push(id);
@@ -346,11 +330,17 @@ mod tests {
         let _ = std::fs::remove_file(&path);
 
         let mut journal = Journal::create(&path).unwrap();
-        journal.record(&key(1), "created", Some(11), "").unwrap();
-        journal.record(&key(2), "not_sent", None, "429").unwrap();
-        journal.record(&key(3), "unknown", None, "timeout").unwrap();
         journal
-            .record(&key(4), "rejected", None, "phone_number: bad")
+            .record(&key(1), Outcome::Created, Some(11), "")
+            .unwrap();
+        journal
+            .record(&key(2), Outcome::NotSent, None, "429")
+            .unwrap();
+        journal
+            .record(&key(3), Outcome::Unknown, None, "timeout")
+            .unwrap();
+        journal
+            .record(&key(4), Outcome::Rejected, None, "phone_number: bad")
             .unwrap();
         journal.flush().unwrap();
         drop(journal);
@@ -375,10 +365,16 @@ mod tests {
 
         // The resumed run: rows 2, 5 and 6 (and 3, retried).
         let mut journal = Journal::append(&path).unwrap();
-        for (row, outcome, id) in [(2, "created", 12), (3, "reengaged", 13), (5, "created", 15)] {
+        for (row, outcome, id) in [
+            (2, Outcome::Created, 12),
+            (3, Outcome::Reengaged, 13),
+            (5, Outcome::Created, 15),
+        ] {
             journal.record(&key(row), outcome, Some(id), "").unwrap();
         }
-        journal.record(&key(6), "created", Some(16), "").unwrap();
+        journal
+            .record(&key(6), Outcome::Created, Some(16), "")
+            .unwrap();
         journal.flush().unwrap();
         drop(journal);
         assert_eq!(read_previous(&path, false).unwrap().done.len(), 6);

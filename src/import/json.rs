@@ -1,7 +1,7 @@
 //! NDJSON and JSON-array input: each object's keys mapped like CSV columns.
 
 use super::Lead;
-use super::columns::{Mappings, Target};
+use super::columns::{Mappings, Target, state_value};
 use super::input::RowKey;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -43,19 +43,51 @@ impl KeyMapper {
         let mut lead = Map::new();
         let mut metadata = Map::new();
         let mut nested = None;
-        // Which key filled each field, so two keys for one field are refused.
-        let mut filled: BTreeMap<String, String> = BTreeMap::new();
+        // Which key filled each field or metadata key, with its rank, so two
+        // keys of one rank for one field are refused; of two ranks, the first
+        // non-empty by rank fills the field and the other goes to metadata.
+        let mut filled: BTreeMap<String, (String, u8)> = BTreeMap::new();
+        let mut state_name = None;
         for (key, value) in object {
             let target = self.target(&key);
-            if matches!(target, Target::Field(_) | Target::Metadata(_))
-                && let Some(other) = filled.insert(target.to_string(), key.clone())
-            {
-                let message = format!("keys `{other}` and `{key}` both map to `{target}`");
-                return (None, Lead::Invalid(message));
+            let empty = value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty());
+            if let Target::Field(_) | Target::Metadata(_) = target {
+                let rank = self.map.rank(&key);
+                let slot = target.to_string();
+                if let Some((other, other_rank)) = filled.get(&slot).cloned() {
+                    if other_rank == rank {
+                        let message = format!("keys `{other}` and `{key}` both map to `{target}`");
+                        return (None, Lead::Invalid(message));
+                    }
+                    let (Target::Field(field), false) = (&target, empty) else {
+                        // An empty alternative, or a metadata key: keep the first.
+                        if !empty {
+                            metadata.insert(key, value);
+                        }
+                        continue;
+                    };
+                    let held_empty = lead.get(*field).is_none_or(|v| {
+                        v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty())
+                    });
+                    if rank < other_rank || held_empty {
+                        if let Some(previous) = lead.remove(*field).filter(|_| !held_empty) {
+                            metadata.insert(other, previous);
+                        }
+                        filled.insert(slot, (key, rank));
+                        lead.insert(
+                            (*field).to_owned(),
+                            field_value(field, value, &mut state_name),
+                        );
+                    } else {
+                        metadata.insert(key, value);
+                    }
+                    continue;
+                }
+                filled.insert(slot, (key.clone(), rank));
             }
             match target {
-                Target::Field(field) => {
-                    lead.insert(field.to_owned(), value);
+                Target::Field(field) | Target::Choice { field, .. } => {
+                    lead.insert(field.to_owned(), field_value(field, value, &mut state_name));
                 }
                 Target::MetadataObject => nested = Some(value),
                 Target::Metadata(name) => {
@@ -63,6 +95,9 @@ impl KeyMapper {
                 }
                 Target::Skip => {}
             }
+        }
+        if let Some(name) = state_name {
+            metadata.entry("state").or_insert(Value::String(name));
         }
         match nested {
             Some(Value::Object(mut inner)) => {
@@ -88,6 +123,19 @@ impl KeyMapper {
             _ => None,
         };
         (external_id, Lead::Json(Value::Object(lead)))
+    }
+}
+
+/// A field's value as sent: a `us_state` full name becomes its code (the
+/// name is kept for `metadata.state`); the rest as given.
+fn field_value(field: &str, value: Value, state_name: &mut Option<String>) -> Value {
+    match (field, value) {
+        ("us_state", Value::String(text)) => {
+            let (code, name) = state_value(&text);
+            *state_name = name;
+            Value::String(code)
+        }
+        (_, value) => value,
     }
 }
 

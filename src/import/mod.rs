@@ -13,7 +13,7 @@
 //! let mut outcomes = Importer::new(client).chunk_size(100).concurrency(4).import(leads);
 //! while let Some(outcome) = outcomes.next().await {
 //!     if let ImportOutcome::Unknown { error } = outcome {
-//!         eprintln!("fate unknown, reconcile by resending: {error}");
+//!         eprintln!("fate unknown, reconcile before resending: {error}");
 //!     }
 //! }
 //! println!("{:?}", outcomes.progress().snapshot());
@@ -37,8 +37,10 @@
 //! with jitter. A timeout, a connection lost after the request was written, or
 //! any 5xx (503 included: a gateway may answer it for a request the
 //! application handled) is never retried: the leads of that chunk come back
-//! [`ImportOutcome::Unknown`], and the caller reconciles by resending them
-//! (leads that were created are then answered `reengaged`, not created twice).
+//! [`ImportOutcome::Unknown`], and the caller reconciles them: by reading the
+//! account back (the CLI's `--resume --reconcile`, `import::reconcile` with
+//! the `cli` feature), or by resending them (leads that were created are then
+//! answered `reengaged`, not created twice, which can start calls again).
 
 use crate::api::types::LeadRequest;
 use crate::{BulkOutcome, Client, Error};
@@ -50,12 +52,14 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 mod ids;
+mod outcome;
 mod progress;
 mod retry;
 use ids::IdSet;
 mod sender;
 mod stop;
 mod verify;
+pub use outcome::{Outcome, UnknownOutcome};
 use progress::ProgressFn;
 pub use progress::{Progress, ProgressHandle};
 pub use retry::RetryPolicy;
@@ -63,8 +67,15 @@ use sender::ChunkSender;
 pub use stop::StopHandle;
 
 #[cfg(feature = "cli")]
+mod aliases;
+#[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod columns;
+#[cfg(feature = "cli")]
+mod damage;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod encoding;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod inflight;
@@ -78,10 +89,21 @@ pub mod journal;
 mod json;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod lock;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod reconcile;
+#[cfg(feature = "cli")]
+mod records;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod report;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod run;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod sheet;
 
 /// Leads per request unless set otherwise (the server's maximum is undocumented).
 pub const DEFAULT_CHUNK_SIZE: usize = 100;
@@ -164,12 +186,21 @@ impl ImportOutcome {
     /// `not_sent` or `invalid`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Created { .. } => "created",
-            Self::Reengaged { .. } => "reengaged",
-            Self::Rejected { .. } => "rejected",
-            Self::Unknown { .. } => "unknown",
-            Self::NotSent { .. } => "not_sent",
             Self::Invalid { .. } => "invalid",
+            other => other.outcome().name(),
+        }
+    }
+
+    /// The outcome an outcomes file records for it ([`Outcome::Unparsable`]
+    /// for input that could not be parsed into a lead).
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Self::Created { .. } => Outcome::Created,
+            Self::Reengaged { .. } => Outcome::Reengaged,
+            Self::Rejected { .. } => Outcome::Rejected,
+            Self::Unknown { .. } => Outcome::Unknown,
+            Self::NotSent { .. } => Outcome::NotSent,
+            Self::Invalid { .. } => Outcome::Unparsable,
         }
     }
 

@@ -2,8 +2,8 @@
 //! terminal (indicatif), plain periodic lines otherwise, and a summary with
 //! counts per outcome, elapsed time, leads per second, throttling and retries.
 
-use super::Progress;
 use super::columns::Target;
+use super::{Outcome, Progress};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -13,23 +13,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// The outcome names of a run, in the order the summary gives them.
-pub const OUTCOMES: &[&str] = &[
-    "created",
-    "reengaged",
-    "rejected",
-    "unknown",
-    "not_sent",
-    "unparsable",
-    "would_send",
-    "invalid",
-];
-
 /// How a finished (or interrupted) run went.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     /// Rows written to the outcomes file by this run, per outcome name.
-    pub counts: BTreeMap<&'static str, u64>,
+    pub counts: BTreeMap<Outcome, u64>,
     /// Rows a resume skipped: final in the outcomes file already.
     pub skipped: u64,
     /// Of those, rows that are `rejected` or `unknown` there.
@@ -44,8 +32,13 @@ pub struct Summary {
     pub dry_run: bool,
     /// The outcomes file.
     pub output: PathBuf,
-    /// Each input column and where its values went (CSV and TSV).
+    /// Each input column and where its values went (CSV, TSV and spreadsheets).
     pub columns: Vec<(String, Target)>,
+    /// How the input's text was read: its encoding (CSV and TSV), or the
+    /// sheet read (spreadsheets), and why.
+    pub encoding: Option<String>,
+    /// What `--reconcile` read and settled, when it ran.
+    pub reconciled: Option<super::reconcile::Stats>,
 }
 
 impl Summary {
@@ -54,23 +47,22 @@ impl Summary {
         self.counts.values().sum()
     }
 
-    /// The count of one outcome name.
-    pub fn count(&self, outcome: &str) -> u64 {
-        self.counts.get(outcome).copied().unwrap_or(0)
+    /// The count of one outcome.
+    pub fn count(&self, outcome: Outcome) -> u64 {
+        self.counts.get(&outcome).copied().unwrap_or(0)
     }
 
     /// 130 when interrupted, 1 when a row of the outcomes file (this run's,
     /// or one a resume skipped) was not created, re-engaged or (dry run)
     /// would not be sent, else 0.
     pub fn exit_code(&self) -> u8 {
-        let ok = ["created", "reengaged", "would_send"];
         if self.interrupted {
             130
         } else if self.skipped_failed > 0
             || self
                 .counts
                 .iter()
-                .any(|(name, n)| *n > 0 && !ok.contains(name))
+                .any(|(outcome, n)| *n > 0 && !outcome.is_ok())
         {
             1
         } else {
@@ -89,10 +81,26 @@ impl fmt::Display for Summary {
                 .collect();
             writeln!(f, "columns: {}", columns.join(", "))?;
         }
-        let counts: Vec<String> = OUTCOMES
-            .iter()
-            .filter(|name| self.count(name) > 0 || (!self.dry_run && OUTCOMES[..6].contains(name)))
-            .map(|name| format!("{} {}", self.count(name), name.replace('_', " ")))
+        if let Some(encoding) = &self.encoding {
+            writeln!(f, "input read as {encoding}")?;
+        }
+        if self.reconciled.as_ref().is_some_and(|r| r.pages == 0) {
+            writeln!(
+                f,
+                "reconcile: no unknown rows to settle (the account was not read)"
+            )?;
+        } else if let Some(r) = &self.reconciled {
+            writeln!(
+                f,
+                "reconciled against the account ({} leads read in {} list requests): {} unknown rows found created, \
+                 {} found re-engaged, {} with no trace sent as new rows, {} left unknown (the reason is in the outcomes file)",
+                r.leads, r.pages, r.created, r.reengaged, r.send, r.unknown
+            )?;
+        }
+        let counts: Vec<String> = Outcome::ALL
+            .into_iter()
+            .filter(|o| self.count(*o) > 0 || (!self.dry_run && Outcome::SENDING.contains(o)))
+            .map(|o| format!("{} {}", self.count(o), o.name().replace('_', " ")))
             .collect();
         let seconds = self.elapsed.as_secs_f64();
         write!(f, "{} rows in {seconds:.1} s", self.rows())?;
@@ -127,20 +135,21 @@ impl fmt::Display for Summary {
                  run again with --resume to send the rest"
             )?;
         }
-        if !self.dry_run && self.count("invalid") > 0 {
+        if !self.dry_run && self.count(Outcome::Invalid) > 0 {
             write!(
                 f,
                 "\n{} rows failed the local checks and were not sent (the reason is in the outcomes file); \
                  --no-local-checks sends rows as they are and lets the server judge them",
-                self.count("invalid")
+                self.count(Outcome::Invalid)
             )?;
         }
-        if self.count("unknown") > 0 {
+        if self.count(Outcome::Unknown) > 0 {
             write!(
                 f,
                 "\n{} rows may or may not have been created (timeout, lost connection, odd answer); \
-                 `--resume --retry-unknown` sends them again: created leads come back re-engaged",
-                self.count("unknown")
+                 `--resume --reconcile` reads the account back to settle them without sending them again \
+                 (`--resume --retry-unknown` sends them again: created leads come back re-engaged)",
+                self.count(Outcome::Unknown)
             )?;
         }
         Ok(())
@@ -242,11 +251,11 @@ mod tests {
             output: "out.csv".into(),
             ..Summary::default()
         };
-        summary.counts.insert("created", 3);
+        summary.counts.insert(Outcome::Created, 3);
         summary.progress.sent = 4;
         summary.progress.throttled = 2;
         assert_eq!(summary.exit_code(), 0);
-        summary.counts.insert("unknown", 1);
+        summary.counts.insert(Outcome::Unknown, 1);
         assert_eq!(summary.exit_code(), 1);
         let text = summary.to_string();
         assert!(text.contains("4 rows in 2.0 s (2 leads/s sent)"), "{text}");

@@ -7,11 +7,14 @@
 //! flight finish; a second one gives up on them, and their rows are
 //! journaled `unknown`.
 
+use super::damage::phone_damage;
 use super::inflight::{self, InFlight};
 use super::input::{Input, InputError, InputOptions, RowKey};
 use super::journal::{self, Journal, JournalError, Previous};
+use super::lock::{LockError, RunLock};
+use super::reconcile::{self, ReconcileError, Settled};
 use super::report::{Reporter, Summary};
-use super::{ImportOutcome, Importer, Lead, StopHandle};
+use super::{ImportOutcome, Importer, Lead, Outcome, StopHandle};
 use crate::Client;
 use futures::StreamExt;
 use std::io;
@@ -34,6 +37,9 @@ pub struct RunOptions {
     pub resume: bool,
     /// With `resume`, send `unknown` rows again too (they may exist already).
     pub retry_unknown: bool,
+    /// With `resume`, settle the `unknown` rows by reading the account back
+    /// before sending anything (see [`super::reconcile`]).
+    pub reconcile: bool,
     /// Check every row with [`check`] before sending, and journal the rows it
     /// refuses `invalid` instead of sending them. Off, rows are sent as they
     /// are and the server judges them.
@@ -71,6 +77,12 @@ pub enum RunError {
     /// The outcomes file of a resume cannot be read.
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// Another run holds the outcomes file, or its lock cannot be taken.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// `--reconcile` could not read the account back.
+    #[error(transparent)]
+    Reconcile(#[from] ReconcileError),
     /// The outcomes file cannot be written.
     #[error("cannot write the outcomes file {path}: {source}")]
     Output {
@@ -107,30 +119,36 @@ pub fn default_output(input: &Path, dry_run: bool) -> PathBuf {
 }
 
 /// What the local checks say of a lead: `would_send`, `invalid` with the
-/// reason ([`crate::rules::check_before_sending`], the one function behind
-/// both `--dry-run` and the checks of a normal import), or `unparsable`.
-pub fn check(lead: &Lead) -> (&'static str, String) {
-    let checked = match lead {
-        Lead::Invalid(message) => return ("unparsable", message.clone()),
-        Lead::Json(value) => crate::rules::check_before_sending(value),
+/// reason, or `unparsable`. The reason is a phone number a spreadsheet
+/// damaged (`8.05E+09`, a lost `+`), else [`crate::rules::check_before_sending`]'s:
+/// the one function behind both `--dry-run` and the checks of a normal import.
+pub fn check(lead: &Lead) -> (Outcome, String) {
+    let value = match lead {
+        Lead::Invalid(message) => return (Outcome::Unparsable, message.clone()),
+        Lead::Json(value) => std::borrow::Cow::Borrowed(value),
         Lead::Typed(lead) => match serde_json::to_value(lead) {
-            Ok(value) => crate::rules::check_before_sending(&value),
-            Err(error) => return ("unparsable", error.to_string()),
+            Ok(value) => std::borrow::Cow::Owned(value),
+            Err(error) => return (Outcome::Unparsable, error.to_string()),
         },
     };
-    match checked {
-        Ok(()) => ("would_send", String::new()),
-        Err(reason) => ("invalid", reason),
+    let damage = value
+        .get("phone_number")
+        .and_then(serde_json::Value::as_str)
+        .and_then(phone_damage);
+    match damage.map_or_else(|| crate::rules::check_before_sending(&value), Err) {
+        Ok(()) => (Outcome::WouldSend, String::new()),
+        Err(reason) => (Outcome::Invalid, reason),
     }
 }
 
 /// A row on its way: where it is, whether a resume retries an `unknown`, and
-/// the outcome it is journaled with when it is kept back (not sent): `invalid`
-/// for the local checks, `unknown` for a row a killed run may have sent.
+/// the outcome, id and message it is journaled with when it is kept back (not
+/// sent): `invalid` for the local checks, `unknown` for a row a killed run
+/// may have sent, or what `--reconcile` found.
 struct Pending {
     key: RowKey,
     was_unknown: bool,
-    kept_back: Option<(&'static str, String)>,
+    kept_back: Option<(Outcome, Option<i64>, String)>,
 }
 
 /// What a resume journals for a row that a run ended by a kill or a crash
@@ -149,16 +167,20 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
         return Err(RunError::OutputIsInput);
     }
     let input = Input::open(&options.input, &options.read)?;
+    if options.resume && !dry_run && !output.exists() {
+        return Err(RunError::NothingToResume(output));
+    }
+    // Before the outcomes file is read or written: one run per outcomes
+    // file. A new outcomes file starts the lock file's record of runs afresh.
+    let fresh = dry_run || !output.exists();
+    let lock = RunLock::acquire(&output, fresh, chrono::Utc::now())?;
     let write_error = |source| RunError::Output {
         path: output.clone(),
         source,
     };
 
     let mut previous = if options.resume && !dry_run {
-        if !output.exists() {
-            return Err(RunError::NothingToResume(output));
-        }
-        journal::read_previous(&output, options.retry_unknown)?
+        journal::read_previous(&output, options.retry_unknown || options.reconcile)?
     } else {
         Previous::default()
     };
@@ -172,6 +194,18 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
         })?
     } else {
         journal::RowSet::default()
+    };
+    // Settle the unknown rows against the account before anything is sent.
+    let (settled, reconciled) = match &mode {
+        Mode::Send(client) if options.resume && options.reconcile => {
+            let window = lock
+                .has_earlier_runs()
+                .then(|| lock.first_start() - reconcile::CLOCK_SKEW);
+            let (settled, stats) =
+                reconcile::settle_rows(options, client, &previous, &lost, window)?;
+            (settled, Some(stats))
+        }
+        _ => (Default::default(), None),
     };
     let mut journal = if options.resume && !dry_run {
         Journal::append(&output)
@@ -203,13 +237,23 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
         dry_run,
         output: output.clone(),
         columns: input.columns.clone(),
+        encoding: input.encoding.clone(),
+        reconciled,
         ..Summary::default()
     };
     let started = Instant::now();
     let skipped = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let skipping = Arc::clone(&skipped);
     let retry_unknown = options.retry_unknown;
-    let created_ids = std::mem::take(&mut previous.created_ids);
+    let mut created_ids = std::mem::take(&mut previous.created_ids);
+    created_ids.extend(settled.values().filter_map(|s| match s {
+        Settled::Found {
+            outcome: Outcome::Created,
+            id,
+            ..
+        } => Some(*id),
+        _ => None,
+    }));
     // A dry run checks each row itself, below.
     let local_checks = options.local_checks && !dry_run;
     let rows = input.rows.filter_map(move |(key, lead)| {
@@ -221,7 +265,10 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
             return None;
         }
         let lost = lost.contains(key.row);
-        let was_unknown = previous.unknown.contains(key.row) || lost;
+        let settled = settled.get(&key.row);
+        // A row --reconcile found no trace of is sent as a new row.
+        let was_unknown =
+            (previous.unknown.contains(key.row) || lost) && settled != Some(&Settled::Send);
         let mut pending = Pending {
             key,
             was_unknown,
@@ -229,12 +276,26 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
         };
         // A row kept back goes on as input the importer never sends, so it
         // keeps its place in the journal.
-        if lost && !retry_unknown {
-            pending.kept_back = Some(("unknown", LOST_IN_FLIGHT.to_owned()));
-            return Some((pending, Lead::Invalid(LOST_IN_FLIGHT.to_owned())));
+        let kept_back = match settled {
+            Some(Settled::Found {
+                outcome,
+                id,
+                message,
+            }) => Some((*outcome, Some(*id), message.clone())),
+            Some(Settled::Unknown(reason)) => Some((Outcome::Unknown, None, reason.clone())),
+            Some(Settled::Send) => None,
+            None if lost && !retry_unknown => {
+                Some((Outcome::Unknown, None, LOST_IN_FLIGHT.to_owned()))
+            }
+            None => None,
+        };
+        if let Some(kept_back) = kept_back {
+            let message = kept_back.2.clone();
+            pending.kept_back = Some(kept_back);
+            return Some((pending, Lead::Invalid(message)));
         }
-        if local_checks && let ("invalid", reason) = check(&lead) {
-            pending.kept_back = Some(("invalid", reason.clone()));
+        if local_checks && let (Outcome::Invalid, reason) = check(&lead) {
+            pending.kept_back = Some((Outcome::Invalid, None, reason.clone()));
             return Some((pending, Lead::Invalid(reason)));
         }
         Some((pending, lead))
@@ -329,24 +390,25 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
     if options.resume {
         journal::compact(&output)?;
     }
+    drop(lock);
     Ok(summary)
 }
 
 /// The outcome name, id and message an outcome is journaled with. A retried
 /// `unknown` row that this time was certainly not sent stays `unknown`: the
 /// first attempt may still have created it.
-fn journaled(pending: &Pending, outcome: &ImportOutcome) -> (&'static str, Option<i64>, String) {
+fn journaled(pending: &Pending, outcome: &ImportOutcome) -> (Outcome, Option<i64>, String) {
     let message = outcome.message().unwrap_or_default();
-    if let Some((name, message)) = &pending.kept_back {
-        return (name, None, message.clone());
+    if let Some((name, id, message)) = &pending.kept_back {
+        return (*name, *id, message.clone());
     }
     match outcome {
         ImportOutcome::NotSent { .. } if pending.was_unknown => (
-            "unknown",
+            Outcome::Unknown,
             None,
             format!("previously unknown; the retry was not sent: {message}"),
         ),
-        other => (journal::outcome_name(other), other.id(), message),
+        other => (other.outcome(), other.id(), message),
     }
 }
 
@@ -478,7 +540,7 @@ mod tests {
     #[test]
     fn dry_run_checks_use_the_rules() {
         let good = Lead::Json(json!({"phone_number": "(804) 555-0101", "us_state": "VA"}));
-        assert_eq!(check(&good).0, "would_send");
+        assert_eq!(check(&good).0, Outcome::WouldSend);
         for (lead, field) in [
             (json!({"phone_number": "+1 111 555 0101"}), "phone_number"),
             (
@@ -496,10 +558,14 @@ mod tests {
             (json!({"email": "a@example.com"}), "phone_number"),
         ] {
             let (outcome, reason) = check(&Lead::Json(lead));
-            assert_eq!(outcome, "invalid");
+            assert_eq!(outcome, Outcome::Invalid);
             assert!(reason.starts_with(field), "{reason}");
         }
-        assert_eq!(check(&Lead::Invalid("bad".into())).0, "unparsable");
+        assert_eq!(check(&Lead::Invalid("bad".into())).0, Outcome::Unparsable);
+        let damaged = Lead::Json(json!({"phone_number": "8.05E+09"}));
+        let (outcome, reason) = check(&damaged);
+        assert_eq!(outcome, Outcome::Invalid);
+        assert!(reason.contains("scientific notation"), "{reason}");
         assert_eq!(
             default_output(Path::new("dir/leads.csv"), true),
             PathBuf::from("dir/leads.dry-run.csv")

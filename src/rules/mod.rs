@@ -25,7 +25,8 @@ pub use fields::{
 };
 pub use lists::{
     LEAD_STATUSES, MAX_STRING_LEN, NOT_AN_OBJECT, READ_ONLY_FIELDS, STATUS_REASONS,
-    US_DISTRICT_AND_TERRITORIES, US_STATES, WRITABLE_FIELDS, is_us_state_code,
+    US_DISTRICT_AND_TERRITORIES, US_STATE_NAMES, US_STATES, WRITABLE_FIELDS, is_us_state_code,
+    us_state_code,
 };
 pub use phone::{Identity, identity, normalize_phone};
 

@@ -16,7 +16,9 @@ fn csv_with_good_bad_and_unparsable_rows() {
     csv.extend_from_slice(b"not-a-phone,bad@example.com,crm-4,Bad,,\n");
     csv.extend_from_slice(b"+18045550105,eve@example.com,crm-5,Eve,ZZ,\n");
     csv.extend_from_slice(b"only,two\n");
-    // Chunk 3: a name that is not UTF-8, then a good row with JSON metadata.
+    // Chunk 3: a name that is not UTF-8 (read as UTF-8 by --encoding: left
+    // to detection, the file would be read as Windows-1252), then a good row
+    // with JSON metadata.
     csv.extend_from_slice(b"+18045550107,fay@example.com,crm-7,F\xffy,,\n");
     csv.extend_from_slice(
         b"+18045550108,gus@example.com,crm-8,Gus,CA,\"{\"\"loan_amount\"\":250000}\"\n",
@@ -34,6 +36,8 @@ fn csv_with_good_bad_and_unparsable_rows() {
             "2",
             "--output",
             path(&output),
+            "--encoding",
+            "utf-8",
         ],
         Some(sandbox.token()),
     );

@@ -2,40 +2,6 @@
 
 use super::*;
 
-/// Starts `sela-leads ARGS` with `token`, its stdout and stderr made by `stdio`.
-#[cfg(unix)]
-fn spawn(args: &[&str], token: &str, stdio: fn() -> Stdio) -> std::process::Child {
-    Command::new(BIN)
-        .args(args)
-        .env("SELA_API_KEY", token)
-        .env_remove("SELA_BASE_URL")
-        .stdout(stdio())
-        .stderr(stdio())
-        .spawn()
-        .expect("the binary runs")
-}
-
-#[cfg(unix)]
-fn signal(child: &std::process::Child, name: &str) {
-    let status = Command::new("kill")
-        .args([name, &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-}
-
-/// Waits until the outcomes file has at least `rows` outcome rows.
-fn wait_for_rows(output: &Path, rows: usize) {
-    for _ in 0..600 {
-        let lines = std::fs::read_to_string(output).map_or(0, |t| t.lines().count());
-        if lines > rows {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("the outcomes file never reached {rows} rows");
-}
-
 #[test]
 fn an_existing_outcomes_file_is_never_overwritten() {
     let sandbox = Sandbox::start();

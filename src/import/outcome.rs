@@ -1,0 +1,136 @@
+//! The names an outcome is journaled and counted under: one typed list, so
+//! the importer, the outcomes file, the summary and a resume agree on them.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// What the outcomes file says happened to one input row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    /// A new lead was stored; the row carries its id.
+    Created,
+    /// The row duplicated an existing lead, which was re-engaged; the row carries its id.
+    Reengaged,
+    /// The server refused the row.
+    Rejected,
+    /// The request may have reached the server: the row may exist.
+    Unknown,
+    /// The server certainly did not act on the row: safe to send again.
+    NotSent,
+    /// The input row could not be read as a lead; never sent.
+    Unparsable,
+    /// A dry run's verdict: the row passes the local checks.
+    WouldSend,
+    /// The local checks refused the row; never sent.
+    Invalid,
+}
+
+impl Outcome {
+    /// Every outcome, in the order the summary gives them.
+    pub const ALL: [Outcome; 8] = [
+        Self::Created,
+        Self::Reengaged,
+        Self::Rejected,
+        Self::Unknown,
+        Self::NotSent,
+        Self::Unparsable,
+        Self::WouldSend,
+        Self::Invalid,
+    ];
+
+    /// The outcomes a sending run always reports, even at zero.
+    pub const SENDING: [Outcome; 6] = [
+        Self::Created,
+        Self::Reengaged,
+        Self::Rejected,
+        Self::Unknown,
+        Self::NotSent,
+        Self::Unparsable,
+    ];
+
+    /// The name written in the outcomes file (`not_sent`, `would_send`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Reengaged => "reengaged",
+            Self::Rejected => "rejected",
+            Self::Unknown => "unknown",
+            Self::NotSent => "not_sent",
+            Self::Unparsable => "unparsable",
+            Self::WouldSend => "would_send",
+            Self::Invalid => "invalid",
+        }
+    }
+
+    /// True when the server holds the row's lead (created or re-engaged).
+    pub fn is_success(self) -> bool {
+        matches!(self, Self::Created | Self::Reengaged)
+    }
+
+    /// True for an outcome that a resume never sends again: the server acted
+    /// on the row, or the local checks refused it; `unknown` is final unless
+    /// `retry_unknown` (it may exist already). `not_sent` and `unparsable`
+    /// (and a dry run's verdicts) are not final: a resume tries them again.
+    pub fn is_final(self, retry_unknown: bool) -> bool {
+        match self {
+            Self::Created | Self::Reengaged | Self::Rejected | Self::Invalid => true,
+            Self::Unknown => !retry_unknown,
+            Self::NotSent | Self::Unparsable | Self::WouldSend => false,
+        }
+    }
+
+    /// True when an exit status of 0 allows this outcome.
+    pub fn is_ok(self) -> bool {
+        matches!(self, Self::Created | Self::Reengaged | Self::WouldSend)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is not an outcome's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an outcome name")]
+pub struct UnknownOutcome(pub String);
+
+impl FromStr for Outcome {
+    type Err = UnknownOutcome;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|o| o.name() == name)
+            .ok_or_else(|| UnknownOutcome(name.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_finality_follows_the_server() {
+        for outcome in Outcome::ALL {
+            assert_eq!(outcome.name().parse::<Outcome>(), Ok(outcome));
+        }
+        assert!("crea".parse::<Outcome>().is_err());
+        let finals: Vec<_> = Outcome::ALL
+            .into_iter()
+            .filter(|o| o.is_final(false))
+            .collect();
+        assert_eq!(
+            finals,
+            [
+                Outcome::Created,
+                Outcome::Reengaged,
+                Outcome::Rejected,
+                Outcome::Unknown,
+                Outcome::Invalid
+            ]
+        );
+        assert!(!Outcome::Unknown.is_final(true));
+    }
+}
