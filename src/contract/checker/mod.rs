@@ -290,6 +290,11 @@ impl<'a> Harness<'a> {
         true
     }
 
+    /// Whether `n` more creations fit the current share (marks nothing).
+    pub(super) fn fits(&self, n: usize) -> bool {
+        self.budget_used + n <= self.share_limit
+    }
+
     pub(super) fn refund(&mut self, n: usize) {
         self.budget_used = self.budget_used.saturating_sub(n);
     }

@@ -24,7 +24,9 @@ pub(crate) struct Aging {
 impl Harness<'_> {
     /// Creates a few identities first thing (checked as every bulk answer).
     pub(crate) fn start_aging(&mut self) {
-        if self.reporting.budget.spent() || !self.reserve(EARLY) {
+        // Only when it fits: a reserve() refused here would mark the run
+        // exhausted before the size probe, which then creates nothing.
+        if self.reporting.budget.spent() || !self.fits(EARLY) || !self.reserve(EARLY) {
             return;
         }
         let pairs: Vec<(String, String)> = (0..EARLY).map(|_| self.ids.fresh_pair()).collect();
