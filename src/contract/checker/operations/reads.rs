@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{LEADS_PATH, lead_path};
 use crate::contract::checker::Harness;
+use crate::contract::checker::stored::{json_eq, same_phone};
 use crate::contract::target::{Auth, Exchange};
 
 /// Most list pages read to find one lead.
@@ -50,7 +51,24 @@ impl Harness<'_> {
             return Read::Unreadable;
         }
         match self.find_listed(log, id, auth) {
-            Some(listed) if agrees(&listed) => Read::Stale(listed),
+            Some(listed) if agrees(&listed) => match lead_of(&ex) {
+                // G1 needs a read that shows an older state than the write:
+                // one that contradicts the listed lead on a field it shows.
+                Some(read) => match contrast(&read, &listed) {
+                    Contrast::Contradicts => Read::Stale(listed),
+                    // The same state in another representation (case,
+                    // nested ids, added metadata keys): the write is there.
+                    Contrast::Same => Read::Agrees(listed),
+                    // Fields the listing shows are missing from the read:
+                    // that read answers no whole lead, B3's to judge.
+                    Contrast::Missing => {
+                        self.ops.obs.unreadable += 1;
+                        Read::Unreadable
+                    }
+                },
+                // A 404 for a lead the listing shows with the write.
+                None => Read::Stale(listed),
+            },
             _ => match lead_of(&ex) {
                 Some(lead) => Read::Differs(Some(lead), ex),
                 None if ex.status == Some(404) => Read::Differs(None, ex),
@@ -102,8 +120,92 @@ impl Harness<'_> {
     }
 }
 
+/// How a lead read by id compares with the same lead listed.
+#[derive(Debug, PartialEq, Eq)]
+enum Contrast {
+    /// Every field of the listing reads back the same (up to representation).
+    Same,
+    /// Some field of the listing is missing from the read, none contradicts.
+    Missing,
+    /// Some field reads back with another value: another state of the lead.
+    Contradicts,
+}
+
+/// Compares `read` with `listed` field by field, the representation aside
+/// (e-mail and state case, a nested `{"id": n}` for `n`, metadata keys the
+/// server adds); volatile fields (times the server moves) are left out.
+fn contrast(read: &Value, listed: &Value) -> Contrast {
+    let (Some(read), Some(listed)) = (read.as_object(), listed.as_object()) else {
+        return Contrast::Missing;
+    };
+    let mut missing = false;
+    for (k, want) in listed {
+        if super::scenario::VOLATILE.contains(&k.as_str()) {
+            continue;
+        }
+        match read.get(k) {
+            None => missing = true,
+            Some(got) if !same_field(k, want, got) => return Contrast::Contradicts,
+            Some(_) => {}
+        }
+    }
+    if missing {
+        Contrast::Missing
+    } else {
+        Contrast::Same
+    }
+}
+
+/// One field's value in two representations of the same state.
+fn same_field(key: &str, a: &Value, b: &Value) -> bool {
+    let nested_id = |v: &Value| v.get("id").cloned().unwrap_or_else(|| v.clone());
+    match (key, a, b) {
+        ("email" | "us_state", Value::String(x), Value::String(y)) => x.eq_ignore_ascii_case(y),
+        ("phone_number", Value::String(x), Value::String(y)) => same_phone(x, y),
+        ("metadata", Value::Object(x), Value::Object(y)) => x
+            .iter()
+            .all(|(mk, mv)| y.get(mk).is_some_and(|g| json_eq(g, mv))),
+        (_, Value::Object(_), _) | (_, _, Value::Object(_)) if !matches!(key, "metadata") => {
+            json_eq(&nested_id(a), &nested_id(b))
+        }
+        _ => json_eq(a, b),
+    }
+}
+
 /// The lead of a 200 answer.
 pub(super) fn lead_of(ex: &Exchange) -> Option<Value> {
     ex.response_value()
         .filter(|v| ex.status == Some(200) && v.is_object())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Contrast, contrast};
+    use serde_json::json;
+
+    #[test]
+    fn another_representation_is_the_same_state() {
+        let listed = json!({"email": "a@x.com", "lead_type": 2, "metadata": {"k": 1}, "modified_time": "t1"});
+        let read = json!({"email": "A@X.COM", "lead_type": {"id": 2, "name": "t"},
+                          "metadata": {"k": 1, "added": "by server"}, "modified_time": "t0"});
+        assert_eq!(contrast(&read, &listed), Contrast::Same);
+    }
+
+    #[test]
+    fn a_field_left_out_is_missing_not_older() {
+        let listed = json!({"email": "a@x.com", "phone_number": "+15125550100", "lead_source": "new"});
+        let read = json!({"lead_source": "new"});
+        assert_eq!(contrast(&read, &listed), Contrast::Missing);
+    }
+
+    #[test]
+    fn another_value_contradicts_even_with_fields_missing() {
+        let listed = json!({"email": "a@x.com", "lead_source": "new", "lead_type": 2});
+        let read = json!({"lead_source": "old"});
+        assert_eq!(contrast(&read, &listed), Contrast::Contradicts);
+        let read = json!({"email": "a@x.com", "lead_source": "new", "lead_type": {"id": 3}});
+        assert_eq!(contrast(&read, &listed), Contrast::Contradicts);
+        let read = json!({"email": "a@x.com", "lead_source": "new", "lead_type": 2, "x": 1});
+        assert_eq!(contrast(&read, &listed), Contrast::Same);
+    }
 }

@@ -18,7 +18,7 @@ use crate::rules::{Identity, identity};
 
 /// Fields a server may change on its own (calls scheduled, touched times):
 /// never compared as "unchanged".
-const VOLATILE: &[&str] = &["modified_time", "next_call_time", "next_call_time_reason"];
+pub(super) const VOLATILE: &[&str] = &["modified_time", "next_call_time", "next_call_time_reason"];
 
 /// Leads one walk may create on a faulty target (counted against
 /// `--max-created`).
