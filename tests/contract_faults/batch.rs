@@ -332,8 +332,9 @@ fn b3_read_back_without_phone_and_email_is_caught() {
 fn b3_read_back_cut_off_mid_answer_is_caught() {
     // The read is answered 200, but its gzip body is broken: the harness gets
     // no usable answer (a transport error), which, once read-back works, is
-    // no excuse either. One id in five, so that the harness never sees five
-    // requests in a row without an answer (it would take the target as gone).
+    // no excuse either. One id in five; concurrent batches can get every
+    // fifth id, so one batch's reads may all be cut off in a row: the status
+    // line came, so the target answers (brokenly) and is not taken as gone.
     let r = run_reads_every(5, |_| {
         Resp::raw(200, "application/json", b"not gzip at all".to_vec())
             .with_header("content-encoding", "gzip")

@@ -57,7 +57,8 @@ use observations::{Observations, ReadBack, short, status_text};
 
 pub use ledger::Ledger;
 
-/// Requests in a row without an answer after which the target counts as gone.
+/// Requests in a row without an answer (no status line) after which the
+/// target counts as gone.
 const MAX_TRANSPORT_FAILURES: u32 = 5;
 
 /// How many properties share the `--max-created` budget (sizes, mixed
@@ -229,6 +230,10 @@ impl<'a> Harness<'a> {
                 self.fatal.get_or_insert(why);
             }
             match &p.exchange.transport_error {
+                // The status line came and the body broke (cut off, bad
+                // gzip): the target answers, brokenly; that answer is judged
+                // like any other and is no sign that the target is gone.
+                Some(_) if p.exchange.status.is_some() => {}
                 Some(err) => {
                     self.transport_failures += 1;
                     if self.transport_failures >= MAX_TRANSPORT_FAILURES && self.lost.is_none() {
