@@ -193,7 +193,8 @@ mod tests {
 
     #[test]
     fn a_field_left_out_is_missing_not_older() {
-        let listed = json!({"email": "a@x.com", "phone_number": "+15125550100", "lead_source": "new"});
+        let listed =
+            json!({"email": "a@x.com", "phone_number": "+15125550100", "lead_source": "new"});
         let read = json!({"lead_source": "new"});
         assert_eq!(contrast(&read, &listed), Contrast::Missing);
     }
