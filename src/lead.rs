@@ -1,6 +1,8 @@
 //! Hand-written builders over the generated request bodies: setters that take
 //! `&str`, `String` and numbers directly, and a `build()` that returns the
-//! generated type or a [`FieldError`] naming the field.
+//! generated type or a [`FieldError`] naming the field. Each builder names only
+//! the required properties ([`crate::api::required`]): a new optional property
+//! in the spec costs nothing here, a new required one is a compile error here.
 //!
 //! ```
 //! use sela_leads::api::types::{LeadRequest, LeadStatus, PatchedLeadRequest};
