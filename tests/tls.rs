@@ -18,7 +18,10 @@ const TOKEN: &str = "tls-test-s3cret-token";
 /// A socket on 127.0.0.1 that sends back the first bytes of each connection.
 fn first_bytes_server() -> (String, mpsc::Receiver<Vec<u8>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("https://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+    let url = format!(
+        "https://127.0.0.1:{}/",
+        listener.local_addr().unwrap().port()
+    );
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
@@ -40,7 +43,10 @@ fn assert_client_hello(bytes: &[u8]) {
     assert_eq!(bytes[0], 0x16, "a TLS handshake record");
     assert_eq!(bytes[5], 0x01, "a ClientHello");
     let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
-    assert!(has(b"\x02h2") && has(b"\x08http/1.1"), "ALPN h2 and http/1.1");
+    assert!(
+        has(b"\x02h2") && has(b"\x08http/1.1"),
+        "ALPN h2 and http/1.1"
+    );
     assert!(!has(TOKEN.as_bytes()), "the token is not sent before TLS");
 }
 

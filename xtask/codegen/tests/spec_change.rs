@@ -72,8 +72,19 @@ fn generate(root: &Path, check: bool) -> Output {
 /// spec-change target directory.
 fn cargo_check(root: &Path, args: &[&str]) -> Output {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    Command::new(cargo)
-        .current_dir(root)
+    let mut cmd = Command::new(cargo);
+    // What cargo set for this test binary is not the copy's (build scripts
+    // such as ring's watch CARGO_MANIFEST_DIR).
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(|k| {
+            k.starts_with("CARGO_PKG_")
+                || k.starts_with("CARGO_MANIFEST_")
+                || k == "CARGO_CRATE_NAME"
+        }) {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.current_dir(root)
         .arg("check")
         .args(["--offline", "--quiet", "--message-format", "short"])
         .args(args)

@@ -17,7 +17,26 @@ fn main() -> ExitCode {
     command
         .args(["run", "--quiet", "--package", package, "--"])
         .args(&args);
+    // What `cargo run` set for this binary must not reach the inner build: a
+    // build script that watches one (ring's watches CARGO_MANIFEST_DIR) would
+    // rerun, and everything above it rebuild, on every switch between
+    // `cargo xtask` and a plain `cargo build`.
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(set_by_cargo_run) {
+            command.env_remove(key);
+        }
+    }
     run(command)
+}
+
+/// The variables `cargo run` sets for the binary it runs (besides `CARGO`).
+fn set_by_cargo_run(key: &str) -> bool {
+    key.starts_with("CARGO_PKG_")
+        || key.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            key,
+            "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+        )
 }
 
 /// Replaces this process with `command` (same pid, so signals and `kill` reach
