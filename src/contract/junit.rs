@@ -84,12 +84,24 @@ pub fn to_junit(report: &Report) -> Junit {
     if !report.replayed.is_empty() {
         let mut replays = TestSuite::new(format!("contract {host}: {}", summary(&report.replayed)));
         for r in &report.replayed {
+            let also = also_text(&r.also_failed);
             let status = match &r.outcome {
-                ReplayOutcome::Passed => TestCaseStatus::success(),
+                ReplayOutcome::Passed if r.also_failed.is_empty() => TestCaseStatus::success(),
+                ReplayOutcome::Passed => {
+                    // The stored clause held, but the case broke others: a
+                    // failure of the replay all the same.
+                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    st.set_message(format!("stored clause held now{also}"))
+                        .set_type(r.stored.clause.clone());
+                    st
+                }
                 ReplayOutcome::StillFails => {
                     let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    st.set_message(format!("stored failure still fails: {}", r.stored.detail))
-                        .set_type(r.stored.clause.clone());
+                    st.set_message(format!(
+                        "stored failure still fails: {}{also}",
+                        r.stored.detail
+                    ))
+                    .set_type(r.stored.clause.clone());
                     if let Some(fail) = &r.failure {
                         st.set_description(fail.evidence());
                     }
@@ -114,6 +126,15 @@ pub fn to_junit(report: &Report) -> Junit {
         junit.add_test_suite(replays);
     }
     junit
+}
+
+/// `; the replayed case also failed B3, S2` (empty when it failed nothing else).
+pub(crate) fn also_text(also: &[super::Clause]) -> String {
+    if also.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<&str> = also.iter().map(|c| c.id()).collect();
+    format!("; the replayed case also failed {}", ids.join(", "))
 }
 
 /// Writes [`to_junit`] to `path`.

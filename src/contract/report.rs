@@ -365,9 +365,10 @@ impl fmt::Display for Report {
             writeln!(f)?;
             writeln!(f, "{}", summary(&self.replayed))?;
             for r in &self.replayed {
+                let also = super::junit::also_text(&r.also_failed);
                 let what = match &r.outcome {
-                    ReplayOutcome::Passed => "held now".to_owned(),
-                    ReplayOutcome::StillFails => "STILL FAILS".to_owned(),
+                    ReplayOutcome::Passed => format!("held now{also}"),
+                    ReplayOutcome::StillFails => format!("STILL FAILS{also}"),
                     ReplayOutcome::NotReplayed(why) => format!("not replayed: {why}"),
                 };
                 writeln!(

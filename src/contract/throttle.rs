@@ -20,6 +20,8 @@ pub(crate) struct Patient {
     pub(crate) exchange: Exchange,
     /// `429` answers waited out for it.
     pub(crate) throttled: u32,
+    /// The waits it slept, in order (one per `429` waited out).
+    pub(crate) waits: Vec<Duration>,
     /// Set when the harness gave up waiting (the exchange is then the last `429`).
     pub(crate) gave_up: Option<HarnessError>,
 }
@@ -41,7 +43,7 @@ pub(crate) async fn send_patiently(
         .with_factor(2.0)
         .without_max_times()
         .build();
-    let mut waited = Duration::ZERO;
+    let mut waits: Vec<Duration> = Vec::new();
     let mut throttled = 0u32;
     loop {
         let (exchange, retry_after) =
@@ -50,6 +52,7 @@ pub(crate) async fn send_patiently(
             return Patient {
                 exchange,
                 throttled,
+                waits,
                 gave_up: None,
             };
         }
@@ -59,6 +62,7 @@ pub(crate) async fn send_patiently(
             None => backoff.next().unwrap_or(Duration::from_secs(2)),
         }
         .max(Duration::from_millis(20));
+        let waited: Duration = waits.iter().sum();
         if waited + delay > patience {
             let why = HarnessError::Throttled(format!(
                 "{method} {} was answered 429 {throttled} time(s) in a row over {:.1} s \
@@ -70,11 +74,12 @@ pub(crate) async fn send_patiently(
             return Patient {
                 exchange,
                 throttled,
+                waits,
                 gave_up: Some(why),
             };
         }
         tokio::time::sleep(delay).await;
-        waited += delay;
+        waits.push(delay);
     }
 }
 
@@ -142,6 +147,14 @@ mod tests {
             let p = send(&server, Duration::from_secs(10));
             assert!(p.gave_up.is_none());
             assert_eq!(p.throttled, 3);
+            assert_eq!(p.waits.len(), 3, "one wait per 429: {:?}", p.waits);
+            if retry_after.is_some() {
+                // `Retry-After: 0` still waits the floor of 20 ms.
+                assert!(p.waits.iter().all(|w| *w == Duration::from_millis(20)));
+            } else {
+                // Backoff from 50 ms, growing.
+                assert!(p.waits[0] >= Duration::from_millis(50), "{:?}", p.waits);
+            }
             assert_eq!(seen.load(Ordering::SeqCst), 4);
             assert_eq!(p.exchange.status, Some(200));
             assert_eq!(
@@ -153,8 +166,7 @@ mod tests {
 
     #[test]
     fn unending_throttling_gives_up_within_the_patience() {
-        let (server, _) = server(usize::MAX, Some("1"));
-        let started = std::time::Instant::now();
+        let (server, seen) = server(usize::MAX, Some("1"));
         let p = send(&server, Duration::from_millis(2500));
         assert!(
             matches!(p.gave_up, Some(HarnessError::Throttled(_))),
@@ -166,6 +178,13 @@ mod tests {
             p.throttled, 3,
             "waited 1 s twice, the third wait would pass 2.5 s"
         );
-        assert!(started.elapsed() < Duration::from_secs(10));
+        // What happened, not how long it took: the two waits of Retry-After,
+        // and no request after giving up.
+        assert_eq!(p.waits, [Duration::from_secs(1); 2]);
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            3,
+            "three requests, then it gave up"
+        );
     }
 }

@@ -1,8 +1,10 @@
-//! Optional, harmless real-world behaviour of the sandbox: a bulk size limit
-//! and periodic throttling. Both are off by default; the contract accepts both
-//! (T1), so a correct client and the harness must cope with them.
+//! Optional, harmless real-world behaviour of the sandbox: a bulk size limit,
+//! periodic throttling and reads that lag writes. All are off by default; the
+//! contract accepts them (T1, the settle window), so a correct client and the
+//! harness must cope with them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// How the sandbox deviates from the plain model. `Default` deviates in nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +20,10 @@ pub struct SandboxOptions {
     pub throttle_every: Option<u64>,
     /// The `Retry-After` seconds sent with a `429`; `None` sends no header.
     pub retry_after: Option<u64>,
+    /// Reads (`GET /api/leads/{id}/`, the list and its `count`) answer each
+    /// account's state as it was this long ago, as a read replica does; writes
+    /// and de-duplication always see the current state. `None`: reads are fresh.
+    pub read_lag: Option<Duration>,
 }
 
 impl Default for SandboxOptions {
@@ -27,6 +33,7 @@ impl Default for SandboxOptions {
             oversize_status: 400,
             throttle_every: None,
             retry_after: Some(1),
+            read_lag: None,
         }
     }
 }

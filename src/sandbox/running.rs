@@ -30,13 +30,15 @@ impl fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    /// Starts a sandbox on a free port of 127.0.0.1 with a random token.
+    /// Starts a sandbox on a free port of 127.0.0.1 serving two accounts, each
+    /// with a random token ([`Sandbox::token`], [`Sandbox::second_token`]).
     pub fn start() -> Sandbox {
         Self::start_with(None, None)
     }
 
-    /// Starts a sandbox on `port` (a free one when `None`) with `token` (a random
-    /// one when `None`).
+    /// Starts a sandbox on `port` (a free one when `None`) whose first account
+    /// accepts `token` (a random one when `None`) and whose second account a
+    /// random token.
     ///
     /// # Panics
     /// When the port cannot be bound; [`Sandbox::try_start_with`] returns the error.
@@ -50,7 +52,7 @@ impl Sandbox {
     /// As [`Sandbox::start_with`], returning the bind error.
     pub fn try_start_with(port: Option<u16>, token: Option<String>) -> io::Result<Sandbox> {
         let token = token.unwrap_or_else(random_token);
-        Self::try_start_from_state(SandboxState::new(token), port)
+        Self::try_start_from_state(two_accounts(token), port)
     }
 
     /// Serves an existing state (the caller keeps a clone to inspect or share it).
@@ -106,9 +108,15 @@ impl Sandbox {
         self.port
     }
 
-    /// The token it accepts (`Authorization: Token <token>`).
+    /// The first account's token (`Authorization: Token <token>`).
     pub fn token(&self) -> &str {
         self.state.token()
+    }
+
+    /// The second account's token, when it serves two accounts (every sandbox
+    /// started by [`Sandbox::start`] or [`Sandbox::start_with`] does).
+    pub fn second_token(&self) -> Option<&str> {
+        self.state.second_token()
     }
 
     /// The shared state.
@@ -132,6 +140,17 @@ impl Drop for Sandbox {
         // its next use; the responder is deleted now so it stops answering.
         self.server.reset();
     }
+}
+
+/// A state with two accounts: the first accepts `token`, the second a random
+/// token that differs from it.
+fn two_accounts(token: String) -> SandboxState {
+    let first = SandboxState::new(token.clone());
+    // A random token equals the first only by a miracle; drawn again then.
+    let second = std::iter::repeat_with(random_token)
+        .find(|t| *t != token)
+        .unwrap_or_default();
+    first.clone().with_second_token(second).unwrap_or(first)
 }
 
 /// A random 40-hex-digit token (the shape of a Django REST framework token),

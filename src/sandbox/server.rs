@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::model::{Action, BulkSummary, Rejection};
 pub use super::running::{Sandbox, random_token};
-pub use super::state::{RequestLog, SandboxState};
+pub use super::state::{AccountId, RequestLog, SameTokenError, SandboxState};
 
 /// A computed answer before it becomes an httpmock response: fault-injecting
 /// test servers can change any part of it.
@@ -96,6 +96,7 @@ pub fn answer_raw(
             path,
             status: reply.status,
             bulk: reply.bulk,
+            account: state.account_for(headers),
         };
         // A panicking hook must not take the answer down with it.
         let _ = catch_unwind(AssertUnwindSafe(|| hook(&log)));
@@ -173,9 +174,10 @@ fn route(
         return Reply::detail(404, "Not found.");
     };
     // Django REST framework authenticates before it looks at the method.
-    if let Err(reply) = authenticate(state, header(headers, "authorization")) {
-        return reply;
-    }
+    let account = match authenticate(state, headers) {
+        Ok(account) => account,
+        Err(reply) => return reply,
+    };
     // Django REST framework throttles after authentication and permissions.
     if state.throttle.hit(&state.options) {
         return match state.options.retry_after {
@@ -215,43 +217,48 @@ fn route(
     let base_url = base_url(headers);
 
     match (route, method) {
+        // Reads answer from the account's state as reads see it (possibly
+        // lagging, SandboxOptions::read_lag); writes act on its current state.
         (Route::Leads, "GET" | "HEAD") => from_model(
-            state
-                .lock()
-                .list(param("page"), param("page_size"), &base_url),
+            state.read(account, |m| {
+                m.list(param("page"), param("page_size"), &base_url)
+            }),
             200,
         ),
         (Route::LeadTypes, "GET" | "HEAD") => from_model(
-            state.lock().list_lead_types(
-                param("page"),
-                param("page_size"),
-                param("search"),
-                &base_url,
-            ),
+            state.read(account, |m| {
+                m.list_lead_types(
+                    param("page"),
+                    param("page_size"),
+                    param("search"),
+                    &base_url,
+                )
+            }),
             200,
         ),
         (Route::Lead(raw_id), "GET" | "HEAD") => match raw_id
             .parse::<i64>()
             .ok()
-            .and_then(|id| state.lock().get(id))
+            .and_then(|id| state.read(account, |m| m.get(id)))
         {
             Some(lead) => Reply::json(200, lead),
             None => Reply::detail(404, "Not found."),
         },
         (Route::Lead(raw_id), "PATCH") => {
+            // Another account's id is as unknown as an id never given.
             let Ok(id) = raw_id.parse::<i64>() else {
                 return Reply::detail(404, "Not found.");
             };
-            if state.lock().get(id).is_none() {
+            if !state.lock_account(account).is_some_and(|m| m.contains(id)) {
                 return Reply::detail(404, "Not found.");
             }
             match parse_body(headers, body) {
-                Ok(value) => from_model(state.lock().patch(id, &value), 200),
+                Ok(value) => from_model(state.write(account, |m| m.patch(id, &value)), 200),
                 Err(reply) => reply,
             }
         }
         (Route::Leads, "POST") => match parse_body(headers, body) {
-            Ok(value) => match state.lock().create(&value) {
+            Ok(value) => match state.write(account, |m| m.create(&value)) {
                 Ok((lead, action)) => {
                     Reply::json(if action == Action::Created { 201 } else { 200 }, lead)
                 }
@@ -260,11 +267,11 @@ fn route(
             Err(reply) => reply,
         },
         (Route::UpdateByMatch, "PUT") => match parse_body(headers, body) {
-            Ok(value) => from_model(state.lock().put_by_match(&value), 200),
+            Ok(value) => from_model(state.write(account, |m| m.put_by_match(&value)), 200),
             Err(reply) => reply,
         },
         (Route::BulkCreate, "POST") => match parse_body(headers, body) {
-            Ok(value) => bulk_create(state, &value),
+            Ok(value) => bulk_create(state, account, &value),
             Err(reply) => reply,
         },
         _ => method_not_allowed(method, allowed),
@@ -277,7 +284,7 @@ fn method_not_allowed(method: &str, allowed: &[&str]) -> Reply {
         .header("allow", allowed.join(", "))
 }
 
-fn bulk_create(state: &SandboxState, body: &Value) -> Reply {
+fn bulk_create(state: &SandboxState, account: AccountId, body: &Value) -> Reply {
     let Some(obj) = body.as_object() else {
         return Reply::json(
             400,
@@ -307,7 +314,7 @@ fn bulk_create(state: &SandboxState, body: &Value) -> Reply {
         // Refused whole before the model sees it: nothing of it is stored.
         return Reply::json(status, json!({ "leads": [message] }));
     }
-    let results = state.lock().bulk_create(items);
+    let results = state.write(account, |m| m.bulk_create(items));
     let summary = BulkSummary::of(&results);
     let mut reply = Reply::json(200, json!({ "results": results }));
     reply.bulk = Some(summary);
@@ -340,8 +347,13 @@ fn rejected(rejection: Rejection) -> Reply {
     }
 }
 
-/// Token authentication as Django REST framework's `TokenAuthentication` does it.
-fn authenticate(state: &SandboxState, header: Option<&str>) -> Result<(), Reply> {
+/// Token authentication as Django REST framework's `TokenAuthentication` does
+/// it: the account whose token the `Authorization` header carries.
+pub(super) fn authenticate(
+    state: &SandboxState,
+    headers: &[(String, String)],
+) -> Result<AccountId, Reply> {
+    let header = header(headers, "authorization");
     let unauthorized =
         |detail: &str| Reply::detail(401, detail).header("www-authenticate", "Token");
     let Some(value) = header else {
@@ -368,17 +380,9 @@ fn authenticate(state: &SandboxState, header: Option<&str>) -> Result<(), Reply>
             "Invalid token header. Token string should not contain spaces.",
         ));
     }
-    if !constant_time_eq(token.as_bytes(), state.token.as_bytes()) {
-        return Err(unauthorized("Invalid token."));
-    }
-    Ok(())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    state
+        .account_with_token(token)
+        .ok_or_else(|| unauthorized("Invalid token."))
 }
 
 /// Parses a request body as JSON. An empty body is `{}` (as Django REST

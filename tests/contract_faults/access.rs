@@ -1,7 +1,14 @@
 //! A1-A2: requests without the right token are refused, near misses included,
 //! and malformed bodies get a JSON 400.
 
-use crate::common::{TOKEN, assert_only, clause, is_bulk, run_fault, run_with, sandbox_answer};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sela_leads::contract::regressions::{Regression, ReplayOutcome};
+use sela_leads::sandbox::SandboxState;
+
+use crate::common::{
+    TOKEN, assert_only, clause, config, is_bulk, run_fault, run_with, sandbox_answer, try_run,
+};
 use crate::server::{Req, Resp};
 
 /// A server whose token check also lets through the header values `accepts`
@@ -133,4 +140,59 @@ fn a2_leads_object_taken_as_its_values_is_caught() {
     // S3 speaks of requests refused as a whole: this one was not refused, so
     // what it stored is not a trace of a refusal.
     assert_only(&r, &[clause("A2")], "");
+}
+
+/// The sandbox, except that the first body it cannot parse as JSON is
+/// answered 422 (a fault only that one request shows).
+fn first_unparsable_body_422() -> impl Fn(&SandboxState, &Req) -> Resp + Send + Sync + 'static {
+    let faulted = AtomicBool::new(false);
+    move |state, req| {
+        let reply = sandbox_answer(state, req);
+        if is_bulk(req)
+            && reply.status == 400
+            && req.json().is_none()
+            && !faulted.swap(true, Ordering::SeqCst)
+        {
+            return Resp::json(422, &serde_json::json!({"detail": "Unprocessable."}));
+        }
+        reply.into()
+    }
+}
+
+#[test]
+fn a2_replayed_stored_failure_that_still_fails_fails_a2() {
+    // A rare case found the fault; the next run replays it first against the
+    // same faulty server, and its new cases (after the fault's one request)
+    // all pass. The replay's failure is A2's verdict in the table (and so in
+    // JUnit, JSON and the exit status), with its evidence.
+    let first = try_run(
+        &config(8),
+        SandboxState::new(TOKEN),
+        first_unparsable_body_422(),
+    )
+    .expect("the harness runs");
+    assert_only(&first, &[clause("A2")], "");
+    let stored = Regression::from_report(&first);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let again = sela_leads::contract::Config {
+        replay: stored,
+        seed: Some(1),
+        ..config(8)
+    };
+    let r = try_run(
+        &again,
+        SandboxState::new(TOKEN),
+        first_unparsable_body_422(),
+    )
+    .expect("the harness runs");
+    assert_eq!(r.replayed.len(), 1, "{r}");
+    assert_eq!(r.replayed[0].outcome, ReplayOutcome::StillFails, "{r}");
+    assert_only(&r, &[clause("A2")], "");
+    assert_eq!(
+        r.clause(clause("A2")).failed_cases,
+        1,
+        "the replay alone failed:\n{r}"
+    );
+    assert!(!r.passed());
+    assert!(r.table().contains("A2"), "{}", r.table());
 }

@@ -6,12 +6,16 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value, json};
 
+use sela_leads::contract::Config;
+use sela_leads::sandbox::SandboxState;
+use sela_leads::sandbox::model::validate_item;
+
 use crate::common::{
-    assert_only, assert_only_or, authorised, clause, is_bulk, lead_id, leads_of, results,
-    results_mut, run_bulk, run_fault, run_fault_one_in_three, run_rewriting, run_with,
-    sandbox_answer,
+    TOKEN, assert_only, assert_only_or, authorised, clause, config, is_bulk, lead_id, leads_of,
+    results, results_mut, run_bulk, run_fault, run_fault_one_in_three, run_rewriting, run_with,
+    sandbox_answer, try_run,
 };
-use crate::server::Resp;
+use crate::server::{Req, Resp};
 
 #[test]
 fn b1_dropped_result_is_caught() {
@@ -96,12 +100,23 @@ type Stored = Vec<(i64, Map<String, Value>)>;
 fn run_stored_altered(
     alter: impl Fn(&[(Value, i64)]) -> Stored + Send + Sync + 'static,
 ) -> sela_leads::contract::Report {
+    run_stored_altered_when(config(8), |_| true, alter)
+}
+
+/// As [`run_stored_altered`], with `config`, and only in requests whose items
+/// (all of them, as sent) pass `when`.
+fn run_stored_altered_when(
+    config: Config,
+    when: impl Fn(&[Value]) -> bool + Send + Sync + 'static,
+    alter: impl Fn(&[(Value, i64)]) -> Stored + Send + Sync + 'static,
+) -> sela_leads::contract::Report {
     let stored: Mutex<HashMap<i64, Map<String, Value>>> = Mutex::default();
-    run_with(8, move |state, req| {
+    let responder = move |state: &SandboxState, req: &Req| -> Resp {
         let mut reply = sandbox_answer(state, req);
         if is_bulk(req)
             && reply.status == 200
             && let Some(items) = leads_of(req)
+            && when(&items)
             && let Some(results) = reply.body["results"].as_array()
         {
             let created: Vec<(Value, i64)> = items
@@ -129,7 +144,10 @@ fn run_stored_altered(
             }
         }
         reply.into()
-    })
+    };
+    let report = try_run(&config, SandboxState::new(TOKEN), responder).expect("the harness runs");
+    assert!(!report.to_string().contains(TOKEN), "the token leaked");
+    report
 }
 
 /// Each created lead stored with the next created lead's `field` (in the same
@@ -189,31 +207,30 @@ fn b3_metadata_numbers_stored_as_strings_are_caught() {
 #[test]
 fn b3_neighbours_external_id_only_in_all_valid_batches_is_caught() {
     // Read-back must happen in every kind of case, not only in mixed batches:
-    // this server only goes wrong in batches whose items are all valid (as the
-    // valid items sent alone for B4, or the re-sends after refusals).
-    let rotate = neighbours("external_id");
-    let r = run_stored_altered(move |created| {
-        // `created` holds only the created items; the batch was all valid when
-        // every one of them validates and there are at least two.
-        if created.len() >= 2
-            && created
-                .iter()
-                .all(|(item, _)| sela_leads::rules::validate_item(item).is_ok())
-        {
-            rotate(created)
-        } else {
-            Vec::new()
-        }
-    });
+    // this server only goes wrong in requests whose items, as sent, are all
+    // valid (as the valid items sent alone for B4, or the re-sends after
+    // refusals); a request with any invalid or non-object item is stored
+    // faithfully.
+    let r = run_stored_altered_when(
+        config(8),
+        |items| items.len() >= 2 && items.iter().all(|i| validate_item(i).is_ok()),
+        neighbours("external_id"),
+    );
     assert_only(&r, &[clause("B3")], "");
 }
 
-#[test]
-fn b3_lead_read_back_once_then_404_is_caught() {
-    // A lead answers its first read and is 404 from then on, as if the server
-    // dropped it after accepting it.
+/// A server whose `GET /api/leads/{id}/` answers each lead right the first
+/// time and `later` from then on, as if it dropped the lead after accepting
+/// it; run with `max_created` 1, so that the one lead created is never
+/// re-engaged and only the end-of-run recheck reads it a second time (and the
+/// recheck must run although `--max-created` is used up).
+fn run_read_once_then(later: fn() -> Resp) -> sela_leads::contract::Report {
     let reads: Mutex<HashMap<i64, u32>> = Mutex::default();
-    let r = run_with(8, move |state, req| {
+    let config = Config {
+        max_created: 1,
+        ..config(8)
+    };
+    let responder = move |state: &SandboxState, req: &Req| -> Resp {
         if let Some(id) = lead_id(req)
             && authorised(req)
         {
@@ -221,12 +238,168 @@ fn b3_lead_read_back_once_then_404_is_caught() {
             let n = reads.entry(id).or_default();
             *n += 1;
             if *n > 1 {
-                return Resp::json(404, &json!({"detail": "Not found."}));
+                return later();
             }
         }
         sandbox_answer(state, req).into()
+    };
+    try_run(&config, SandboxState::new(TOKEN), responder).expect("the harness runs")
+}
+
+/// Asserts that B3 failed in the end-of-run recheck and no other clause did
+/// (with one lead created, most clauses go unchecked).
+#[track_caller]
+fn assert_recheck_fails_b3_alone(r: &sela_leads::contract::Report) {
+    eprintln!("{r}");
+    let b3 = r.clause(clause("B3"));
+    let detail = &b3.failure.as_ref().expect("B3 failed").detail;
+    assert!(detail.starts_with("B3 recheck: "), "{detail}");
+    assert_eq!(r.failed(), [clause("B3")], "{r}");
+    assert!(r.created <= 1, "{r}");
+}
+
+#[test]
+fn b3_recheck_lead_read_back_once_then_404_is_caught() {
+    // Fails if `recheck_read_back` is removed or skipped once --max-created
+    // is used up: no other read sees the lead a second time.
+    let r = run_read_once_then(|| Resp::json(404, &json!({"detail": "Not found."})));
+    assert_recheck_fails_b3_alone(&r);
+}
+
+#[test]
+fn b3_recheck_lead_read_back_once_then_500_is_caught() {
+    // Read-back works in this run, so a 500 is no excuse in the recheck.
+    let r = run_read_once_then(|| Resp::raw(500, "text/html", "<h1>Server Error (500)</h1>"));
+    assert_recheck_fails_b3_alone(&r);
+}
+
+/// A server whose `GET /api/leads/{id}/` answers `fault` for even ids (odd
+/// ones read back right, so read-back is known to work in the run).
+fn run_even_reads(fault: fn(Value) -> Resp) -> sela_leads::contract::Report {
+    run_reads_every(2, fault)
+}
+
+/// As [`run_even_reads`], for the ids that are multiples of `every`.
+fn run_reads_every(every: i64, fault: fn(Value) -> Resp) -> sela_leads::contract::Report {
+    run_with(8, move |state, req| {
+        let reply = sandbox_answer(state, req);
+        if let Some(id) = lead_id(req)
+            && authorised(req)
+            && reply.status == 200
+            && id % every == 0
+        {
+            return fault(reply.body);
+        }
+        reply.into()
+    })
+}
+
+#[test]
+fn b3_read_back_answered_503_is_caught() {
+    let r = run_even_reads(|_| Resp::json(503, &json!({"detail": "Service unavailable."})));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_read_back_answered_403_is_caught() {
+    let r = run_even_reads(|_| Resp::json(403, &json!({"detail": "Not yours."})));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_read_back_answered_a_non_object_200_is_caught() {
+    let r = run_even_reads(|lead| Resp::json(200, &json!([lead])));
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_read_back_without_phone_and_email_is_caught() {
+    // The lead read back has every field but the phone and e-mail: an object
+    // with nothing that makes it item i's lead is no match (`{}` is the
+    // extreme case; the unit tests of `checker::stored` have it). Every other
+    // field is right, so only the missing phone and e-mail can fail B3.
+    let r = run_even_reads(|mut lead| {
+        if let Some(obj) = lead.as_object_mut() {
+            obj.remove("phone_number");
+            obj.remove("email");
+        }
+        Resp::json(200, &lead)
     });
     assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_read_back_cut_off_mid_answer_is_caught() {
+    // The read is answered 200, but its gzip body is broken: the harness gets
+    // no usable answer (a transport error), which, once read-back works, is
+    // no excuse either. One id in five, so that the harness never sees five
+    // requests in a row without an answer (it would take the target as gone).
+    let r = run_reads_every(5, |_| {
+        Resp::raw(200, "application/json", b"not gzip at all".to_vec())
+            .with_header("content-encoding", "gzip")
+    });
+    assert_only(&r, &[clause("B3")], "");
+    let detail = &r.clause(clause("B3")).failure.as_ref().unwrap().detail;
+    assert!(detail.contains("no answer"), "{detail}");
+}
+
+/// The harness configured with a lead type and a representative that exist
+/// on the sandbox, so that valid leads carry them.
+fn with_type_and_representative() -> Config {
+    Config {
+        lead_type: Some(2),
+        representative: Some(7),
+        ..config(8)
+    }
+}
+
+#[test]
+fn b3_lead_type_not_stored_is_caught() {
+    let r = run_stored_altered_when(
+        with_type_and_representative(),
+        |_| true,
+        each_stored(|item| {
+            item.get("lead_type")?;
+            Some(Map::from_iter([("lead_type".to_owned(), Value::Null)]))
+        }),
+    );
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b3_representative_of_a_neighbour_stored_is_caught() {
+    // Each lead stored with the representative id plus one, as from an
+    // off-by-one lookup.
+    let r = run_stored_altered_when(
+        with_type_and_representative(),
+        |_| true,
+        each_stored(|item| {
+            let id = item.get("representative")?.as_i64()?;
+            Some(Map::from_iter([(
+                "representative".to_owned(),
+                json!(id + 1),
+            )]))
+        }),
+    );
+    assert_only(&r, &[clause("B3")], "");
+}
+
+#[test]
+fn b2_created_with_an_error_message_is_caught() {
+    let r = run_rewriting("created", |res| {
+        res["error"] = json!("normalised the number")
+    });
+    assert_only(&r, &[clause("B2")], "");
+}
+
+#[test]
+fn b2_unknown_action_is_caught() {
+    let r = run_rewriting("reengaged", |res| res["action"] = json!("updated"));
+    assert_only(
+        &r,
+        &[clause("B2"), clause("T3")],
+        "T3: the schema's `action` is an enum of created, reengaged and error",
+    );
 }
 
 /// `+1` and more than ten digits cut to `+1` and the first ten.
@@ -276,11 +449,7 @@ fn b4_whole_batch_rejected_for_one_bad_item_is_caught() {
     let r = run_with(8, |state, req| {
         let bad = is_bulk(req)
             && authorised(req)
-            && leads_of(req).is_some_and(|leads| {
-                leads
-                    .iter()
-                    .any(|l| sela_leads::sandbox::model::validate_item(l).is_err())
-            });
+            && leads_of(req).is_some_and(|leads| leads.iter().any(|l| validate_item(l).is_err()));
         if bad {
             // Nothing stored, the whole batch refused for one bad item.
             Resp::json(400, &json!({"leads": ["One or more leads are invalid."]}))

@@ -347,8 +347,18 @@ fn an_oversize_batch_refused_413_with_html_passes() {
 #[test]
 fn leads_read_back_in_another_representation_pass() {
     // E-mail and state read back in upper and lower case, keys the server adds
-    // to metadata, ids as nested objects, and a list that ignores `page_size`.
-    let r = run_with(8, |state, req| {
+    // to metadata, `lead_type` and `representative` read back as nested
+    // objects (`{"id": 2, ..}`), and a list that ignores `page_size`. The run
+    // sends both ids (the config names ones that exist), and the test checks
+    // that nested ids were really read back.
+    let nested = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = nested.clone();
+    let config = Config {
+        lead_type: Some(2),
+        representative: Some(7),
+        ..config(8)
+    };
+    let r = try_run(&config, SandboxState::new(TOKEN), move |state, req| {
         let mut reply = sandbox_answer(state, req);
         if lead_id(req).is_some() && reply.status == 200 {
             let lead = &mut reply.body;
@@ -362,6 +372,12 @@ fn leads_read_back_in_another_representation_pass() {
                 m.insert("received_via".into(), json!("api"));
                 m.insert("created_at".into(), json!("11/29/2026 10:00"));
             }
+            for key in ["lead_type", "representative"] {
+                if let Some(id) = lead[key].as_i64() {
+                    lead[key] = json!({"id": id, "name": format!("{key} {id}")});
+                    seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
         }
         if req.path() == "/api/leads/" && req.method == "GET" {
             let page = Req {
@@ -371,25 +387,31 @@ fn leads_read_back_in_another_representation_pass() {
             return sandbox_answer(state, &page).into();
         }
         reply.into()
-    });
+    })
+    .expect("the harness runs");
     assert_passes(&r);
+    assert!(
+        nested.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "no lead was read back with a nested id"
+    );
 }
 
 #[test]
 fn a_slow_server_ends_within_the_time_budget() {
-    // Every request takes 150 ms: with a one-second budget the run stops
-    // starting cases, reports the budget spent, and fails nothing.
+    // Every request takes 20 ms: with a three-second budget, shared out in
+    // slices that add up to it, the run stops starting cases, reports the
+    // budget spent, and fails nothing.
     let config = Config {
-        time_budget: Some(Duration::from_secs(1)),
+        time_budget: Some(Duration::from_secs(3)),
         ..config(8)
     };
     let report = try_run(&config, SandboxState::new(TOKEN), |state, req| {
-        std::thread::sleep(Duration::from_millis(150));
+        std::thread::sleep(Duration::from_millis(20));
         sandbox_answer(state, req).into()
     })
     .expect("the harness runs");
     // Which cases start depends on timing: no clause may fail, and the
-    // properties run last still get a case (each has its slice).
+    // property run last but one still gets a case (each has its slice).
     assert!(report.failed().is_empty(), "{report}");
     let budget = report.time_budget.clone().expect("the budget is reported");
     assert!(budget.spent && budget.cases_not_started > 0, "{report}");

@@ -34,6 +34,22 @@ fn t2_text_plain_is_caught() {
 }
 
 #[test]
+fn t2_json_labelled_text_html_is_caught() {
+    // The body is the right JSON, but one replica of three labels it as HTML
+    // (as a framework's default error page type left on).
+    let counter = AtomicUsize::new(0);
+    let r = run_with(8, move |state, req| {
+        let reply = sandbox_answer(state, req);
+        if is_bulk(req) && reply.status == 200 && counter.fetch_add(1, Ordering::Relaxed) % 3 == 1 {
+            Resp::raw(200, "text/html; charset=utf-8", reply.body.to_string())
+        } else {
+            reply.into()
+        }
+    });
+    assert_only(&r, &[clause("T2")], "");
+}
+
+#[test]
 fn t3_bare_results_array_is_caught() {
     let r = run_fault_one_in_three(|_, _, mut reply| {
         if reply.status == 200

@@ -255,9 +255,9 @@ async fn abort_gives_up_on_chunks_in_flight_as_unknown() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         aborter.abort();
     });
-    let started = std::time::Instant::now();
     let outcomes = collect(import).await;
-    assert!(started.elapsed() < Duration::from_secs(20), "did not wait");
+    // What happened, not how long it took: had the importer waited for the
+    // answers, each of these would be `created`; given up, each is unknown.
     assert_eq!(outcomes.len(), 4, "the two chunks in flight, nothing after");
     for outcome in &outcomes {
         assert!(

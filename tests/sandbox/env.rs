@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use httpmock::{HttpMockRequest, MockServer};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use sela_leads::api::{self, types};
-use sela_leads::sandbox::{SandboxState, respond};
+use sela_leads::sandbox::{SandboxOptions, SandboxState, respond};
 use serde_json::Value;
 
 use crate::conformance::*;
@@ -29,15 +29,24 @@ pub(crate) struct Env {
     pub(crate) exchanges: Arc<Mutex<Vec<Exchange>>>,
     pub(crate) client: api::Client,
     pub(crate) http: reqwest::Client,
+    /// Authorised as the second account.
+    pub(crate) second_http: reqwest::Client,
 }
 
 pub(crate) const TOKEN: &str = "test-token-0123456789";
+/// The second account's token.
+pub(crate) const SECOND_TOKEN: &str = "second-test-token-9876543210";
 
 pub(crate) fn authorised_http() -> reqwest::Client {
+    http_with(TOKEN)
+}
+
+/// A client that sends `Authorization: Token <token>` with every request.
+pub(crate) fn http_with(token: &str) -> reqwest::Client {
     let mut headers = HeaderMap::new();
     headers.insert(
         AUTHORIZATION,
-        HeaderValue::from_str(&format!("Token {TOKEN}")).unwrap(),
+        HeaderValue::from_str(&format!("Token {token}")).unwrap(),
     );
     sela_leads::http_client_builder()
         .expect("TLS setup")
@@ -47,8 +56,16 @@ pub(crate) fn authorised_http() -> reqwest::Client {
 }
 
 impl Env {
+    /// Two accounts ([`TOKEN`], [`SECOND_TOKEN`]), default options.
     pub(crate) async fn new() -> Env {
-        let state = SandboxState::new(TOKEN);
+        Self::with_options(SandboxOptions::default()).await
+    }
+
+    pub(crate) async fn with_options(options: SandboxOptions) -> Env {
+        let state = SandboxState::new(TOKEN)
+            .with_second_token(SECOND_TOKEN)
+            .unwrap()
+            .with_options(options);
         let exchanges: Arc<Mutex<Vec<Exchange>>> = Arc::default();
         let server = MockServer::start_async().await;
         let (router_state, log) = (state.clone(), exchanges.clone());
@@ -86,7 +103,60 @@ impl Env {
             exchanges,
             client,
             http,
+            second_http: http_with(SECOND_TOKEN),
         }
+    }
+
+    /// Sends `method path` with an optional JSON body as `who`; the status and
+    /// the JSON body of the answer.
+    pub(crate) async fn call(
+        &self,
+        who: &reqwest::Client,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = who.request(method, self.url(path));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// The results of a bulk create of `leads` as `who` (asserting a 200).
+    pub(crate) async fn bulk_raw(&self, who: &reqwest::Client, leads: Value) -> Vec<Value> {
+        let (status, body) = self
+            .call(
+                who,
+                "POST",
+                "/api/leads/bulk-create/",
+                Some(&serde_json::json!({ "leads": leads })),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["results"].as_array().unwrap().clone()
+    }
+
+    /// The lead `id` as `who` reads it: `None` on 404.
+    pub(crate) async fn get_lead(&self, who: &reqwest::Client, id: i64) -> Option<Value> {
+        match self
+            .call(who, "GET", &format!("/api/leads/{id}/"), None)
+            .await
+        {
+            (200, lead) => Some(lead),
+            (404, _) => None,
+            (status, body) => panic!("GET lead {id}: {status} {body}"),
+        }
+    }
+
+    /// The `count` of `who`'s list.
+    pub(crate) async fn count(&self, who: &reqwest::Client) -> u64 {
+        let (status, page) = self.call(who, "GET", "/api/leads/?page_size=1", None).await;
+        assert_eq!(status, 200, "{page}");
+        page["count"].as_u64().unwrap()
     }
 
     pub(crate) fn url(&self, path: &str) -> String {

@@ -1,10 +1,11 @@
-//! `cargo xtask sandbox [--port P] [--token T] [...]`: serves the stateful local
-//! sandbox on 127.0.0.1 in the foreground until interrupted (Ctrl-C / SIGTERM),
-//! logging one line per request. Optional flags add harmless real-world
-//! behaviour: a bulk size limit and periodic throttling.
+//! `cargo xtask sandbox [--port P] [--token T] [--second-token T2] [...]`:
+//! serves the stateful local sandbox, two accounts, on 127.0.0.1 in the
+//! foreground until interrupted (Ctrl-C / SIGTERM), logging one line per
+//! request. Optional flags add harmless real-world behaviour: a bulk size
+//! limit, periodic throttling, reads that lag writes.
 
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sela_leads::sandbox::{Sandbox, SandboxOptions, SandboxState, random_token};
 
@@ -13,14 +14,19 @@ usage: cargo xtask sandbox [--port P] [--token T] [options]
 
 Serves the stateful Sela leads sandbox on 127.0.0.1 until interrupted.
   --port P              port to listen on (default: a free port)
-  --token T             the accepted API token (default: a random one)
+  --token T             the first account's API token (default: a random one)
+  --second-token T2     the second account's API token (default: a random one);
+                        its leads are separate from the first account's
   --max-batch N         refuse bulk batches of more than N items as a whole
                         (nothing stored; default: no limit)
   --oversize-status S   the status of that refusal: 400 (default) or 413
   --throttle-every N    answer 1 authenticated request in N with 429
   --retry-after SECS    the Retry-After of a 429 (default 1; `none`: no header)
-The base URL and the token are printed at start; send them as
-`Authorization: Token <token>`. One line is logged per request.
+  --read-lag-ms MS      reads (GET by id, the list) answer the state of MS
+                        milliseconds ago, as a read replica does (default 0)
+The base URL and both tokens are printed at start; send them as
+`Authorization: Token <token>` (the contract harness reads them from
+SELA_API_KEY and SELA_SECOND_API_KEY). One line is logged per request.
 ";
 
 /// Parsed options.
@@ -28,6 +34,7 @@ The base URL and the token are printed at start; send them as
 struct Options {
     port: Option<u16>,
     token: Option<String>,
+    second_token: Option<String>,
     sandbox: SandboxOptions,
 }
 
@@ -35,10 +42,12 @@ struct Options {
 const VALUED_FLAGS: &[&str] = &[
     "--port",
     "--token",
+    "--second-token",
     "--max-batch",
     "--oversize-status",
     "--throttle-every",
     "--retry-after",
+    "--read-lag-ms",
 ];
 
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
@@ -77,11 +86,15 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
                     .map_err(|_| format!("--port: {value:?} is not a port number (0-65535)"))?;
                 options.port = (port != 0).then_some(port);
             }
-            "--token" => {
+            "--token" | "--second-token" => {
                 if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err("--token: must be non-empty, without spaces".to_owned());
+                    return Err(format!("{name}: must be non-empty, without spaces"));
                 }
-                options.token = Some(value);
+                if name == "--token" {
+                    options.token = Some(value);
+                } else {
+                    options.second_token = Some(value);
+                }
             }
             "--max-batch" => {
                 sandbox.max_batch = Some(
@@ -106,8 +119,17 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
                         })?),
                     };
             }
+            "--read-lag-ms" => {
+                let ms = value
+                    .parse::<u64>()
+                    .map_err(|_| format!("{name}: {value:?} is not a number of milliseconds"))?;
+                sandbox.read_lag = (ms > 0).then(|| Duration::from_millis(ms));
+            }
             other => return Err(format!("unexpected argument {other:?}")),
         }
+    }
+    if options.token.is_some() && options.token == options.second_token {
+        return Err("--second-token: must differ from --token".to_owned());
     }
     Ok(Some(options))
 }
@@ -127,8 +149,20 @@ pub fn run(args: &[String]) -> ExitCode {
         }
     };
     let token = options.token.unwrap_or_else(random_token);
+    let second = options.second_token.unwrap_or_else(|| {
+        std::iter::repeat_with(random_token)
+            .find(|t| *t != token)
+            .unwrap_or_default()
+    });
     let limits = describe(&options.sandbox);
-    let state = SandboxState::new(token)
+    let state = match SandboxState::new(token).with_second_token(second) {
+        Ok(state) => state,
+        Err(e) => {
+            eprintln!("cargo xtask sandbox: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let state = state
         .with_options(options.sandbox)
         .on_request(|log| println!("{} {log}", clock()));
     let sandbox = match Sandbox::try_start_from_state(state, options.port) {
@@ -141,10 +175,13 @@ pub fn run(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // The developer asked for the token: this banner is the one place it is printed.
+    // The developer asked for the tokens: this banner is the one place they are printed.
     println!("Sela leads sandbox (in-memory; state is lost when it stops)");
     println!("base URL: {}", sandbox.base_url());
     println!("token:    {}", sandbox.token());
+    if let Some(second) = sandbox.second_token() {
+        println!("second:   {second} (a second account with its own leads)");
+    }
     println!(
         "try:      curl -H 'Authorization: Token {}' {}api/leads/",
         sandbox.token(),
@@ -176,6 +213,12 @@ fn describe(options: &SandboxOptions) -> Vec<String> {
             .map_or("no Retry-After".to_owned(), |s| format!("Retry-After: {s}"));
         lines.push(format!(
             "throttle: 1 authenticated request in {every} answered 429 ({after})"
+        ));
+    }
+    if let Some(lag) = options.read_lag {
+        lines.push(format!(
+            "lag:      reads answer the state of {} ms ago",
+            lag.as_millis()
         ));
     }
     lines
@@ -210,8 +253,17 @@ mod tests {
             Ok(Some(Options {
                 port: Some(8787),
                 token: Some("abc".into()),
+                second_token: None,
                 sandbox: SandboxOptions::default(),
             }))
+        );
+        assert_eq!(
+            parse(&args(&["--token=abc", "--second-token", "def"]))
+                .unwrap()
+                .unwrap()
+                .second_token
+                .as_deref(),
+            Some("def")
         );
         let parsed = parse(&args(&[
             "--max-batch=100",
@@ -220,6 +272,8 @@ mod tests {
             "--throttle-every",
             "7",
             "--retry-after=none",
+            "--read-lag-ms",
+            "300",
         ]))
         .unwrap()
         .unwrap();
@@ -230,9 +284,10 @@ mod tests {
                 oversize_status: 413,
                 throttle_every: Some(7),
                 retry_after: None,
+                read_lag: Some(Duration::from_millis(300)),
             }
         );
-        assert_eq!(describe(&parsed.sandbox).len(), 2);
+        assert_eq!(describe(&parsed.sandbox).len(), 3);
         assert!(describe(&SandboxOptions::default()).is_empty());
         assert_eq!(parse(&args(&["--port=0"])), Ok(Some(Options::default())));
         assert_eq!(parse(&args(&["--help"])), Ok(None));
@@ -252,6 +307,10 @@ mod tests {
             &["--oversize-status", "500"],
             &["--throttle-every", "0"],
             &["--retry-after", "soon"],
+            &["--second-token", ""],
+            &["--token", "same", "--second-token", "same"],
+            &["--read-lag-ms", "-5"],
+            &["--read-lag-ms", "soon"],
             &["serve"],
         ] {
             assert!(parse(&args(bad)).is_err(), "{bad:?}");

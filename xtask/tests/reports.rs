@@ -174,7 +174,12 @@ fn a_failing_clause_exits_1_and_its_stored_failure_replays_until_fixed() {
         Some(TOKEN),
     );
     assert_eq!(code(&out), 1, "{}", text(&out));
-    assert!(text(&out).contains("still fail"), "{}", text(&out));
+    // "1 still fail", not "0 still fail": the replay itself failed.
+    assert!(
+        text(&out).contains("replayed 1 stored failures: 1 still fail"),
+        "{}",
+        text(&out)
+    );
 
     // Fixed (a correct server): the replay passes and so does the run. The
     // seed is pinned: two random cases may draw no malformed body, leaving A2
@@ -195,6 +200,103 @@ fn a_failing_clause_exits_1_and_its_stored_failure_replays_until_fixed() {
     );
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert!(text(&out).contains(": 0 still fail"), "{}", text(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A sandbox behind httpmock whose first answer to a body that is not JSON is
+/// 422 (A2): only the one request shows the fault.
+fn first_unparsable_body_422() -> MockServer {
+    let state = SandboxState::new(TOKEN);
+    let faulted = std::sync::atomic::AtomicBool::new(false);
+    let server = MockServer::start();
+    server.mock(|_when, then| {
+        then.respond_with(move |req: &HttpMockRequest| {
+            let mut reply = answer(&state, req);
+            let unparsable = serde_json::from_slice::<serde_json::Value>(req.body_ref()).is_err();
+            if req.uri_str().contains("bulk-create")
+                && reply.status == 400
+                && unparsable
+                && !faulted.swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                reply.status = 422;
+            }
+            reply.into_response()
+        });
+    });
+    server
+}
+
+#[test]
+fn a_replayed_failure_fails_its_clause_in_the_table_junit_and_json() {
+    // The user story: a rare case found a fault and was stored; the
+    // next run's new cases pass against the same faulty server, but the
+    // replay still fails. Where people look (the table, JUnit, JSON), the
+    // clause is failed, not held.
+    let dir = scratch("replay");
+    let (junit, json, store) = (
+        dir.join("junit.xml"),
+        dir.join("report.json"),
+        dir.join("regressions.jsonl"),
+    );
+    let first = first_unparsable_body_422();
+    let args = |url: &str| -> Vec<String> {
+        [
+            "--base-url",
+            url,
+            "--cases",
+            "4",
+            "--seed",
+            "7",
+            "--regressions",
+            s(&store),
+            "--junit",
+            s(&junit),
+            "--json",
+            s(&json),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let argv = args(&first.base_url());
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let out = xtask(&argv, Some(TOKEN));
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let stored = std::fs::read_to_string(&store).expect("the failure is stored");
+    assert!(stored.contains("\"clause\":\"A2\""), "{stored}");
+
+    // The same fault on a fresh server: only the replay meets it.
+    let again = first_unparsable_body_422();
+    let argv = args(&again.base_url());
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let out = xtask(&argv, Some(TOKEN));
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let shown = text(&out);
+    assert!(shown.contains(": 1 still fail"), "{shown}");
+    let a2_row = shown
+        .lines()
+        .find(|l| l.starts_with("A2 "))
+        .expect("an A2 row in the table");
+    assert!(a2_row.contains("FAILED"), "{a2_row}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("JUnit parses");
+    let clauses = &parsed.test_suites[0];
+    assert_eq!(
+        clauses.failures, 1,
+        "A2 alone failed in the clause suite: {xml}"
+    );
+    let a2 = clauses
+        .test_cases
+        .iter()
+        .find(|c| c.name.as_str().starts_with("A2 "))
+        .expect("an A2 test case");
+    assert!(
+        matches!(a2.status, quick_junit::TestCaseStatus::NonSuccess { .. }),
+        "{xml}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["passed"], false, "{doc}");
+    assert_eq!(doc["failed"], serde_json::json!(["A2"]), "{doc}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

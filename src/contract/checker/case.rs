@@ -154,7 +154,7 @@ impl Harness<'_> {
         self.share_limit = self.budget_used + room / left;
         self.exhausted = self.lost.is_some() || self.fatal.is_some();
         let name = property_name(&exec);
-        self.reporting.budget.begin_slice(super::PROPERTIES as u32);
+        self.reporting.budget.begin_slice();
         self.replay_stored(&name, strategy, &exec);
         self.reporting.begin(&name, cases, self.counts());
         for _ in 0..cases {

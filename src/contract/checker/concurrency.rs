@@ -5,11 +5,12 @@
 //! number created, and each request's results describe its own items (read
 //! back field by field).
 //!
-//! A failure seen here counts against S4 when its clause held in every
-//! sequential request so far (a concurrency fault); otherwise it counts
-//! against its own clause (a fault that shows without concurrency too).
+//! Every failure seen here counts against its own clause. S4 has its own
+//! verdict from the cases with two or more requests answered together: it
+//! fails when such a case broke a clause that held in every sequential case
+//! (a fault that shows only under concurrency), and holds otherwise.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use proptest::strategy::Strategy;
 
@@ -28,15 +29,28 @@ impl Harness<'_> {
     /// Property 4: requests in flight together (S4).
     pub(crate) fn run_concurrency(&mut self, strategy: &impl Strategy<Value = ConcurrencyCase>) {
         let cases = (self.config.cases / 4).max(4);
-        self.property(strategy, cases, |h, case| {
-            let mut out = h.concurrent_case(case);
-            out.check(Clause::S4);
-            h.attribute_to_s4(&mut out);
+        // The clauses that held in every sequential case: a failure of one of
+        // them under concurrency is a concurrency fault.
+        let held: BTreeSet<Clause> = self
+            .tallies
+            .iter()
+            .filter(|(_, t)| t.failed_cases == 0)
+            .map(|(c, _)| *c)
+            .collect();
+        self.property(strategy, cases, move |h, case| {
+            let (mut out, answered) = h.concurrent_case(case);
+            // S4 is checked only by a case with at least two requests
+            // answered in flight together.
+            if answered >= 2 {
+                judge_s4(&mut out, |c| held.contains(&c));
+            }
             out
         });
     }
 
-    fn concurrent_case(&mut self, case: &ConcurrencyCase) -> CaseOutcome {
+    /// One concurrent case: its outcome and how many of its requests were
+    /// answered with results.
+    fn concurrent_case(&mut self, case: &ConcurrencyCase) -> (CaseOutcome, usize) {
         let mut out = CaseOutcome::default();
         // One render, so that a fresh slot is one identity across requests.
         let all: Vec<_> = case.requests.iter().flatten().cloned().collect();
@@ -50,7 +64,7 @@ impl Harness<'_> {
         let creatable: Vec<usize> = batches.iter().map(|b| Self::creatable(b)).collect();
         if !self.reserve(creatable.iter().sum()) {
             out.skipped = true;
-            return out;
+            return (out, 0);
         }
         let mut seen_in: BTreeMap<Identity, HashSet<usize>> = BTreeMap::new();
         for (r, b) in batches.iter().enumerate() {
@@ -65,7 +79,7 @@ impl Harness<'_> {
             .filter(|(who, rs)| rs.len() > 1 && self.ledger.created_id(who).is_none())
             .map(|(who, _)| who)
             .collect();
-        let before = self.count_before();
+        let before = self.baseline();
         let largest = batches.iter().map(Vec::len).max().unwrap_or(0);
         self.obs.largest_sent = self.obs.largest_sent.max(largest);
         let exchanges = self.send_all(
@@ -86,11 +100,13 @@ impl Harness<'_> {
         let mut sightings: BTreeMap<Identity, Vec<Sighting>> = BTreeMap::new();
         let mut group = Outcomes::default();
         let mut all_answered = true;
+        let mut answered = 0;
         for (r, (b, ex)) in batches.iter().zip(&exchanges).enumerate() {
             let Some(res) = self.check_bulk(b, ex, &mut out, &[], creatable[r]) else {
                 all_answered = false;
                 continue;
             };
+            answered += 1;
             for (i, (g, res)) in b.iter().zip(res).enumerate() {
                 match res.action.as_deref() {
                     Some("created") => group.created += 1,
@@ -189,45 +205,51 @@ impl Harness<'_> {
         {
             out.check(Clause::S2);
             let what = format!("{} requests in flight together", batches.len());
-            if let Some((clause, why)) = self.judge_growth(before, after, &group, &what) {
+            if group.errors > 0 {
+                out.check(Clause::S3);
+            }
+            for (clause, why) in Self::judge_growth(before, after, &group, &what) {
                 let mut all = evidence.clone();
-                all.push(list_ex);
+                all.push(list_ex.clone());
                 out.fail_labelled(clause, "list count", why, flat.clone(), all);
             }
         } else {
             self.count_stale();
         }
-        out
-    }
-
-    /// A failure under concurrency counts against S4 when its clause held in
-    /// every sequential request so far.
-    fn attribute_to_s4(&self, out: &mut CaseOutcome) {
-        attribute(out, |c| {
-            self.tallies.get(&c).is_some_and(|t| t.failed_cases == 0)
-        });
+        (out, answered)
     }
 }
 
-/// Moves the failures of clauses that `held` sequentially to S4 (the first
-/// one becomes S4's evidence, its detail saying it was under concurrency).
-fn attribute(out: &mut CaseOutcome, held: impl Fn(Clause) -> bool) {
-    let mut moved = Vec::new();
-    out.failures.retain(|f| {
-        if f.clause != Clause::S4 && held(f.clause) {
-            moved.push(f.clone());
-            false
-        } else {
-            true
-        }
-    });
-    for mut f in moved {
-        if out.failures.iter().any(|g| g.clause == Clause::S4) {
-            continue;
-        }
-        f.detail = format!("under concurrency, {}", f.detail);
-        f.clause = Clause::S4;
-        out.failures.push(f);
+/// S4's own verdict on a concurrent case: it fails when the case broke a
+/// clause that `held` in every sequential case (a fault that shows only under
+/// concurrency), its detail saying which; the failure stays its own clause's
+/// too. Failures of clauses that already failed sequentially say nothing of
+/// concurrency: S4 holds in them.
+fn judge_s4(out: &mut CaseOutcome, held: impl Fn(Clause) -> bool) {
+    out.check(Clause::S4);
+    let first = out
+        .failures
+        .iter()
+        .find(|f| f.clause != Clause::S4 && held(f.clause))
+        .cloned();
+    if let Some(f) = first {
+        let also: Vec<&str> = out
+            .failures
+            .iter()
+            .filter(|g| g.clause != Clause::S4 && held(g.clause))
+            .map(|g| g.clause.id())
+            .collect();
+        out.fail_labelled(
+            Clause::S4,
+            "in flight together",
+            format!(
+                "requests in flight together broke {} (which held one request at a time): {}",
+                also.join(", "),
+                f.detail
+            ),
+            f.batch,
+            f.exchanges,
+        );
     }
 }
 
@@ -240,12 +262,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_failures_of_clauses_that_held_sequentially_move_to_s4() {
+    fn s4_fails_for_clauses_that_held_sequentially_and_they_fail_too() {
         let mut out = CaseOutcome::default();
         out.fail(Clause::S2, "created again", "x".into(), &[], Vec::new());
         out.fail(Clause::B3, "read-back", "y".into(), &[], Vec::new());
-        // B3 already failed sequentially: it stays B3; S2 held: it is S4's.
-        attribute(&mut out, |c| c != Clause::B3);
+        // B3 already failed sequentially; S2 held: S4 fails, naming S2.
+        judge_s4(&mut out, |c| c != Clause::B3);
         let got: Vec<(Clause, &str)> = out
             .failures
             .iter()
@@ -254,10 +276,19 @@ mod tests {
         assert_eq!(
             got,
             [
+                (Clause::S2, "S2 created again: x"),
                 (Clause::B3, "B3 read-back: y"),
-                (Clause::S4, "under concurrency, S2 created again: x")
+                (
+                    Clause::S4,
+                    "S4 in flight together: requests in flight together broke S2 (which held \
+                     one request at a time): S2 created again: x"
+                )
             ]
         );
-        assert!(out.fails(Clause::S4) && !out.fails(Clause::S2));
+        // Only clauses that already failed: S4 checked and held.
+        let mut out = CaseOutcome::default();
+        out.fail(Clause::B3, "read-back", "y".into(), &[], Vec::new());
+        judge_s4(&mut out, |c| c != Clause::B3);
+        assert!(out.checked.contains(&Clause::S4) && !out.fails(Clause::S4));
     }
 }

@@ -58,19 +58,15 @@ impl Harness<'_> {
         }
     }
 
-    /// The count before the next request, when it is known.
-    fn baseline(&mut self) -> Option<u64> {
+    /// The count before a request the caller is about to send, when it is
+    /// known (call it first; it costs a request only when the last count is
+    /// stale).
+    pub(super) fn baseline(&mut self) -> Option<u64> {
         match self.listing {
             Listing::Available(Some(n)) => Some(n),
             Listing::Available(None) | Listing::Unknown => self.refresh_count().map(|(n, _)| n),
             _ => None,
         }
-    }
-
-    /// The count before a request the caller is about to send (call it first;
-    /// it costs a request only when the last count is stale).
-    pub(super) fn count_before(&mut self) -> Option<u64> {
-        self.baseline()
     }
 
     /// S2 after one answered request: the count grew by exactly the number of
@@ -88,44 +84,53 @@ impl Harness<'_> {
         let Some((after, list_ex)) = self.refresh_count() else {
             return;
         };
-        if let Some((clause, why)) = self.judge_growth(before, after, tally, "a request") {
+        out.check(Clause::S2);
+        if tally.errors > 0 {
+            // Error items that were stored would show here too.
+            out.check(Clause::S3);
+        }
+        for (clause, why) in Self::judge_growth(before, after, tally, "a request") {
             let mut all = evidence.to_vec();
-            all.push(list_ex);
+            all.push(list_ex.clone());
             out.fail(clause, "list count", why, items, all);
-        } else {
-            out.check(Clause::S2);
         }
     }
 
     /// The verdict on a count that went from `before` to `after` over requests
-    /// with these outcomes: `None` when it grew by exactly the number created,
-    /// or when the excess cannot be told apart (both re-engaged and error
-    /// results could explain it: the other checks decide).
+    /// with these outcomes: nothing when it grew by exactly the number
+    /// created; else the clauses it breaks, each with why. An excess that
+    /// stored error items (S3) and second copies of re-engaged leads (S2)
+    /// could both explain is certainly wrong: it fails both, saying so.
     pub(super) fn judge_growth(
-        &mut self,
         before: u64,
         after: u64,
         tally: &Outcomes,
         what: &str,
-    ) -> Option<(Clause, String)> {
+    ) -> Vec<(Clause, String)> {
         let grew = i128::from(after) - i128::from(before);
-        let clause = match growth_verdict(grew, tally) {
-            Growth::Exact => return None,
-            Growth::Ambiguous => {
-                self.obs.ambiguous_counts += 1;
-                return None;
-            }
-            Growth::Breaks(clause) => clause,
-        };
-        Some((
-            clause,
-            format!(
-                "the list count went from {before} to {after} ({grew:+}) for {what} with {} \
-                 created, {} reengaged and {} error result(s): it must grow by exactly the \
-                 number created",
-                tally.created, tally.reengaged, tally.errors
-            ),
-        ))
+        let base = format!(
+            "the list count went from {before} to {after} ({grew:+}) for {what} with {} \
+             created, {} reengaged and {} error result(s): it must grow by exactly the \
+             number created",
+            tally.created, tally.reengaged, tally.errors
+        );
+        match growth_verdict(grew, tally) {
+            Growth::Exact => Vec::new(),
+            Growth::Ambiguous => [Clause::S2, Clause::S3]
+                .into_iter()
+                .map(|c| {
+                    (
+                        c,
+                        format!(
+                            "{base}; the excess is either error items stored (S3) or second \
+                             copies of re-engaged leads (S2), which the count cannot tell \
+                             apart, so both clauses fail"
+                        ),
+                    )
+                })
+                .collect(),
+            Growth::Breaks(clause) => vec![(clause, base)],
+        }
     }
 
     /// S3 after a request refused as a whole: the count did not change.
@@ -164,7 +169,7 @@ enum Growth {
     /// It grew by exactly the number created.
     Exact,
     /// It grew by more, and both stored error items (S3) and second copies of
-    /// re-engaged leads (S2) could explain it.
+    /// re-engaged leads (S2) could explain it: wrong either way, so both fail.
     Ambiguous,
     /// It breaks this clause: S3 when only stored error items can explain the
     /// excess, else S2 (second copies, or created leads not stored).
@@ -217,5 +222,22 @@ mod tests {
                 "growth {growth} with {tally:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_ambiguous_excess_fails_both_clauses_it_could_be() {
+        let tally = Outcomes {
+            created: 2,
+            reengaged: 1,
+            errors: 1,
+        };
+        let got = Harness::judge_growth(10, 13, &tally, "a request");
+        let clauses: Vec<Clause> = got.iter().map(|(c, _)| *c).collect();
+        assert_eq!(clauses, [Clause::S2, Clause::S3]);
+        assert!(
+            got.iter().all(|(_, why)| why.contains("both clauses fail")),
+            "{got:?}"
+        );
+        assert!(Harness::judge_growth(10, 12, &tally, "a request").is_empty());
     }
 }

@@ -41,7 +41,7 @@ impl Harness<'_> {
     /// Identities created so far, re-sent in every other accepted US format:
     /// none may be `created` again (S2), a `reengaged` one carries the lead's id.
     pub(crate) fn run_formats(&mut self) {
-        self.reporting.budget.begin_slice(super::PROPERTIES as u32);
+        self.reporting.budget.begin_slice();
         if self.exhausted || self.reporting.budget.refuse_case() {
             return;
         }

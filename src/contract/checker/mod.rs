@@ -62,6 +62,10 @@ const MAX_TRANSPORT_FAILURES: u32 = 5;
 /// batches, independence, refusals, concurrency).
 const PROPERTIES: usize = 5;
 
+/// The parts of the run that share the time budget: the size probe, the
+/// formats re-send and every property.
+const SLICES: u32 = PROPERTIES as u32 + 2;
+
 /// Path of the bulk-create operation, relative to the base URL.
 pub const BULK_PATH: &str = "api/leads/bulk-create/";
 
@@ -100,6 +104,8 @@ pub(crate) struct Harness<'a> {
     cases_run: u32,
     requests: usize,
     throttled: u32,
+    /// Time spent waiting out `429`s, in all.
+    throttle_wait: std::time::Duration,
     readback: ReadBack,
     /// Batches that created leads while read-back was still unknown.
     readback_tries: u32,
@@ -157,6 +163,7 @@ impl<'a> Harness<'a> {
             cases_run: 0,
             requests: 0,
             throttled: 0,
+            throttle_wait: std::time::Duration::ZERO,
             readback: ReadBack::Unknown,
             readback_tries: 0,
             readback_pending: Vec::new(),
@@ -207,6 +214,7 @@ impl<'a> Harness<'a> {
         let mut out = Vec::with_capacity(answers.len());
         for p in answers {
             self.throttled += p.throttled;
+            self.throttle_wait += p.waits.iter().sum::<std::time::Duration>();
             self.requests += p.throttled as usize;
             if let Some(why) = p.gave_up {
                 self.exhausted = true;
@@ -252,7 +260,7 @@ impl<'a> Harness<'a> {
 
     /// Sends a batch; first makes sure S2's count baseline is current.
     pub(super) fn post_batch(&mut self, items: &[GenItem]) -> Exchange {
-        self.count_before();
+        self.baseline();
         self.obs.largest_sent = self.obs.largest_sent.max(items.len());
         self.send("POST", BULK_PATH, Auth::Token, Some(Self::bulk_body(items)))
     }

@@ -32,7 +32,7 @@ pub(super) struct Observations {
     pub(super) skipped: u32,
     pub(super) listing: Option<String>,
     pub(super) sizes: Vec<String>,
-    pub(super) ambiguous_counts: u32,
+    pub(super) recheck: Option<String>,
 }
 
 impl Harness<'_> {
@@ -131,16 +131,12 @@ impl Harness<'_> {
                 .clone()
                 .unwrap_or_else(|| "list count by GET /api/leads/: unavailable".to_owned()),
         });
-        if o.ambiguous_counts > 0 {
-            observations.push(format!(
-                "list count: {} answer(s) with both reengaged and error results grew by more \
-                 than the number created (an error item stored, or a second copy: not told apart)",
-                o.ambiguous_counts
-            ));
-        }
+        observations.extend(o.recheck.iter().cloned());
         observations.push(format!(
-            "throttling: {} answer(s) 429 waited out and the same request resent",
-            self.throttled
+            "throttling: {} answer(s) 429 waited out ({:.1} s of waiting) and the same request \
+             resent",
+            self.throttled,
+            self.throttle_wait.as_secs_f64()
         ));
         if let Some(b) = &o.budget {
             observations.push(format!("{b} ({} cases skipped)", o.skipped));

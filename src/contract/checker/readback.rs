@@ -3,7 +3,8 @@
 //! every property. Read-back counts as available once one `GET
 //! /api/leads/{id}/` answered a lead; until then a 404 may only mean the target
 //! has no read-back, so it is held back and becomes a failure once read-back
-//! proves to work. A lead read back once that later answers 404 is a failure.
+//! proves to work; once it works, any answer but the lead is a failure. A
+//! lead read back once that later answers anything but itself is a failure.
 
 use serde_json::Value;
 
@@ -87,7 +88,10 @@ impl Harness<'_> {
                     status_text(&got)
                 );
                 match (self.readback, got.status) {
-                    (ReadBack::Available, Some(404)) => {
+                    // Read-back works in this run: anything but the lead (a
+                    // 404, a 5xx, a 403, a non-object 200, no answer) is a
+                    // B3 failure, with the answer as evidence.
+                    (ReadBack::Available, _) => {
                         out.fail(
                             Clause::B3,
                             "read-back",
@@ -96,24 +100,19 @@ impl Harness<'_> {
                             vec![ex.clone(), got],
                         );
                     }
-                    (ReadBack::Unknown, Some(404)) => self.readback_pending.push(Pending {
+                    // Not known yet: held back until a lead reads back.
+                    (ReadBack::Unknown, _) => self.readback_pending.push(Pending {
                         detail,
                         items: items.to_vec(),
                         exchanges: vec![ex.clone(), got],
                     }),
-                    _ => {
-                        if self.obs.readback.len() < 5 {
-                            self.obs.readback.push(format!(
-                                "GET /api/leads/{id}/ answered {}",
-                                status_text(&got)
-                            ));
-                        }
-                    }
+                    (ReadBack::Unavailable, _) => {}
                 }
                 continue;
             };
             any_ok = true;
             self.readback = ReadBack::Available;
+            out.check(Clause::B3);
             let sent = &items[i].value;
             let created = res[i].action.as_deref() == Some("created");
             let full = created && single[i] && self.full_compare(&items[i]);
@@ -141,7 +140,10 @@ impl Harness<'_> {
             self.readback_tries += 1;
             if self.readback_tries >= READBACK_TRIES {
                 self.readback = ReadBack::Unavailable;
-                self.readback_pending.clear();
+                // What the reads answered, for the report.
+                for p in self.readback_pending.drain(..).take(5) {
+                    self.obs.readback.push(p.detail);
+                }
             }
         }
         if self.readback == ReadBack::Available {
@@ -175,9 +177,23 @@ impl Harness<'_> {
     }
 
     /// Reads again, at the end of the run, leads read back earlier: each must
-    /// still be there with its phone and e-mail (B3).
+    /// still be there with its phone and e-mail (B3); any other answer fails
+    /// B3. It runs even when `--max-created` is used up (it creates nothing);
+    /// when it cannot run the report says why.
     pub(crate) fn recheck_read_back(&mut self) {
-        if self.readback != ReadBack::Available || self.read_ok.is_empty() || self.exhausted {
+        let why_not = if self.readback != ReadBack::Available {
+            Some("read-back is not available")
+        } else if self.read_ok.is_empty() {
+            Some("no lead was read back")
+        } else if self.lost.is_some() || self.fatal.is_some() {
+            Some("the target stopped answering")
+        } else if self.reporting.budget.spent() {
+            Some("the time budget was spent")
+        } else {
+            None
+        };
+        if let Some(why) = why_not {
+            self.obs.recheck = Some(format!("end-of-run read-back recheck (B3): not run, {why}"));
             return;
         }
         let step = (self.read_ok.len() / RECHECKS).max(1);
@@ -194,6 +210,10 @@ impl Harness<'_> {
                 .map(|(id, _)| ("GET", format!("api/leads/{id}/"), Auth::Token, None))
                 .collect(),
         );
+        self.obs.recheck = Some(format!(
+            "end-of-run read-back recheck (B3): {} lead(s) read earlier read again",
+            picked.len()
+        ));
         let mut out = CaseOutcome::default();
         out.check(Clause::B3);
         for ((id, sent), got) in picked.into_iter().zip(answers) {
@@ -205,26 +225,22 @@ impl Harness<'_> {
             let lead = got
                 .response_value()
                 .filter(|v| v.is_object() && got.status == Some(200));
-            match lead {
-                None if got.status == Some(404) => out.fail(
+            let why = match lead {
+                None => Some(format!(
+                    "lead {id} was read back earlier in the run but now answers {}",
+                    status_text(&got)
+                )),
+                Some(lead) => stored_mismatch(&sent, &lead, false)
+                    .map(|why| format!("lead {id}, read back earlier in the run, now {why}")),
+            };
+            if let Some(why) = why {
+                out.fail(
                     Clause::B3,
-                    "read-back",
-                    format!("lead {id} was read back earlier in the run but now answers 404"),
+                    "recheck",
+                    why,
                     std::slice::from_ref(&item),
                     vec![got],
-                ),
-                None => {}
-                Some(lead) => {
-                    if let Some(why) = stored_mismatch(&sent, &lead, false) {
-                        out.fail(
-                            Clause::B3,
-                            "read-back",
-                            format!("lead {id}, read back earlier in the run, now {why}"),
-                            std::slice::from_ref(&item),
-                            vec![got],
-                        );
-                    }
-                }
+                );
             }
         }
         self.tally_outcome(out, false);

@@ -78,7 +78,7 @@ impl Harness<'_> {
             Refusal::LeadsNull => (Auth::Token, json!({ "leads": null }).to_string()),
             Refusal::ItemsInvalid => unreachable!("sent as a batch by the caller"),
         };
-        let before = self.count_before();
+        let before = self.baseline();
         let ex = self.send("POST", BULK_PATH, auth.clone(), Some(body));
         let status = ex.status;
         let label = match &auth {

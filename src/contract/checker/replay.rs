@@ -31,7 +31,7 @@ impl Reporting {
             started: Instant::now(),
             stored: config.replay.clone(),
             replayed: Vec::new(),
-            budget: Budget::start(config.time_budget),
+            budget: Budget::start(config.time_budget, super::SLICES),
             progress: config.progress.then(Progress::on_stderr),
         }
     }
@@ -176,9 +176,19 @@ impl Harness<'_> {
             }
         }
         let mark = self.target.recorder().map(|r| r.mark());
+        let clock = Instant::now();
         let outcome = exec(self, &tree.current());
         if outcome.skipped {
             return not("skipped: --max-created leaves no room for it".into());
+        }
+        self.cases_run += 1;
+        if let (Some(r), Some(mark), false) =
+            (self.target.recorder(), mark, outcome.failures.is_empty())
+        {
+            r.mark_failing_since(mark);
+        }
+        for c in &outcome.checked {
+            self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
         }
         // The stored case is already the minimal one: not shrunk again.
         let failure = outcome
@@ -190,10 +200,18 @@ impl Harness<'_> {
                 f.shrink.generated = true;
                 f
             });
-        if let (Some(r), Some(mark), false) =
-            (self.target.recorder(), mark, outcome.failures.is_empty())
-        {
-            r.mark_failing_since(mark);
+        let also_failed: Vec<Clause> = outcome
+            .failures
+            .iter()
+            .map(|f| f.clause)
+            .filter(|c| *c != clause)
+            .collect();
+        // A replay is a case like any other: what it checked and broke counts
+        // in the clause table (and so in JUnit, JSON and the exit status), its
+        // failures being their clauses' evidence, replayable from the same
+        // stored case.
+        for goal in self.tally_outcome(outcome, true) {
+            self.tallies.get_mut(&goal).expect("tally").origin = Some(stored.origin.clone());
         }
         Replayed {
             stored: stored.clone(),
@@ -203,12 +221,7 @@ impl Harness<'_> {
                 ReplayOutcome::Passed
             },
             failure,
-            also_failed: outcome
-                .failures
-                .iter()
-                .map(|f| f.clause)
-                .filter(|c| *c != clause)
-                .collect(),
+            also_failed,
         }
     }
 }

@@ -43,7 +43,7 @@ impl Harness<'_> {
         let mut refused = false;
         // No refusal is excused while probing: each answer is judged alone.
         self.size_limit = usize::MAX;
-        self.reporting.budget.begin_slice(super::PROPERTIES as u32);
+        self.reporting.budget.begin_slice();
         for size in sizes {
             if self.exhausted || self.reporting.budget.refuse_case() {
                 break;

@@ -25,14 +25,17 @@ pub(super) fn stored_mismatch(sent: &Value, lead: &Value, full: bool) -> Option<
         .get("phone_number")
         .and_then(Value::as_str)
         .unwrap_or("");
+    // A lead without the phone or e-mail sent is not item i's lead (an empty
+    // object matches nothing).
     match lead.get("phone_number") {
         Some(Value::String(p)) if same_phone(sent_phone, p) => {}
+        None if sent_phone.is_empty() => {}
+        None => return Some(format!("has no phone_number, item sent {sent_phone:?}")),
         Some(other) => {
             return Some(format!(
                 "has phone_number {other}, item sent {sent_phone:?}"
             ));
         }
-        None => {}
     }
     let norm = |v: Option<&Value>| -> Option<String> {
         v.and_then(Value::as_str)
@@ -40,10 +43,11 @@ pub(super) fn stored_mismatch(sent: &Value, lead: &Value, full: bool) -> Option<
             .filter(|s| !s.is_empty())
     };
     let (a, b) = (norm(sent.get("email")), norm(lead.get("email")));
-    if lead.get("email").is_some() && a != b {
+    if a != b {
         return Some(format!(
             "has email {}, item sent {}",
-            lead.get("email").unwrap_or(&Value::Null),
+            lead.get("email")
+                .map_or("nothing".to_owned(), Value::to_string),
             sent.get("email").unwrap_or(&Value::Null)
         ));
     }
@@ -211,6 +215,18 @@ mod tests {
             stored_mismatch(&sent(), &lead, true).is_some(),
             "key dropped"
         );
+        // A lead without the phone or the e-mail sent is not the item's, even
+        // when only phone and e-mail are compared; `{}` matches nothing.
+        for key in ["phone_number", "email"] {
+            let mut lead = stored();
+            lead.as_object_mut().unwrap().remove(key);
+            let why = stored_mismatch(&sent(), &lead, false);
+            assert!(
+                why.as_deref().is_some_and(|w| w.contains(key)),
+                "{key}: {why:?}"
+            );
+        }
+        assert!(stored_mismatch(&sent(), &json!({}), false).is_some());
         // A reengaged lead keeps its own fields: only phone and e-mail count.
         let mut lead = stored();
         lead["external_id"] = json!("older");

@@ -14,8 +14,10 @@
 //! lead the API answers and lists leads and lead types.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value, json};
 
 pub use crate::rules::{
@@ -108,12 +110,17 @@ impl BulkSummary {
     }
 }
 
-/// The state of the sandbox: stored leads, keyed by id, and an identity index.
+/// The state of one account of the sandbox: stored leads, keyed by id, and an
+/// identity index. Ids come from a counter that accounts may share
+/// ([`Model::sharing_ids_with`]), so two accounts' ids never collide, as rows of
+/// one table do. A clone shares the counter too.
 #[derive(Debug, Clone)]
 pub struct Model {
-    leads: BTreeMap<i64, Map<String, Value>>,
+    /// Each lead behind an `Arc`, so that the copies lagged reads keep share
+    /// the leads a write did not change.
+    leads: BTreeMap<i64, Arc<Map<String, Value>>>,
     by_identity: HashMap<Identity, i64>,
-    next_id: i64,
+    ids: Arc<AtomicI64>,
     fixed_now: Option<DateTime<Utc>>,
 }
 
@@ -129,9 +136,33 @@ impl Model {
         Self {
             leads: BTreeMap::new(),
             by_identity: HashMap::new(),
-            next_id: 1,
+            ids: Arc::new(AtomicI64::new(1)),
             fixed_now: None,
         }
+    }
+
+    /// An empty model (another account) that takes its ids from the same
+    /// counter as `other`: no id is ever given in both.
+    pub fn sharing_ids_with(other: &Model) -> Self {
+        Self {
+            ids: other.ids.clone(),
+            ..Self::new()
+        }
+    }
+
+    /// A copy for reads only (lagged reads answer it): the leads without the
+    /// identity index, so that keeping many copies stays cheap.
+    pub(crate) fn read_copy(&self) -> Self {
+        Self {
+            leads: self.leads.clone(),
+            by_identity: HashMap::new(),
+            ids: self.ids.clone(),
+            fixed_now: self.fixed_now,
+        }
+    }
+
+    fn next_id(&self) -> i64 {
+        self.ids.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Freezes the model's clock at `now` (`None`: the system clock again).
@@ -139,8 +170,9 @@ impl Model {
         self.fixed_now = now;
     }
 
+    /// The model's clock, to the microsecond as the API's samples give times.
     fn now(&self) -> DateTime<Utc> {
-        self.fixed_now.unwrap_or_else(Utc::now)
+        self.fixed_now.unwrap_or_else(Utc::now).trunc_subsecs(6)
     }
 
     /// How many leads are stored.
@@ -151,6 +183,11 @@ impl Model {
     /// True when no lead is stored.
     pub fn is_empty(&self) -> bool {
         self.leads.is_empty()
+    }
+
+    /// True when the lead `id` is stored.
+    pub fn contains(&self, id: i64) -> bool {
+        self.leads.contains_key(&id)
     }
 
     /// The id of the lead with this identity, if any.
@@ -201,7 +238,7 @@ impl Model {
                     ));
                 }
             }
-            if let Some(lead) = self.leads.get_mut(&id) {
+            if let Some(lead) = self.leads.get_mut(&id).map(Arc::make_mut) {
                 let count = lead
                     .get("reengagement_count")
                     .and_then(Value::as_i64)
@@ -216,10 +253,9 @@ impl Model {
             }
             return Ok((id, Action::Reengaged));
         }
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = self.next_id();
         let lead = new_lead(id, obj, &identity, now);
-        self.leads.insert(id, lead);
+        self.leads.insert(id, Arc::new(lead));
         self.by_identity.insert(identity, id);
         Ok((id, Action::Created))
     }
@@ -230,10 +266,9 @@ impl Model {
     /// the sandbox itself never calls it.
     pub fn insert_unchecked(&mut self, item: &Value) -> Result<i64, String> {
         let (obj, identity) = checked_item(item)?;
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = self.next_id();
         let lead = new_lead(id, obj, &identity, self.now());
-        self.leads.insert(id, lead);
+        self.leads.insert(id, Arc::new(lead));
         self.by_identity.entry(identity).or_insert(id);
         Ok(id)
     }
@@ -248,7 +283,7 @@ impl Model {
         {
             self.by_identity.remove(&identity);
         }
-        Some(Value::Object(lead))
+        Some(Value::Object(Arc::unwrap_or_clone(lead)))
     }
 
     /// `POST /api/leads/`: the stored lead and whether it was created or
@@ -263,7 +298,9 @@ impl Model {
 
     /// `GET /api/leads/{id}/`: the stored lead, every documented field.
     pub fn get(&self, id: i64) -> Option<Value> {
-        self.leads.get(&id).map(|lead| Value::Object(lead.clone()))
+        self.leads
+            .get(&id)
+            .map(|lead| Value::Object((**lead).clone()))
     }
 
     /// `PATCH /api/leads/{id}/`: partial update.
@@ -295,7 +332,7 @@ impl Model {
         let Some(current) = self.leads.get(&id) else {
             return Err(Rejection::NotFound("Not found.".to_owned()));
         };
-        let mut lead = current.clone();
+        let mut lead = (**current).clone();
         let old_identity = stored_identity(&lead);
         if may_change_identity {
             if let Some(Value::String(raw)) = obj.get("phone_number")
@@ -371,7 +408,7 @@ impl Model {
         if let Some(new) = new_identity {
             self.by_identity.insert(new, id);
         }
-        self.leads.insert(id, lead.clone());
+        self.leads.insert(id, Arc::new(lead.clone()));
         Ok(Value::Object(lead))
     }
 }

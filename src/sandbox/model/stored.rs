@@ -29,7 +29,7 @@ impl Model {
                     .values()
                     .skip(start)
                     .take(size)
-                    .map(|l| Value::Object(l.clone()))
+                    .map(|l| Value::Object((**l).clone()))
                     .collect()
             },
             page,
@@ -73,8 +73,15 @@ pub(super) fn int_or_null(v: &Value) -> Value {
     }
 }
 
+/// A time as the API answers it: UTC with microseconds, or with nanoseconds
+/// when the time has them, so a stored time is always the instant sent (B5).
 pub(super) fn format_time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, false)
+    let digits = if t.timestamp_subsec_nanos().is_multiple_of(1000) {
+        SecondsFormat::Micros
+    } else {
+        SecondsFormat::Nanos
+    };
+    t.to_rfc3339_opts(digits, false)
 }
 
 pub(super) fn time_or_null(v: Option<&Value>) -> Value {
@@ -89,9 +96,16 @@ pub(super) fn stored_identity(lead: &Map<String, Value>) -> Option<Identity> {
     Some(Identity { phone, email })
 }
 
+/// Folds the body's unknown top-level keys into `metadata`, as the API is
+/// documented to. A key the body's own `metadata` holds keeps that value: what
+/// was sent in `metadata` reads back as sent (B3, B5).
 pub(super) fn fold_unknown_keys(obj: &Map<String, Value>, metadata: &mut Map<String, Value>) {
+    let sent = obj.get("metadata").and_then(Value::as_object);
     for (key, value) in obj {
-        if !WRITABLE_FIELDS.contains(&key.as_str()) && !READ_ONLY_FIELDS.contains(&key.as_str()) {
+        if !WRITABLE_FIELDS.contains(&key.as_str())
+            && !READ_ONLY_FIELDS.contains(&key.as_str())
+            && !sent.is_some_and(|m| m.contains_key(key))
+        {
             metadata.insert(key.clone(), value.clone());
         }
     }
