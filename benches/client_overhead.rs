@@ -96,7 +96,10 @@ fn main() {
         .collect();
 
     let client = Client::new(&server.base_url, TOKEN).expect("a client");
-    let http = reqwest::Client::new();
+    let http = sela_leads::http_client_builder()
+        .expect("TLS setup")
+        .build()
+        .unwrap();
     let url = format!("{}/api/leads/bulk-create/", server.base_url);
 
     let samples = interleaved_n(

@@ -100,7 +100,7 @@ impl ClientBuilder {
         })?;
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(reqwest::header::AUTHORIZATION, auth);
-        let http = crate::transport::builder_for(&base)
+        let http = crate::transport::builder_for(&base)?
             .user_agent(USER_AGENT)
             .default_headers(headers)
             .connect_timeout(self.connect_timeout)

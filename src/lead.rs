@@ -1,6 +1,8 @@
 //! Hand-written builders over the generated request bodies: setters that take
 //! `&str`, `String` and numbers directly, and a `build()` that returns the
-//! generated type or a [`FieldError`] naming the field.
+//! generated type or a [`FieldError`] naming the field. Each builder names only
+//! the required properties ([`crate::api::required`]): a new optional property
+//! in the spec costs nothing here, a new required one is a compile error here.
 //!
 //! ```
 //! use sela_leads::api::types::{LeadRequest, LeadStatus, PatchedLeadRequest};
@@ -19,6 +21,7 @@
 //! ```
 
 use crate::Metadata;
+use crate::api::required;
 use crate::api::types::{
     LeadRequest, LeadStatus, PatchedLeadRequest, StatusReason, UpdateLeadRequestRequest,
 };
@@ -194,22 +197,11 @@ impl LeadRequest {
     #[allow(clippy::new_ret_no_self)] // `Type::new(..)` starts the builder of `Type`
     pub fn new(phone_number: impl Into<String>) -> LeadBuilder {
         LeadBuilder {
-            body: LeadRequest {
+            // Only the required properties are named: every optional one starts
+            // at its default, so a new one in the spec needs no change here.
+            body: LeadRequest::from(required::LeadRequest {
                 phone_number: phone_number.into(),
-                call_schedule_start_time: None,
-                email: None,
-                external_id: None,
-                lead_source: None,
-                lead_type: None,
-                metadata: None,
-                min_reengagement_days: None,
-                reengagement_count: None,
-                reengagement_time: None,
-                representative: None,
-                status: None,
-                status_reason: None,
-                us_state: None,
-            },
+            }),
         }
     }
 }
@@ -289,20 +281,9 @@ impl UpdateLeadRequestRequest {
     #[allow(clippy::new_ret_no_self)] // `Type::new(..)` starts the builder of `Type`
     pub fn new(phone_number: impl Into<String>) -> MatchUpdateBuilder {
         MatchUpdateBuilder {
-            body: UpdateLeadRequestRequest {
+            body: UpdateLeadRequestRequest::from(required::UpdateLeadRequestRequest {
                 phone_number: phone_number.into(),
-                call_dnc: None,
-                call_schedule_start_time: None,
-                email: None,
-                external_id: None,
-                lead_source: None,
-                lead_type: None,
-                metadata: None,
-                sms_dnc: None,
-                status: None,
-                status_reason: None,
-                us_state: None,
-            },
+            }),
         }
     }
 }

@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn routes_match_openapi_yaml() {
         let spec: serde_json::Value =
-            serde_yaml::from_str(include_str!("../openapi.yaml")).expect("openapi.yaml parses");
+            serde_norway::from_str(include_str!("../openapi.yaml")).expect("openapi.yaml parses");
         for route in [
             LEADS_LIST,
             LEADS_CREATE,

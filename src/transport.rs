@@ -10,6 +10,12 @@
 //! - never a base URL with user-info (reqwest would turn it into Basic auth
 //!   that replaces the token), a query or a fragment.
 //! - no redirects: the token goes to the base URL's host and nowhere else.
+//!
+//! TLS (feature `rustls`, the default) is rustls with the `ring` provider and
+//! the operating system's certificate verifier, handed to reqwest as a ready
+//! `ClientConfig`: no C crypto library is built and no process-wide rustls
+//! provider is installed behind the application's back. Feature `native-tls`
+//! (without `rustls`) uses reqwest's native-tls backend instead.
 
 use crate::Error;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -70,11 +76,67 @@ fn is_loopback(host: &str) -> bool {
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// A reqwest builder with this crate's TLS (see the module docs), for an
+/// `https://` base (`verify`: the system's roots) or a plain-http one (no TLS
+/// connection is ever made: no roots are loaded). Every reqwest client of the
+/// crate starts here: with feature `rustls`, reqwest has no provider of its own
+/// and a builder that skipped this would fail to build.
+pub(crate) fn tls_builder(verify: bool) -> Result<reqwest::ClientBuilder, Error> {
+    let builder = reqwest::Client::builder();
+    #[cfg(feature = "rustls")]
+    let builder = builder.tls_backend_preconfigured(rustls_config(verify)?);
+    #[cfg(not(feature = "rustls"))]
+    let _ = verify;
+    Ok(builder)
+}
+
+/// A reqwest client builder with this crate's TLS (rustls with `ring`, the
+/// system's certificate verifier), for a reqwest client of your own, as
+/// [`crate::api::Client::new_with_client`] takes: with feature `rustls`, reqwest
+/// is built without a crypto provider, so `reqwest::Client::new()` panics
+/// unless the application installs one.
+///
+/// ```
+/// let http = sela_leads::http_client_builder()?.build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder, Error> {
+    tls_builder(true)
+}
+
+/// The rustls config of [`tls_builder`]: ring, TLS 1.2 and 1.3, ALPN for
+/// HTTP/2 and 1.1 (reqwest sets none on a preconfigured config).
+#[cfg(feature = "rustls")]
+fn rustls_config(verify: bool) -> Result<rustls::ClientConfig, Error> {
+    use std::sync::Arc;
+    let tls_error = |e: rustls::Error| Error::Config(format!("TLS setup: {e}"));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let versions = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?;
+    let with_roots = if verify {
+        let verifier = rustls_platform_verifier::Verifier::new(provider).map_err(|e| {
+            Error::Config(format!(
+                "TLS setup: cannot load the system's root certificates: {e}"
+            ))
+        })?;
+        versions
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+    } else {
+        versions.with_root_certificates(rustls::RootCertStore::empty())
+    };
+    let mut config = with_roots.with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 /// A reqwest builder for requests that carry the token to `base` (already
-/// checked by [`checked_base_url`]): no proxy and `localhost` pinned to the
-/// loopback addresses for plain http, no redirects.
-pub(crate) fn builder_for(base: &Url) -> reqwest::ClientBuilder {
-    let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+/// checked by [`checked_base_url`]): this crate's TLS, no proxy and `localhost`
+/// pinned to the loopback addresses for plain http, no redirects.
+pub(crate) fn builder_for(base: &Url) -> Result<reqwest::ClientBuilder, Error> {
+    let mut builder =
+        tls_builder(base.scheme() == "https")?.redirect(reqwest::redirect::Policy::none());
     if base.scheme() == "http" {
         builder = builder.no_proxy();
         if let Some(host) = base
@@ -89,14 +151,14 @@ pub(crate) fn builder_for(base: &Url) -> reqwest::ClientBuilder {
             builder = builder.resolve_to_addrs(host, &addrs);
         }
     }
-    builder
+    Ok(builder)
 }
 
 /// [`checked_base_url`] then [`builder_for`], for callers that keep their own
 /// URL type (the contract harness).
 #[cfg(feature = "contract")]
 pub(crate) fn token_client_builder(raw_base: &str) -> Result<reqwest::ClientBuilder, Error> {
-    Ok(builder_for(&checked_base_url(raw_base)?))
+    builder_for(&checked_base_url(raw_base)?)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 fn spec() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
         .expect("openapi.yaml");
-    serde_yaml::from_str(&text).expect("openapi.yaml parses")
+    serde_norway::from_str(&text).expect("openapi.yaml parses")
 }
 
 fn strings(v: &Value) -> Vec<String> {

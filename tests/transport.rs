@@ -138,7 +138,10 @@ fn child_probe() {
                     then.status(200).json_body(serde_json::json!({"id": 1}));
                 })
                 .await;
-            let control = reqwest::Client::new()
+            let control = sela_leads::http_client_builder()
+                .expect("TLS setup")
+                .build()
+                .unwrap()
                 .get(server.url("/control"))
                 .header("x-control", "proxied")
                 .send()

@@ -14,7 +14,7 @@ pub(crate) fn spec() -> &'static Value {
     SPEC.get_or_init(|| {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
             .expect("openapi.yaml is readable");
-        serde_yaml::from_str(&text).expect("openapi.yaml is YAML")
+        serde_norway::from_str(&text).expect("openapi.yaml is YAML")
     })
 }
 

@@ -45,7 +45,10 @@ pub(crate) async fn get_json(
 #[tokio::test]
 async fn one_identity_across_formats_and_overlong_numbers_refused() {
     let sandbox = Sandbox::start();
-    let http = reqwest::Client::new();
+    let http = sela_leads::http_client_builder()
+        .expect("TLS setup")
+        .build()
+        .unwrap();
     let formats = [
         "+18045550123",
         "(804) 555-0123",
@@ -82,7 +85,10 @@ async fn one_identity_across_formats_and_overlong_numbers_refused() {
 #[tokio::test]
 async fn list_count_grows_by_created_leads_only() {
     let sandbox = Sandbox::start();
-    let http = reqwest::Client::new();
+    let http = sela_leads::http_client_builder()
+        .expect("TLS setup")
+        .build()
+        .unwrap();
     let mut expected = 0;
     for round in 0..3 {
         let leads = json!([
@@ -108,7 +114,10 @@ async fn list_count_grows_by_created_leads_only() {
 #[tokio::test]
 async fn concurrent_requests_create_each_identity_once() {
     let sandbox = Sandbox::start();
-    let http = reqwest::Client::new();
+    let http = sela_leads::http_client_builder()
+        .expect("TLS setup")
+        .build()
+        .unwrap();
     let batch = json!([
         {"phone_number": "+12025550101", "email": "x@example.com"},
         {"phone_number": "(202) 555-0102", "email": "y@example.com"},
@@ -137,7 +146,10 @@ async fn concurrent_requests_create_each_identity_once() {
 #[tokio::test]
 async fn every_field_reads_back_as_sent() {
     let sandbox = Sandbox::start();
-    let http = reqwest::Client::new();
+    let http = sela_leads::http_client_builder()
+        .expect("TLS setup")
+        .build()
+        .unwrap();
     let item = json!({
         "phone_number": "(804) 555-0177",
         "email": "rb@example.com",
@@ -173,7 +185,10 @@ async fn size_limit_refuses_whole_batches_and_stores_nothing() {
         ..SandboxOptions::default()
     });
     let sandbox = Sandbox::start_from_state(state, None);
-    let http = reqwest::Client::new();
+    let http = sela_leads::http_client_builder()
+        .expect("TLS setup")
+        .build()
+        .unwrap();
     let items = |n: usize| -> Value {
         (0..n)
             .map(|i| json!({"phone_number": format!("+1212555{:04}", 100 + i % 100), "email": format!("s{i}@example.com")}))
@@ -201,7 +216,10 @@ async fn throttling_answers_429_with_retry_after_and_does_not_act() {
         ..SandboxOptions::default()
     });
     let sandbox = Sandbox::start_from_state(state, None);
-    let http = reqwest::Client::new();
+    let http = sela_leads::http_client_builder()
+        .expect("TLS setup")
+        .build()
+        .unwrap();
     // Unauthenticated requests are refused before throttling and not counted.
     let anonymous = http
         .get(format!("{}api/leads/", sandbox.base_url()))

@@ -48,7 +48,8 @@ pub(crate) fn http_with(token: &str) -> reqwest::Client {
         AUTHORIZATION,
         HeaderValue::from_str(&format!("Token {token}")).unwrap(),
     );
-    reqwest::Client::builder()
+    sela_leads::http_client_builder()
+        .expect("TLS setup")
         .default_headers(headers)
         .build()
         .unwrap()
@@ -164,7 +165,13 @@ impl Env {
 
     /// A client without the token.
     pub(crate) fn anonymous(&self) -> api::Client {
-        api::Client::new_with_client(&self.server.base_url(), reqwest::Client::new())
+        api::Client::new_with_client(
+            &self.server.base_url(),
+            sela_leads::http_client_builder()
+                .expect("TLS setup")
+                .build()
+                .unwrap(),
+        )
     }
 
     /// POSTs raw JSON (for bodies the typed client cannot express).

@@ -418,7 +418,10 @@ async fn missing_or_wrong_token_is_401_and_stores_nothing() {
         "Token",
         "Token a b",
     ] {
-        let response = reqwest::Client::new()
+        let response = sela_leads::http_client_builder()
+            .expect("TLS setup")
+            .build()
+            .unwrap()
             .get(env.url("/api/leads/"))
             .header(AUTHORIZATION, header)
             .send()

@@ -20,7 +20,8 @@ pub(crate) fn client_for(sandbox: &Sandbox) -> api::Client {
         AUTHORIZATION,
         HeaderValue::from_str(&format!("Token {}", sandbox.token())).unwrap(),
     );
-    let http = reqwest::Client::builder()
+    let http = sela_leads::http_client_builder()
+        .expect("TLS setup")
         .default_headers(headers)
         .build()
         .unwrap();
@@ -51,7 +52,10 @@ async fn sandbox_serves_the_issue_example() {
         "tokens are not random"
     );
 
-    let http = reqwest::Client::new();
+    let http = sela_leads::http_client_builder()
+        .expect("TLS setup")
+        .build()
+        .unwrap();
     let response = http
         .post(format!("{base}api/leads/bulk-create/"))
         .header(AUTHORIZATION, format!("Token {}", sandbox.token()))

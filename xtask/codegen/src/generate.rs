@@ -1,37 +1,36 @@
-//! `cargo xtask generate [--check]`: regenerates the client snapshot from
-//! `openapi.yaml` with `build.rs`'s own generator, shows what changed, and checks
-//! the client against the spec beyond the generator's named limitations.
+//! `cargo xtask generate [--check]`: regenerates `generated/` from `openapi.yaml`
+//! with [`crate::generator`], shows what changed, and checks the client against
+//! the spec beyond the generator's named limitations. Needs nothing of the
+//! library, so it runs whatever the spec says.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// `build.rs` itself, so the snapshot and the crate share one generator.
-#[path = "../../build.rs"]
-#[allow(dead_code)]
-mod codegen;
-mod compiled;
 mod inferred;
 mod limits;
+mod replaced;
 mod shape;
 mod source;
 
 pub use inferred::Inferred;
 pub use limits::{LIMITATIONS, Limitation};
+pub use replaced::{RECORDED_PATH, recorded as recorded_replacements};
 pub use shape::{Kind, Mismatch};
 
+use crate::generator::{self as codegen, CLIENT_PATH, HTTPMOCK_PATH};
 use serde_json::Value;
 use shape::Shape;
 use source::{Surface, TypeDef};
 
-/// The checked-in snapshot, relative to the workspace root.
-pub const SNAPSHOT_PATH: &str = "generated/sela_client.rs";
+/// The generated client, relative to the workspace root.
+pub const SNAPSHOT_PATH: &str = CLIENT_PATH;
 
 const USAGE: &str = "\
 usage: cargo xtask generate [--check] [--root DIR]
 
-  (no flag)   regenerate generated/sela_client.rs from openapi.yaml, print the diff,
+  (no flag)   regenerate generated/ from openapi.yaml, print the diff,
               the change to the client's surface, the generator's limitations and
               any spec/client mismatch; exit 1 on a mismatch
   --check     write nothing; exit 1 if the snapshot is stale or on a mismatch
@@ -39,13 +38,15 @@ usage: cargo xtask generate [--check] [--root DIR]
 ";
 
 /// Where the client types compared with the spec come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Types {
-    /// schemars output of the types compiled into this binary, cross-checked
-    /// against the types read from the fresh source: what the binary uses.
-    Compiled,
-    /// Types read from the freshly generated source (replacements from
-    /// schemars): valid for any spec text, so tests can use temporary specs.
+    /// schemars output of the compiled client types, by schema name (given by
+    /// a caller that links the library: `xtask/tests/generate.rs`),
+    /// cross-checked against the types read from the fresh source.
+    Compiled(BTreeMap<String, Value>),
+    /// Types read from the freshly generated source (replacements from their
+    /// recorded schemars output): valid for any spec text, and what
+    /// `cargo xtask generate` uses.
     Source,
 }
 
@@ -53,9 +54,11 @@ pub enum Types {
 pub struct Report {
     /// The freshly generated client.
     pub fresh: String,
-    /// The snapshot differs from `fresh` (or is missing).
+    /// The freshly generated httpmock helpers.
+    pub fresh_httpmock: String,
+    /// A generated file differs from its fresh version (or is missing).
     pub stale: bool,
-    /// Unified diff from the snapshot to `fresh`; empty when not stale.
+    /// Unified diffs from the files to their fresh versions; empty when not stale.
     pub diff: String,
     /// The change to the client's surface, a line each.
     pub summary: Vec<String>,
@@ -85,12 +88,12 @@ impl Report {
         if self.stale {
             let _ = writeln!(
                 out,
-                "{SNAPSHOT_PATH} differs from the client generated from openapi.yaml:\n"
+                "generated/ differs from the code generated from openapi.yaml:\n"
             );
             out.push_str(&self.diff);
             out.push('\n');
         } else {
-            let _ = writeln!(out, "{SNAPSHOT_PATH} is up to date with openapi.yaml.");
+            let _ = writeln!(out, "generated/ is up to date with openapi.yaml.");
         }
         if !self.summary.is_empty() {
             let _ = writeln!(out, "client surface changes (snapshot -> openapi.yaml):");
@@ -178,21 +181,17 @@ pub fn check(root: &Path, types: Types) -> Result<Report, String> {
     let spec_path = root.join(codegen::SPEC_PATH);
     let spec_text = std::fs::read_to_string(&spec_path)
         .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
-    let snapshot = std::fs::read_to_string(root.join(SNAPSHOT_PATH)).ok();
+    let snapshot = std::fs::read_to_string(root.join(CLIENT_PATH)).ok();
+    let mocks = std::fs::read_to_string(root.join(HTTPMOCK_PATH)).ok();
     let generated = codegen::generate(&spec_text)?;
     let old = snapshot.as_deref().unwrap_or("");
-    let stale = snapshot.as_deref() != Some(generated.code.as_str());
-    let diff = if stale {
-        similar::TextDiff::from_lines(old, generated.code.as_str())
-            .unified_diff()
-            .header(
-                &format!("a/{SNAPSHOT_PATH}"),
-                &format!("b/{SNAPSHOT_PATH} (from openapi.yaml)"),
-            )
-            .to_string()
-    } else {
-        String::new()
-    };
+    let mut diff = file_diff(CLIENT_PATH, snapshot.as_deref(), &generated.code);
+    diff.push_str(&file_diff(
+        HTTPMOCK_PATH,
+        mocks.as_deref(),
+        &generated.httpmock,
+    ));
+    let stale = !diff.is_empty();
     let fresh = source::parse(&generated.code)?;
     let summary = match source::parse(old) {
         Ok(before) => surface_changes(&before, &fresh),
@@ -212,7 +211,7 @@ pub fn check(root: &Path, types: Types) -> Result<Report, String> {
     }
     compare_operations(&spec, &fresh, &mut found);
     compare_security(&spec, &generated.code, &mut found);
-    compare_types(&spec, &fresh, &generated.code, types, &mut found);
+    compare_types(&spec, &fresh, &generated.code, &types, &mut found);
     found.sort();
     found.dedup();
     let mut limitations: Vec<(&'static Limitation, Vec<Mismatch>)> =
@@ -226,6 +225,7 @@ pub fn check(root: &Path, types: Types) -> Result<Report, String> {
     }
     Ok(Report {
         fresh: generated.code,
+        fresh_httpmock: generated.httpmock,
         stale,
         diff,
         summary,
@@ -235,24 +235,41 @@ pub fn check(root: &Path, types: Types) -> Result<Report, String> {
     })
 }
 
-/// Writes the fresh client to `root`'s snapshot.
-pub fn write(root: &Path, report: &Report) -> Result<(), String> {
-    let path = root.join(SNAPSHOT_PATH);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+/// The unified diff from `old` (absent: empty) to `new` of the file at `path`;
+/// empty when they are equal.
+fn file_diff(path: &str, old: Option<&str>, new: &str) -> String {
+    if old == Some(new) {
+        return String::new();
     }
-    std::fs::write(&path, &report.fresh)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    similar::TextDiff::from_lines(old.unwrap_or(""), new)
+        .unified_diff()
+        .header(
+            &format!("a/{path}"),
+            &format!("b/{path} (from openapi.yaml)"),
+        )
+        .to_string()
+}
+
+/// Writes the fresh client and httpmock helpers to `root`'s `generated/`.
+pub fn write(root: &Path, report: &Report) -> Result<(), String> {
+    for (file, text) in [
+        (CLIENT_PATH, &report.fresh),
+        (HTTPMOCK_PATH, &report.fresh_httpmock),
+    ] {
+        let path = root.join(file);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// `cargo xtask generate [--check] [--root DIR]`.
 pub fn run(args: &[String]) -> ExitCode {
     let mut check_only = false;
-    let mut root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the workspace")
-        .to_path_buf();
+    let mut root: PathBuf = workspace_root();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -274,7 +291,7 @@ pub fn run(args: &[String]) -> ExitCode {
             }
         }
     }
-    let report = match check(&root, Types::Compiled) {
+    let report = match check(&root, Types::Source) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("cargo xtask generate: {e}");
@@ -287,9 +304,7 @@ pub fn run(args: &[String]) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         if report.stale {
-            eprintln!(
-                "the snapshot is stale: run `cargo xtask generate` and commit {SNAPSHOT_PATH}"
-            );
+            eprintln!("generated/ is stale: run `cargo xtask generate` and commit generated/");
         }
         if report.unexplained_inferences() > 0 {
             eprintln!(
@@ -303,13 +318,22 @@ pub fn run(args: &[String]) -> ExitCode {
             eprintln!("cargo xtask generate: {e}");
             return ExitCode::FAILURE;
         }
-        println!("wrote {SNAPSHOT_PATH}");
+        println!("wrote {CLIENT_PATH} and {HTTPMOCK_PATH}");
     }
     if report.mismatches.is_empty() && report.unexplained_inferences() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The workspace this crate is built in (`xtask/codegen/..`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("xtask/codegen lives two levels inside the workspace")
+        .to_path_buf()
 }
 
 /// `leadsList` / `leads-list` / `leads_list` -> `leads_list`, as progenitor names methods.
@@ -458,17 +482,23 @@ fn inline_enums(
     }
 }
 
-fn compare_types(spec: &Value, fresh: &Surface, code: &str, types: Types, out: &mut Vec<Mismatch>) {
+fn compare_types(
+    spec: &Value,
+    fresh: &Surface,
+    code: &str,
+    types: &Types,
+    out: &mut Vec<Mismatch>,
+) {
     let schemas = spec
         .pointer("/components/schemas")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
     let components: BTreeSet<String> = schemas.keys().cloned().collect();
-    let (replacement_paths, replacement_schemas) = compiled::replacements();
+    let (replacement_paths, replacement_schemas) = replaced::replacements();
     let compiled = match types {
-        Types::Compiled => compiled::all(),
-        Types::Source => replacement_schemas.clone(),
+        Types::Compiled(schemas) => schemas.clone(),
+        Types::Source => replacement_schemas,
     };
     // Client shapes by schema name: from schemars (compiled) or from source.
     let source_shapes: BTreeMap<String, Shape> = fresh
@@ -518,12 +548,15 @@ fn compare_types(spec: &Value, fresh: &Surface, code: &str, types: Types, out: &
                     None,
                     Kind::NotCompiled,
                     "schema",
-                    "not listed in xtask/src/generate/compiled.rs",
+                    match types {
+                        Types::Compiled(_) => "not listed in xtask/tests/generate.rs",
+                        Types::Source => RECORDED_PATH,
+                    },
                 ));
                 continue;
             }
         };
-        if types == Types::Compiled
+        if matches!(types, Types::Compiled(_))
             && let Some(from_source) = source_shapes.get(name)
         {
             cross_check(name, from_source, &client, out);
