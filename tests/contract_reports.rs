@@ -18,6 +18,8 @@ use sela_leads::sandbox::{SandboxState, answer};
 use serde_json::Value;
 
 const TOKEN: &str = "reports-test-token-0123456789";
+/// The second account's token (A3).
+const SECOND_TOKEN: &str = "reports-test-second-token-9876543210";
 
 /// A sandbox behind httpmock whose bulk answers swap the ids of the first two
 /// `created` results while `faulty` is set (B3: only read-back shows it).
@@ -33,7 +35,9 @@ impl SwappingServer {
 
     /// Each bulk answer is held back by `delay`.
     fn start_slow(delay: Duration) -> Self {
-        let state = SandboxState::new(TOKEN);
+        let state = SandboxState::new(TOKEN)
+            .with_second_token(SECOND_TOKEN)
+            .expect("two tokens");
         let faulty = Arc::new(AtomicBool::new(true));
         let server = MockServer::start();
         let on = faulty.clone();
@@ -68,6 +72,7 @@ impl SwappingServer {
     fn target(&self, recorder: &Recorder) -> Target {
         Target::new(&self.server.base_url(), ApiKey::new(TOKEN))
             .expect("target")
+            .with_second_key(ApiKey::new(SECOND_TOKEN))
             .with_recorder(recorder.clone())
     }
 }

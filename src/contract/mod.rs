@@ -88,6 +88,13 @@ pub struct Config {
     /// Stored failures to replay before each property's new cases (see
     /// [`regressions::load`]).
     pub replay: Vec<regressions::Regression>,
+    /// How long a read that disagrees with what was written is retried (with
+    /// backoff) before the difference is reported (`--settle`, default 2 s):
+    /// reads may lag writes behind a replica or a cache.
+    pub settle: std::time::Duration,
+    /// Stateful sequences to run (`--sequences`); `None`: an eighth of
+    /// `cases`, at least 2.
+    pub sequences: Option<u32>,
     /// Show progress on standard error (a line redrawn on a terminal, a plain
     /// line per property otherwise).
     pub progress: bool,
@@ -109,6 +116,8 @@ impl Default for Config {
             throttle_patience: std::time::Duration::from_secs(30),
             time_budget: None,
             replay: Vec::new(),
+            settle: std::time::Duration::from_secs(2),
+            sequences: None,
             progress: false,
         }
     }
@@ -165,6 +174,7 @@ fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError
     let tag = format!("r{:08x}", (entropy >> 16) as u32);
     let mut h = checker::Harness::new(target, config, runner, &tag, entropy % 1600)?;
     h.probe()?;
+    h.start_aging();
     let opts = config.options();
     h.probe_sizes();
     h.run_batches(&strategies::batch(&opts));
@@ -173,6 +183,8 @@ fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError
     h.run_refusals(&strategies::refusal_case(&opts));
     h.run_concurrency(&strategies::concurrency_case(&opts, config.concurrency));
     h.run_sizes();
+    h.run_operations();
+    h.finish_aging();
     h.recheck_read_back();
     if let Some(e) = h.fatal() {
         return Err(e);

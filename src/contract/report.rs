@@ -30,6 +30,8 @@ pub enum Clause {
     B3,
     /// Batch: valid items' outcomes do not depend on invalid neighbours.
     B4,
+    /// Batch: what is read back is exactly what was sent (fidelity).
+    B5,
     /// State: distinct ids for created leads.
     S1,
     /// State: no identity created twice.
@@ -40,15 +42,37 @@ pub enum Clause {
     /// State: requests in flight at the same time keep the clauses (at most one
     /// creation per identity, each request's results describe its own items).
     S4,
+    /// Re-engagement: a `reengaged` answer adds one to the lead's counter and
+    /// sets its re-engagement time.
+    R1,
+    /// Re-engagement: a do-not-contact flag set true stays true after any
+    /// re-engagement.
+    R2,
+    /// Single create: `POST /api/leads/` creates a new identity once, never a
+    /// known one, and refuses an invalid item.
+    C1,
+    /// PATCH is partial: sent fields change, every other field stays.
+    U1,
+    /// PUT by match changes exactly the lead with that phone and e-mail.
+    U2,
+    /// An update of phone or e-mail moves the lead's identity.
+    U3,
+    /// Reads are fresh: a write shows within the settle window and keeps
+    /// showing.
+    G1,
+    /// Listing is exact: every lead once, as many as `count`.
+    L1,
     /// Access: no token or a wrong token gets 401/403.
     A1,
     /// Access: a malformed body gets 400 with a JSON body.
     A2,
+    /// Access: one account never sees, changes or re-engages another's leads.
+    A3,
 }
 
 impl Clause {
     /// Every clause, in CONTRACT.md order.
-    pub const ALL: [Clause; 13] = [
+    pub const ALL: [Clause; 23] = [
         Clause::T1,
         Clause::T2,
         Clause::T3,
@@ -56,12 +80,22 @@ impl Clause {
         Clause::B2,
         Clause::B3,
         Clause::B4,
+        Clause::B5,
         Clause::S1,
         Clause::S2,
         Clause::S3,
         Clause::S4,
+        Clause::R1,
+        Clause::R2,
+        Clause::C1,
+        Clause::U1,
+        Clause::U2,
+        Clause::U3,
+        Clause::G1,
+        Clause::L1,
         Clause::A1,
         Clause::A2,
+        Clause::A3,
     ];
 
     /// The id as written in CONTRACT.md (`T1`, ..., `A2`).
@@ -74,12 +108,22 @@ impl Clause {
             Clause::B2 => "B2",
             Clause::B3 => "B3",
             Clause::B4 => "B4",
+            Clause::B5 => "B5",
             Clause::S1 => "S1",
             Clause::S2 => "S2",
             Clause::S3 => "S3",
             Clause::S4 => "S4",
+            Clause::R1 => "R1",
+            Clause::R2 => "R2",
+            Clause::C1 => "C1",
+            Clause::U1 => "U1",
+            Clause::U2 => "U2",
+            Clause::U3 => "U3",
+            Clause::G1 => "G1",
+            Clause::L1 => "L1",
             Clause::A1 => "A1",
             Clause::A2 => "A2",
+            Clause::A3 => "A3",
         }
     }
 
@@ -99,6 +143,10 @@ impl Clause {
                  created, the lead stored under the id holds item i's fields)"
             }
             Clause::B4 => "a valid item's outcome does not depend on invalid items around it",
+            Clause::B5 => {
+                "what is read back is exactly what was sent: every character (outside the BMP \
+                 too), doubles and integers within 2^53 by value, nested shapes, the same instant"
+            }
             Clause::S1 => "two created results never carry the same id",
             Clause::S2 => {
                 "an identity once created (in any US format) is never created again; \
@@ -113,12 +161,47 @@ impl Clause {
                 "requests in flight together create an identity at most once and each \
                  request's results describe its own items"
             }
+            Clause::R1 => {
+                "a reengaged answer adds exactly one to the lead's re-engagement counter and \
+                 sets its re-engagement time; a created lead starts at 0"
+            }
+            Clause::R2 => {
+                "a lead whose call_dnc or sms_dnc was set true keeps it true after any later \
+                 re-engagement"
+            }
+            Clause::C1 => {
+                "POST /api/leads/ creates a new identity once (the count grows by one), answers \
+                 or refuses a known one without creating, and refuses an invalid item with 400"
+            }
+            Clause::U1 => {
+                "PATCH changes each sent field to the sent value and nothing else; 404 for an \
+                 unknown id, 400 and no change for an invalid value"
+            }
+            Clause::U2 => {
+                "PUT /api/leads/update/ changes exactly the lead whose phone and e-mail both \
+                 match (not a household neighbour); no match is refused and changes nothing"
+            }
+            Clause::U3 => {
+                "after an update of phone or e-mail the new identity re-engages that lead (or is \
+                 refused) and the old identity is created as a new lead"
+            }
+            Clause::G1 => {
+                "GET /api/leads/{id}/ shows an answered write within the settle window and keeps \
+                 showing it"
+            }
+            Clause::L1 => {
+                "walking GET /api/leads/ page by page lists every lead of the account exactly \
+                 once, as many as count"
+            }
             Clause::A1 => {
                 "no Authorization, or a wrong token (near misses too), is answered 401 or 403"
             }
             Clause::A2 => {
                 "a body that is not JSON, lacks leads, or whose leads is not an array is \
                  answered 400 with a JSON body"
+            }
+            Clause::A3 => {
+                "neither account sees, changes, lists, counts or re-engages the other's leads"
             }
         }
     }
@@ -133,12 +216,22 @@ impl Clause {
             Clause::B2 => "per-item shape",
             Clause::B3 => "correspondence (order)",
             Clause::B4 => "independence",
+            Clause::B5 => "fidelity",
             Clause::S1 => "distinct ids",
             Clause::S2 => "no double creation",
             Clause::S3 => "rejected requests and rejected items leave no trace",
             Clause::S4 => "concurrent requests",
+            Clause::R1 => "re-engagement is recorded",
+            Clause::R2 => "re-engagement keeps do-not-contact",
+            Clause::C1 => "single create",
+            Clause::U1 => "PATCH is partial",
+            Clause::U2 => "PUT matches phone and e-mail",
+            Clause::U3 => "an update moves the identity",
+            Clause::G1 => "reads are fresh",
+            Clause::L1 => "listing is exact",
             Clause::A1 => "auth",
             Clause::A2 => "malformed",
+            Clause::A3 => "account isolation",
         }
     }
 
@@ -437,12 +530,22 @@ impl Failure {
             out.push_str(&format!("reproducing: {note}\n"));
         }
         if !self.batch.is_empty() {
-            let label = if s.accepted > 0 {
-                "shrunk batch"
+            // A stateful sequence's evidence is its steps (`sequence step 1: ...`).
+            let steps = self
+                .batch
+                .iter()
+                .all(|(l, _)| l.starts_with("sequence step "));
+            let (what, unit) = if steps {
+                ("sequence", "steps")
             } else {
-                "batch"
+                ("batch", "items")
             };
-            out.push_str(&format!("{label} ({} items):\n", self.batch.len()));
+            let label = if s.accepted > 0 {
+                format!("shrunk {what}")
+            } else {
+                what.to_owned()
+            };
+            out.push_str(&format!("{label} ({} {unit}):\n", self.batch.len()));
             for (i, (category, item)) in self.batch.iter().enumerate() {
                 out.push_str(&format!("  [{i}] {category}: {item}\n"));
             }

@@ -12,6 +12,9 @@ use super::har::{Recorder, ResponseMeta};
 /// Placeholder written wherever the real key would appear.
 pub const KEY_PLACEHOLDER: &str = "$SELA_API_KEY";
 
+/// Placeholder written wherever the second account's key would appear (A3).
+pub const SECOND_KEY_PLACEHOLDER: &str = "$SELA_SECOND_API_KEY";
+
 /// An API key. Its `Debug` is redacted and it has no `Display`: it is only ever
 /// written into an `Authorization` header.
 #[derive(Clone)]
@@ -69,6 +72,8 @@ impl std::error::Error for HarnessError {}
 pub struct Target {
     base: Url,
     key: ApiKey,
+    /// The second account's key (A3), from `SELA_SECOND_API_KEY`.
+    second: Option<ApiKey>,
     recorder: Option<Recorder>,
 }
 
@@ -90,8 +95,23 @@ impl Target {
         Ok(Target {
             base,
             key,
+            second: None,
             recorder: None,
         })
+    }
+
+    /// The same target with a second account's key, for account isolation
+    /// (A3); without one A3 is reported "not checked". An empty key or one equal
+    /// to the first is no second account and is ignored.
+    pub fn with_second_key(mut self, key: ApiKey) -> Self {
+        let usable = !key.expose().trim().is_empty() && key.expose() != self.key.expose();
+        self.second = usable.then_some(key);
+        self
+    }
+
+    /// True when a second account's key was given (A3 can be checked).
+    pub fn has_second_key(&self) -> bool {
+        self.second.is_some()
     }
 
     /// The same target, recording every exchange into `recorder` (for `--har`).
@@ -130,9 +150,15 @@ impl Target {
     /// one (its case flipped, or its last character dropped or changed) gets
     /// it replaced too, for keys long enough that this cannot hit other text.
     pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        if let Some(second) = self.second.as_ref().map(ApiKey::expose)
+            && !second.is_empty()
+        {
+            text = text.replace(second, SECOND_KEY_PLACEHOLDER);
+        }
         let key = self.key.expose();
         if key.is_empty() {
-            return text.to_owned();
+            return text;
         }
         let mut out = text.replace(key, KEY_PLACEHOLDER);
         let mut stem = key.chars();
@@ -149,6 +175,10 @@ impl Target {
     pub(crate) fn auth_header(&self, auth: &Auth) -> Option<String> {
         match auth {
             Auth::Token => Some(format!("Token {}", self.key.expose())),
+            Auth::Second => self
+                .second
+                .as_ref()
+                .map(|k| format!("Token {}", k.expose())),
             Auth::Missing => None,
             Auth::Literal(v) => Some(v.clone()),
             Auth::NearMiss { value, .. } => Some(value.clone()),
@@ -204,6 +234,9 @@ fn flip_case(key: &str) -> String {
 pub enum Auth {
     /// `Authorization: Token <the key>` (shown as `$SELA_API_KEY`).
     Token,
+    /// The second account's key (shown as `$SELA_SECOND_API_KEY`); no header
+    /// when the target has none.
+    Second,
     /// No `Authorization` header.
     Missing,
     /// This exact header value (a made-up wrong token; never the real key).
@@ -222,6 +255,7 @@ impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Auth::Token => f.write_str("Token"),
+            Auth::Second => f.write_str("Second"),
             Auth::Missing => f.write_str("Missing"),
             Auth::Literal(v) => f.debug_tuple("Literal").field(v).finish(),
             Auth::NearMiss { label, .. } => write!(f, "NearMiss({label})"),
@@ -232,7 +266,7 @@ impl fmt::Debug for Auth {
 /// One HTTP request and its answer, as sent and as received.
 #[derive(Clone, Debug)]
 pub struct Exchange {
-    /// `GET` or `POST`.
+    /// `GET`, `POST`, `PATCH` or `PUT`.
     pub method: &'static str,
     /// The full URL.
     pub url: String,
@@ -287,6 +321,7 @@ impl Exchange {
     fn auth_display(&self) -> Option<String> {
         match &self.auth {
             Auth::Token => Some(format!("Token {KEY_PLACEHOLDER}")),
+            Auth::Second => Some(format!("Token {SECOND_KEY_PLACEHOLDER}")),
             Auth::Missing => None,
             Auth::Literal(v) => Some(v.clone()),
             Auth::NearMiss { label, .. } => Some(format!("<the real token, {label}>")),
@@ -299,6 +334,7 @@ impl Exchange {
         let mut cmd = format!("curl -sS -i -X {} {}", self.method, shell_quote(&self.url));
         match &self.auth {
             Auth::Token => cmd.push_str(" -H \"Authorization: Token $SELA_API_KEY\""),
+            Auth::Second => cmd.push_str(" -H \"Authorization: Token $SELA_SECOND_API_KEY\""),
             Auth::Missing => {}
             Auth::Literal(v) => {
                 cmd.push_str(" -H ");
@@ -351,6 +387,8 @@ pub(crate) async fn send_once(
     let url = target.url(path);
     let mut req = match method {
         "GET" => client.get(&url),
+        "PATCH" => client.patch(&url),
+        "PUT" => client.put(&url),
         _ => client.post(&url),
     };
     if let Some(h) = target.auth_header(&auth) {

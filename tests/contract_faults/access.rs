@@ -167,7 +167,7 @@ fn a2_replayed_stored_failure_that_still_fails_fails_a2() {
     // JUnit, JSON and the exit status), with its evidence.
     let first = try_run(
         &config(8),
-        SandboxState::new(TOKEN),
+        crate::common::state(),
         first_unparsable_body_422(),
     )
     .expect("the harness runs");
@@ -179,12 +179,8 @@ fn a2_replayed_stored_failure_that_still_fails_fails_a2() {
         seed: Some(1),
         ..config(8)
     };
-    let r = try_run(
-        &again,
-        SandboxState::new(TOKEN),
-        first_unparsable_body_422(),
-    )
-    .expect("the harness runs");
+    let r = try_run(&again, crate::common::state(), first_unparsable_body_422())
+        .expect("the harness runs");
     assert_eq!(r.replayed.len(), 1, "{r}");
     assert_eq!(r.replayed[0].outcome, ReplayOutcome::StillFails, "{r}");
     assert_only(&r, &[clause("A2")], "");

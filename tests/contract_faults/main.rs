@@ -8,12 +8,20 @@
 //! concurrently, so that races (S4) really happen.
 
 mod common;
+mod kit;
 mod server;
 
 mod access;
+mod accounts;
 mod batch;
+mod fidelity;
 mod harmless;
 mod identity;
+mod listing;
+mod operations;
+mod reengagement;
+mod sequences;
+mod settle;
 mod sizes;
 mod state;
 mod transport;

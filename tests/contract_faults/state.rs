@@ -312,5 +312,9 @@ fn s2_list_count_of_the_page_only_is_caught() {
         }
         reply.into()
     });
-    assert_only(&r, &[clause("S2")], "");
+    assert_only(
+        &r,
+        &[clause("S2"), clause("C1")],
+        "C1: a single create's count growth is read from the same broken count",
+    );
 }

@@ -20,18 +20,27 @@ macro_rules! say {
 const USAGE: &str = "\
 usage: cargo xtask contract [options]
 
-Checks every clause of the bulk-create contract (T1-T3, B1-B4, S1-S4, A1-A2)
-with proptest batches sent over HTTP: mixed batches, created identities re-sent
-in other US formats, valid items alone and among invalid ones, refused requests
+Checks every clause of the leads contract (T1-T3, B1-B5, S1-S4, R1-R2, C1,
+U1-U3, G1, L1, A1-A3) with proptest cases sent over HTTP: mixed batches,
+created identities re-sent in other US formats (and those of the run's start
+again at its end), valid items alone and among invalid ones, refused requests
 (near-miss tokens too) and items answered error, requests in flight together,
-and batches of many sizes up to the limit it probes. Every created lead is read
-back field by field and the list count followed, where the target offers them.
+batches of many sizes up to the limit it probes, and walks of the run's own
+leads through single create, PATCH, PUT, re-engagement and a do-not-contact
+flag, the list walked page by page, and a second account's leads. Every
+created lead is read back field by field and the list count followed, where
+the target offers them.
 
 options:
   --base-url URL        run against this server, with the token from the
                         environment variable SELA_API_KEY (it creates leads with
                         fictional numbers); without it, an in-process sandbox
+                        (two accounts). A second account's token in
+                        SELA_SECOND_API_KEY checks account isolation (A3);
+                        without it A3 is not checked
   --cases N             proptest cases per property (default 64)
+  --sequences N         stateful sequences of operations to run (default an
+                        eighth of --cases, at least 2; 0 runs none)
   --seed S              seed of the generated cases (default: random, printed)
   --max-batch N         largest batch sent (default 8)
   --max-created N       most leads the run may create (default 2000)
@@ -44,6 +53,10 @@ options:
                         before giving up (default 30)
   --lead-type ID        a lead type id that exists on the target
   --representative ID   a representative id that exists on the target
+  --settle SECS         a read (GET by id, the list, its count) that disagrees
+                        with a write is read again, with backoff, for up to
+                        SECS seconds before it is reported (default 2): reads
+                        may lag writes behind a replica or a cache
   --time-budget SECS    start no new case after SECS seconds (shrinking what
                         failed still finishes; cases per clause are reported)
 
@@ -122,11 +135,19 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
         match name {
             "--base-url" => out.base_url = Some(value()?),
             "--cases" => out.config.cases = number(name, &value()?)?,
+            "--sequences" => out.config.sequences = Some(number(name, &value()?)?),
             "--seed" => out.config.seed = Some(number(name, &value()?)?),
             "--max-batch" => out.config.max_batch = number(name, &value()?)?,
             "--max-created" => out.config.max_created = number(name, &value()?)?,
             "--lead-type" => out.config.lead_type = Some(number(name, &value()?)?),
             "--representative" => out.config.representative = Some(number(name, &value()?)?),
+            "--settle" => {
+                let secs: f64 = number(name, &value()?)?;
+                if !(secs.is_finite() && (0.0..=600.0).contains(&secs)) {
+                    return Err(format!("{name} must be a number of seconds, 0 to 600"));
+                }
+                out.config.settle = Duration::from_secs_f64(secs);
+            }
             "--time-budget" => {
                 let secs: f64 = number(name, &value()?)?;
                 if !(secs.is_finite() && secs >= 0.0) {
@@ -325,11 +346,19 @@ fn open_target(
     let Some(url) = base_url else {
         let sandbox = Sandbox::try_start_with(None, None)
             .map_err(|e| format!("cannot start the sandbox: {e}"))?;
-        let target = Target::new(&sandbox.base_url(), ApiKey::new(sandbox.token()))
+        let mut target = Target::new(&sandbox.base_url(), ApiKey::new(sandbox.token()))
             .map_err(|e| e.to_string())?;
+        if let Some(second) = sandbox.second_token() {
+            target = target.with_second_key(ApiKey::new(second));
+        }
         say!(
-            "Running against the built-in sandbox at {}",
-            target.base_url()
+            "Running against the built-in sandbox at {} ({})",
+            target.base_url(),
+            if target.has_second_key() {
+                "two accounts: A3 is checked"
+            } else {
+                "one account: A3 is not checked"
+            }
         );
         return Ok((target, Some(sandbox)));
     };
@@ -341,7 +370,23 @@ fn open_target(
                 .to_owned());
         }
     };
-    let target = Target::new(url, ApiKey::new(key)).map_err(|e| e.to_string())?;
+    let mut target = Target::new(url, ApiKey::new(key)).map_err(|e| e.to_string())?;
+    match std::env::var("SELA_SECOND_API_KEY") {
+        Ok(k) if !k.trim().is_empty() => {
+            target = target.with_second_key(ApiKey::new(k));
+            if !target.has_second_key() {
+                say!("SELA_SECOND_API_KEY is the same token as SELA_API_KEY: A3 is not checked");
+            } else {
+                say!(
+                    "A3 (account isolation) is checked with the second account of SELA_SECOND_API_KEY"
+                );
+            }
+        }
+        _ => say!(
+            "A3 (account isolation) is not checked: SELA_SECOND_API_KEY is not set (a second \
+             account's token)"
+        ),
+    }
     say!(
         "This run creates leads on {} with fictional numbers only \
          (NANP 555-0100..555-0199, e-mails @example.com): at most {} leads \
@@ -491,6 +536,9 @@ mod tests {
         assert!(parse(&args(&["--shared-account=yes"])).is_err());
         assert!(parse(&args(&["--help"])).unwrap().is_none());
         assert!(parse(&args(&["--cases"])).is_err());
+        assert!(parse(&args(&["--sequences", "-1"])).is_err());
+        let seq = parse(&args(&["--sequences", "5"])).unwrap().unwrap();
+        assert_eq!(seq.config.sequences, Some(5));
         assert!(parse(&args(&["--cases", "x"])).is_err());
         assert!(parse(&args(&["--frobnicate"])).is_err());
         assert!(parse(&args(&["--max-batch", "0"])).is_err());
@@ -509,9 +557,18 @@ mod tests {
             "r.jsonl",
             "--time-budget",
             "1.5",
+            "--settle",
+            "0.5",
         ]))
         .unwrap()
         .unwrap();
+        assert_eq!(a.config.settle, Duration::from_millis(500));
+        assert!(parse(&args(&["--settle", "-1"])).is_err());
+        assert!(parse(&args(&["--settle", "x"])).is_err());
+        assert_eq!(
+            parse(&[]).unwrap().unwrap().config.settle,
+            Duration::from_secs(2)
+        );
         assert_eq!(a.junit, Some(PathBuf::from("j.xml")));
         assert_eq!(a.json, Some(PathBuf::from("r.json")));
         assert_eq!(a.har, Some(PathBuf::from("x.har")));

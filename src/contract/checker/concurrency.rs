@@ -204,6 +204,9 @@ impl Harness<'_> {
             && let Some((after, list_ex)) = self.refresh_count()
         {
             out.check(Clause::S2);
+            let (after, list_ex) = self.settle_count(after, list_ex, |after| {
+                super::count::growth_differs(before, after, &group)
+            });
             let what = format!("{} requests in flight together", batches.len());
             if group.errors > 0 {
                 out.check(Clause::S3);

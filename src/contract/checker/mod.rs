@@ -33,9 +33,11 @@ mod independence;
 pub mod ledger;
 mod mixed;
 mod observations;
+mod operations;
 mod readback;
 mod refusals;
 mod replay;
+mod settle;
 mod sizes;
 mod stored;
 
@@ -55,12 +57,13 @@ use observations::{Observations, ReadBack, short, status_text};
 
 pub use ledger::Ledger;
 
-/// Requests in a row without an answer after which the target counts as gone.
+/// Requests in a row without an answer (no status line) after which the
+/// target counts as gone.
 const MAX_TRANSPORT_FAILURES: u32 = 5;
 
 /// How many properties share the `--max-created` budget (sizes, mixed
-/// batches, independence, refusals, concurrency).
-const PROPERTIES: usize = 5;
+/// batches, independence, refusals, concurrency, operations, sequences).
+const PROPERTIES: usize = 7;
 
 /// The parts of the run that share the time budget: the size probe, the
 /// formats re-send and every property.
@@ -130,6 +133,10 @@ pub(crate) struct Harness<'a> {
     lost: Option<String>,
     fatal: Option<HarnessError>,
     reporting: replay::Reporting,
+    /// Reads that waited for the settle window.
+    waits: settle::Waits,
+    /// The lead operations' state (C1-L1, A3, S2 over time).
+    ops: operations::State,
 }
 
 impl<'a> Harness<'a> {
@@ -182,6 +189,8 @@ impl<'a> Harness<'a> {
             lost: None,
             fatal: None,
             reporting: replay::Reporting::new(config),
+            waits: settle::Waits::default(),
+            ops: operations::State::default(),
         })
     }
 
@@ -221,6 +230,10 @@ impl<'a> Harness<'a> {
                 self.fatal.get_or_insert(why);
             }
             match &p.exchange.transport_error {
+                // The status line came and the body broke (cut off, bad
+                // gzip): the target answers, brokenly; that answer is judged
+                // like any other and is no sign that the target is gone.
+                Some(_) if p.exchange.status.is_some() => {}
                 Some(err) => {
                     self.transport_failures += 1;
                     if self.transport_failures >= MAX_TRANSPORT_FAILURES && self.lost.is_none() {
@@ -280,6 +293,11 @@ impl<'a> Harness<'a> {
         }
         self.budget_used += n;
         true
+    }
+
+    /// Whether `n` more creations fit the current share (marks nothing).
+    pub(super) fn fits(&self, n: usize) -> bool {
+        self.budget_used + n <= self.share_limit
     }
 
     pub(super) fn refund(&mut self, n: usize) {

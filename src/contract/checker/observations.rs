@@ -44,6 +44,15 @@ impl Harness<'_> {
             self.config.max_created,
             self.ids.tag()
         )];
+        out.push(if self.target.has_second_key() {
+            "A3 is checked with a second account (SELA_SECOND_API_KEY): the run creates 2 leads \
+             in it"
+                .to_owned()
+        } else {
+            "A3 (account isolation) is not checked: no second account's key \
+             (SELA_SECOND_API_KEY)"
+                .to_owned()
+        });
         out.push(if self.config.shared_account {
             "--shared-account: the list count is not followed, so S2 checks no count growth"
                 .to_owned()
@@ -132,6 +141,8 @@ impl Harness<'_> {
                 .unwrap_or_else(|| "list count by GET /api/leads/: unavailable".to_owned()),
         });
         observations.extend(o.recheck.iter().cloned());
+        observations.push(self.waits.summary(self.config.settle));
+        observations.extend(self.ops.obs.lines(self.target.has_second_key()));
         observations.push(format!(
             "throttling: {} answer(s) 429 waited out ({:.1} s of waiting) and the same request \
              resent",

@@ -13,7 +13,7 @@ const ECHOED: &[&str] = &["created_at"];
 
 /// True for a metadata key named like a top-level lead field: the server may
 /// echo its own value there.
-fn exempt(key: &str) -> bool {
+pub(crate) fn exempt(key: &str) -> bool {
     WRITABLE_FIELDS.contains(&key) || READ_ONLY_FIELDS.contains(&key) || ECHOED.contains(&key)
 }
 
@@ -57,7 +57,10 @@ pub(super) fn stored_mismatch(sent: &Value, lead: &Value, full: bool) -> Option<
     let shown = |v: Option<&Value>| v.map_or("nothing".to_owned(), Value::to_string);
     for key in ["external_id", "lead_source"] {
         if let Some(Value::String(want)) = sent.get(key)
-            && lead.get(key).and_then(Value::as_str) != Some(want.as_str())
+            && !lead
+                .get(key)
+                .and_then(Value::as_str)
+                .is_some_and(|got| same_text(want, got))
         {
             return Some(format!(
                 "has {key} {}, item sent {want:?}",
@@ -96,7 +99,7 @@ pub(super) fn stored_mismatch(sent: &Value, lead: &Value, full: bool) -> Option<
             if exempt(k) {
                 continue;
             }
-            if !got.get(k).is_some_and(|g| json_eq(g, v)) {
+            if !got.get(k).is_some_and(|g| loose_eq(g, v)) {
                 return Some(format!(
                     "has metadata.{k} {}, item sent {v}",
                     shown(got.get(k))
@@ -136,6 +139,35 @@ pub(super) fn json_eq(a: &Value, b: &Value) -> bool {
         }
         _ => a == b,
     }
+}
+
+/// B3's equality: the value is item i's, not a neighbour's, even where it
+/// was stored with less fidelity (characters lost to `?` or U+FFFD, a double
+/// kept as a float): exactness is B5's. Numbers never equal strings.
+pub(super) fn loose_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(p), Some(q)) => p == q || (p - q).abs() <= 1e-6 * p.abs().max(q.abs()).max(1.0),
+            _ => false,
+        },
+        (Value::String(x), Value::String(y)) => same_text(x, y),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| loose_eq(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, p)| y.get(k).is_some_and(|q| loose_eq(p, q)))
+        }
+        _ => a == b,
+    }
+}
+
+/// The same text up to characters a lossy store replaces or drops: the ASCII
+/// characters other than `?`, in order.
+fn same_text(a: &str, b: &str) -> bool {
+    let kept = |s: &str| -> String { s.chars().filter(|c| c.is_ascii() && *c != '?').collect() };
+    a == b || kept(a) == kept(b)
 }
 
 /// The same number, however written (national format read back is fine).

@@ -1,0 +1,62 @@
+//! L1: listings that skip or repeat leads, or whose count disagrees with the
+//! pages, fail L1 alone; newest-first order and a capped page size pass.
+
+use crate::common::{assert_only, assert_passes, authorised, clause, run_with, sandbox_answer};
+use crate::kit::{Paging, base_of, is_list, list_page};
+
+fn run_listing(paging: Paging) -> sela_leads::contract::Report {
+    run_with(8, move |state, req| {
+        if is_list(req) && authorised(req) {
+            return list_page(state, req, &base_of(req), paging);
+        }
+        sandbox_answer(state, req).into()
+    })
+}
+
+#[test]
+fn l1_off_by_one_page_offset_is_caught() {
+    let r = run_listing(Paging {
+        off_by_one: true,
+        ..Paging::default()
+    });
+    assert_only(
+        &r,
+        &[clause("L1")],
+        "only pages after the first start one lead early",
+    );
+}
+
+#[test]
+fn l1_count_one_too_many_is_caught() {
+    let r = run_listing(Paging {
+        count_extra: 1,
+        ..Paging::default()
+    });
+    assert_only(
+        &r,
+        &[clause("L1")],
+        "only the count disagrees with the pages",
+    );
+}
+
+#[test]
+fn our_paginator_with_nothing_wrong_passes() {
+    // The fault tests above differ from this one in their fault only.
+    assert_passes(&run_listing(Paging::default()));
+}
+
+#[test]
+fn newest_first_listing_passes() {
+    assert_passes(&run_listing(Paging {
+        newest_first: true,
+        ..Paging::default()
+    }));
+}
+
+#[test]
+fn a_capped_page_size_passes() {
+    assert_passes(&run_listing(Paging {
+        cap: Some(25),
+        ..Paging::default()
+    }));
+}
