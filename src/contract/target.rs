@@ -366,10 +366,12 @@ pub(crate) fn client(target: &Target) -> Result<reqwest::Client, HarnessError> {
         .map_err(|e| HarnessError::BadUrl(e.to_string()))?
         .timeout(Duration::from_secs(30))
         .connect_timeout(Duration::from_secs(10))
-        // Servers close idle keep-alive connections after a few seconds (2 s
-        // for gunicorn, 5 s for Node and uvicorn); a POST sent on one just as
-        // it closes gets no answer. Dropping idle ones first avoids that race.
-        .pool_idle_timeout(Duration::from_secs(1))
+        // Servers close idle keep-alive connections after a while (0.5 s for
+        // some proxies, 2 s for gunicorn, 5 s for Node and uvicorn); a POST
+        // sent on one just as it closes gets no answer, which would read as a
+        // verdict. Dropping idle ones well before that avoids the race; a new
+        // connection costs little next to a false failure.
+        .pool_idle_timeout(Duration::from_millis(250))
         .build()
         .map_err(|e| HarnessError::Setup(format!("HTTP client: {e}")))
 }

@@ -135,6 +135,12 @@ pub(crate) struct Harness<'a> {
     reporting: replay::Reporting,
     /// Reads that waited for the settle window.
     waits: settle::Waits,
+    /// When the last write (any request but a GET) was answered: a read
+    /// within the settle window after it may not show it yet.
+    last_write: Option<std::time::Instant>,
+    /// The list-count baseline was read within the settle window after a
+    /// write, so it may lag: a count excess over it is no verdict.
+    baseline_unsure: bool,
     /// The lead operations' state (C1-L1, A3, S2 over time).
     ops: operations::State,
 }
@@ -190,6 +196,8 @@ impl<'a> Harness<'a> {
             fatal: None,
             reporting: replay::Reporting::new(config),
             waits: settle::Waits::default(),
+            last_write: None,
+            baseline_unsure: false,
             ops: operations::State::default(),
         })
     }
@@ -228,6 +236,9 @@ impl<'a> Harness<'a> {
             if let Some(why) = p.gave_up {
                 self.exhausted = true;
                 self.fatal.get_or_insert(why);
+            }
+            if p.exchange.method != "GET" {
+                self.last_write = Some(std::time::Instant::now());
             }
             match &p.exchange.transport_error {
                 // The status line came and the body broke (cut off, bad

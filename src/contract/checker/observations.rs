@@ -33,6 +33,16 @@ pub(super) struct Observations {
     pub(super) listing: Option<String>,
     pub(super) sizes: Vec<String>,
     pub(super) recheck: Option<String>,
+    /// List-count checks left unjudged: an excess over a baseline read soon
+    /// after a write (it may have lagged).
+    pub(super) unsure_counts: u32,
+}
+
+impl Observations {
+    /// One list-count check left unjudged (see `unsure_counts`).
+    pub(super) fn note_unsure_count(&mut self) {
+        self.unsure_counts += 1;
+    }
 }
 
 impl Harness<'_> {
@@ -142,6 +152,14 @@ impl Harness<'_> {
         });
         observations.extend(o.recheck.iter().cloned());
         observations.push(self.waits.summary(self.config.settle));
+        if self.obs.unsure_counts > 0 {
+            observations.push(format!(
+                "{} list-count checks were left unjudged: the count grew by more than expected \
+                 over a baseline read within the settle window after a write, which a lagging \
+                 read explains",
+                self.obs.unsure_counts
+            ));
+        }
         observations.extend(self.ops.obs.lines(self.target.has_second_key()));
         observations.push(format!(
             "throttling: {} answer(s) 429 waited out ({:.1} s of waiting) and the same request \
