@@ -10,14 +10,21 @@ use serde_json::Value;
 
 const TOKEN: &str = "exitcodetoken0123456789abcdef0123456789";
 
-/// Runs `xtask contract --base-url URL` with `key` in `SELA_API_KEY`.
+/// Runs `xtask contract --base-url URL` with `key` in `SELA_API_KEY` and no
+/// second account.
 fn contract(base_url: &str, key: &str) -> Output {
-    contract_with(base_url, key, &[])
+    contract_with(base_url, key, None, &[])
 }
 
-/// As [`contract`], with `extra` arguments.
-fn contract_with(base_url: &str, key: &str, extra: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+/// As [`contract`], with `second` in `SELA_SECOND_API_KEY` and `extra` arguments.
+fn contract_with(base_url: &str, key: &str, second: Option<&str>, extra: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    // CI's shell may export a second key for its own sandbox.
+    cmd.env_remove("SELA_SECOND_API_KEY");
+    if let Some(second) = second {
+        cmd.env("SELA_SECOND_API_KEY", second);
+    }
+    let output = cmd
         .args([
             "contract",
             "--base-url",
@@ -46,17 +53,43 @@ fn contract_with(base_url: &str, key: &str, extra: &[&str]) -> Output {
     output
 }
 
+const SECOND: &str = "exitcodesecond0123456789abcdef0123456789";
+
+/// A sandbox serving two accounts (`TOKEN`, `SECOND`).
 fn sandbox(options: SandboxOptions) -> Sandbox {
-    let state = SandboxState::new(TOKEN).with_options(options);
+    let state = SandboxState::new(TOKEN)
+        .with_second_token(SECOND)
+        .expect("distinct tokens")
+        .with_options(options);
     Sandbox::start_from_state(state, None)
 }
 
 #[test]
 fn exit_0_against_a_correct_server() {
     let sandbox = sandbox(SandboxOptions::default());
-    let out = contract(&sandbox.base_url(), TOKEN);
+    let out = contract_with(&sandbox.base_url(), TOKEN, Some(SECOND), &[]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("every clause held"));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(SECOND));
+}
+
+#[test]
+fn exit_1_when_a3_cannot_be_checked_for_want_of_a_second_key() {
+    // The same correct server, without SELA_SECOND_API_KEY: A3 is not checked,
+    // which is not a pass, and the run says why before it starts.
+    let sandbox = sandbox(SandboxOptions::default());
+    let out = contract(&sandbox.base_url(), TOKEN);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("not checked") && !stdout.contains("FAILED"),
+        "{stdout}"
+    );
+    assert!(
+        format!("{stdout}{stderr}").contains("SELA_SECOND_API_KEY is not set"),
+        "{stdout}{stderr}"
+    );
 }
 
 #[test]
@@ -105,7 +138,12 @@ fn exit_2_when_throttling_never_ends() {
         retry_after: Some(0),
         ..SandboxOptions::default()
     });
-    let out = contract_with(&sandbox.base_url(), TOKEN, &["--throttle-patience", "1"]);
+    let out = contract_with(
+        &sandbox.base_url(),
+        TOKEN,
+        None,
+        &["--throttle-patience", "1"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -8,12 +8,19 @@ use httpmock::{HttpMockRequest, MockServer};
 use sela_leads::sandbox::{SandboxState, answer};
 
 const TOKEN: &str = "xtask-reports-token-0123456789";
+const SECOND: &str = "xtask-reports-second-0123456789";
 
+/// Runs `xtask contract ARGS`; with `key`, the servers' second account's key
+/// goes in `SELA_SECOND_API_KEY` so that A3 is checked too.
 fn xtask(args: &[&str], key: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    cmd.arg("contract").args(args).env_remove("SELA_API_KEY");
+    cmd.arg("contract")
+        .args(args)
+        .env_remove("SELA_API_KEY")
+        .env_remove("SELA_SECOND_API_KEY");
     if let Some(k) = key {
-        cmd.env("SELA_API_KEY", k);
+        cmd.env("SELA_API_KEY", k)
+            .env("SELA_SECOND_API_KEY", SECOND);
     }
     cmd.output().expect("the xtask binary runs")
 }
@@ -41,9 +48,16 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// The sandbox's two accounts (`TOKEN`, `SECOND`).
+fn two_accounts() -> SandboxState {
+    SandboxState::new(TOKEN)
+        .with_second_token(SECOND)
+        .expect("distinct tokens")
+}
+
 /// A sandbox behind httpmock; with `fault`, bulk answers come as 202 (T1).
 fn server(fault: bool) -> MockServer {
-    let state = SandboxState::new(TOKEN);
+    let state = two_accounts();
     let server = MockServer::start();
     server.mock(|_when, then| {
         then.respond_with(move |req: &HttpMockRequest| {
@@ -206,7 +220,7 @@ fn a_failing_clause_exits_1_and_its_stored_failure_replays_until_fixed() {
 /// A sandbox behind httpmock whose first answer to a body that is not JSON is
 /// 422 (A2): only the one request shows the fault.
 fn first_unparsable_body_422() -> MockServer {
-    let state = SandboxState::new(TOKEN);
+    let state = two_accounts();
     let faulted = std::sync::atomic::AtomicBool::new(false);
     let server = MockServer::start();
     server.mock(|_when, then| {
