@@ -1,5 +1,6 @@
 //! Optional, harmless real-world behaviour of the sandbox: a bulk size limit,
-//! periodic throttling and reads that lag writes. All are off by default; the
+//! periodic throttling, reads that lag writes and
+//! network latency. All are off by default; the
 //! contract accepts them (T1, the settle window), so a correct client and the
 //! harness must cope with them.
 
@@ -24,6 +25,10 @@ pub struct SandboxOptions {
     /// account's state as it was this long ago, as a read replica does; writes
     /// and de-duplication always see the current state. `None`: reads are fresh.
     pub read_lag: Option<Duration>,
+    /// Every answer is sent this long after its request arrived, as over a
+    /// network to a distant server; answers to requests in flight together
+    /// overlap (the wait does not hold up other connections). `None`: at once.
+    pub latency: Option<Duration>,
 }
 
 impl Default for SandboxOptions {
@@ -34,6 +39,7 @@ impl Default for SandboxOptions {
             throttle_every: None,
             retry_after: Some(1),
             read_lag: None,
+            latency: None,
         }
     }
 }

@@ -79,8 +79,15 @@ impl Sandbox {
         };
         let server = MockServer::start();
         let responder_state = state.clone();
+        let latency = state.options().latency;
         server.mock(|_when, then| {
-            then.respond_with(move |req: &HttpMockRequest| respond(&responder_state, req));
+            let then =
+                then.respond_with(move |req: &HttpMockRequest| respond(&responder_state, req));
+            // httpmock waits asynchronously before responding, so answers
+            // in flight together overlap as over a network.
+            if let Some(latency) = latency {
+                then.delay(latency);
+            }
         });
         let target = *server.address();
         let (port, relay) = match listener {

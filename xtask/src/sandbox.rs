@@ -24,6 +24,9 @@ Serves the stateful Sela leads sandbox on 127.0.0.1 until interrupted.
   --retry-after SECS    the Retry-After of a 429 (default 1; `none`: no header)
   --read-lag-ms MS      reads (GET by id, the list) answer the state of MS
                         milliseconds ago, as a read replica does (default 0)
+  --latency-ms MS       answer every request MS milliseconds after it came, as
+                        a distant server does; requests in flight together
+                        overlap (default 0)
 The base URL and both tokens are printed at start; send them as
 `Authorization: Token <token>` (the contract harness reads them from
 SELA_API_KEY and SELA_SECOND_API_KEY). One line is logged per request.
@@ -48,6 +51,7 @@ const VALUED_FLAGS: &[&str] = &[
     "--throttle-every",
     "--retry-after",
     "--read-lag-ms",
+    "--latency-ms",
 ];
 
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
@@ -119,12 +123,8 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
                         })?),
                     };
             }
-            "--read-lag-ms" => {
-                let ms = value
-                    .parse::<u64>()
-                    .map_err(|_| format!("{name}: {value:?} is not a number of milliseconds"))?;
-                sandbox.read_lag = (ms > 0).then(|| Duration::from_millis(ms));
-            }
+            "--read-lag-ms" => sandbox.read_lag = millis(name, &value)?,
+            "--latency-ms" => sandbox.latency = millis(name, &value)?,
             other => return Err(format!("unexpected argument {other:?}")),
         }
     }
@@ -132,6 +132,14 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         return Err("--second-token: must differ from --token".to_owned());
     }
     Ok(Some(options))
+}
+
+/// A duration in milliseconds; 0 is none.
+fn millis(name: &str, value: &str) -> Result<Option<Duration>, String> {
+    let ms = value
+        .parse::<u64>()
+        .map_err(|_| format!("{name}: {value:?} is not a number of milliseconds"))?;
+    Ok((ms > 0).then(|| Duration::from_millis(ms)))
 }
 
 /// Runs the task; exit 2 on usage errors, 1 when the port cannot be bound.
@@ -221,6 +229,12 @@ fn describe(options: &SandboxOptions) -> Vec<String> {
             lag.as_millis()
         ));
     }
+    if let Some(latency) = options.latency {
+        lines.push(format!(
+            "latency:  every answer sent {} ms after its request",
+            latency.as_millis()
+        ));
+    }
     lines
 }
 
@@ -274,6 +288,7 @@ mod tests {
             "--retry-after=none",
             "--read-lag-ms",
             "300",
+            "--latency-ms=30",
         ]))
         .unwrap()
         .unwrap();
@@ -285,9 +300,10 @@ mod tests {
                 throttle_every: Some(7),
                 retry_after: None,
                 read_lag: Some(Duration::from_millis(300)),
+                latency: Some(Duration::from_millis(30)),
             }
         );
-        assert_eq!(describe(&parsed.sandbox).len(), 3);
+        assert_eq!(describe(&parsed.sandbox).len(), 4);
         assert!(describe(&SandboxOptions::default()).is_empty());
         assert_eq!(parse(&args(&["--port=0"])), Ok(Some(Options::default())));
         assert_eq!(parse(&args(&["--help"])), Ok(None));
@@ -311,6 +327,7 @@ mod tests {
             &["--token", "same", "--second-token", "same"],
             &["--read-lag-ms", "-5"],
             &["--read-lag-ms", "soon"],
+            &["--latency-ms", "1.5"],
             &["serve"],
         ] {
             assert!(parse(&args(bad)).is_err(), "{bad:?}");

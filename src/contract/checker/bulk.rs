@@ -271,11 +271,15 @@ impl Harness<'_> {
         self.created += tally.created;
         self.refund(reserved.saturating_sub(tally.created));
         if !self.concurrent {
+            let count_path = self.count_to_check();
+            self.prefetch_after_batch(&res, count_path);
             self.check_count(&tally, items, &evidence(ex), out);
         }
         if self.readback != ReadBack::Unavailable {
             self.read_back(items, &res, ex, out);
         }
+        // Whatever was read ahead and not taken is of no later use.
+        self.prefetched.clear();
         Some(res)
     }
 }

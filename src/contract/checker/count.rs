@@ -133,6 +133,11 @@ impl Harness<'_> {
         false
     }
 
+    /// The path [`Harness::check_count`] will read, when it will read one.
+    pub(in crate::contract::checker) fn count_to_check(&self) -> Option<&'static str> {
+        matches!(self.listing, Listing::Available(Some(_))).then_some(LIST_PATH)
+    }
+
     /// S2 after one answered request: the count grew by exactly the number of
     /// `created` results (an excess with only `error` results is S3).
     pub(super) fn check_count(

@@ -143,6 +143,10 @@ pub(crate) struct Harness<'a> {
     baseline_unsure: bool,
     /// The lead operations' state (C1-L1, A3, S2 over time).
     ops: operations::State,
+    /// Reads sent ahead, together with others that follow the same write, to
+    /// save round trips: the next `GET` of the same path takes its answer
+    /// instead of sending it again. Any write drops them (they would be stale).
+    prefetched: Vec<(String, Exchange)>,
 }
 
 impl<'a> Harness<'a> {
@@ -199,6 +203,7 @@ impl<'a> Harness<'a> {
             last_write: None,
             baseline_unsure: false,
             ops: operations::State::default(),
+            prefetched: Vec::new(),
         })
     }
 
@@ -216,8 +221,55 @@ impl<'a> Harness<'a> {
     }
 
     /// Sends the requests at the same time (all in flight together), each
-    /// waiting out its own throttling; exchanges in the order given.
+    /// waiting out its own throttling; exchanges in the order given. A read
+    /// answered ahead ([`Harness::prefetch`]) is not sent again.
     pub(super) fn send_all(&mut self, requests: Vec<Request>) -> Vec<Exchange> {
+        let mut out: Vec<Option<Exchange>> = requests
+            .iter()
+            .map(|(method, path, auth, _)| self.take_prefetched(method, path, auth))
+            .collect();
+        let (positions, to_send): (Vec<usize>, Vec<Request>) = requests
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| out[*i].is_none())
+            .unzip();
+        if to_send.iter().any(|(method, ..)| *method != "GET") {
+            self.prefetched.clear();
+        }
+        for (i, exchange) in positions.into_iter().zip(self.send_now(to_send)) {
+            out[i] = Some(exchange);
+        }
+        out.into_iter()
+            .map(|e| e.expect("every request answered or prefetched"))
+            .collect()
+    }
+
+    /// Sends these `GET`s together now and keeps their answers for the next
+    /// reads of the same paths (the count and read-backs after a batch).
+    pub(super) fn prefetch(&mut self, paths: Vec<String>) {
+        let requests = paths
+            .iter()
+            .map(|path| ("GET", path.clone(), Auth::Token, None))
+            .collect();
+        let answers = self.send_now(requests);
+        self.prefetched.extend(paths.into_iter().zip(answers));
+    }
+
+    /// The prefetched answer of this read, if there is one (taken).
+    fn take_prefetched(&mut self, method: &str, path: &str, auth: &Auth) -> Option<Exchange> {
+        if method != "GET" || *auth != Auth::Token {
+            return None;
+        }
+        let at = self.prefetched.iter().position(|(p, _)| p == path)?;
+        Some(self.prefetched.swap_remove(at).1)
+    }
+
+    /// Sends the requests at the same time, each waiting out its own
+    /// throttling; exchanges in the order given.
+    fn send_now(&mut self, requests: Vec<Request>) -> Vec<Exchange> {
+        if requests.is_empty() {
+            return Vec::new();
+        }
         self.requests += requests.len();
         let (client, target) = (&self.client, self.target);
         let patience = self.config.throttle_patience;

@@ -34,6 +34,29 @@ pub(super) struct Pending {
 }
 
 impl Harness<'_> {
+    /// Sends S2's count read and the first read-backs of a batch's leads
+    /// together (they all follow the same write), for [`Harness::read_back`]
+    /// and the count check to take; without both, nothing is gained.
+    pub(super) fn prefetch_after_batch(&mut self, res: &[Res], count_path: Option<&str>) {
+        let Some(count_path) = count_path else { return };
+        if self.readback == ReadBack::Unavailable {
+            return;
+        }
+        let reads: Vec<String> = to_read_back(res)
+            .into_iter()
+            .take(READS_IN_FLIGHT)
+            .map(|(_, id)| format!("api/leads/{id}/"))
+            .collect();
+        if reads.is_empty() {
+            return;
+        }
+        self.prefetch(
+            std::iter::once(count_path.to_owned())
+                .chain(reads)
+                .collect(),
+        );
+    }
+
     /// Reads back every lead of a `created` or `reengaged` result and checks it
     /// against its item (every field when created).
     pub(super) fn read_back(
@@ -43,12 +66,7 @@ impl Harness<'_> {
         ex: &Exchange,
         out: &mut CaseOutcome,
     ) {
-        let wanted: Vec<(usize, i64)> = res
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| matches!(r.action.as_deref(), Some("created" | "reengaged")))
-            .filter_map(|(i, r)| r.id.map(|id| (i, id)))
-            .collect();
+        let wanted = to_read_back(res);
         if wanted.is_empty() || self.readback == ReadBack::Unavailable {
             return;
         }
@@ -277,6 +295,16 @@ impl Harness<'_> {
 }
 
 /// True when a read-back answer is the lead sent (every field when `full`).
+/// The results to read back: item index and id of every `created` or
+/// `reengaged` result with an id.
+fn to_read_back(res: &[Res]) -> Vec<(usize, i64)> {
+    res.iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r.action.as_deref(), Some("created" | "reengaged")))
+        .filter_map(|(i, r)| r.id.map(|id| (i, id)))
+        .collect()
+}
+
 fn read_agrees(got: &Exchange, sent: &Value, full: bool) -> bool {
     got.status == Some(200)
         && got

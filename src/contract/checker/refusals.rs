@@ -1,7 +1,7 @@
 //! Property 3: requests refused as a whole (A1 with near misses of the token,
 //! A2 malformed bodies) and items answered `error`, then the same leads sent
 //! properly: they must be created (S3), and the refused requests must not have
-//! changed the list count.
+//! changed the list count. The requests refused as a whole are sent together.
 
 use proptest::strategy::Strategy;
 use serde_json::{Value, json};
@@ -31,16 +31,23 @@ impl Harness<'_> {
                 return out;
             }
             let mut evidence = Vec::new();
-            for r in refusals {
-                if *r == Refusal::ItemsInvalid {
-                    let bad = invalid_twins(&items);
-                    let ex = h.post_batch(&bad);
-                    h.check_bulk(&bad, &ex, &mut out, &evidence, 0);
-                    evidence.push(ex);
-                    continue;
+            // Requests refused as a whole go together, all in flight at once,
+            // between one count read before and one after: whichever of them
+            // stored something, the count shows it. Items answered `error` go
+            // alone, as a batch judged like any other.
+            for group in refusals
+                .chunk_by(|a, b| (*a == Refusal::ItemsInvalid) == (*b == Refusal::ItemsInvalid))
+            {
+                if group[0] == Refusal::ItemsInvalid {
+                    for _ in group {
+                        let bad = invalid_twins(&items);
+                        let ex = h.post_batch(&bad);
+                        h.check_bulk(&bad, &ex, &mut out, &evidence, 0);
+                        evidence.push(ex);
+                    }
+                } else {
+                    evidence.extend(h.send_refusals(group, &items, &mut out));
                 }
-                let ex = h.send_refusal(*r, &items, &mut out);
-                evidence.push(ex);
             }
             let ex = h.post_batch(&items);
             h.check_bulk(&items, &ex, &mut out, &evidence, n);
@@ -48,9 +55,9 @@ impl Harness<'_> {
         });
     }
 
-    /// Sends one request refused as a whole and checks A1 or A2, then S3 on the
-    /// list count.
-    fn send_refusal(&mut self, r: Refusal, items: &[GenItem], out: &mut CaseOutcome) -> Exchange {
+    /// The request of refusal `r` of these items: how it authenticates, its
+    /// body, and its label in the report.
+    fn refusal_request(&self, r: Refusal, items: &[GenItem]) -> (Auth, String, String) {
         let leads: Vec<Value> = items.iter().map(|g| g.value.clone()).collect();
         let good = json!({ "leads": leads }).to_string();
         let (auth, body) = match r {
@@ -78,18 +85,69 @@ impl Harness<'_> {
             Refusal::LeadsNull => (Auth::Token, json!({ "leads": null }).to_string()),
             Refusal::ItemsInvalid => unreachable!("sent as a batch by the caller"),
         };
-        let before = self.baseline();
-        let ex = self.send("POST", BULK_PATH, auth.clone(), Some(body));
-        let status = ex.status;
         let label = match &auth {
             Auth::NearMiss { label, .. } => format!("NearMiss ({label})"),
             _ => format!("{r:?}"),
         };
+        (auth, body, label)
+    }
+
+    /// Sends requests that must be refused as a whole, all at once, checks A1
+    /// or A2 on each, then S3 on the list count (unchanged when every one was
+    /// refused). Returns the exchanges in the order of `refusals`.
+    fn send_refusals(
+        &mut self,
+        refusals: &[Refusal],
+        items: &[GenItem],
+        out: &mut CaseOutcome,
+    ) -> Vec<Exchange> {
+        let requests: Vec<_> = refusals
+            .iter()
+            .map(|r| (*r, self.refusal_request(*r, items)))
+            .collect();
+        let before = self.baseline();
+        let exchanges = self.send_all(
+            requests
+                .iter()
+                .map(|(_, (auth, body, _))| {
+                    (
+                        "POST",
+                        BULK_PATH.to_owned(),
+                        auth.clone(),
+                        Some(body.clone()),
+                    )
+                })
+                .collect(),
+        );
+        let mut all_refused = true;
+        for ((r, (_, _, label)), ex) in requests.iter().zip(&exchanges) {
+            all_refused &= self.judge_refusal(*r, label, ex, items, out);
+        }
+        if all_refused {
+            self.check_count_unchanged(before, items, &exchanges, out);
+        } else {
+            // What an accepted one stored is unknown: the count starts afresh.
+            self.count_stale();
+        }
+        exchanges
+    }
+
+    /// A1 or A2 on one answer to a request that must be refused as a whole,
+    /// and the ledger; true when it was refused.
+    fn judge_refusal(
+        &mut self,
+        r: Refusal,
+        label: &str,
+        ex: &Exchange,
+        items: &[GenItem],
+        out: &mut CaseOutcome,
+    ) -> bool {
+        let status = ex.status;
         self.obs
             .refusals
-            .entry(label.clone())
+            .entry(label.to_owned())
             .or_default()
-            .insert(status_text(&ex));
+            .insert(status_text(ex));
         if r.is_auth() {
             out.check(Clause::A1);
             if !matches!(status, Some(401 | 403)) {
@@ -100,10 +158,7 @@ impl Harness<'_> {
                     } else {
                         "wrong or no token"
                     },
-                    format!(
-                        "{label} answered {} instead of 401 or 403",
-                        status_text(&ex)
-                    ),
+                    format!("{label} answered {} instead of 401 or 403", status_text(ex)),
                     items,
                     vec![ex.clone()],
                 );
@@ -116,7 +171,7 @@ impl Harness<'_> {
                     "malformed body",
                     format!(
                         "{label} answered {} instead of 400 with a JSON body",
-                        status_text(&ex)
+                        status_text(ex)
                     ),
                     items,
                     vec![ex.clone()],
@@ -134,12 +189,7 @@ impl Harness<'_> {
                 }
             }
         }
-        if refused {
-            self.check_count_unchanged(before, items, std::slice::from_ref(&ex), out);
-        } else {
-            self.count_stale();
-        }
-        ex
+        refused
     }
 }
 
