@@ -7,12 +7,15 @@
 #
 #   bash benches/contract_vs_schemathesis.sh          # from the repository root
 #   ROUNDS=3 bash benches/contract_vs_schemathesis.sh # several rounds, interleaved
+#   LATENCY_MS=30 bash benches/contract_vs_schemathesis.sh # a remote-like server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORT=${PORT:-18799}
 ROUNDS=${ROUNDS:-1}
+LATENCY_MS=${LATENCY_MS:-0}
 TOKEN="bench-$RANDOM$RANDOM"
+SECOND="$TOKEN-second"
 VENV=target/schemathesis-venv
 LOG=target/bench-sandbox.log
 
@@ -23,7 +26,8 @@ fi
 cargo build --quiet --release -p xtask
 XTASK=target/release/xtask
 
-"$XTASK" sandbox --port "$PORT" --token "$TOKEN" > "$LOG" 2>&1 &
+"$XTASK" sandbox --port "$PORT" --token "$TOKEN" --second-token "$SECOND" \
+  --latency-ms "$LATENCY_MS" > "$LOG" 2>&1 &
 SANDBOX=$!
 trap 'kill "$SANDBOX" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
@@ -61,7 +65,7 @@ for round in $(seq "$ROUNDS"); do
   for side in $order; do
     case $side in
       harness)
-        echo "$round $(measure harness env SELA_API_KEY="$TOKEN" "$XTASK" contract --base-url "$BASE")" >> "$RESULTS" ;;
+        echo "$round $(measure harness env SELA_API_KEY="$TOKEN" SELA_SECOND_API_KEY="$SECOND" "$XTASK" contract --base-url "$BASE")" >> "$RESULTS" ;;
       schemathesis)
         echo "$round $(measure schemathesis "$VENV/bin/schemathesis" --config-file .ci/schemathesis.toml \
           run openapi.yaml --url "$BASE" -H "Authorization: Token $TOKEN")" >> "$RESULTS" ;;
