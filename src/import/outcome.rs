@@ -26,7 +26,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Every outcome, in the order the summary gives them.
+    /// Every outcome, in the order the summary gives them: first the ones a
+    /// sending run always reports ([`Outcome::SENDING`]), then a dry run's
+    /// verdict and the local checks' refusal.
     pub const ALL: [Outcome; 8] = [
         Self::Created,
         Self::Reengaged,
@@ -38,15 +40,11 @@ impl Outcome {
         Self::Invalid,
     ];
 
-    /// The outcomes a sending run always reports, even at zero.
-    pub const SENDING: [Outcome; 6] = [
-        Self::Created,
-        Self::Reengaged,
-        Self::Rejected,
-        Self::Unknown,
-        Self::NotSent,
-        Self::Unparsable,
-    ];
+    /// The outcomes a sending run always reports, even at zero: the first six
+    /// of [`Outcome::ALL`], taken from it so that the two cannot drift apart.
+    pub const SENDING: [Outcome; 6] = *Self::ALL
+        .first_chunk::<6>()
+        .expect("ALL holds at least six outcomes");
 
     /// The name written in the outcomes file (`not_sent`, `would_send`, ...).
     pub fn name(self) -> &'static str {
@@ -132,5 +130,25 @@ mod tests {
             ]
         );
         assert!(!Outcome::Unknown.is_final(true));
+    }
+
+    /// Pins which outcomes a sending run reports at zero. `SENDING` is a prefix
+    /// of `ALL`, so an outcome added to or moved within its first six places
+    /// changes it: this fails until the change is meant and written here.
+    #[test]
+    fn a_sending_run_reports_what_the_server_did_and_no_dry_run_verdict() {
+        assert_eq!(
+            Outcome::SENDING,
+            [
+                Outcome::Created,
+                Outcome::Reengaged,
+                Outcome::Rejected,
+                Outcome::Unknown,
+                Outcome::NotSent,
+                Outcome::Unparsable,
+            ]
+        );
+        assert!(!Outcome::SENDING.contains(&Outcome::WouldSend));
+        assert!(!Outcome::SENDING.contains(&Outcome::Invalid));
     }
 }

@@ -83,33 +83,21 @@ fn a_second_run_on_one_outcomes_file_exits_2_at_once_and_sends_nothing() {
 #[test]
 fn reconcile_after_kills_sends_no_lead_the_server_holds_and_journals_every_id() {
     const ROWS: usize = 80;
-    let counted = counted_sandbox(Duration::from_millis(120));
-    let (dir, input) = input_file("reconcile-kills", "leads.csv", distinct_rows(ROWS));
-    let output = dir.join("leads.outcomes.csv");
-    let base = counted.sandbox.base_url();
-    let args = [
-        "import",
-        path(&input),
-        "--base-url",
-        &base,
-        "--chunk-size",
-        "4",
-        "--concurrency",
-        "2",
-    ];
-    let resume = [&args[..], &["--resume", "--reconcile"]].concat();
+    let chunked = ChunkedRun::new("reconcile-kills", ROWS, Duration::from_millis(120), 4, 2);
+    let (counted, output) = (&chunked.counted, &chunked.output);
+    let resume = ["--resume", "--reconcile"];
     let mut in_flight_at_a_kill = false;
     for kill in 0..3 {
-        let journaled = std::fs::read_to_string(&output).map_or(0, |t| t.lines().count());
-        let command = if kill == 0 { &args[..] } else { &resume[..] };
-        let child = spawn(command, counted.sandbox.token(), Stdio::null);
-        wait_for_rows(&output, journaled + 6);
+        let journaled = std::fs::read_to_string(output).map_or(0, |t| t.lines().count());
+        let extra: &[&str] = if kill == 0 { &[] } else { &resume };
+        let child = chunked.spawn(extra, Stdio::null);
+        wait_for_rows(output, journaled + 6);
         signal(&child, "-KILL");
         let mut child = child;
         child.wait().expect("the run ends");
         // Let the server finish the requests it was answering.
         std::thread::sleep(Duration::from_millis(400));
-        let written = outcomes(&output)
+        let written = outcomes(output)
             .iter()
             .filter(|r| r[2] == "created")
             .count();
@@ -117,14 +105,14 @@ fn reconcile_after_kills_sends_no_lead_the_server_holds_and_journals_every_id() 
     }
     assert!(in_flight_at_a_kill, "no kill caught a request in flight");
 
-    let last = run(&resume, Some(counted.sandbox.token()));
+    let last = chunked.run(&resume);
     let stderr = text(&last.stderr);
     assert_eq!(last.status.code(), Some(0), "{stderr}");
     assert!(
         stderr.contains("reconciled against the account"),
         "{stderr}"
     );
-    let rows = outcomes(&output);
+    let rows = outcomes(output);
     assert_eq!(rows.len(), ROWS);
     let model = counted.sandbox.state().lock();
     for (i, row) in rows.iter().enumerate() {

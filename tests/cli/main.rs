@@ -166,6 +166,68 @@ fn spawn(args: &[&str], token: &str, stdio: fn() -> Stdio) -> std::process::Chil
         .expect("the binary runs")
 }
 
+/// What the tests that stop a run midway share: a counted sandbox answering
+/// after `delay`, `rows` distinct rows in the scratch directory `name`'s
+/// `leads.csv`, and the arguments that import them against the sandbox,
+/// `chunk_size` rows a request, `concurrency` requests at a time.
+#[cfg(unix)]
+struct ChunkedRun {
+    counted: Counted,
+    dir: PathBuf,
+    output: PathBuf,
+    args: Vec<String>,
+}
+
+#[cfg(unix)]
+impl ChunkedRun {
+    fn new(
+        name: &str,
+        rows: usize,
+        delay: Duration,
+        chunk_size: usize,
+        concurrency: usize,
+    ) -> Self {
+        let counted = counted_sandbox(delay);
+        let (dir, input) = input_file(name, "leads.csv", distinct_rows(rows));
+        let output = dir.join("leads.outcomes.csv");
+        let args = vec![
+            "import".to_owned(),
+            path(&input).to_owned(),
+            "--base-url".to_owned(),
+            counted.sandbox.base_url(),
+            "--chunk-size".to_owned(),
+            chunk_size.to_string(),
+            "--concurrency".to_owned(),
+            concurrency.to_string(),
+        ];
+        Self {
+            counted,
+            dir,
+            output,
+            args,
+        }
+    }
+
+    /// The import's arguments followed by `extra`.
+    fn args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
+        self.args
+            .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+            .collect()
+    }
+
+    /// Runs the import with `extra` arguments and the sandbox's token to its end.
+    fn run(&self, extra: &[&str]) -> Output {
+        run(&self.args(extra), Some(self.counted.sandbox.token()))
+    }
+
+    /// Starts the import with `extra` arguments and the sandbox's token.
+    fn spawn(&self, extra: &[&str], stdio: fn() -> Stdio) -> std::process::Child {
+        spawn(&self.args(extra), self.counted.sandbox.token(), stdio)
+    }
+}
+
 #[cfg(unix)]
 fn signal(child: &std::process::Child, name: &str) {
     let status = Command::new("kill")

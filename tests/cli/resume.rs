@@ -34,27 +34,16 @@ fn an_existing_outcomes_file_is_never_overwritten() {
 #[test]
 fn interrupted_run_then_resume_covers_every_row_once_and_creates_nothing_twice() {
     const ROWS: usize = 200;
-    let counted = counted_sandbox(Duration::from_millis(40));
-    let (dir, input) = input_file("resume", "leads.csv", distinct_rows(ROWS));
-    let output = dir.join("leads.outcomes.csv");
-    let args = [
-        "import",
-        path(&input),
-        "--base-url",
-        &counted.sandbox.base_url(),
-        "--chunk-size",
-        "5",
-        "--concurrency",
-        "2",
-    ];
-    let child = spawn(&args, counted.sandbox.token(), Stdio::piped);
-    wait_for_rows(&output, 10);
+    let chunked = ChunkedRun::new("resume", ROWS, Duration::from_millis(40), 5, 2);
+    let (counted, output) = (&chunked.counted, &chunked.output);
+    let child = chunked.spawn(&[], Stdio::piped);
+    wait_for_rows(output, 10);
     signal(&child, "-INT");
     let first = child.wait_with_output().expect("the run ends");
     let stderr = text(&first.stderr);
     assert_eq!(first.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("--resume"), "{stderr}");
-    let partial = outcomes(&output);
+    let partial = outcomes(output);
     assert!(partial.len() < ROWS, "the run was stopped midway");
     // The journal is a prefix of the input: in order, every outcome final.
     for (i, row) in partial.iter().enumerate() {
@@ -64,17 +53,14 @@ fn interrupted_run_then_resume_covers_every_row_once_and_creates_nothing_twice()
     // The requests in flight were let finish: everything created is journaled.
     assert_eq!(counted.created.load(Ordering::SeqCst), partial.len());
 
-    let second = run(
-        &[&args[..], &["--resume"]].concat(),
-        Some(counted.sandbox.token()),
-    );
+    let second = chunked.run(&["--resume"]);
     assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
     assert!(
         text(&second.stderr).contains(&format!("{} rows already final", partial.len())),
         "{}",
         text(&second.stderr)
     );
-    let rows = outcomes(&output);
+    let rows = outcomes(output);
     assert_eq!(rows.len(), ROWS);
     let mut ids = std::collections::BTreeSet::new();
     for (i, row) in rows.iter().enumerate() {
@@ -96,23 +82,11 @@ fn interrupted_run_then_resume_covers_every_row_once_and_creates_nothing_twice()
 #[test]
 fn a_killed_run_never_has_its_rows_in_flight_sent_again_by_a_resume() {
     const ROWS: usize = 60;
-    let counted = counted_sandbox(Duration::from_millis(300));
-    let (dir, input) = input_file("killed", "leads.csv", distinct_rows(ROWS));
-    let output = dir.join("leads.outcomes.csv");
-    let inflight = dir.join("leads.outcomes.csv.inflight");
-    let base = counted.sandbox.base_url();
-    let args = [
-        "import",
-        path(&input),
-        "--base-url",
-        &base,
-        "--chunk-size",
-        "5",
-        "--concurrency",
-        "2",
-    ];
-    let mut child = spawn(&args, counted.sandbox.token(), Stdio::null);
-    wait_for_rows(&output, 10);
+    let chunked = ChunkedRun::new("killed", ROWS, Duration::from_millis(300), 5, 2);
+    let (counted, output) = (&chunked.counted, &chunked.output);
+    let inflight = chunked.dir.join("leads.outcomes.csv.inflight");
+    let mut child = chunked.spawn(&[], Stdio::null);
+    wait_for_rows(output, 10);
     // No chance to record the requests in flight: SIGKILL.
     signal(&child, "-KILL");
     child.wait().expect("the run ends");
@@ -122,20 +96,17 @@ fn a_killed_run_never_has_its_rows_in_flight_sent_again_by_a_resume() {
         inflight.exists(),
         "the rows handed to the importer are on disk"
     );
-    let journaled = outcomes(&output).len();
+    let journaled = outcomes(output).len();
     let stored = counted.created.load(Ordering::SeqCst);
     assert!(
         stored > journaled,
         "leads were in flight: {stored} > {journaled}"
     );
 
-    let second = run(
-        &[&args[..], &["--resume"]].concat(),
-        Some(counted.sandbox.token()),
-    );
+    let second = chunked.run(&["--resume"]);
     assert_eq!(second.status.code(), Some(1), "{}", text(&second.stderr));
     assert!(!inflight.exists());
-    let rows = outcomes(&output);
+    let rows = outcomes(output);
     assert_eq!(rows.len(), ROWS);
     let unknown: Vec<usize> = (0..ROWS).filter(|i| rows[*i][2] == "unknown").collect();
     assert!(!unknown.is_empty(), "{rows:?}");
@@ -154,12 +125,9 @@ fn a_killed_run_never_has_its_rows_in_flight_sent_again_by_a_resume() {
     assert_eq!(counted.sandbox.state().lock().len(), created);
 
     // Asked to, a resume sends them: the stored ones come back re-engaged.
-    let third = run(
-        &[&args[..], &["--resume", "--retry-unknown"]].concat(),
-        Some(counted.sandbox.token()),
-    );
+    let third = chunked.run(&["--resume", "--retry-unknown"]);
     assert_eq!(third.status.code(), Some(0), "{}", text(&third.stderr));
-    let rows = outcomes(&output);
+    let rows = outcomes(output);
     assert!(
         rows.iter()
             .all(|r| r[2] == "created" || r[2] == "reengaged")
@@ -171,21 +139,9 @@ fn a_killed_run_never_has_its_rows_in_flight_sent_again_by_a_resume() {
 #[cfg(unix)]
 #[test]
 fn second_interrupt_leaves_rows_in_flight_unknown_and_resends_them_only_when_asked() {
-    let counted = counted_sandbox(Duration::from_millis(1500));
-    let (dir, input) = input_file("abort", "leads.csv", distinct_rows(40));
-    let output = dir.join("leads.outcomes.csv");
-    let base = counted.sandbox.base_url();
-    let args = [
-        "import",
-        path(&input),
-        "--base-url",
-        &base,
-        "--chunk-size",
-        "4",
-        "--concurrency",
-        "2",
-    ];
-    let child = spawn(&args, counted.sandbox.token(), Stdio::piped);
+    let chunked = ChunkedRun::new("abort", 40, Duration::from_millis(1500), 4, 2);
+    let (counted, output) = (&chunked.counted, &chunked.output);
+    let child = chunked.spawn(&[], Stdio::piped);
     // Both first requests are in flight (stored, answer delayed).
     for _ in 0..500 {
         if counted.requests.load(Ordering::SeqCst) >= 2 {
@@ -202,7 +158,7 @@ fn second_interrupt_leaves_rows_in_flight_unknown_and_resends_them_only_when_ask
     // when the second came are unknown (the server stored them already). With
     // two chunks in flight either may be answered first, so the unknown rows
     // are whole chunks, not necessarily the last ones written.
-    let rows = outcomes(&output);
+    let rows = outcomes(output);
     assert!(
         rows.iter()
             .all(|r| r[2] == "created" || (r[2] == "unknown" && r[4].contains("interrupted"))),
@@ -223,12 +179,9 @@ fn second_interrupt_leaves_rows_in_flight_unknown_and_resends_them_only_when_ask
     );
 
     // A resume does not resend them (they may exist already)...
-    let second = run(
-        &[&args[..], &["--resume"]].concat(),
-        Some(counted.sandbox.token()),
-    );
+    let second = chunked.run(&["--resume"]);
     assert_eq!(second.status.code(), Some(1), "{}", text(&second.stderr));
-    let rows = outcomes(&output);
+    let rows = outcomes(output);
     assert_eq!(rows.len(), 40);
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row[0], (i + 1).to_string());
@@ -242,12 +195,9 @@ fn second_interrupt_leaves_rows_in_flight_unknown_and_resends_them_only_when_ask
     assert_eq!(counted.reengaged.load(Ordering::SeqCst), 0);
     // ... unless asked: then the ones the server stored come back re-engaged,
     // never created twice.
-    let third = run(
-        &[&args[..], &["--resume", "--retry-unknown"]].concat(),
-        Some(counted.sandbox.token()),
-    );
+    let third = chunked.run(&["--resume", "--retry-unknown"]);
     assert_eq!(third.status.code(), Some(0), "{}", text(&third.stderr));
-    let rows = outcomes(&output);
+    let rows = outcomes(output);
     assert_eq!(rows.len(), 40);
     assert!(
         in_flight

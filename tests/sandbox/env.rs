@@ -140,6 +140,31 @@ impl Env {
         body["results"].as_array().unwrap().clone()
     }
 
+    /// `PATCH /api/leads/{id}/` with `body` as `who`: the status and the answer.
+    pub(crate) async fn patch(&self, who: &reqwest::Client, id: i64, body: &Value) -> (u16, Value) {
+        self.call(who, "PATCH", &format!("/api/leads/{id}/"), Some(body))
+            .await
+    }
+
+    /// [`Env::patch`], then the lead read back as `who` (`None` on 404): the
+    /// status, what the PATCH answered and what a read sees after it.
+    pub(crate) async fn patch_then_read(
+        &self,
+        who: &reqwest::Client,
+        id: i64,
+        body: &Value,
+    ) -> (u16, Value, Option<Value>) {
+        let (status, answered) = self.patch(who, id, body).await;
+        (status, answered, self.get_lead(who, id).await)
+    }
+
+    /// `PUT /api/leads/update/` (update by phone and e-mail) with `body` as
+    /// `who`: the status and the answer.
+    pub(crate) async fn put_by_match(&self, who: &reqwest::Client, body: &Value) -> (u16, Value) {
+        self.call(who, "PUT", "/api/leads/update/", Some(body))
+            .await
+    }
+
     /// The lead `id` as `who` reads it: `None` on 404.
     pub(crate) async fn get_lead(&self, who: &reqwest::Client, id: i64) -> Option<Value> {
         match self

@@ -28,19 +28,11 @@ async fn reads_are_fresh_by_default() {
     let id = results[0]["id"].as_i64().unwrap();
     assert!(env.get_lead(&env.http, id).await.is_some());
     assert_eq!(env.count(&env.http).await, 1);
-    let (status, _) = env
-        .call(
-            &env.http,
-            "PATCH",
-            &format!("/api/leads/{id}/"),
-            Some(&json!({"status": "CLOSED"})),
-        )
+    let (status, _, after) = env
+        .patch_then_read(&env.http, id, &json!({"status": "CLOSED"}))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(
-        env.get_lead(&env.http, id).await.unwrap()["status"],
-        "CLOSED"
-    );
+    assert_eq!(after.unwrap()["status"], "CLOSED");
     env.finish();
 }
 
@@ -61,14 +53,7 @@ async fn a_lagging_sandbox_hides_writes_from_reads_but_not_from_dedup() {
     // De-duplication and writes see the current state.
     let again = env.bulk_raw(&env.http, json!([item])).await;
     assert_eq!(again[0], json!({"id": id, "action": "reengaged"}));
-    let (status, patched) = env
-        .call(
-            &env.http,
-            "PATCH",
-            &format!("/api/leads/{id}/"),
-            Some(&json!({"status": "CLOSED"})),
-        )
-        .await;
+    let (status, patched) = env.patch(&env.http, id, &json!({"status": "CLOSED"})).await;
     assert_eq!((status, &patched["status"]), (200, &json!("CLOSED")));
     assert_eq!(env.state.lock().len(), 1);
     env.finish();
@@ -84,14 +69,7 @@ async fn lagging_reads_catch_up_and_never_go_back() {
         )
         .await;
     let id = created[0]["id"].as_i64().unwrap();
-    let (status, _) = env
-        .call(
-            &env.http,
-            "PATCH",
-            &format!("/api/leads/{id}/"),
-            Some(&json!({"status": "CLOSED"})),
-        )
-        .await;
+    let (status, _) = env.patch(&env.http, id, &json!({"status": "CLOSED"})).await;
     assert_eq!(status, 200);
     // Poll until the PATCH shows (a bound against hanging, not a timing check),
     // recording what each read saw: nothing, then NEW, then CLOSED, in order.

@@ -54,16 +54,9 @@ async fn patch_changes_what_it_was_sent_and_nothing_else() {
         (json!({}), &[]),
     ] {
         let before = env.get_lead(&env.http, id).await.unwrap();
-        let (status, answered) = env
-            .call(
-                &env.http,
-                "PATCH",
-                &format!("/api/leads/{id}/"),
-                Some(&body),
-            )
-            .await;
+        let (status, answered, after) = env.patch_then_read(&env.http, id, &body).await;
         assert_eq!(status, 200, "{answered}");
-        let after = env.get_lead(&env.http, id).await.unwrap();
+        let after = after.unwrap();
         assert_eq!(after, answered, "the answer is the stored lead");
         for (field, value) in body.as_object().unwrap() {
             assert_eq!(&after[field], value, "{field}");
@@ -76,12 +69,7 @@ async fn patch_changes_what_it_was_sent_and_nothing_else() {
     // metadata: the sandbox replaces it with what was sent (documented in the
     // README; the contract accepts merge or replace).
     let (status, replaced) = env
-        .call(
-            &env.http,
-            "PATCH",
-            &format!("/api/leads/{id}/"),
-            Some(&json!({"metadata": {"first_name": "Grace"}})),
-        )
+        .patch(&env.http, id, &json!({"metadata": {"first_name": "Grace"}}))
         .await;
     assert_eq!(status, 200);
     assert_eq!(replaced["metadata"], json!({"first_name": "Grace"}));
@@ -100,11 +88,10 @@ async fn patch_of_an_unknown_id_or_with_an_invalid_value_changes_nothing() {
     let before = env.get_lead(&env.http, id).await.unwrap();
     for unknown in [id + 1, 0, -1, i64::MAX] {
         let (status, _) = env
-            .call(
+            .patch(
                 &env.http,
-                "PATCH",
-                &format!("/api/leads/{unknown}/"),
-                Some(&json!({"phone_number": "+18045550123", "email": "new@example.com"})),
+                unknown,
+                &json!({"phone_number": "+18045550123", "email": "new@example.com"}),
             )
             .await;
         assert_eq!(status, 404, "{unknown}");
@@ -132,20 +119,9 @@ async fn patch_of_an_unknown_id_or_with_an_invalid_value_changes_nothing() {
         json!({"metadata": [1, 2]}),
         json!([{"status": "CLOSED"}]),
     ] {
-        let (status, body) = env
-            .call(
-                &env.http,
-                "PATCH",
-                &format!("/api/leads/{id}/"),
-                Some(&invalid),
-            )
-            .await;
+        let (status, body, after) = env.patch_then_read(&env.http, id, &invalid).await;
         assert_eq!(status, 400, "{invalid}: {body}");
-        assert_eq!(
-            env.get_lead(&env.http, id).await.unwrap(),
-            before,
-            "{invalid}"
-        );
+        assert_eq!(after.unwrap(), before, "{invalid}");
     }
     env.finish();
 }
@@ -177,11 +153,9 @@ async fn put_changes_only_the_lead_whose_phone_and_email_match() {
             .collect();
 
     let (status, answered) = env
-        .call(
+        .put_by_match(
             &env.http,
-            "PUT",
-            "/api/leads/update/",
-            Some(&json!({"phone_number": "(804) 555-0124", "email": "bob@example.com", "status": "LOST", "call_dnc": true})),
+            &json!({"phone_number": "(804) 555-0124", "email": "bob@example.com", "status": "LOST", "call_dnc": true}),
         )
         .await;
     assert_eq!(status, 200, "{answered}");
@@ -202,9 +176,7 @@ async fn put_changes_only_the_lead_whose_phone_and_email_match() {
         json!({"phone_number": "+18045550124", "status": "LOST"}),
         json!({"phone_number": "+18045550126", "email": "alice@example.com", "status": "LOST"}),
     ] {
-        let (status, _) = env
-            .call(&env.http, "PUT", "/api/leads/update/", Some(&miss))
-            .await;
+        let (status, _) = env.put_by_match(&env.http, &miss).await;
         assert!((400..500).contains(&status), "{miss}: {status}");
     }
     assert_eq!(env.count(&env.http).await, 3);
@@ -223,12 +195,7 @@ async fn an_update_moves_the_identity_it_changes() {
     .await;
     // PATCH the e-mail: the new identity is this lead, the old one is free.
     let (status, _) = env
-        .call(
-            &env.http,
-            "PATCH",
-            &format!("/api/leads/{id}/"),
-            Some(&json!({"email": "new@example.com"})),
-        )
+        .patch(&env.http, id, &json!({"email": "new@example.com"}))
         .await;
     assert_eq!(status, 200);
     let results = env
@@ -248,12 +215,7 @@ async fn an_update_moves_the_identity_it_changes() {
     // PATCH the phone, written in another format: stored as E.164, and
     // the index follows it for single creates too.
     let (status, moved) = env
-        .call(
-            &env.http,
-            "PATCH",
-            &format!("/api/leads/{id}/"),
-            Some(&json!({"phone_number": "(804) 555-0128"})),
-        )
+        .patch(&env.http, id, &json!({"phone_number": "(804) 555-0128"}))
         .await;
     assert_eq!(
         (status, &moved["phone_number"]),
@@ -281,11 +243,9 @@ async fn an_update_moves_the_identity_it_changes() {
 
     // PUT finds the lead by its new identity; the old one no longer matches.
     let (status, _) = env
-        .call(
+        .put_by_match(
             &env.http,
-            "PUT",
-            "/api/leads/update/",
-            Some(&json!({"phone_number": "+18045550128", "email": "new@example.com", "status": "CLOSED"})),
+            &json!({"phone_number": "+18045550128", "email": "new@example.com", "status": "CLOSED"}),
         )
         .await;
     assert_eq!(status, 200);
@@ -296,15 +256,14 @@ async fn an_update_moves_the_identity_it_changes() {
 
     // A PATCH onto another lead's identity is refused and changes nothing.
     let before = env.get_lead(&env.http, id).await.unwrap();
-    let (status, _) = env
-        .call(
+    let (status, _, after) = env
+        .patch_then_read(
             &env.http,
-            "PATCH",
-            &format!("/api/leads/{id}/"),
-            Some(&json!({"phone_number": "+18045550127", "email": "old@example.com", "status": "LOST"})),
+            id,
+            &json!({"phone_number": "+18045550127", "email": "old@example.com", "status": "LOST"}),
         )
         .await;
     assert_eq!(status, 400);
-    assert_eq!(env.get_lead(&env.http, id).await.unwrap(), before);
+    assert_eq!(after.unwrap(), before);
     env.finish();
 }
