@@ -39,7 +39,11 @@ impl Harness<'_> {
     /// and the count check to take; without both, nothing is gained.
     pub(super) fn prefetch_after_batch(&mut self, res: &[Res], count_path: Option<&str>) {
         let Some(count_path) = count_path else { return };
-        if self.readback == ReadBack::Unavailable {
+        // Only once read-back is known to work: until then a 404 may mean
+        // "no read-back" and is not read again, so a read sent with the count
+        // would meet a lagging replica that the count's own settle wait
+        // would have let catch up.
+        if self.readback != ReadBack::Available {
             return;
         }
         let reads: Vec<String> = to_read_back(res)
