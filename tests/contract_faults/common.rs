@@ -8,7 +8,7 @@ use sela_leads::contract::{self, ApiKey, Clause, Config, Report, Target};
 use sela_leads::sandbox::{Reply, SandboxState, answer_raw};
 use serde_json::{Value, json};
 
-use crate::server::{Req, Resp, TestServer};
+use crate::server::{Req, Resp, TestServer, Transport};
 
 /// The token every test server accepts (letters and digits, so that a case
 /// flip changes it).
@@ -65,6 +65,13 @@ pub fn run_state(
     responder: impl Fn(&SandboxState, &Req) -> Resp + Send + Sync + 'static,
 ) -> Report {
     let report = try_run(&config(cases), state, responder).expect("the harness runs");
+    assert_no_leak(&report);
+    report
+}
+
+/// Asserts that neither token shows in the report or its Debug.
+#[track_caller]
+pub fn assert_no_leak(report: &Report) {
     let text = report.to_string();
     assert!(!text.contains(TOKEN), "the token leaked into the report");
     assert!(
@@ -75,7 +82,24 @@ pub fn run_state(
         !format!("{report:?}").contains(TOKEN),
         "the token leaked into Debug"
     );
-    report
+}
+
+/// A test server speaking HTTP as `transport` says, answering `responder`
+/// over `state`.
+pub fn serve(
+    state: SandboxState,
+    transport: Transport,
+    responder: impl Fn(&SandboxState, &Req) -> Resp + Send + Sync + 'static,
+) -> TestServer {
+    TestServer::start_with(Arc::new(move |req: &Req| responder(&state, req)), transport)
+}
+
+/// The harness run with `config` against `server`, with both tokens.
+pub fn run_on(server: &TestServer, config: &Config) -> Result<Report, contract::HarnessError> {
+    let target = Target::new(&server.base_url(), ApiKey::new(TOKEN))
+        .expect("target")
+        .with_second_key(ApiKey::new(TOKEN2));
+    contract::run(&target, config)
 }
 
 /// As [`run_with`], returning the harness's error.
@@ -84,11 +108,7 @@ pub fn try_run(
     state: SandboxState,
     responder: impl Fn(&SandboxState, &Req) -> Resp + Send + Sync + 'static,
 ) -> Result<Report, contract::HarnessError> {
-    let server = TestServer::start(Arc::new(move |req: &Req| responder(&state, req)));
-    let target = Target::new(&server.base_url(), ApiKey::new(TOKEN))
-        .expect("target")
-        .with_second_key(ApiKey::new(TOKEN2));
-    contract::run(&target, config)
+    run_on(&serve(state, Transport::default(), responder), config)
 }
 
 /// The sandbox, with `corrupt` applied to its every answer to a bulk create.
