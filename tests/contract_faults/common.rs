@@ -215,14 +215,38 @@ pub fn assert_only(report: &Report, failing: &[Clause], why: &str) {
     assert_only_or(report, failing, &[], why);
 }
 
-/// Clauses the lead walks and sequences judge by reading leads back.
-const JUDGED_BY_READS: &[&str] = &["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1", "L1", "A3"];
-
 /// As [`assert_only`], except that the clauses in `may` are allowed to fail
 /// too: consequences that show only when the run happens to send an identity
 /// again (`why` says which and why).
 #[track_caller]
 pub fn assert_only_or(report: &Report, failing: &[Clause], may: &[Clause], why: &str) {
+    assert_verdicts(report, failing, may, &[], why);
+}
+
+/// As [`assert_only_or`], and the clauses in `unchecked` are reported "not
+/// checked" (never held, never failed): the fault takes away what they are
+/// judged by (`why` says how).
+#[track_caller]
+pub fn assert_only_unchecked(
+    report: &Report,
+    failing: &[Clause],
+    may: &[Clause],
+    unchecked: &[Clause],
+    why: &str,
+) {
+    assert_verdicts(report, failing, may, unchecked, why);
+}
+
+/// Every clause in `failing` failed with evidence, those in `unchecked` were
+/// not checked, those in `may` did anything, and every other clause held.
+#[track_caller]
+fn assert_verdicts(
+    report: &Report,
+    failing: &[Clause],
+    may: &[Clause],
+    unchecked: &[Clause],
+    why: &str,
+) {
     eprintln!("{report}");
     for &c in failing {
         let result = report.clause(c);
@@ -242,34 +266,19 @@ pub fn assert_only_or(report: &Report, failing: &[Clause], may: &[Clause], why: 
         assert!(text.contains(&format!("== {} FAILED", c.id())), "{text}");
         assert!(text.contains("curl "), "{text}");
     }
-    // The lead operations are judged by reading the run's leads back: a fault
-    // in bulk answers or read-back (B1-B3, S1, S2) can leave some of them
-    // without a case. They must never fail; "not checked" is their honest
-    // verdict then.
-    let bulk_or_reads = failing.iter().any(|c| {
-        matches!(
-            c.id(),
-            "T1" | "T2" | "T3" | "B1" | "B2" | "B3" | "S1" | "S2" | "S3" | "S4"
-        )
-    });
+    for &c in unchecked {
+        assert_eq!(
+            report.clause(c).verdict(),
+            "not checked",
+            "{c} should be not checked ({why}):\n{report}"
+        );
+    }
     for result in &report.clauses {
-        if bulk_or_reads
-            && JUDGED_BY_READS.contains(&result.clause.id())
-            && !failing.contains(&result.clause)
-            && !may.contains(&result.clause)
-        {
-            assert_eq!(
-                result.failed_cases, 0,
-                "{} failed, but only {failing:?} should fail ({why}):\n{report}",
-                result.clause
-            );
-            continue;
-        }
-        if !failing.contains(&result.clause) && !may.contains(&result.clause) {
+        let c = &result.clause;
+        if !failing.contains(c) && !may.contains(c) && !unchecked.contains(c) {
             assert!(
                 result.held(),
-                "{} did not hold ({}), but only {failing:?} should fail ({why}):\n{report}",
-                result.clause,
+                "{c} did not hold ({}), but only {failing:?} should fail ({why}):\n{report}",
                 result.verdict()
             );
         }
