@@ -194,7 +194,7 @@ fn connection_close_on_some_answers_only_passes() {
         let mut z = k.wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        if (z ^ (z >> 31)) % 3 == 0 {
+        if (z ^ (z >> 31)).is_multiple_of(3) {
             resp.with_header("connection", "close")
         } else {
             resp
