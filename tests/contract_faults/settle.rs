@@ -41,17 +41,13 @@ fn reads_lagging_writes_by_300_ms_pass_within_the_window() {
     assert!(!waited.contains(": 0 read(s) waited"), "{waited}");
 }
 
-#[test]
-fn a_count_baseline_read_just_after_a_write_may_lag_and_passes() {
-    // The list and its count answer the state of 300 ms ago (a read replica,
-    // as the black-box server's `lag300` mode); GET by id and deduplication
-    // answer the primary. The second count read is answered 503 once (the
-    // replica blips): the harness no longer knows the count and reads its
-    // next baseline afresh, just after the last create, before any read of
-    // the run has been seen to lag. That baseline misses the create, so the
-    // next count grows by more than that request created: no verdict, since
-    // the baseline may lag. (The per-clause lag test above never reads a
-    // baseline after a write, so it passes without this.)
+/// The harness against a server whose list and count answer the state of
+/// 300 ms ago (a read replica, as the black-box server's `lag300` mode), while
+/// GET by id and deduplication answer the primary, and whose `nth` count read
+/// (from 0) is answered 503 once (the replica blips): the harness then no
+/// longer knows the count and reads its next baseline afresh, just after the
+/// last create. Returns the report and how many count reads were made.
+fn run_count_blip(nth: usize) -> (sela_leads::contract::Report, usize) {
     let lagging = state().with_options(SandboxOptions {
         read_lag: Some(Duration::from_millis(300)),
         ..SandboxOptions::default()
@@ -72,26 +68,52 @@ fn a_count_baseline_read_just_after_a_write_may_lag_and_passes() {
         if authorised(req)
             && is_list(req)
             && req.uri.ends_with("?page_size=1")
-            && counts.fetch_add(1, Ordering::Relaxed) == 1
+            && counts.fetch_add(1, Ordering::Relaxed) == nth
         {
             return Resp::json(503, &json!({"detail": "Service temporarily unavailable."}));
         }
         sandbox_answer(state, req).into()
     })
     .expect("the harness runs");
+    let reads = seen.load(Ordering::Relaxed);
+    assert!(reads > nth + 1, "the count was read {reads} time(s) only");
+    (r, reads)
+}
+
+/// True when the report says a count check was left unjudged.
+fn left_unjudged(r: &sela_leads::contract::Report) -> bool {
+    r.observations
+        .iter()
+        .any(|o| o.contains("list-count checks were left unjudged"))
+}
+
+#[test]
+fn a_count_baseline_read_just_after_a_write_may_lag_and_passes() {
+    // The second count read blips, before any read of the run has been seen
+    // to lag: the fresh baseline misses the last create, so the next count
+    // grows by more than that request created, which is no verdict (the
+    // baseline may lag). The per-clause lag test above never reads a baseline
+    // after a write, so it passes without this.
+    let (r, _) = run_count_blip(1);
     assert_passes(&r);
-    assert!(
-        seen.load(Ordering::Relaxed) > 2,
-        "the count was read twice at most"
-    );
-    // The lagging baseline really was read and left a count unjudged (else
-    // this test no longer reaches the case it is about).
-    assert!(
-        r.observations
-            .iter()
-            .any(|o| o.contains("list-count checks were left unjudged")),
-        "no count check was left unjudged:\n{r}"
-    );
+    // Else this test no longer reaches the case it is about.
+    assert!(left_unjudged(&r), "no count check was left unjudged:\n{r}");
+}
+
+#[test]
+fn once_reads_lag_a_fresh_count_baseline_waits_the_window_out() {
+    // The seventh count read blips, after reads have been seen to lag: the
+    // harness waits the settle window out before it reads the new baseline,
+    // so that baseline is current and every later count is judged.
+    let (r, _) = run_count_blip(6);
+    assert_passes(&r);
+    let waited = r
+        .observations
+        .iter()
+        .find(|o| o.starts_with("settle window"))
+        .expect("said");
+    assert!(!waited.contains(": 0 read(s) waited"), "{waited}");
+    assert!(!left_unjudged(&r), "a count check was left unjudged:\n{r}");
 }
 
 #[test]
