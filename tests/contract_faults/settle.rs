@@ -46,8 +46,8 @@ fn reads_lagging_writes_by_300_ms_pass_within_the_window() {
 /// GET by id and deduplication answer the primary, and whose `nth` count read
 /// (from 0) is answered 503 once (the replica blips): the harness then no
 /// longer knows the count and reads its next baseline afresh, just after the
-/// last create. Returns the report and how many count reads were made.
-fn run_count_blip(nth: usize) -> (sela_leads::contract::Report, usize) {
+/// last create.
+fn run_count_blip(nth: usize) -> sela_leads::contract::Report {
     let lagging = state().with_options(SandboxOptions {
         read_lag: Some(Duration::from_millis(300)),
         ..SandboxOptions::default()
@@ -77,7 +77,7 @@ fn run_count_blip(nth: usize) -> (sela_leads::contract::Report, usize) {
     .expect("the harness runs");
     let reads = seen.load(Ordering::Relaxed);
     assert!(reads > nth + 1, "the count was read {reads} time(s) only");
-    (r, reads)
+    r
 }
 
 /// True when the report says a count check was left unjudged.
@@ -94,7 +94,7 @@ fn a_count_baseline_read_just_after_a_write_may_lag_and_passes() {
     // grows by more than that request created, which is no verdict (the
     // baseline may lag). The per-clause lag test above never reads a baseline
     // after a write, so it passes without this.
-    let (r, _) = run_count_blip(1);
+    let r = run_count_blip(1);
     assert_passes(&r);
     // Else this test no longer reaches the case it is about.
     assert!(left_unjudged(&r), "no count check was left unjudged:\n{r}");
@@ -105,7 +105,7 @@ fn once_reads_lag_a_fresh_count_baseline_waits_the_window_out() {
     // The seventh count read blips, after reads have been seen to lag: the
     // harness waits the settle window out before it reads the new baseline,
     // so that baseline is current and every later count is judged.
-    let (r, _) = run_count_blip(6);
+    let r = run_count_blip(6);
     assert_passes(&r);
     let waited = r
         .observations
