@@ -8,7 +8,7 @@ use sela_leads::contract::{self, ApiKey, Clause, Config, Report, Target};
 use sela_leads::sandbox::{Reply, SandboxState, answer_raw};
 use serde_json::{Value, json};
 
-use crate::server::{Req, Resp, TestServer};
+use crate::server::{Req, Resp, TestServer, Transport};
 
 /// The token every test server accepts (letters and digits, so that a case
 /// flip changes it).
@@ -65,6 +65,13 @@ pub fn run_state(
     responder: impl Fn(&SandboxState, &Req) -> Resp + Send + Sync + 'static,
 ) -> Report {
     let report = try_run(&config(cases), state, responder).expect("the harness runs");
+    assert_no_leak(&report);
+    report
+}
+
+/// Asserts that neither token shows in the report or its Debug.
+#[track_caller]
+pub fn assert_no_leak(report: &Report) {
     let text = report.to_string();
     assert!(!text.contains(TOKEN), "the token leaked into the report");
     assert!(
@@ -75,7 +82,24 @@ pub fn run_state(
         !format!("{report:?}").contains(TOKEN),
         "the token leaked into Debug"
     );
-    report
+}
+
+/// A test server speaking HTTP as `transport` says, answering `responder`
+/// over `state`.
+pub fn serve(
+    state: SandboxState,
+    transport: Transport,
+    responder: impl Fn(&SandboxState, &Req) -> Resp + Send + Sync + 'static,
+) -> TestServer {
+    TestServer::start_with(Arc::new(move |req: &Req| responder(&state, req)), transport)
+}
+
+/// The harness run with `config` against `server`, with both tokens.
+pub fn run_on(server: &TestServer, config: &Config) -> Result<Report, contract::HarnessError> {
+    let target = Target::new(&server.base_url(), ApiKey::new(TOKEN))
+        .expect("target")
+        .with_second_key(ApiKey::new(TOKEN2));
+    contract::run(&target, config)
 }
 
 /// As [`run_with`], returning the harness's error.
@@ -84,11 +108,7 @@ pub fn try_run(
     state: SandboxState,
     responder: impl Fn(&SandboxState, &Req) -> Resp + Send + Sync + 'static,
 ) -> Result<Report, contract::HarnessError> {
-    let server = TestServer::start(Arc::new(move |req: &Req| responder(&state, req)));
-    let target = Target::new(&server.base_url(), ApiKey::new(TOKEN))
-        .expect("target")
-        .with_second_key(ApiKey::new(TOKEN2));
-    contract::run(&target, config)
+    run_on(&serve(state, Transport::default(), responder), config)
 }
 
 /// The sandbox, with `corrupt` applied to its every answer to a bulk create.
@@ -195,14 +215,38 @@ pub fn assert_only(report: &Report, failing: &[Clause], why: &str) {
     assert_only_or(report, failing, &[], why);
 }
 
-/// Clauses the lead walks and sequences judge by reading leads back.
-const JUDGED_BY_READS: &[&str] = &["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1", "L1", "A3"];
-
 /// As [`assert_only`], except that the clauses in `may` are allowed to fail
 /// too: consequences that show only when the run happens to send an identity
 /// again (`why` says which and why).
 #[track_caller]
 pub fn assert_only_or(report: &Report, failing: &[Clause], may: &[Clause], why: &str) {
+    assert_verdicts(report, failing, may, &[], why);
+}
+
+/// As [`assert_only_or`], and the clauses in `unchecked` are reported "not
+/// checked" (never held, never failed): the fault takes away what they are
+/// judged by (`why` says how).
+#[track_caller]
+pub fn assert_only_unchecked(
+    report: &Report,
+    failing: &[Clause],
+    may: &[Clause],
+    unchecked: &[Clause],
+    why: &str,
+) {
+    assert_verdicts(report, failing, may, unchecked, why);
+}
+
+/// Every clause in `failing` failed with evidence, those in `unchecked` were
+/// not checked, those in `may` did anything, and every other clause held.
+#[track_caller]
+fn assert_verdicts(
+    report: &Report,
+    failing: &[Clause],
+    may: &[Clause],
+    unchecked: &[Clause],
+    why: &str,
+) {
     eprintln!("{report}");
     for &c in failing {
         let result = report.clause(c);
@@ -222,34 +266,19 @@ pub fn assert_only_or(report: &Report, failing: &[Clause], may: &[Clause], why: 
         assert!(text.contains(&format!("== {} FAILED", c.id())), "{text}");
         assert!(text.contains("curl "), "{text}");
     }
-    // The lead operations are judged by reading the run's leads back: a fault
-    // in bulk answers or read-back (B1-B3, S1, S2) can leave some of them
-    // without a case. They must never fail; "not checked" is their honest
-    // verdict then.
-    let bulk_or_reads = failing.iter().any(|c| {
-        matches!(
-            c.id(),
-            "T1" | "T2" | "T3" | "B1" | "B2" | "B3" | "S1" | "S2" | "S3" | "S4"
-        )
-    });
+    for &c in unchecked {
+        assert_eq!(
+            report.clause(c).verdict(),
+            "not checked",
+            "{c} should be not checked ({why}):\n{report}"
+        );
+    }
     for result in &report.clauses {
-        if bulk_or_reads
-            && JUDGED_BY_READS.contains(&result.clause.id())
-            && !failing.contains(&result.clause)
-            && !may.contains(&result.clause)
-        {
-            assert_eq!(
-                result.failed_cases, 0,
-                "{} failed, but only {failing:?} should fail ({why}):\n{report}",
-                result.clause
-            );
-            continue;
-        }
-        if !failing.contains(&result.clause) && !may.contains(&result.clause) {
+        let c = &result.clause;
+        if !failing.contains(c) && !may.contains(c) && !unchecked.contains(c) {
             assert!(
                 result.held(),
-                "{} did not hold ({}), but only {failing:?} should fail ({why}):\n{report}",
-                result.clause,
+                "{c} did not hold ({}), but only {failing:?} should fail ({why}):\n{report}",
                 result.verdict()
             );
         }

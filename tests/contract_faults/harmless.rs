@@ -8,10 +8,11 @@ use sela_leads::sandbox::{SandboxOptions, SandboxState};
 use serde_json::{Value, json};
 
 use crate::common::{
-    TOKEN, assert_passes, authorised, clause, config, is_bulk, lead_id, leads_of, run_rewriting,
-    run_state, run_with, sandbox_answer, state, try_run,
+    TOKEN, assert_no_leak, assert_passes, authorised, clause, config, is_bulk, lead_id, leads_of,
+    run_on, run_rewriting, run_state, run_with, sandbox_answer, serve, state, try_run,
 };
-use crate::server::{Req, Resp};
+use crate::server::{Req, Resp, Transport};
+use crate::wire::RawConn;
 
 #[test]
 fn the_plain_sandbox_passes() {
@@ -500,4 +501,34 @@ fn another_writer_on_a_shared_account_passes_only_with_the_flag() {
          request's items were all created or re-engaged, S3 where some were \
          answered `error` (as if one of them had been stored)",
     );
+}
+
+#[test]
+fn idle_keep_alive_connections_closed_after_half_a_second_pass() {
+    // The server closes a keep-alive connection idle for 0.5 s, as nginx's
+    // `keepalive_timeout` or a Python server's socket timeout does, and a
+    // request sent on it after that is lost, as when it meets the close on the
+    // wire (crate::idle_close). The harness must not reuse such a connection.
+    let idle = Transport {
+        idle_close: Some(Duration::from_millis(500)),
+        ..Transport::default()
+    };
+    let server = serve(state(), idle, |state, req| {
+        sandbox_answer(state, req).into()
+    });
+    let r = run_on(&server, &config(8)).expect("the harness runs");
+    assert_no_leak(&r);
+    assert_passes(&r);
+    // The server really keeps connections alive and then closes them: a
+    // request soon after an answer is answered on the same connection, one
+    // after 0.7 s idle is not.
+    let mut conn = RawConn::open(&server);
+    for pause in [0, 100] {
+        std::thread::sleep(Duration::from_millis(pause));
+        let answer = conn.get("/api/leads/?page_size=1").expect("read");
+        assert!(answer.is_some(), "not kept alive for {pause} ms");
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    let late = conn.get("/api/leads/?page_size=1").expect("read");
+    assert!(late.is_none(), "answered on a connection idle for 0.7 s");
 }

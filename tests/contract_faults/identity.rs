@@ -48,6 +48,7 @@ fn run_partial_key(key: fn(&str, &str) -> String) -> sela_leads::contract::Repor
 fn b3_duplicate_rule_on_the_phone_only_is_caught() {
     // A new e-mail with a known number is re-engaged as the number's lead.
     let r = run_partial_key(|phone, _| phone.to_owned());
+    // Loosening right: R1 fails only if a sequence re-sends a lead twice by bulk.
     assert_only_or(
         &r,
         &[clause("B3")],
@@ -62,6 +63,7 @@ fn b3_duplicate_rule_on_the_phone_only_is_caught() {
 #[test]
 fn b3_duplicate_rule_on_the_email_only_is_caught() {
     let r = run_partial_key(|_, email| email.to_owned());
+    // Loosening right: R1 fails only if a sequence re-sends a lead twice by bulk.
     assert_only_or(
         &r,
         &[clause("B3")],
@@ -129,6 +131,7 @@ fn s2_dedup_across_requests_only_is_caught() {
             .collect();
         results(out)
     });
+    // Loosening right: R1 fails only if a walk re-engages a lead stored twice.
     assert_only_or(
         &r,
         &[clause("S2")],

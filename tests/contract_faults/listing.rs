@@ -60,3 +60,27 @@ fn a_capped_page_size_passes() {
         ..Paging::default()
     }));
 }
+
+#[test]
+#[ignore = "harness gap: the L1 walk gives up, unreported, when the first page's count is \
+            below 2 (walk_list in src/contract/checker/operations/listing.rs), so a count \
+            of the page only leaves L1 not checked"]
+fn l1_a_count_of_the_page_only_is_caught() {
+    // `count` is the number of leads on the page, not in the account: with
+    // `page_size=1` it is 1 while `next` goes on over every lead of the run.
+    // S2 and C1 read their growth from the same count, so they fail too.
+    let r = run_with(8, |state, req| {
+        let mut reply = sandbox_answer(state, req);
+        if is_list(req)
+            && let Some(n) = reply.body["results"].as_array().map(Vec::len)
+        {
+            reply.body["count"] = serde_json::json!(n);
+        }
+        reply.into()
+    });
+    assert_only(
+        &r,
+        &[clause("S2"), clause("C1"), clause("L1")],
+        "S2 and C1: their count growth is read from the same broken count",
+    );
+}

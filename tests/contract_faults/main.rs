@@ -8,6 +8,7 @@
 //! concurrently, so that races (S4) really happen.
 
 mod common;
+mod idle_close;
 mod kit;
 mod server;
 
@@ -25,3 +26,4 @@ mod settle;
 mod sizes;
 mod state;
 mod transport;
+mod wire;

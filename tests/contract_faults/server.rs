@@ -1,17 +1,20 @@
 //! A test server on 127.0.0.1 that answers requests concurrently (hyper on a
 //! multi-thread tokio runtime, one blocking task per request), so that a race
 //! in a faulty responder really happens. httpmock's in-process server answers
-//! one request at a time and could never show one.
+//! one request at a time and could never show one. [`Transport`] varies how it
+//! speaks HTTP harmlessly (idle connections closed, chunked bodies).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use sela_leads::sandbox::Reply;
 use serde_json::Value;
 
@@ -93,6 +96,17 @@ impl From<Reply> for Resp {
 /// What answers each request; called on a blocking thread, so it may sleep.
 pub type Responder = dyn Fn(&Req) -> Resp + Send + Sync;
 
+/// How the server speaks HTTP: harmless variations of real servers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Transport {
+    /// A keep-alive connection idle this long is closed, as gunicorn's or
+    /// nginx's keep-alive timeout does (see [`crate::idle_close`]).
+    pub idle_close: Option<Duration>,
+    /// Every body is sent `Transfer-Encoding: chunked`, in chunks of at most
+    /// this many bytes, instead of with a `Content-Length`.
+    pub chunk_size: Option<usize>,
+}
+
 /// A running test server; dropping it stops the runtime and closes the port.
 pub struct TestServer {
     addr: SocketAddr,
@@ -102,6 +116,11 @@ pub struct TestServer {
 impl TestServer {
     /// Serves `responder` on a free port of 127.0.0.1.
     pub fn start(responder: Arc<Responder>) -> TestServer {
+        TestServer::start_with(responder, Transport::default())
+    }
+
+    /// As [`TestServer::start`], speaking HTTP as `transport` says.
+    pub fn start_with(responder: Arc<Responder>, transport: Transport) -> TestServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .max_blocking_threads(32)
@@ -119,10 +138,19 @@ impl TestServer {
                 };
                 let responder = responder.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| serve(responder.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let service = service_fn(move |req| serve(responder.clone(), transport, req));
+                    let mut http = hyper::server::conn::http1::Builder::new();
+                    let Some(idle) = transport.idle_close else {
+                        let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        return;
+                    };
+                    // hyper runs its header-read timer while it waits for the
+                    // next request too, so it closes idle connections; the
+                    // close reaches the client a while later (the FIN in flight).
+                    http.timer(TokioTimer::new())
+                        .header_read_timeout(idle + crate::idle_close::FIN_IN_FLIGHT);
+                    let io = crate::idle_close::IdleClose::new(stream, idle);
+                    let _ = http.serve_connection(TokioIo::new(io), service).await;
                 });
             }
         });
@@ -148,8 +176,9 @@ impl Drop for TestServer {
 
 async fn serve(
     responder: Arc<Responder>,
+    transport: Transport,
     request: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+) -> Result<hyper::Response<BoxBody<Bytes, Infallible>>, Infallible> {
     let (parts, body) = request.into_parts();
     let body = body
         .collect()
@@ -179,9 +208,31 @@ async fn serve(
         .unwrap_or_else(|_| Resp::raw(500, "text/plain", "the test responder panicked"));
     let mut builder = hyper::Response::builder().status(resp.status);
     for (name, value) in &resp.headers {
+        if transport.chunk_size.is_some() && name.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
         builder = builder.header(name.as_str(), value.as_str());
     }
+    let body = match transport.chunk_size {
+        Some(size) => chunked(resp.body, size),
+        None => Full::new(Bytes::from(resp.body)).boxed(),
+    };
     Ok(builder
-        .body(Full::new(Bytes::from(resp.body)))
-        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new()))))
+        .body(body)
+        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new()).boxed())))
+}
+
+/// `body` as a stream of chunks of at most `size` bytes: its length is not
+/// known up front, so hyper sends it `Transfer-Encoding: chunked`.
+fn chunked(body: Vec<u8>, size: usize) -> BoxBody<Bytes, Infallible> {
+    let body = Bytes::from(body);
+    let chunks: Vec<Result<Frame<Bytes>, Infallible>> = (0..body.len())
+        .step_by(size.max(1))
+        .map(|at| {
+            Ok(Frame::data(
+                body.slice(at..body.len().min(at + size.max(1))),
+            ))
+        })
+        .collect();
+    StreamBody::new(futures::stream::iter(chunks)).boxed()
 }

@@ -244,12 +244,17 @@ fn s1_ids_shared_by_two_leads_without_read_back_is_caught() {
         }
         reply.into()
     });
-    assert_only_or(
+    // Loosening right: the lead operations judge by reading leads back, and
+    // this server reads none back, so they are not checked (never held).
+    let by_reads = ["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1"].map(clause);
+    crate::common::assert_only_unchecked(
         &r,
         &[clause("S1")],
         &[clause("B4")],
+        &by_reads,
         "B4 when two valid items share a halved id alone but not among invalid items \
-         (or the other way round): their real ids fall differently in the two requests",
+         (or the other way round): their real ids fall differently in the two requests; \
+         no lead is read back, so the lead operations are not checked",
     );
 }
 
@@ -312,9 +317,13 @@ fn s2_list_count_of_the_page_only_is_caught() {
         }
         reply.into()
     });
-    assert_only(
+    // L1 should fail here (a count of 1 with a `next` page), but the harness
+    // leaves it unchecked: see listing::l1_a_count_of_the_page_only_is_caught.
+    crate::common::assert_only_unchecked(
         &r,
         &[clause("S2"), clause("C1")],
+        &[],
+        &[clause("L1")],
         "C1: a single create's count growth is read from the same broken count",
     );
 }
