@@ -214,10 +214,11 @@ fn s4_results_of_another_concurrent_request_are_caught() {
     assert_only_or(
         &r,
         &[clause("S4")],
-        &[clause("B1"), clause("B3"), clause("S2")],
+        &[clause("B1"), clause("B3"), clause("S2"), clause("S3")],
         "the answers describe another request's items: B1 where that request had \
          another length, B3 where the items differ, S2 where an identity shows up \
-         twice; each held one request at a time, so S4 fails",
+         twice, S3 where an item answered error was stored by the other request's \
+         processing; each held one request at a time, so S4 fails",
     );
 }
 
