@@ -227,6 +227,30 @@ impl Harness<'_> {
     }
 }
 
+impl Harness<'_> {
+    /// Sends a write (`PATCH`, `PUT`) of a walk or sequence: `clause` is
+    /// checked, and fails (with `part`) unless the answer is 2xx with a JSON
+    /// body, saying "`what` was answered STATUS"; `None` then.
+    fn write(
+        &mut self,
+        w: &mut scenario::Walk,
+        method: &'static str,
+        path: &str,
+        body: &Value,
+        (clause, part): (crate::contract::report::Clause, &str),
+        what: String,
+    ) -> Option<()> {
+        let ex = self.call(&mut w.log, method, path, Auth::Token, Some(body));
+        w.out.check(clause);
+        if ok_body(&ex).is_none() {
+            let status = ex.status.unwrap_or(0);
+            w.fail(clause, part, format!("{what} was answered {status}"));
+            return None;
+        }
+        Some(())
+    }
+}
+
 /// Longest response body kept in a walk's evidence.
 const EVIDENCE_BODY: usize = 4000;
 

@@ -27,19 +27,14 @@ impl Harness<'_> {
     ) -> Option<Value> {
         let source = format!("put-{a_id}");
         let body = json!({"phone_number": phone, "email": email, "lead_source": source});
-        let ex = self.call(&mut w.log, "PUT", UPDATE_PATH, Auth::Token, Some(&body));
-        w.out.check(Clause::U2);
-        if ok_body(&ex).is_none() {
-            w.fail(
-                Clause::U2,
-                "match",
-                format!(
-                    "a PUT matching lead {a_id}'s phone and e-mail was answered {}",
-                    ex.status.unwrap_or(0)
-                ),
-            );
-            return None;
-        }
+        self.write(
+            w,
+            "PUT",
+            UPDATE_PATH,
+            &body,
+            (Clause::U2, "match"),
+            format!("a PUT matching lead {a_id}'s phone and e-mail"),
+        )?;
         let want = json!(source);
         // A PUT may replace the fields it does not send (U2 asserts only which
         // lead it changes): only the sent field is compared.
@@ -133,25 +128,14 @@ impl Harness<'_> {
             body.insert(k.clone(), v);
         }
         let body = Value::Object(body);
-        let ex = self.call(
-            &mut w.log,
+        self.write(
+            w,
             "PATCH",
             &lead_path(id),
-            Auth::Token,
-            Some(&body),
-        );
-        w.out.check(Clause::U1);
-        if ok_body(&ex).is_none() {
-            w.fail(
-                Clause::U1,
-                "partial",
-                format!(
-                    "PATCH of lead {id} with {body} was answered {}",
-                    ex.status.unwrap_or(0)
-                ),
-            );
-            return None;
-        }
+            &body,
+            (Clause::U1, "partial"),
+            format!("PATCH of lead {id} with {body}"),
+        )?;
         let sent: Vec<&str> = body
             .as_object()
             .map(|o| o.keys().map(String::as_str).collect())
@@ -257,25 +241,14 @@ impl Harness<'_> {
     ) -> Option<Value> {
         let flag = sc.flag;
         let body = json!({ flag: true });
-        let ex = self.call(
-            &mut w.log,
+        self.write(
+            w,
             "PATCH",
             &lead_path(id),
-            Auth::Token,
-            Some(&body),
-        );
-        w.out.check(Clause::U1);
-        if ok_body(&ex).is_none() {
-            w.fail(
-                Clause::U1,
-                "partial",
-                format!(
-                    "PATCH of lead {id} with {body} was answered {}",
-                    ex.status.unwrap_or(0)
-                ),
-            );
-            return None;
-        }
+            &body,
+            (Clause::U1, "partial"),
+            format!("PATCH of lead {id} with {body}"),
+        )?;
         let _ = before;
         let lead = self.read_as(w, id, Clause::U1, "partial", |l| {
             l.get(flag) == Some(&Value::Bool(true))
@@ -363,23 +336,17 @@ impl Harness<'_> {
             phone: phone.to_owned(),
             email: Some(email.to_owned()),
         };
-        let ex = self.call(
-            &mut w.log,
-            "PATCH",
-            &lead_path(id),
-            Auth::Token,
-            Some(&patch),
-        );
-        w.out.check(Clause::U1);
-        if ok_body(&ex).is_none() {
-            w.fail(
-                Clause::U1,
-                "partial",
-                format!(
-                    "PATCH of lead {id} with {patch} was answered {}",
-                    ex.status.unwrap_or(0)
-                ),
-            );
+        if self
+            .write(
+                w,
+                "PATCH",
+                &lead_path(id),
+                &patch,
+                (Clause::U1, "partial"),
+                format!("PATCH of lead {id} with {patch}"),
+            )
+            .is_none()
+        {
             return;
         }
         let moved = new.clone();

@@ -17,6 +17,7 @@
 //! per-clause report, which every other property shares.
 
 mod model;
+mod resends;
 mod steps;
 
 use std::fmt::Debug;
