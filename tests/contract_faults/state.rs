@@ -304,27 +304,3 @@ fn s2_s3_ambiguous_count_growth_fails_both() {
     let s2 = &r.clause(clause("S2")).failure.as_ref().unwrap().detail;
     assert!(s2.contains("both clauses fail"), "{s2}");
 }
-
-#[test]
-fn s2_list_count_of_the_page_only_is_caught() {
-    // `count` is the number of leads on the page, not in the account.
-    let r = crate::common::run_with(8, |state, req| {
-        let mut reply = crate::common::sandbox_answer(state, req);
-        if req.method == "GET"
-            && req.path() == "/api/leads/"
-            && let Some(n) = reply.body["results"].as_array().map(Vec::len)
-        {
-            reply.body["count"] = json!(n);
-        }
-        reply.into()
-    });
-    // L1 should fail here (a count of 1 with a `next` page), but the harness
-    // leaves it unchecked: see listing::l1_a_count_of_the_page_only_is_caught.
-    crate::common::assert_only_unchecked(
-        &r,
-        &[clause("S2"), clause("C1")],
-        &[],
-        &[clause("L1")],
-        "C1: a single create's count growth is read from the same broken count",
-    );
-}
