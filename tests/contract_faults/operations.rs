@@ -142,6 +142,34 @@ fn u2_put_matching_the_phone_number_only_is_caught() {
 }
 
 #[test]
+fn u2_put_updating_every_lead_with_the_phone_number_is_caught() {
+    // PUT updates every lead with the phone number, whatever the e-mail: the
+    // household neighbour, and lead A again when a PUT's e-mail matches no
+    // lead (answered 200). Only U2 fails: the walk goes on from A as it is.
+    let r = run_taking(|state, req| {
+        if req.method != "PUT" {
+            return None;
+        }
+        let body = req.json()?;
+        let phone = identity(&body)?.phone;
+        let targets: Vec<i64> = all_leads(state)
+            .into_iter()
+            .filter(|l| l["phone_number"] == json!(phone))
+            .filter_map(|l| l["id"].as_i64())
+            .collect();
+        let mut update = body.clone();
+        update.as_object_mut()?.remove("phone_number");
+        update.as_object_mut()?.remove("email");
+        let mut last = None;
+        for id in targets {
+            last = state.lock().patch(id, &update).ok();
+        }
+        Some(Resp::json(200, &last?))
+    });
+    assert_only(&r, &[clause("U2")], "only PUT's match ignores the e-mail");
+}
+
+#[test]
 fn u2_put_creating_a_lead_when_nothing_matches_is_caught() {
     // An upsert: a PUT that matches nothing creates the lead.
     let r = run_taking(|state, req| {
