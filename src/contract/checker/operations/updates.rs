@@ -112,6 +112,27 @@ impl Harness<'_> {
         no_match_refused.then_some(a_lead)
     }
 
+    /// A PATCH of lead `id` that must be refused with `want`, else U1 fails
+    /// (with `part`), saying "`what` was answered STATUS, not WANT".
+    fn patch_refused(
+        &mut self,
+        w: &mut Walk,
+        id: i64,
+        body: &Value,
+        (want, part): (u16, &str),
+        what: String,
+    ) {
+        let ex = self.call(&mut w.log, "PATCH", &lead_path(id), Auth::Token, Some(body));
+        if ex.status != Some(want) {
+            let got = ex.status.unwrap_or(0);
+            w.fail(
+                Clause::U1,
+                part,
+                format!("{what} was answered {got}, not {want}"),
+            );
+        }
+    }
+
     /// U1: PATCH changes the sent fields and nothing else; an unknown id is
     /// 404; an invalid value is 400 and changes nothing.
     pub(super) fn patch_partial(
@@ -174,42 +195,22 @@ impl Harness<'_> {
         // An unknown id: 404, nothing created.
         let count = self.baseline();
         let unknown = 9_007_199_254_740_000 + id.rem_euclid(991);
-        let ex = self.call(
-            &mut w.log,
-            "PATCH",
-            &lead_path(unknown),
-            Auth::Token,
-            Some(&json!({"lead_source": "no-such-lead"})),
+        self.patch_refused(
+            w,
+            unknown,
+            &json!({"lead_source": "no-such-lead"}),
+            (404, "unknown id"),
+            format!("PATCH of id {unknown}, which does not exist,"),
         );
-        if ex.status != Some(404) {
-            w.fail(
-                Clause::U1,
-                "unknown id",
-                format!(
-                    "PATCH of id {unknown}, which does not exist, was answered {}, not 404",
-                    ex.status.unwrap_or(0)
-                ),
-            );
-        }
         self.expect_count(w, count, 0, Clause::U1, "a PATCH of an unknown id");
         // An invalid value: 400, nothing changed.
-        let ex = self.call(
-            &mut w.log,
-            "PATCH",
-            &lead_path(id),
-            Auth::Token,
-            Some(&json!({"us_state": "ZZ"})),
+        self.patch_refused(
+            w,
+            id,
+            &json!({"us_state": "ZZ"}),
+            (400, "invalid value"),
+            format!("PATCH of lead {id} with us_state \"ZZ\""),
         );
-        if ex.status != Some(400) {
-            w.fail(
-                Clause::U1,
-                "invalid value",
-                format!(
-                    "PATCH of lead {id} with us_state \"ZZ\" was answered {}, not 400",
-                    ex.status.unwrap_or(0)
-                ),
-            );
-        }
         let was = after.clone();
         match self.read_lead(&mut w.log, id, Auth::Token, |l| {
             unchanged(&was, l, &[]).is_none()
