@@ -9,7 +9,7 @@ use common::{concurrency_speedup, lead_json};
 use futures::StreamExt;
 use sela_leads::Client;
 use sela_leads::import::Importer;
-use sela_leads::sandbox::Sandbox;
+use sela_sandbox::Sandbox;
 
 const LEADS: u64 = 20_000;
 const ROUNDS: usize = 5;

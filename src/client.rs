@@ -273,21 +273,3 @@ fn decode_bulk(sent: usize, answer: &Answer) -> Result<Vec<BulkOutcome>, Error> 
         }),
     }
 }
-
-#[cfg(feature = "sandbox")]
-impl crate::sandbox::Sandbox {
-    /// A [`Client`] of this sandbox, with its token.
-    pub fn client(&self) -> Client {
-        Client::new(&self.base_url(), self.token())
-            .expect("a sandbox serves plain http on loopback with a non-empty token")
-    }
-
-    /// Starts a sandbox and a [`Client`] of it, for users' tests in one line:
-    /// `let (_sandbox, client) = Sandbox::start_with_client();` (keep the
-    /// sandbox alive as long as the client is used).
-    pub fn start_with_client() -> (Self, Client) {
-        let sandbox = Self::start();
-        let client = sandbox.client();
-        (sandbox, client)
-    }
-}

@@ -313,7 +313,7 @@ fn describe(detail: &Option<String>, fields: &BTreeMap<String, Vec<String>>) -> 
 }
 
 /// `Retry-After` as seconds, or as an HTTP date (a date in the past is zero).
-pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()

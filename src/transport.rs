@@ -154,10 +154,11 @@ pub(crate) fn builder_for(base: &Url) -> Result<reqwest::ClientBuilder, Error> {
     Ok(builder)
 }
 
-/// [`checked_base_url`] then [`builder_for`], for callers that keep their own
-/// URL type (the contract harness).
-#[cfg(feature = "contract")]
-pub(crate) fn token_client_builder(raw_base: &str) -> Result<reqwest::ClientBuilder, Error> {
+/// A `reqwest::ClientBuilder` for a client that will carry the API token to
+/// `raw_base`: the base URL is checked as [`Client::new`](crate::Client::new)
+/// checks it, and the builder follows no redirect and sends nothing to another
+/// host. For callers that keep their own URL type (the contract harness).
+pub fn token_client_builder(raw_base: &str) -> Result<reqwest::ClientBuilder, Error> {
     builder_for(&checked_base_url(raw_base)?)
 }
 

@@ -10,7 +10,7 @@ use std::io::Read;
 use std::net::TcpListener;
 use std::sync::mpsc;
 
-use sela_leads::contract::{self, ApiKey, Target};
+use sela_contract::{ApiKey, Target};
 use sela_leads::{Client, Error};
 
 const TOKEN: &str = "tls-test-s3cret-token";
@@ -66,13 +66,13 @@ async fn the_client_speaks_tls_over_https() {
 fn the_harness_speaks_tls_over_https() {
     let (url, first) = first_bytes_server();
     let target = Target::new(&url, ApiKey::new(TOKEN)).unwrap();
-    let config = contract::Config {
+    let config = sela_contract::Config {
         cases: 1,
         max_batch: 2,
-        ..contract::Config::default()
+        ..sela_contract::Config::default()
     };
     // The run fails (no TLS server); what matters is what reached the socket.
-    assert!(contract::run(&target, &config).is_err());
+    assert!(sela_contract::run(&target, &config).is_err());
     assert_client_hello(&first.recv().unwrap());
 }
 

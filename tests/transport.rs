@@ -4,9 +4,9 @@
 //! test binary run again on one ignored test), so no other test sees them.
 
 use httpmock::prelude::*;
-use sela_leads::contract::{self, ApiKey, HarnessError, Target};
-use sela_leads::sandbox::Sandbox;
+use sela_contract::{ApiKey, HarnessError, Target};
 use sela_leads::{Client, Error};
+use sela_sandbox::Sandbox;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
@@ -176,12 +176,12 @@ fn child_probe() {
         // The contract harness's client, against a sandbox on loopback.
         let sandbox = Sandbox::start();
         let target = Target::new(&sandbox.base_url(), ApiKey::new(sandbox.token())).unwrap();
-        let config = contract::Config {
+        let config = sela_contract::Config {
             cases: 1,
             max_batch: 2,
-            ..contract::Config::default()
+            ..sela_contract::Config::default()
         };
-        contract::run(&target, &config).expect("the harness reached the sandbox directly");
+        sela_contract::run(&target, &config).expect("the harness reached the sandbox directly");
     }
     println!("probe done");
 }
@@ -208,7 +208,7 @@ fn user_info_is_refused_without_being_echoed() {
     );
     // The harness refuses it too.
     let target = Target::new("http://user:hunter2@127.0.0.1:1/", ApiKey::new(TOKEN)).unwrap();
-    let e = contract::run(&target, &contract::Config::default()).unwrap_err();
+    let e = sela_contract::run(&target, &sela_contract::Config::default()).unwrap_err();
     let text = format!("{e} {e:?}");
     assert!(matches!(e, HarnessError::BadUrl(_)), "{text}");
     assert!(
@@ -232,7 +232,7 @@ fn lookalike_loopback_hosts_are_refused_over_http() {
             "{url}: {e:?}"
         );
         let target = Target::new(url, ApiKey::new(TOKEN)).unwrap();
-        let e = contract::run(&target, &contract::Config::default()).unwrap_err();
+        let e = sela_contract::run(&target, &sela_contract::Config::default()).unwrap_err();
         assert!(matches!(e, HarnessError::BadUrl(_)), "{url}: {e:?}");
     }
     // Over https they are ordinary names.

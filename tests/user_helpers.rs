@@ -8,8 +8,8 @@ use sela_leads::api::types::{
     BulkCreateLeadResult, LeadRequest,
 };
 use sela_leads::mock::MockServerExt;
-use sela_leads::sandbox::Sandbox;
 use sela_leads::{BulkOutcome, Client};
+use sela_sandbox::Sandbox;
 
 fn lead(phone: &str) -> LeadRequest {
     LeadRequest::new(phone).build().unwrap()

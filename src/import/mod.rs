@@ -38,8 +38,7 @@
 //! any 5xx (503 included: a gateway may answer it for a request the
 //! application handled) is never retried: the leads of that chunk come back
 //! [`ImportOutcome::Unknown`], and the caller reconciles them: by reading the
-//! account back (the CLI's `--resume --reconcile`, `import::reconcile` with
-//! the `cli` feature), or by resending them (leads that were created are then
+//! account back (the CLI's `--resume --reconcile`, `sela_leads_cli::reconcile`), or by resending them (leads that were created are then
 //! answered `reengaged`, not created twice, which can start calls again).
 
 use crate::api::types::LeadRequest;
@@ -65,45 +64,6 @@ pub use progress::{Progress, ProgressHandle};
 pub use retry::RetryPolicy;
 use sender::ChunkSender;
 pub use stop::StopHandle;
-
-#[cfg(feature = "cli")]
-mod aliases;
-#[cfg(feature = "cli")]
-#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
-pub mod columns;
-#[cfg(feature = "cli")]
-mod damage;
-#[cfg(feature = "cli")]
-#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
-pub mod encoding;
-#[cfg(feature = "cli")]
-#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
-pub mod inflight;
-#[cfg(feature = "cli")]
-#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
-pub mod input;
-#[cfg(feature = "cli")]
-#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
-pub mod journal;
-#[cfg(feature = "cli")]
-mod json;
-#[cfg(feature = "cli")]
-#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
-pub mod lock;
-#[cfg(feature = "cli")]
-#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
-pub mod reconcile;
-#[cfg(feature = "cli")]
-mod records;
-#[cfg(feature = "cli")]
-#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
-pub mod report;
-#[cfg(feature = "cli")]
-#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
-pub mod run;
-#[cfg(feature = "cli")]
-#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
-pub mod sheet;
 
 /// Leads per request unless set otherwise (the server's maximum is undocumented).
 pub const DEFAULT_CHUNK_SIZE: usize = 100;

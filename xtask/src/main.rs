@@ -1,17 +1,19 @@
-//! The harness tasks of `cargo xtask` (matklad's cargo-xtask pattern), which
-//! need the library: `xtask/run` hands them here and `generate` to `xtask/codegen`.
+//! `cargo xtask <task>`: the chores of this workspace and two aliases.
 
 use std::process::ExitCode;
+
+mod dispatch;
 
 const USAGE: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  generate [--check]   regenerate the client snapshot and diff it against the spec
-  sandbox [--port P] [--token T] [options]
-                       serve the stateful local sandbox on 127.0.0.1
-                       (see `cargo xtask sandbox --help`)
-  contract [options]   check the bulk-create contract (see `cargo xtask contract --help`)
+  generate [--check]   regenerate the client snapshot in generated/ and diff it
+                       against the spec (the chore; build.rs generates the same)
+  contract [options]   alias of `sela-contract` (crates/sela-contract): check
+                       the leads contract (see `cargo xtask contract --help`)
+  sandbox [options]    alias of `sela-sandbox` (crates/sela-sandbox): serve the
+                       stateful local sandbox on 127.0.0.1
 ";
 
 fn main() -> ExitCode {
@@ -19,12 +21,9 @@ fn main() -> ExitCode {
     let task = args.next();
     let rest: Vec<String> = args.collect();
     match task.as_deref() {
-        Some("generate") => {
-            eprintln!("`generate` is run by xtask/codegen: use `cargo xtask generate`");
-            ExitCode::from(2)
-        }
-        Some("sandbox") => sandbox::run(&rest),
-        Some("contract") => contract::run(&rest),
+        Some("generate") => xtask::generate::run(&rest),
+        Some("contract") => dispatch::alias("sela-contract", "sela-contract", &rest),
+        Some("sandbox") => dispatch::alias("sela-sandbox", "sela-sandbox", &rest),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -35,6 +34,3 @@ fn main() -> ExitCode {
         }
     }
 }
-
-mod contract;
-mod sandbox;

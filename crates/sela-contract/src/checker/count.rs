@@ -1,0 +1,333 @@
+//! S2's list count: where `GET /api/leads/` answers a `count`, it grows by
+//! exactly the number of `created` results of each request (a re-engagement
+//! that stores a second copy is a double creation), and a request refused as
+//! a whole or an item answered `error` adds nothing (S3). Assumes nothing else
+//! writes to the account during the run; `--shared-account` turns it off.
+
+use serde_json::Value;
+
+use super::bulk::Outcomes;
+use super::case::CaseOutcome;
+use super::observations::status_text;
+use super::{Harness, Listing};
+use crate::report::Clause;
+use crate::strategies::GenItem;
+use crate::target::{Auth, Exchange};
+
+/// The list request: one lead per page, only `count` is read.
+const LIST_PATH: &str = "api/leads/?page_size=1";
+
+impl Harness<'_> {
+    /// Reads the list count, if the target offers one; remembers it as the
+    /// baseline of the next comparison. Returns the count and its exchange.
+    pub(super) fn refresh_count(&mut self) -> Option<(u64, Exchange)> {
+        if matches!(self.listing, Listing::Off | Listing::Unavailable) {
+            return None;
+        }
+        let ex = self.send("GET", LIST_PATH, Auth::Token, None);
+        let count = ex
+            .response_value()
+            .filter(|_| ex.status == Some(200))
+            .and_then(|v| v.get("count").and_then(Value::as_u64));
+        match count {
+            Some(n) => {
+                self.listing = Listing::Available(Some(n));
+                Some((n, ex))
+            }
+            None => {
+                if self.listing == Listing::Unknown {
+                    self.listing = Listing::Unavailable;
+                    self.obs.listing = Some(format!(
+                        "listing leads (GET /api/leads/) answered {} without a count: S2's \
+                         count growth is not checked",
+                        status_text(&ex)
+                    ));
+                } else {
+                    // A transient failure: the next comparison starts afresh.
+                    self.listing = Listing::Available(None);
+                }
+                None
+            }
+        }
+    }
+
+    /// A count that `differs` re-read within the settle window; the last
+    /// count read becomes the baseline.
+    pub(super) fn settle_count(
+        &mut self,
+        after: u64,
+        list_ex: Exchange,
+        differs: impl Fn(u64) -> bool,
+    ) -> (u64, Exchange) {
+        if !differs(after) {
+            return (after, list_ex);
+        }
+        let ex = self.settle_read(LIST_PATH, Auth::Token, list_ex, |ex| {
+            count_of(ex).is_some_and(|n| !differs(n))
+        });
+        match count_of(&ex) {
+            Some(n) => {
+                self.listing = Listing::Available(Some(n));
+                (n, ex)
+            }
+            None => (after, ex),
+        }
+    }
+
+    /// The baseline count grows by `n` leads the run knows it created
+    /// (a re-read could lag the write).
+    pub(super) fn count_grew(&mut self, n: u64) {
+        if let Listing::Available(Some(c)) = self.listing {
+            self.listing = Listing::Available(Some(c + n));
+        }
+    }
+
+    /// The baseline count is unknown after an answer whose effect is unknown.
+    pub(super) fn count_stale(&mut self) {
+        if let Listing::Available(_) = self.listing {
+            self.listing = Listing::Available(None);
+        }
+    }
+
+    /// The count before a request the caller is about to send, when it is
+    /// known (call it first; it costs a request only when the last count is
+    /// stale).
+    pub(super) fn baseline(&mut self) -> Option<u64> {
+        match self.listing {
+            Listing::Available(Some(n)) => Some(n),
+            Listing::Available(None) | Listing::Unknown => {
+                // A count read within the settle window after a write may lag
+                // it (a read replica): once reads are seen to lag in this run,
+                // wait the window out first; before that, mark the baseline
+                // unsure, so that an excess over it is no verdict.
+                let recent = self.write_within_settle();
+                if let Some(left) = recent.filter(|_| self.waits.settled + self.waits.unsettled > 0)
+                {
+                    std::thread::sleep(left);
+                    self.baseline_unsure = false;
+                } else {
+                    self.baseline_unsure = recent.is_some();
+                }
+                self.refresh_count().map(|(n, _)| n)
+            }
+            _ => None,
+        }
+    }
+
+    /// How much of the settle window is left since the last write was
+    /// answered, if any is.
+    fn write_within_settle(&self) -> Option<std::time::Duration> {
+        let since = self.last_write?.elapsed();
+        let left = self.config.settle.checked_sub(since)?;
+        (!left.is_zero()).then_some(left)
+    }
+
+    /// True when a count that went to `after` instead of `want` may only show
+    /// that the baseline lagged (it came from a read soon after a write): an
+    /// excess is then no verdict, and the report says so.
+    pub(super) fn unsure_excess(&mut self, after: u64, want: u64) -> bool {
+        if self.baseline_unsure && after > want {
+            self.obs.note_unsure_count();
+            return true;
+        }
+        false
+    }
+
+    /// The path [`Harness::check_count`] will read, when it will read one.
+    pub(in crate::checker) fn count_to_check(&self) -> Option<&'static str> {
+        matches!(self.listing, Listing::Available(Some(_))).then_some(LIST_PATH)
+    }
+
+    /// S2 after one answered request: the count grew by exactly the number of
+    /// `created` results (an excess with only `error` results is S3).
+    pub(super) fn check_count(
+        &mut self,
+        tally: &Outcomes,
+        items: &[GenItem],
+        evidence: &[Exchange],
+        out: &mut CaseOutcome,
+    ) {
+        let Listing::Available(Some(before)) = self.listing else {
+            return;
+        };
+        let Some((after, list_ex)) = self.refresh_count() else {
+            return;
+        };
+        // The count may lag the write: read it again within the settle window.
+        let (after, list_ex) =
+            self.settle_count(after, list_ex, |after| growth_differs(before, after, tally));
+        let created = tally.created as u64;
+        if growth_differs(before, after, tally) && self.unsure_excess(after, before + created) {
+            return;
+        }
+        out.check(Clause::S2);
+        if tally.errors > 0 {
+            // Error items that were stored would show here too.
+            out.check(Clause::S3);
+        }
+        for (clause, why) in Self::judge_growth(before, after, tally, "a request") {
+            let mut all = evidence.to_vec();
+            all.push(list_ex.clone());
+            out.fail(clause, "list count", why, items, all);
+        }
+    }
+
+    /// The verdict on a count that went from `before` to `after` over requests
+    /// with these outcomes: nothing when it grew by exactly the number
+    /// created; else the clauses it breaks, each with why. An excess that
+    /// stored error items (S3) and second copies of re-engaged leads (S2)
+    /// could both explain is certainly wrong: it fails both, saying so.
+    pub(super) fn judge_growth(
+        before: u64,
+        after: u64,
+        tally: &Outcomes,
+        what: &str,
+    ) -> Vec<(Clause, String)> {
+        let grew = i128::from(after) - i128::from(before);
+        let base = format!(
+            "the list count went from {before} to {after} ({grew:+}) for {what} with {} \
+             created, {} reengaged and {} error result(s): it must grow by exactly the \
+             number created",
+            tally.created, tally.reengaged, tally.errors
+        );
+        match growth_verdict(grew, tally) {
+            Growth::Exact => Vec::new(),
+            Growth::Ambiguous => [Clause::S2, Clause::S3]
+                .into_iter()
+                .map(|c| {
+                    (
+                        c,
+                        format!(
+                            "{base}; the excess is either error items stored (S3) or second \
+                             copies of re-engaged leads (S2), which the count cannot tell \
+                             apart, so both clauses fail"
+                        ),
+                    )
+                })
+                .collect(),
+            Growth::Breaks(clause) => vec![(clause, base)],
+        }
+    }
+
+    /// S3 after a request refused as a whole: the count did not change.
+    pub(super) fn check_count_unchanged(
+        &mut self,
+        before: Option<u64>,
+        items: &[GenItem],
+        evidence: &[Exchange],
+        out: &mut CaseOutcome,
+    ) {
+        let Some(before) = before else { return };
+        let Some((after, list_ex)) = self.refresh_count() else {
+            return;
+        };
+        let (after, list_ex) = self.settle_count(after, list_ex, |after| after != before);
+        out.check(Clause::S3);
+        if after != before {
+            let mut all = evidence.to_vec();
+            all.push(list_ex);
+            out.fail(
+                Clause::S3,
+                "list count",
+                format!(
+                    "a request refused as a whole changed the list count from {before} to \
+                     {after}: it stored something"
+                ),
+                items,
+                all,
+            );
+        }
+    }
+}
+
+/// True when a count going from `before` to `after` is not exactly the growth
+/// these outcomes explain (a read to repeat within the settle window).
+pub(super) fn growth_differs(before: u64, after: u64, tally: &Outcomes) -> bool {
+    growth_verdict(i128::from(after) - i128::from(before), tally) != Growth::Exact
+}
+
+/// The `count` of a list answer.
+pub(super) fn count_of(ex: &Exchange) -> Option<u64> {
+    ex.response_value()
+        .filter(|_| ex.status == Some(200))
+        .and_then(|v| v.get("count").and_then(Value::as_u64))
+}
+
+/// What a count's growth says about one request (or a group in flight).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Growth {
+    /// It grew by exactly the number created.
+    Exact,
+    /// It grew by more, and both stored error items (S3) and second copies of
+    /// re-engaged leads (S2) could explain it: wrong either way, so both fail.
+    Ambiguous,
+    /// It breaks this clause: S3 when only stored error items can explain the
+    /// excess, else S2 (second copies, or created leads not stored).
+    Breaks(Clause),
+}
+
+fn growth_verdict(grew: i128, tally: &Outcomes) -> Growth {
+    let excess = grew - tally.created as i128;
+    if excess == 0 {
+        return Growth::Exact;
+    }
+    let could_be_errors = excess > 0 && tally.errors as i128 >= excess;
+    let could_be_copies = excess > 0 && tally.reengaged as i128 >= excess;
+    match (could_be_errors, could_be_copies) {
+        (true, true) => Growth::Ambiguous,
+        (true, false) => Growth::Breaks(Clause::S3),
+        _ => Growth::Breaks(Clause::S2),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn growth_is_judged_by_what_can_explain_it() {
+        // (growth, created, reengaged, errors, verdict)
+        let cases = [
+            (2, 2, 3, 4, Growth::Exact),
+            // One more lead than created: an error item stored (only errors).
+            (3, 2, 0, 4, Growth::Breaks(Clause::S3)),
+            // A second copy of a re-engaged lead (only re-engagements).
+            (3, 2, 1, 0, Growth::Breaks(Clause::S2)),
+            (3, 2, 1, 1, Growth::Ambiguous),
+            // More extra leads than error items: not only errors.
+            (5, 2, 3, 1, Growth::Breaks(Clause::S2)),
+            // Fewer than created: a lead reported created was not stored.
+            (1, 2, 0, 5, Growth::Breaks(Clause::S2)),
+            (4, 2, 0, 0, Growth::Breaks(Clause::S2)),
+        ];
+        for (growth, created, reengaged, errors, verdict) in cases {
+            let tally = Outcomes {
+                created,
+                reengaged,
+                errors,
+            };
+            assert_eq!(
+                growth_verdict(growth, &tally),
+                verdict,
+                "growth {growth} with {tally:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_ambiguous_excess_fails_both_clauses_it_could_be() {
+        let tally = Outcomes {
+            created: 2,
+            reengaged: 1,
+            errors: 1,
+        };
+        let got = Harness::judge_growth(10, 13, &tally, "a request");
+        let clauses: Vec<Clause> = got.iter().map(|(c, _)| *c).collect();
+        assert_eq!(clauses, [Clause::S2, Clause::S3]);
+        assert!(
+            got.iter().all(|(_, why)| why.contains("both clauses fail")),
+            "{got:?}"
+        );
+        assert!(Harness::judge_growth(10, 12, &tally, "a request").is_empty());
+    }
+}

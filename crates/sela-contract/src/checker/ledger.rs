@@ -1,0 +1,111 @@
+//! The run's memory of what it sent, what was refused, and what the target said
+//! it created.
+
+use std::collections::{HashMap, HashSet};
+
+use sela_leads::rules::Identity;
+
+/// What the run knows of an identity it sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// Only ever sent in requests refused as a whole or in items answered
+    /// `error`: S3 says nothing of it is stored.
+    OnlyRefused,
+    /// Sent in a request whose outcome for it is unknown or accepted.
+    Other,
+}
+
+/// The run's memory of what it sent and what the target said it created. The
+/// ledger, not the proptest case, decides whether an identity is new: shrinking
+/// re-sends batches.
+#[derive(Clone, Debug, Default)]
+pub struct Ledger {
+    pub(super) sent: HashMap<Identity, Seen>,
+    pub(super) created: HashMap<Identity, i64>,
+    pub(super) ids: HashSet<i64>,
+}
+
+impl Ledger {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        Ledger::default()
+    }
+
+    /// True when an item with this identity was sent earlier in the run.
+    pub fn was_sent(&self, who: &Identity) -> bool {
+        self.sent.contains_key(who)
+    }
+
+    /// True when the identity was sent, but only in refused requests or items
+    /// answered `error`, and never created.
+    pub fn only_refused(&self, who: &Identity) -> bool {
+        self.sent.get(who) == Some(&Seen::OnlyRefused) && !self.created.contains_key(who)
+    }
+
+    /// The id under which this identity was created in this run, if it was.
+    pub fn created_id(&self, who: &Identity) -> Option<i64> {
+        self.created.get(who).copied()
+    }
+
+    /// True when some `created` result of the run carried this id.
+    pub fn id_taken(&self, id: i64) -> bool {
+        self.ids.contains(&id)
+    }
+
+    /// Records that an item with this identity was sent and may have been
+    /// accepted (or its outcome is unknown).
+    pub fn record_sent(&mut self, who: Identity) {
+        self.sent.insert(who, Seen::Other);
+    }
+
+    /// Records that an item with this identity was refused (a request refused
+    /// as a whole, or the item answered `error`).
+    pub fn record_refused(&mut self, who: Identity) {
+        self.sent.entry(who).or_insert(Seen::OnlyRefused);
+    }
+
+    /// Records a `created` result (the first creation of an identity is kept);
+    /// `who` is `None` for an item whose identity the harness cannot compute.
+    pub fn record_created(&mut self, who: Option<Identity>, id: i64) {
+        if let Some(who) = &who {
+            self.created.entry(who.clone()).or_insert(id);
+            self.sent.insert(who.clone(), Seen::Other);
+        }
+        self.ids.insert(id);
+    }
+
+    /// How many identities were sent.
+    pub fn sent_count(&self) -> usize {
+        self.sent.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ledger_keeps_the_first_creation() {
+        let who = |p: &str| Identity {
+            phone: p.to_owned(),
+            email: Some("a@example.com".to_owned()),
+        };
+        let mut l = Ledger::new();
+        assert!(!l.was_sent(&who("+12125550100")));
+        l.record_refused(who("+12125550100"));
+        assert!(l.only_refused(&who("+12125550100")));
+        l.record_created(Some(who("+12125550100")), 7);
+        l.record_created(Some(who("+12125550100")), 8);
+        assert!(!l.only_refused(&who("+12125550100")));
+        l.record_refused(who("+12125550100"));
+        assert!(!l.only_refused(&who("+12125550100")));
+        assert!(l.was_sent(&who("+12125550100")));
+        assert_eq!(l.created_id(&who("+12125550100")), Some(7));
+        assert!(l.id_taken(8));
+        assert_eq!(l.created_id(&who("+12125550101")), None);
+        assert_eq!(l.sent_count(), 1);
+        l.record_sent(who("+12125550101"));
+        l.record_refused(who("+12125550101"));
+        assert!(!l.only_refused(&who("+12125550101")));
+    }
+}

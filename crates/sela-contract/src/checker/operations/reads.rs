@@ -1,0 +1,212 @@
+//! Reads of one lead after a write: `GET /api/leads/{id}/` within the settle
+//! window; when it still disagrees, the listing decides whether the write was
+//! lost (the operation's clause fails) or only the read is stale (G1 fails).
+
+use serde_json::Value;
+
+use super::{LEADS_PATH, lead_path};
+use crate::checker::Harness;
+use crate::checker::stored::{json_eq, same_phone};
+use crate::target::{Auth, Exchange};
+
+/// Most list pages read to find one lead.
+const MAX_PAGES: usize = 40;
+
+/// What a read after a write showed.
+pub(super) enum Read {
+    /// The lead as read, agreeing with the write.
+    Agrees(Value),
+    /// `GET` by id still disagreed after the window, but the listing shows the
+    /// write: the read path is stale (G1). Carries the listed lead.
+    Stale(Value),
+    /// Neither shows the write: the lead as read (if any) and the answer.
+    Differs(Option<Value>, Exchange),
+    /// No lead could be read at all (a read answering 403, 503, garbage):
+    /// B3's read-back judges that; the operation is not judged.
+    Unreadable,
+}
+
+impl Harness<'_> {
+    /// Reads lead `id` until `agrees` holds or the settle window passes; the
+    /// answers go into `log`.
+    pub(super) fn read_lead(
+        &mut self,
+        log: &mut Vec<Exchange>,
+        id: i64,
+        auth: Auth,
+        agrees: impl Fn(&Value) -> bool,
+    ) -> Read {
+        let path = lead_path(id);
+        let first = self.send("GET", &path, auth.clone(), None);
+        let ex = self.settle_read(&path, auth.clone(), first, |ex| {
+            lead_of(ex).is_some_and(|l| agrees(&l))
+        });
+        log.push(super::shortened(&ex));
+        if let Some(lead) = lead_of(&ex).filter(|l| agrees(l)) {
+            return Read::Agrees(lead);
+        }
+        if lead_of(&ex).is_none() && ex.status != Some(404) {
+            // No lead at all (403, 503, garbage): B3's read-back judges that.
+            self.ops.obs.unreadable += 1;
+            return Read::Unreadable;
+        }
+        match self.find_listed(log, id, auth) {
+            Some(listed) if agrees(&listed) => match lead_of(&ex) {
+                // G1 needs a read that shows an older state than the write:
+                // one that contradicts the listed lead on a field it shows.
+                Some(read) => match contrast(&read, &listed) {
+                    Contrast::Contradicts => Read::Stale(listed),
+                    // The same state in another representation (case,
+                    // nested ids, added metadata keys): the write is there.
+                    Contrast::Same => Read::Agrees(listed),
+                    // Fields the listing shows are missing from the read:
+                    // that read answers no whole lead, B3's to judge.
+                    Contrast::Missing => {
+                        self.ops.obs.unreadable += 1;
+                        Read::Unreadable
+                    }
+                },
+                // A 404 for a lead the listing shows with the write.
+                None => Read::Stale(listed),
+            },
+            _ => match lead_of(&ex) {
+                Some(lead) => Read::Differs(Some(lead), ex),
+                None if ex.status == Some(404) => Read::Differs(None, ex),
+                None => {
+                    self.ops.obs.unreadable += 1;
+                    Read::Unreadable
+                }
+            },
+        }
+    }
+
+    /// Lead `id` as the listing shows it (pages followed by `next`).
+    pub(super) fn find_listed(
+        &mut self,
+        log: &mut Vec<Exchange>,
+        id: i64,
+        auth: Auth,
+    ) -> Option<Value> {
+        let mut path = format!("{LEADS_PATH}?page_size=1000");
+        for _ in 0..MAX_PAGES {
+            let ex = self.send("GET", &path, auth.clone(), None);
+            log.push(super::shortened(&ex));
+            let page = ex.response_value().filter(|_| ex.status == Some(200))?;
+            let found = page
+                .get("results")?
+                .as_array()?
+                .iter()
+                .find(|l| l.get("id").and_then(Value::as_i64) == Some(id));
+            if let Some(lead) = found {
+                return Some(lead.clone());
+            }
+            path = self.relative(page.get("next")?.as_str()?)?;
+        }
+        None
+    }
+
+    /// A `next` link as a path under the base URL (`None` when it points
+    /// elsewhere: the key never goes to another host).
+    pub(crate) fn relative(&self, next: &str) -> Option<String> {
+        let base = self.target.base_url();
+        if let Some(rest) = next.strip_prefix(base) {
+            return Some(rest.to_owned());
+        }
+        // A relative link, or the same host written without the port's
+        // default: accept only a path.
+        next.strip_prefix('/')
+            .filter(|_| !next.starts_with("//"))
+            .map(str::to_owned)
+    }
+}
+
+/// How a lead read by id compares with the same lead listed.
+#[derive(Debug, PartialEq, Eq)]
+enum Contrast {
+    /// Every field of the listing reads back the same (up to representation).
+    Same,
+    /// Some field of the listing is missing from the read, none contradicts.
+    Missing,
+    /// Some field reads back with another value: another state of the lead.
+    Contradicts,
+}
+
+/// Compares `read` with `listed` field by field, the representation aside
+/// (e-mail and state case, a nested `{"id": n}` for `n`, metadata keys the
+/// server adds); volatile fields (times the server moves) are left out.
+fn contrast(read: &Value, listed: &Value) -> Contrast {
+    let (Some(read), Some(listed)) = (read.as_object(), listed.as_object()) else {
+        return Contrast::Missing;
+    };
+    let mut missing = false;
+    for (k, want) in listed {
+        if super::scenario::VOLATILE.contains(&k.as_str()) {
+            continue;
+        }
+        match read.get(k) {
+            None => missing = true,
+            Some(got) if !same_field(k, want, got) => return Contrast::Contradicts,
+            Some(_) => {}
+        }
+    }
+    if missing {
+        Contrast::Missing
+    } else {
+        Contrast::Same
+    }
+}
+
+/// One field's value in two representations of the same state.
+fn same_field(key: &str, a: &Value, b: &Value) -> bool {
+    let nested_id = |v: &Value| v.get("id").cloned().unwrap_or_else(|| v.clone());
+    match (key, a, b) {
+        ("email" | "us_state", Value::String(x), Value::String(y)) => x.eq_ignore_ascii_case(y),
+        ("phone_number", Value::String(x), Value::String(y)) => same_phone(x, y),
+        ("metadata", Value::Object(x), Value::Object(y)) => x
+            .iter()
+            .all(|(mk, mv)| y.get(mk).is_some_and(|g| json_eq(g, mv))),
+        (_, Value::Object(_), _) | (_, _, Value::Object(_)) if !matches!(key, "metadata") => {
+            json_eq(&nested_id(a), &nested_id(b))
+        }
+        _ => json_eq(a, b),
+    }
+}
+
+/// The lead of a 200 answer.
+pub(super) fn lead_of(ex: &Exchange) -> Option<Value> {
+    ex.response_value()
+        .filter(|v| ex.status == Some(200) && v.is_object())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Contrast, contrast};
+    use serde_json::json;
+
+    #[test]
+    fn another_representation_is_the_same_state() {
+        let listed = json!({"email": "a@x.com", "lead_type": 2, "metadata": {"k": 1}, "modified_time": "t1"});
+        let read = json!({"email": "A@X.COM", "lead_type": {"id": 2, "name": "t"},
+                          "metadata": {"k": 1, "added": "by server"}, "modified_time": "t0"});
+        assert_eq!(contrast(&read, &listed), Contrast::Same);
+    }
+
+    #[test]
+    fn a_field_left_out_is_missing_not_older() {
+        let listed =
+            json!({"email": "a@x.com", "phone_number": "+15125550100", "lead_source": "new"});
+        let read = json!({"lead_source": "new"});
+        assert_eq!(contrast(&read, &listed), Contrast::Missing);
+    }
+
+    #[test]
+    fn another_value_contradicts_even_with_fields_missing() {
+        let listed = json!({"email": "a@x.com", "lead_source": "new", "lead_type": 2});
+        let read = json!({"lead_source": "old"});
+        assert_eq!(contrast(&read, &listed), Contrast::Contradicts);
+        let read = json!({"email": "a@x.com", "lead_source": "new", "lead_type": {"id": 3}});
+        assert_eq!(contrast(&read, &listed), Contrast::Contradicts);
+        let read = json!({"email": "a@x.com", "lead_source": "new", "lead_type": 2, "x": 1});
+        assert_eq!(contrast(&read, &listed), Contrast::Same);
+    }
+}

@@ -1,0 +1,194 @@
+//! The fictional identities of a run, and rendering specs to JSON.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+use super::{
+    AREA_CODES, EmailSpec, GenItem, ItemSpec, Options, PhoneSpec, SERIAL_MARK, Slot, batch,
+};
+
+/// Allocates the fictional identities of a run and renders specs to JSON.
+#[derive(Clone, Debug)]
+pub struct Identities {
+    tag: String,
+    next: u64,
+    serial: u64,
+    offset: u64,
+    pool_size: u8,
+}
+
+impl Identities {
+    /// A run's identities; `tag` goes into every e-mail address, `offset` shifts
+    /// the numbers so that runs do not start on the same ones.
+    pub fn new(tag: &str, offset: u64, pool_size: u8) -> Self {
+        Identities {
+            tag: tag.to_ascii_lowercase(),
+            next: 0,
+            serial: 0,
+            offset,
+            pool_size: pool_size.max(1),
+        }
+    }
+
+    /// The per-run tag in the e-mail addresses.
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    fn national(&self, n: u64) -> String {
+        let areas = AREA_CODES.len() as u64;
+        let m = n.wrapping_add(self.offset);
+        let area = AREA_CODES[(m % areas) as usize];
+        let line = 100 + (m / areas) % 100;
+        format!("{area}555{line:04}")
+    }
+
+    fn fresh(&mut self) -> (String, String) {
+        let n = self.next;
+        self.next += 1;
+        (self.national(n), format!("f{n}.{}@example.com", self.tag))
+    }
+
+    /// A brand-new identity of the run: an E.164 number and an e-mail address,
+    /// neither sent before (for items built outside a strategy).
+    pub fn fresh_pair(&mut self) -> (String, String) {
+        let (national, email) = self.fresh();
+        (format!("+1{national}"), email)
+    }
+
+    fn pooled(&self, j: u8) -> (String, String) {
+        let j = j % self.pool_size;
+        (
+            self.national(1_000_003 + 37 * u64::from(j)),
+            format!("p{j}.{}@example.com", self.tag),
+        )
+    }
+
+    /// Renders one batch: fresh slots get new identities (one per distinct k).
+    pub fn render(&mut self, specs: &[ItemSpec]) -> Vec<GenItem> {
+        let mut fresh: HashMap<u8, (String, String)> = HashMap::new();
+        specs
+            .iter()
+            .map(|spec| {
+                let id = match spec.slot {
+                    Some(Slot::Fresh(k)) => {
+                        Some(fresh.entry(k).or_insert_with(|| self.fresh()).clone())
+                    }
+                    Some(Slot::Pooled(j)) => Some(self.pooled(j)),
+                    None => None,
+                };
+                let mut value = render_one(spec, id.as_ref());
+                self.serial += 1;
+                fill_serial(&mut value, &self.tag, self.serial);
+                GenItem {
+                    category: spec.category,
+                    kind: spec.kind,
+                    value,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Batches of concrete items (mixed as [`batch`]): each generated or shrunk
+/// value gets fresh identities from one shared [`Identities`] tagged `tag`.
+pub fn rendered_batch(opts: &Options, tag: &str) -> BoxedStrategy<Vec<GenItem>> {
+    let ids = Arc::new(Mutex::new(Identities::new(tag, 0, opts.pool_size)));
+    batch(opts)
+        .prop_map(move |specs| {
+            ids.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .render(&specs)
+        })
+        .boxed()
+}
+
+fn render_one(spec: &ItemSpec, id: Option<&(String, String)>) -> Value {
+    if let Some(whole) = &spec.whole {
+        return whole.clone();
+    }
+    let (national, email) = match id {
+        Some((n, e)) => (n.clone(), e.clone()),
+        None => ("2125550100".to_owned(), "nobody@example.com".to_owned()),
+    };
+    let mut obj = Map::new();
+    match &spec.phone {
+        PhoneSpec::Slot(form) => {
+            obj.insert("phone_number".into(), json!(form.write(&national)));
+        }
+        PhoneSpec::Absent => {}
+        PhoneSpec::Literal(v) => {
+            obj.insert("phone_number".into(), v.clone());
+        }
+        PhoneSpec::Overlong => {
+            obj.insert("phone_number".into(), json!(format!("+1{national}7")));
+        }
+    }
+    match &spec.email {
+        EmailSpec::Slot => {
+            obj.insert("email".into(), json!(email));
+        }
+        EmailSpec::SlotUpper => {
+            obj.insert("email".into(), json!(email.to_ascii_uppercase()));
+        }
+        EmailSpec::Absent => {}
+        EmailSpec::Literal(v) => {
+            obj.insert("email".into(), v.clone());
+        }
+    }
+    for (k, v) in &spec.fields {
+        obj.insert(k.clone(), v.clone());
+    }
+    Value::Object(obj)
+}
+
+/// Replaces [`SERIAL_MARK`] in `external_id` by a per-run tagged id and in a
+/// metadata value by the item's serial number (a JSON number).
+fn fill_serial(item: &mut Value, tag: &str, serial: u64) {
+    let mark = json!(SERIAL_MARK);
+    let Some(obj) = item.as_object_mut() else {
+        return;
+    };
+    if let Some(ext) = obj.get_mut("external_id")
+        && *ext == mark
+    {
+        *ext = json!(format!("{tag}-x{serial}"));
+    }
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        for v in meta.values_mut() {
+            if *v == mark {
+                *v = json!(serial);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategies::{Category, PhoneForm};
+
+    #[test]
+    fn fresh_slots_are_new_at_every_render_and_shared_within_a_batch() {
+        let mut ids = Identities::new("t1", 0, 4);
+        let spec = ItemSpec {
+            category: Category::Valid,
+            kind: "valid",
+            slot: Some(Slot::Fresh(0)),
+            phone: PhoneSpec::Slot(PhoneForm::E164),
+            email: EmailSpec::Slot,
+            fields: vec![],
+            whole: None,
+        };
+        let a = ids.render(&[spec.clone(), spec.clone()]);
+        let b = ids.render(std::slice::from_ref(&spec));
+        assert_eq!(a[0].value, a[1].value);
+        assert_ne!(a[0].value, b[0].value);
+        let mut pooled = spec.clone();
+        pooled.slot = Some(Slot::Pooled(1));
+        assert_eq!(ids.render(&[pooled.clone()]), ids.render(&[pooled]));
+    }
+}

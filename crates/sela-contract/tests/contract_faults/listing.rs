@@ -1,0 +1,83 @@
+//! L1: listings that skip or repeat leads, or whose count disagrees with the
+//! pages, fail L1 alone; newest-first order and a capped page size pass.
+
+use crate::common::{assert_only, assert_passes, authorised, clause, run_with, sandbox_answer};
+use crate::kit::{Paging, base_of, is_list, list_page};
+
+fn run_listing(paging: Paging) -> sela_contract::Report {
+    run_with(8, move |state, req| {
+        if is_list(req) && authorised(req) {
+            return list_page(state, req, &base_of(req), paging);
+        }
+        sandbox_answer(state, req).into()
+    })
+}
+
+#[test]
+fn l1_off_by_one_page_offset_is_caught() {
+    let r = run_listing(Paging {
+        off_by_one: true,
+        ..Paging::default()
+    });
+    assert_only(
+        &r,
+        &[clause("L1")],
+        "only pages after the first start one lead early",
+    );
+}
+
+#[test]
+fn l1_count_one_too_many_is_caught() {
+    let r = run_listing(Paging {
+        count_extra: 1,
+        ..Paging::default()
+    });
+    assert_only(
+        &r,
+        &[clause("L1")],
+        "only the count disagrees with the pages",
+    );
+}
+
+#[test]
+fn our_paginator_with_nothing_wrong_passes() {
+    // The fault tests above differ from this one in their fault only.
+    assert_passes(&run_listing(Paging::default()));
+}
+
+#[test]
+fn newest_first_listing_passes() {
+    assert_passes(&run_listing(Paging {
+        newest_first: true,
+        ..Paging::default()
+    }));
+}
+
+#[test]
+fn a_capped_page_size_passes() {
+    assert_passes(&run_listing(Paging {
+        cap: Some(25),
+        ..Paging::default()
+    }));
+}
+
+#[test]
+fn l1_a_count_of_the_page_only_is_caught() {
+    // `count` is the number of leads on the page, not in the account: with
+    // `page_size=1` it is 1 while `next` goes on over every lead of the run.
+    // S2 and C1 read their growth from the same count, so they fail too.
+    let r = run_with(8, |state, req| {
+        let mut reply = sandbox_answer(state, req);
+        if is_list(req)
+            && let Some(n) = reply.body["results"].as_array().map(Vec::len)
+        {
+            reply.body["count"] = serde_json::json!(n);
+        }
+        reply.into()
+    });
+    assert_only(
+        &r,
+        &[clause("S2"), clause("C1"), clause("L1")],
+        "S2 and C1: their count growth is read from the same broken count",
+    );
+}

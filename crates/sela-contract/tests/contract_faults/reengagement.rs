@@ -1,0 +1,98 @@
+//! R1 and R2: servers that record re-engagement wrongly, or undo a
+//! do-not-contact flag on a re-send, fail that clause alone.
+
+use std::time::Duration;
+
+use sela_contract::Report;
+use sela_sandbox::{SandboxState, identity};
+use serde_json::{Value, json};
+
+use crate::common::{assert_only, clause, is_bulk, leads_of, run_with, sandbox_answer};
+use crate::kit::is_single_create;
+use crate::server::{Req, Resp};
+
+/// The first-account leads that the identities of this create request name
+/// (bulk items, or the single create's body): id and the lead as stored.
+fn existing(state: &SandboxState, req: &Req) -> Vec<(i64, Value)> {
+    let items = if is_bulk(req) {
+        leads_of(req).unwrap_or_default()
+    } else if is_single_create(req) {
+        req.json().into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    let model = state.lock();
+    items
+        .iter()
+        .filter_map(|item| {
+            let id = model.find(&identity(item)?)?;
+            Some((id, model.get(id)?))
+        })
+        .collect()
+}
+
+/// The sandbox; after every create request that re-engaged leads, `after`
+/// gets each such lead's id and state before the request.
+fn run_after_reengaging(
+    after: impl Fn(&SandboxState, i64, &Value) + Send + Sync + 'static,
+) -> Report {
+    run_with(8, move |state, req| {
+        let before = existing(state, req);
+        let resp: Resp = sandbox_answer(state, req).into();
+        for (id, lead) in &before {
+            after(state, *id, lead);
+        }
+        resp
+    })
+}
+
+#[test]
+fn r1_counter_not_incremented_is_caught() {
+    // The re-engagement time is set, the counter is not saved.
+    let r = run_after_reengaging(|state, id, was| {
+        let count = was["reengagement_count"].clone();
+        let _ = state
+            .lock()
+            .patch(id, &json!({"reengagement_count": count}));
+    });
+    assert_only(&r, &[clause("R1")], "only the counter is wrong");
+}
+
+#[test]
+fn r1_concurrent_reengagements_losing_updates_are_caught() {
+    // Read the counter, work a little, write it plus one: concurrent single
+    // creates of one identity overwrite each other's increment.
+    let r = run_with(8, |state, req| {
+        let before = if is_single_create(req) {
+            existing(state, req)
+        } else {
+            Vec::new()
+        };
+        if before.is_empty() {
+            return sandbox_answer(state, req).into();
+        }
+        std::thread::sleep(Duration::from_millis(40));
+        let resp: Resp = sandbox_answer(state, req).into();
+        for (id, was) in before {
+            let next = was["reengagement_count"].as_i64().unwrap_or(0) + 1;
+            let _ = state.lock().patch(id, &json!({"reengagement_count": next}));
+        }
+        resp
+    });
+    assert_only(&r, &[clause("R1")], "only concurrent increments are lost");
+}
+
+#[test]
+fn r2_reengagement_clearing_do_not_contact_is_caught() {
+    // A re-send saved with the item's defaults: call_dnc and sms_dnc false.
+    let r = run_after_reengaging(|state, id, _| {
+        let _ = state
+            .lock()
+            .patch(id, &json!({"call_dnc": false, "sms_dnc": false}));
+    });
+    assert_only(
+        &r,
+        &[clause("R2")],
+        "only the do-not-contact flags are undone",
+    );
+}
