@@ -474,6 +474,11 @@ fn write_report(what: &str, path: &std::path::Path, result: std::io::Result<()>)
     }
 }
 
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    run(&args)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,9 +592,4 @@ mod tests {
         assert!(parse(&args(&["--time-budget", "-1"])).is_err());
         assert!(parse(&args(&["--junit"])).is_err());
     }
-}
-
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    run(&args)
 }

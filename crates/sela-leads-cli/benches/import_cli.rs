@@ -8,7 +8,6 @@
 
 // The SDK's bench helpers (the latency server), shared rather than copied.
 #[path = "../../../benches/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use common::{LatencyServer, TOKEN};

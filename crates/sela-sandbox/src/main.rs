@@ -251,6 +251,11 @@ fn clock() -> String {
     )
 }
 
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    run(&args)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,9 +338,4 @@ mod tests {
             assert!(parse(&args(bad)).is_err(), "{bad:?}");
         }
     }
-}
-
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    run(&args)
 }
