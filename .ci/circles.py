@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Finds circles between the files of each crate: file A names an item of file B
+(`use crate::b::X`, `super::X`, `crate::b::X` in code) and B names one of A,
+directly or through other files. Test modules (`#[cfg(test)] mod tests { use super::*; }`)
+and doc comments are ignored; re-exports (`pub use x::Y` in a parent) are followed to
+the file that defines the item. Usage: circles.py CRATE_SRC_DIR... ; exit 1 on a circle."""
+import os, re, sys
+
+ITEM = re.compile(r'^\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+|const\s+|unsafe\s+)*(?:struct|enum|fn|const|static|trait|type|union|mod|macro_rules!)\s+([A-Za-z_][A-Za-z0-9_]*)', re.M)
+PUBUSE = re.compile(r'^\s*pub(?:\([^)]*\))?\s+use\s+([^;]+);', re.M)
+USE = re.compile(r'^\s*(?:pub(?:\([^)]*\))?\s+)?use\s+([^;]+);', re.M)
+PATH = re.compile(r'\b((?:crate|super|self)(?:::[A-Za-z_][A-Za-z0-9_]*)+)')
+
+def strip(text):
+    text = re.sub(r'//[^\n]*', '', text)
+    # drop #[cfg(test)] modules (brace-matched)
+    out, i = [], 0
+    for m in re.finditer(r'#\[cfg\(test\)\]\s*(?:#\[[^\]]*\]\s*)*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{', text):
+        if m.start() < i: continue
+        out.append(text[i:m.start()])
+        depth, j = 1, m.end()
+        while j < len(text) and depth:
+            depth += {'{': 1, '}': -1}.get(text[j], 0); j += 1
+        i = j
+    out.append(text[i:])
+    return ''.join(out)
+
+def expand(tree):
+    """`a::{b, c::{d, e as f}}` -> ['a::b', 'a::c::d', 'a::c::e']"""
+    tree = re.sub(r'\s+', '', tree)
+    def go(prefix, s):
+        if '{' not in s:
+            res = []
+            for part in split_top(s):
+                part = part.split('as')[0] if re.search(r'[a-z_0-9]as[A-Za-z_]', part) is None else part
+                part = re.sub(r'\bas\b.*', '', part)
+                res.append(prefix + part)
+            return res
+        i = s.index('{')
+        head, body = s[:i], s[i+1:s.rindex('}')]
+        res = []
+        for part in split_top(body):
+            res += go(prefix + head, part) if '{' in part else [prefix + head + re.sub(r'as[A-Za-z_0-9]+$', '', part) if False else prefix + head + part]
+        return res
+    return [p for p in go('', tree)]
+
+def split_top(s):
+    parts, depth, cur = [], 0, ''
+    for ch in s:
+        if ch == '{': depth += 1
+        if ch == '}': depth -= 1
+        if ch == ',' and depth == 0:
+            parts.append(cur); cur = ''
+        else: cur += ch
+    if cur: parts.append(cur)
+    return parts
+
+def crate_files(src):
+    files = {}
+    for root, _, names in os.walk(src):
+        for n in names:
+            if not n.endswith('.rs'): continue
+            path = os.path.join(root, n)
+            rel = os.path.relpath(path, src)[:-3].split(os.sep)
+            if rel[-1] in ('mod', 'lib', 'main'): rel = rel[:-1]
+            if rel and rel[0] == 'bin': continue
+            files[tuple(rel)] = path
+    return files
+
+def analyse(src):
+    files = crate_files(src)
+    text = {m: strip(open(p).read()) for m, p in files.items()}
+    items = {m: set(ITEM.findall(t)) for m, t in text.items()}
+    reexp = {}
+    for m, t in text.items():
+        for tree in PUBUSE.findall(t):
+            for p in expand(tree):
+                segs = [x for x in re.split(r'::', p) if x]
+                if not segs: continue
+                name = segs[-1].split(' as ')[0]
+                alias = re.sub(r'.*as', '', segs[-1]) if re.search(r'as[A-Z_a-z]', segs[-1]) else name
+                reexp.setdefault(m, {})[alias] = resolve_mod(m, segs[:-1], files) , name
+    def owner(mod, name, depth=0):
+        if mod is None or depth > 10: return mod
+        if name in items.get(mod, ()) : return mod if (name,) and mod + (name,) not in files else mod + (name,)
+        r = reexp.get(mod, {}).get(name)
+        if r and r[0] is not None: return owner(r[0], r[1], depth + 1)
+        return mod
+    edges = {}
+    for m, t in text.items():
+        paths = []
+        for tree in USE.findall(t):
+            paths += expand(tree)
+        # A parent's `pub use child::X` is its table of contents, not a use of the child.
+        exported = set()
+        for tree in PUBUSE.findall(t):
+            exported.update(expand(tree))
+        paths += PATH.findall(t)
+        for p in paths:
+            segs = [x for x in p.split('::') if x]
+            if not segs or segs[0] not in ('crate', 'super', 'self'):
+                # a path relative to this module: `child::X`
+                if segs and m + (segs[0],) in files: segs = ['self'] + segs
+                else: continue
+            if segs[-1] == '*':
+                continue
+            target = resolve_mod(m, segs[:-1], files)
+            if target is None: continue
+            nxt = len([x for x in segs[:-1] if x not in ('crate', 'self', 'super')])
+            if inline_mod(text.get(target, ''), segs, target, m):
+                continue
+            last = segs[-1]
+            if target + (last,) in files:
+                tgt = target + (last,)
+            else:
+                tgt = owner(target, last)
+            if p in exported and tgt is not None and tgt[:len(m)] == m:
+                continue
+            if tgt is not None and tgt != m and tgt in files:
+                edges.setdefault(m, set()).add(tgt)
+    return files, edges
+
+def inline_mod(t, segs, target, m):
+    """The path goes into a module written inline in `target`'s file (`mod api { .. }`)."""
+    names = [x for x in segs if x not in ('crate', 'self', 'super')]
+    for n in names:
+        if re.search(r'\bmod\s+' + re.escape(n) + r'\s*\{', t):
+            return True
+    return False
+
+def resolve_mod(m, segs, files):
+    cur = None
+    for i, s in enumerate(segs):
+        if i == 0:
+            if s == 'crate': cur = ()
+            elif s == 'self': cur = m
+            elif s == 'super': cur = m[:-1]
+            else:
+                return None
+            continue
+        if s == 'super': cur = cur[:-1]; continue
+        if s == 'self': continue
+        if cur + (s,) in files: cur = cur + (s,)
+        else: return cur
+    return cur
+
+def sccs(nodes, edges):
+    index, low, stack, on, out, n = {}, {}, [], set(), [], [0]
+    sys.setrecursionlimit(10000)
+    def visit(v):
+        index[v] = low[v] = n[0]; n[0] += 1; stack.append(v); on.add(v)
+        for w in edges.get(v, ()):
+            if w not in index: visit(w); low[v] = min(low[v], low[w])
+            elif w in on: low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop(); on.discard(w); comp.append(w)
+                if w == v: break
+            if len(comp) > 1: out.append(comp)
+    for v in nodes:
+        if v not in index: visit(v)
+    return out
+
+def main(dirs):
+    bad = 0
+    for src in dirs:
+        files, edges = analyse(src)
+        for comp in sccs(sorted(files), edges):
+            bad += 1
+            names = sorted(os.path.relpath(files[m], src) for m in comp)
+            print(f"{src}: circle between {', '.join(names)}")
+            for m in sorted(comp):
+                for w in sorted(edges.get(m, ())):
+                    if w in comp:
+                        print(f"    {os.path.relpath(files[m], src)} -> {os.path.relpath(files[w], src)}")
+    print(f"{bad} circle(s)")
+    return 1 if bad else 0
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:] or ['src']))
