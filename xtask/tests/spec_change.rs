@@ -129,10 +129,7 @@ fn a_new_optional_property_needs_only_generate() {
     );
     assert_eq!(generate(&root, true).status.code(), Some(0));
 
-    let built = cargo_check(
-        &root,
-        &["--workspace", "--all-targets", "--features", "cli"],
-    );
+    let built = cargo_check(&root, &["--workspace", "--all-targets"]);
     assert!(
         built.status.success(),
         "the workspace compiles after `generate`:\n{}",

@@ -5,7 +5,7 @@ use sela_contract::schema::{ACTIONS, RESPONSE_REQUIRED, RESULT_REQUIRED, check_b
 use serde_json::{Value, json};
 
 fn spec() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml"))
         .expect("openapi.yaml");
     serde_norway::from_str(&text).expect("openapi.yaml parses")
 }
