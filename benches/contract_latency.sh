@@ -3,8 +3,10 @@
 # request 30 ms after it came (a CI job talking to a staging server): this
 # tree's harness against a baseline harness built from BASE_REV (default: the
 # last main before issue 16's harness), each against its own fresh
-# `cargo xtask sandbox --latency-ms 30`, in the same run. Requests are counted
-# from the sandbox's own log.
+# `sela-sandbox --latency-ms 30` (this tree's), in the same run. Requests are
+# counted from the sandbox's own log. This tree's harness is the `sela-contract`
+# binary; the baseline's is `xtask contract` of its own revision (before the
+# workspace was split into crates, issue 23).
 #
 #   bash benches/contract_latency.sh                   # from the repository root
 #   ROUNDS=3 BASE_REV=<rev> bash benches/contract_latency.sh
@@ -19,8 +21,9 @@ TOKEN="bench-$RANDOM$RANDOM"
 SECOND="$TOKEN-second"
 BASE_SRC=target/bench-base/src
 
-cargo build --quiet --release -p xtask
-XTASK=target/release/xtask
+cargo build --quiet --release -p sela-sandbox -p sela-contract
+SANDBOX=target/release/sela-sandbox
+HARNESS=target/release/sela-contract
 if [ ! -d "$BASE_SRC" ]; then
   git worktree add --detach "$BASE_SRC" "$BASE_REV" > /dev/null
 fi
@@ -29,17 +32,19 @@ cargo build --quiet --release -p xtask --manifest-path "$BASE_SRC/Cargo.toml" \
   --target-dir target/bench-base/target
 BASE=target/bench-base/target/release/xtask
 
-# run NAME BINARY: a fresh sandbox, one harness run; prints "NAME seconds requests exit".
+# run NAME HARNESS...: a fresh sandbox, one harness run (the command HARNESS...
+# plus the flags below); prints "NAME seconds requests exit".
 run() {
-  local name=$1 bin=$2 port log status=0 t0 t1 pid
+  local name=$1 port log status=0 t0 t1 pid
+  shift
   port=$((18800 + RANDOM % 100))
   log=target/bench-latency-sandbox-$name.log
-  "$XTASK" sandbox --port "$port" --token "$TOKEN" --second-token "$SECOND" \
+  "$SANDBOX" --port "$port" --token "$TOKEN" --second-token "$SECOND" \
     --latency-ms "$LATENCY_MS" > "$log" 2>&1 &
   pid=$!
   for _ in $(seq 50); do grep -q '^Serving' "$log" 2>/dev/null && break; sleep 0.1; done
   t0=$(date +%s.%N)
-  env SELA_API_KEY="$TOKEN" SELA_SECOND_API_KEY="$SECOND" "$bin" contract \
+  env SELA_API_KEY="$TOKEN" SELA_SECOND_API_KEY="$SECOND" "$@" \
     --base-url "http://127.0.0.1:$port/" --cases "$CASES" --no-regressions \
     > "target/bench-latency-$name.out" 2>&1 || status=$?
   t1=$(date +%s.%N)
@@ -56,8 +61,8 @@ for round in $(seq "$ROUNDS"); do
   if [ $((round % 2)) -eq 1 ]; then order="baseline current"; else order="current baseline"; fi
   for side in $order; do
     case $side in
-      baseline) echo "$round $(run baseline "$BASE")" >> "$RESULTS" ;;
-      current) echo "$round $(run current "$XTASK")" >> "$RESULTS" ;;
+      baseline) echo "$round $(run baseline "$BASE" contract)" >> "$RESULTS" ;;
+      current) echo "$round $(run current "$HARNESS")" >> "$RESULTS" ;;
     esac
   done
 done

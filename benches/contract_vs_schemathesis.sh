@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The contract harness's default run vs schemathesis (with the project's
 # openapi.yaml and the CI configuration), one after the other against the same
-# `cargo xtask sandbox` process. Requests and leads are counted from the
+# `sela-sandbox` process (the harness is the `sela-contract` binary). Requests and leads are counted from the
 # sandbox's own log (one line per request; bulk lines carry the per-item
 # counts), not from either tool's report, so both are counted the same way.
 #
@@ -23,10 +23,10 @@ if [ ! -x "$VENV/bin/schemathesis" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check 'schemathesis>=4,<5'
 fi
-cargo build --quiet --release -p xtask
-XTASK=target/release/xtask
+cargo build --quiet --release -p sela-sandbox -p sela-contract
+HARNESS=target/release/sela-contract
 
-"$XTASK" sandbox --port "$PORT" --token "$TOKEN" --second-token "$SECOND" \
+target/release/sela-sandbox --port "$PORT" --token "$TOKEN" --second-token "$SECOND" \
   --latency-ms "$LATENCY_MS" > "$LOG" 2>&1 &
 SANDBOX=$!
 trap 'kill "$SANDBOX" 2>/dev/null || true' EXIT
@@ -65,7 +65,7 @@ for round in $(seq "$ROUNDS"); do
   for side in $order; do
     case $side in
       harness)
-        echo "$round $(measure harness env SELA_API_KEY="$TOKEN" SELA_SECOND_API_KEY="$SECOND" "$XTASK" contract --base-url "$BASE")" >> "$RESULTS" ;;
+        echo "$round $(measure harness env SELA_API_KEY="$TOKEN" SELA_SECOND_API_KEY="$SECOND" "$HARNESS" --base-url "$BASE")" >> "$RESULTS" ;;
       schemathesis)
         echo "$round $(measure schemathesis "$VENV/bin/schemathesis" --config-file .ci/schemathesis.toml \
           run openapi.yaml --url "$BASE" -H "Authorization: Token $TOKEN")" >> "$RESULTS" ;;

@@ -1,6 +1,12 @@
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("../GUIDE.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
+
+/// The root README's Rust example, compiled as a doctest (the README is not the
+/// crate's front page: GUIDE.md is).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 mod bulk;
 mod client;

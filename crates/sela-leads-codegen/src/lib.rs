@@ -1,8 +1,4 @@
-//! The generator of the `sela-leads` client: progenitor over `openapi.yaml` with
-//! this crate's settings, plus the `required` module the hand-written builders
-//! build bodies from. The one home of these settings: `sela-leads`'s `build.rs`
-//! compiles [`generate`]'s output from `OUT_DIR`, and `cargo xtask generate`
-//! writes the same output to `generated/` as the reviewable snapshot.
+#![doc = include_str!("../README.md")]
 
 use std::fmt;
 
