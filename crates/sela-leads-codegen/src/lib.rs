@@ -144,8 +144,8 @@ pub fn parse_narrowed(spec_text: &str) -> Result<(serde_json::Value, Vec<Narrowe
     Ok((spec, narrowed))
 }
 
-/// FNV-1a (64 bit) of the spec's bytes, in hex: the same function, a few lines
-/// long, is in the library's `build.rs`, which has no dependencies.
+/// FNV-1a (64 bit) of the spec's bytes, in hex: written on the first line of
+/// each generated file, so a reader of the snapshot sees which spec it came from.
 pub fn spec_hash(spec_text: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in spec_text.bytes() {
