@@ -9,9 +9,9 @@ use std::path::Path;
 use quick_junit::{NonSuccessKind, Property, Report as Junit, TestCase, TestCaseStatus, TestSuite};
 use url::Url;
 
-use super::regressions::{ReplayOutcome, summary};
-use super::report::Report;
-use super::target::HarnessError;
+use crate::report::Report;
+use crate::stored_failure::{ReplayOutcome, also_text, summary};
+use crate::target::HarnessError;
 
 /// `host[:port]` of a base URL, naming the suite.
 fn host(base_url: &str) -> String {
@@ -126,15 +126,6 @@ pub fn to_junit(report: &Report) -> Junit {
         junit.add_test_suite(replays);
     }
     junit
-}
-
-/// `; the replayed case also failed B3, S2` (empty when it failed nothing else).
-pub(crate) fn also_text(also: &[super::Clause]) -> String {
-    if also.is_empty() {
-        return String::new();
-    }
-    let ids: Vec<&str> = also.iter().map(|c| c.id()).collect();
-    format!("; the replayed case also failed {}", ids.join(", "))
 }
 
 /// Writes [`to_junit`] to `path`.

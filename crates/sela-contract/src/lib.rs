@@ -37,6 +37,9 @@
 
 pub mod budget;
 pub mod checker;
+pub mod clauses;
+pub mod exchange;
+pub mod failure;
 pub mod har;
 pub mod json;
 pub mod junit;
@@ -44,13 +47,16 @@ mod progress;
 pub mod regressions;
 pub mod report;
 pub mod schema;
+pub mod stored_failure;
 pub mod strategies;
 pub mod target;
 pub mod throttle;
 
 use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 
-pub use report::{Clause, ClauseResult, Failure, Report};
+pub use clauses::Clause;
+pub use failure::Failure;
+pub use report::{ClauseResult, Report};
 pub use target::{ApiKey, HarnessError, Target};
 
 /// How a run is made.
