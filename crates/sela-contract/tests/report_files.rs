@@ -72,7 +72,8 @@ fn server(fault: bool) -> MockServer {
 
 #[test]
 fn help_documents_the_exit_codes() {
-    let out = xtask(&["--help"], None);
+    // The tokens are in the environment: --help must not show them.
+    let out = xtask(&["--help"], Some(TOKEN));
     assert_eq!(code(&out), 0, "{}", text(&out));
     let help = String::from_utf8_lossy(&out.stdout);
     for line in [
@@ -80,16 +81,33 @@ fn help_documents_the_exit_codes() {
         "1  a clause failed or was not checked",
         "2  usage error, the target unreachable or stopped answering, the API key",
         "did not end within --throttle-patience, a run that could check",
-        "--junit PATH",
-        "--json PATH",
-        "--har PATH",
+        "SELA_API_KEY",
+        "SELA_SECOND_API_KEY",
+        "--junit <PATH>",
+        "--json <PATH>",
+        "--har <PATH>",
         "--har-failures-only",
-        "--regressions PATH",
+        "--regressions <PATH>",
         "--no-regressions",
-        "--time-budget SECS",
+        "--time-budget <SECS>",
+        "CONTRACT.md",
     ] {
         assert!(help.contains(line), "{line:?} missing from --help:\n{help}");
     }
+    assert!(
+        !help.contains(TOKEN) && !help.contains(SECOND),
+        "a token in --help:\n{help}"
+    );
+}
+
+#[test]
+fn version_names_the_crate_version() {
+    let out = xtask(&["--version"], None);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("sela-contract {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -99,9 +117,16 @@ fn usage_errors_exit_2() {
         &["--har-failures-only"],
         &["--time-budget", "soon"],
         &["--no-regressions", "--regressions", "x.jsonl"],
+        &["--concurrency", "1"],
+        &["--cases"],
     ] {
         let out = xtask(args, None);
         assert_eq!(code(&out), 2, "{args:?}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("try '--help'"),
+            "{args:?}: {}",
+            text(&out)
+        );
     }
 }
 
