@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::clauses::Clause;
+use crate::clauses::{CONTRACT_URL, Clause};
 use crate::report::Report;
 use crate::target::HarnessError;
 
@@ -20,6 +20,9 @@ pub const FORMAT_VERSION: u32 = 1;
 struct Document<'a> {
     format_version: u32,
     passed: bool,
+    /// Where the contract is written in full ([`CONTRACT_URL`]); each
+    /// `clauses[]` entry has its own `link` into it.
+    contract_url: &'static str,
     failed: Vec<Clause>,
     not_checked: Vec<Clause>,
     #[serde(flatten)]
@@ -31,6 +34,7 @@ pub fn to_json(report: &Report) -> String {
     let doc = Document {
         format_version: FORMAT_VERSION,
         passed: report.passed(),
+        contract_url: CONTRACT_URL,
         failed: report.failed(),
         not_checked: report
             .clauses

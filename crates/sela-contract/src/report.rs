@@ -5,15 +5,19 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::ser::SerializeStruct as _;
 use serde::{Serialize, Serializer};
 
 use crate::budget::BudgetUse;
+use crate::clauses::CONTRACT_URL;
 pub use crate::clauses::Clause;
 pub use crate::failure::{Failure, Shrink};
 use crate::stored_failure::{CaseOrigin, ReplayOutcome, Replayed, also_text, summary};
 
-/// A clause's result over the run.
-#[derive(Clone, Debug, Serialize)]
+/// A clause's result over the run. As JSON: the clause's id (`clause`), its
+/// `title`, one-line `meaning` and `link` (where `CONTRACT.md` has it in
+/// full), then the fields below.
+#[derive(Clone, Debug)]
 pub struct ClauseResult {
     /// The clause.
     pub clause: Clause,
@@ -24,10 +28,25 @@ pub struct ClauseResult {
     /// The evidence of the (shrunk) failure, when it failed.
     pub failure: Option<Failure>,
     /// Time spent in the cases that checked it (shrinking included).
-    #[serde(rename = "time_secs", serialize_with = "secs")]
     pub time: Duration,
     /// The failing case, to replay it (see [`regressions`](super::regressions)).
     pub origin: Option<CaseOrigin>,
+}
+
+impl Serialize for ClauseResult {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("ClauseResult", 9)?;
+        m.serialize_field("clause", &self.clause)?;
+        m.serialize_field("title", self.clause.title())?;
+        m.serialize_field("meaning", self.clause.meaning())?;
+        m.serialize_field("link", &self.clause.link())?;
+        m.serialize_field("cases", &self.cases)?;
+        m.serialize_field("failed_cases", &self.failed_cases)?;
+        m.serialize_field("time_secs", &self.time.as_secs_f64())?;
+        m.serialize_field("failure", &self.failure)?;
+        m.serialize_field("origin", &self.origin)?;
+        m.end()
+    }
 }
 
 impl ClauseResult {
@@ -127,26 +146,30 @@ impl Report {
             .expect("every clause has a result")
     }
 
-    /// The table of clauses (clause, cases, result).
+    /// The table of clauses: id, cases, result and the clause's one-line
+    /// meaning, then where each clause is written in full.
     pub fn table(&self) -> String {
-        let mut out = String::from("clause  cases  result\n");
+        let mut out = format!(
+            "{:<6}  {:>5}  {:<20}  meaning\n",
+            "clause", "cases", "result"
+        );
         for c in &self.clauses {
             let result = if c.failed_cases > 0 {
-                format!(
-                    "FAILED in {} case(s): {}",
-                    c.failed_cases,
-                    c.clause.meaning()
-                )
+                format!("FAILED in {} case(s)", c.failed_cases)
             } else {
                 c.verdict().to_owned()
             };
             out.push_str(&format!(
-                "{:<6}  {:>5}  {}\n",
+                "{:<6}  {:>5}  {result:<20}  {}\n",
                 c.clause.id(),
                 c.cases,
-                result
+                c.clause.meaning()
             ));
         }
+        out.push_str(&format!(
+            "each clause in full: {CONTRACT_URL}, under its heading (B3: #{})\n",
+            Clause::B3.anchor()
+        ));
         out
     }
 }
@@ -219,6 +242,7 @@ impl fmt::Display for Report {
                 fail.clause.id(),
                 fail.clause.meaning()
             )?;
+            writeln!(f, "   the clause in full: {}", fail.clause.link())?;
             for line in fail.evidence().lines() {
                 writeln!(f, "   {line}")?;
             }
