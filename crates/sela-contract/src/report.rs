@@ -1,6 +1,8 @@
 //! What a run found: per clause the cases checked and, when it failed, the
-//! evidence (shrunk batch, request and response JSON, a `curl` line); plus the
-//! observations the contract asks for (`CONTRACT.md`).
+//! evidence ([`Failure`]); the stored failures replayed; and the
+//! observations the contract asks for (`CONTRACT.md`). The writers
+//! ([`json`](crate::json), [`junit`](crate::junit),
+//! [`regressions`](crate::regressions)) take it from here.
 
 use std::fmt;
 use std::time::Duration;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use httpmock::{HttpMockRequest, MockServer};
+use sela_contract::Clause;
 use sela_sandbox::{SandboxState, answer};
 
 const TOKEN: &str = "xtask-reports-token-0123456789";
@@ -163,6 +164,20 @@ fn the_builtin_sandbox_passes_and_every_report_parses() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("JSON parses");
     assert_eq!(doc["format_version"], 1);
     assert_eq!(doc["passed"], true);
+    // Each clause with its meaning and link, from the one source
+    // (tests/clause_links.rs checks the links' anchors against CONTRACT.md).
+    let entries = doc["clauses"].as_array().expect("clauses");
+    assert_eq!(entries.len(), Clause::ALL.len());
+    for (entry, c) in entries.iter().zip(Clause::ALL) {
+        assert_eq!(
+            (&entry["clause"], &entry["meaning"], &entry["link"]),
+            (&c.id().into(), &c.meaning().into(), &c.link().into()),
+        );
+    }
+    for (case, c) in parsed.test_suites[0].test_cases.iter().zip(Clause::ALL) {
+        let link = case.properties.iter().find(|p| p.name.as_str() == "link");
+        assert_eq!(link.map(|p| p.value.as_str()), Some(c.link().as_str()));
+    }
     let archive = har::from_path(&har).expect("HAR parses");
     let har::Spec::V1_2(log) = archive.log else {
         panic!("HAR 1.2 expected")
