@@ -4,7 +4,8 @@
 //!
 //! The key never reaches the archive: the `Authorization` header is written as
 //! in reports (`Token $SELA_API_KEY`, near misses by their label only), and
-//! every body and header value is passed through [`Target::redact`].
+//! every body and header value is passed through the target's redaction
+//! (`Target::redact`), which the caller of `record` hands in.
 
 use std::fmt;
 use std::path::Path;
@@ -18,7 +19,7 @@ use har::v1_2::{
 use har::{Har, Spec};
 use serde_json::Value;
 
-use super::target::{Exchange, Target};
+use crate::exchange::Exchange;
 
 /// What HAR needs of an answer beyond [`Exchange`]: its headers and version.
 #[derive(Clone, Debug, Default)]
@@ -57,7 +58,8 @@ struct Recorded {
     failing: bool,
 }
 
-/// Collects the exchanges of a run; give it to [`Target::with_recorder`] and
+/// Collects the exchanges of a run; give it to
+/// [`Target::with_recorder`](crate::Target::with_recorder) and
 /// write it with [`Recorder::write`] afterwards. Cheap to clone (shared).
 #[derive(Clone, Default)]
 pub struct Recorder(Arc<Mutex<Vec<Recorded>>>);
@@ -93,10 +95,11 @@ impl Recorder {
         self.lock().iter().filter(|r| r.failing).count()
     }
 
-    /// Records one exchange (the key already redacted from `exchange`).
+    /// Records one exchange; `redact` takes the keys out of the request body
+    /// and the response headers (the exchange's response is redacted already).
     pub(crate) fn record(
         &self,
-        target: &Target,
+        redact: &dyn Fn(&str) -> String,
         exchange: &Exchange,
         started: DateTime<Utc>,
         time: Duration,
@@ -104,12 +107,12 @@ impl Recorder {
     ) {
         let response = response.map(|mut m| {
             for (_, v) in &mut m.headers {
-                *v = target.redact(v);
+                *v = redact(v);
             }
             m
         });
         let mut exchange = exchange.clone();
-        exchange.body = exchange.body.as_deref().map(|b| target.redact(b));
+        exchange.body = exchange.body.as_deref().map(redact);
         self.lock().push(Recorded {
             started,
             time,
@@ -256,7 +259,7 @@ fn entry(r: &Recorded) -> Entries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::{ApiKey, Auth};
+    use crate::target::{ApiKey, Auth, Target};
 
     #[test]
     fn the_archive_has_the_required_fields_and_no_key() {
@@ -272,8 +275,9 @@ mod tests {
             response: "{\"results\":[]}".into(),
             transport_error: None,
         };
+        let redact = |s: &str| target.redact(s);
         rec.record(
-            &target,
+            &redact,
             &ex,
             Utc::now(),
             Duration::from_millis(12),
@@ -283,7 +287,7 @@ mod tests {
             }),
         );
         let mark = rec.mark();
-        rec.record(&target, &ex, Utc::now(), Duration::ZERO, None);
+        rec.record(&redact, &ex, Utc::now(), Duration::ZERO, None);
         rec.mark_failing_since(mark);
         assert_eq!((rec.len(), rec.failing_len()), (2, 1));
         let text = har::to_json(&rec.to_har(false)).unwrap();

@@ -4,14 +4,12 @@
 //! so the key appears only as `$SELA_API_KEY`.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde::Serialize;
-use serde::ser::{SerializeSeq, Serializer};
-use serde_json::{Value, json};
 
-use super::report::{Clause, Report};
-use super::target::{Exchange, HarnessError};
+use crate::clauses::{CONTRACT_URL, Clause};
+use crate::report::Report;
+use crate::target::HarnessError;
 
 /// The `format_version` of the JSON report; raised when a field changes
 /// meaning or goes away (new fields may appear without it).
@@ -22,6 +20,9 @@ pub const FORMAT_VERSION: u32 = 1;
 struct Document<'a> {
     format_version: u32,
     passed: bool,
+    /// Where the contract is written in full ([`CONTRACT_URL`]); each
+    /// `clauses[]` entry has its own `link` into it.
+    contract_url: &'static str,
     failed: Vec<Clause>,
     not_checked: Vec<Clause>,
     #[serde(flatten)]
@@ -33,6 +34,7 @@ pub fn to_json(report: &Report) -> String {
     let doc = Document {
         format_version: FORMAT_VERSION,
         passed: report.passed(),
+        contract_url: CONTRACT_URL,
         failed: report.failed(),
         not_checked: report
             .clauses
@@ -69,38 +71,4 @@ pub fn error_json(base_url: &str, error: &HarnessError) -> String {
 /// Writes [`to_json`] to `path`.
 pub fn write(report: &Report, path: &Path) -> std::io::Result<()> {
     std::fs::write(path, to_json(report))
-}
-
-/// A duration as seconds (a JSON number).
-pub(crate) fn secs<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64())
-}
-
-/// A batch as `[{"category": .., "item": ..}]`.
-pub(crate) fn items_json<S: Serializer>(
-    items: &[(String, Value)],
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    let mut seq = s.serialize_seq(Some(items.len()))?;
-    for (category, item) in items {
-        seq.serialize_element(&json!({"category": category, "item": item}))?;
-    }
-    seq.end()
-}
-
-/// Exchanges as `[{"request": .., "response": .., "curl": ..}]`, the key shown
-/// as `$SELA_API_KEY`.
-pub(crate) fn exchanges_json<S: Serializer>(
-    exchanges: &[Exchange],
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    let mut seq = s.serialize_seq(Some(exchanges.len()))?;
-    for ex in exchanges {
-        seq.serialize_element(&json!({
-            "request": ex.request_json(),
-            "response": ex.response_json(),
-            "curl": ex.curl(),
-        }))?;
-    }
-    seq.end()
 }

@@ -1,7 +1,9 @@
 //! The report as JUnit XML (`--junit`), written by the `quick-junit` crate (the
 //! serializer cargo-nextest uses), so that CI test reporters show which clause
 //! failed. One `<testsuite>` per run, named for the target's host, with the
-//! seed as a property; one `<testcase>` per clause; a second suite for the
+//! seed and the contract's address as properties; one `<testcase>` per
+//! clause, named by id and title, with its one-line meaning and link as
+//! properties; a second suite for the
 //! stored failures replayed first, when there were any.
 
 use std::path::Path;
@@ -9,9 +11,10 @@ use std::path::Path;
 use quick_junit::{NonSuccessKind, Property, Report as Junit, TestCase, TestCaseStatus, TestSuite};
 use url::Url;
 
-use super::regressions::{ReplayOutcome, summary};
-use super::report::Report;
-use super::target::HarnessError;
+use crate::clauses::CONTRACT_URL;
+use crate::report::Report;
+use crate::stored_failure::{ReplayOutcome, also_text, summary};
+use crate::target::HarnessError;
 
 /// `host[:port]` of a base URL, naming the suite.
 fn host(base_url: &str) -> String {
@@ -52,12 +55,17 @@ pub fn to_junit(report: &Report) -> Junit {
     suite.add_property(Property::new("base_url", report.base_url.clone()));
     suite.add_property(Property::new("requests", report.requests.to_string()));
     suite.add_property(Property::new("cases_run", report.cases_run.to_string()));
+    suite.add_property(Property::new("contract", CONTRACT_URL));
     for c in &report.clauses {
         let status = if let Some(fail) = &c.failure {
             let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
             st.set_message(c.clause.meaning())
                 .set_type(c.clause.id())
-                .set_description(fail.evidence());
+                .set_description(format!(
+                    "the clause in full: {}\n{}",
+                    c.clause.link(),
+                    fail.evidence()
+                ));
             st
         } else if c.failed_cases > 0 {
             let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -74,6 +82,8 @@ pub fn to_junit(report: &Report) -> Junit {
         case.set_classname("contract")
             .set_time(c.time)
             .set_assertions(c.cases as usize);
+        case.add_property(Property::new("meaning", c.clause.meaning()));
+        case.add_property(Property::new("link", c.clause.link()));
         case.add_property(Property::new("cases", c.cases.to_string()));
         case.add_property(Property::new("failed_cases", c.failed_cases.to_string()));
         suite.add_test_case(case);
@@ -126,15 +136,6 @@ pub fn to_junit(report: &Report) -> Junit {
         junit.add_test_suite(replays);
     }
     junit
-}
-
-/// `; the replayed case also failed B3, S2` (empty when it failed nothing else).
-pub(crate) fn also_text(also: &[super::Clause]) -> String {
-    if also.is_empty() {
-        return String::new();
-    }
-    let ids: Vec<&str> = also.iter().map(|c| c.id()).collect();
-    format!("; the replayed case also failed {}", ids.join(", "))
 }
 
 /// Writes [`to_junit`] to `path`.

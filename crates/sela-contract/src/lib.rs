@@ -1,42 +1,10 @@
-//! The bulk-create contract harness: proptest batches sent to a target over
-//! HTTP and checked against every clause of the contract (T1-T3, B1-B4, S1-S4,
-//! A1-A2).
-//!
-//! - [`strategies`]: generators of valid, invalid, maybe invalid and non-object
-//!   items and of batches mixing them, for users' own tests too;
-//! - [`checker`]: the clause evaluation and the run's ledger of identities;
-//! - [`report`]: per-clause results, observations and failure evidence;
-//! - [`target`]: the server, its key (never printed) and raw HTTP exchanges;
-//! - [`schema`]: the structural check of `BulkCreateLeadResponse` (T3);
-//! - [`throttle`]: `429` waited out and the same request resent;
-//! - [`junit`], [`json`], [`har`]: the report as JUnit XML, as JSON, and every
-//!   exchange as an HTTP Archive; [`regressions`]: failures stored and
-//!   replayed first by the next run; [`budget`]: the time budget.
-//!
-//! The run first probes the batch-size limit (1 to `max_size` items, mostly
-//! non-objects), then runs five properties, each for `cases` cases drawn by a
-//! proptest [`TestRunner`] seeded with `TestRng::from_seed(RngAlgorithm::ChaCha,
-//! ..)`: mixed batches (then the created identities re-sent in other US
-//! formats), the same valid items alone and among invalid ones (B4), requests
-//! refused as a whole or items answered `error` followed by the same leads sent
-//! properly (A1, A2, S3), several requests in flight at once sharing identities
-//! (S4), and batches of many sizes up to the limit. Every answer is checked for
-//! T1-T3, B1-B3, S1-S3, with every created lead read back field by field and the
-//! list count followed where the target offers them. Every failing clause is
-//! shrunk on its own with proptest's value tree towards a minimal case that
-//! still breaks it, and the harness carries on, so one run reports every
-//! failing clause.
-//!
-//! ```no_run
-//! use sela_contract::{ApiKey, Config, Target};
-//! let target = Target::new("http://127.0.0.1:8000/", ApiKey::new("key")).unwrap();
-//! let report = sela_contract::run(&target, &Config::default()).unwrap();
-//! println!("{report}");
-//! assert!(report.passed());
-//! ```
+#![doc = include_str!("../README.md")]
 
 pub mod budget;
 pub mod checker;
+pub mod clauses;
+pub mod exchange;
+pub mod failure;
 pub mod har;
 pub mod json;
 pub mod junit;
@@ -44,13 +12,16 @@ mod progress;
 pub mod regressions;
 pub mod report;
 pub mod schema;
+pub mod stored_failure;
 pub mod strategies;
 pub mod target;
 pub mod throttle;
 
 use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 
-pub use report::{Clause, ClauseResult, Failure, Report};
+pub use clauses::Clause;
+pub use failure::Failure;
+pub use report::{ClauseResult, Report};
 pub use target::{ApiKey, HarnessError, Target};
 
 /// How a run is made.

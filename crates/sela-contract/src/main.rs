@@ -1,13 +1,20 @@
-//! `cargo xtask contract`: checks the bulk-create contract against the built-in
-//! sandbox (default) or a server given by `--base-url` (token from `SELA_API_KEY`).
+//! `sela-contract` (and its alias `cargo xtask contract`): checks the leads
+//! contract against the built-in sandbox (default) or a server given by
+//! `--base-url` (token from `SELA_API_KEY`). `sela-contract --help` lists the
+//! flags and the exit codes.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use clap::Parser as _;
 
 use sela_contract::har::Recorder;
-use sela_contract::{ApiKey, Config, Report, Target, regressions};
+use sela_contract::{ApiKey, Report, Target, regressions};
 use sela_sandbox::Sandbox;
+
+mod cli;
+
+use cli::{Args, Cli};
 
 /// `println!` that ignores a closed stdout (`| head`) instead of panicking.
 macro_rules! say {
@@ -17,226 +24,15 @@ macro_rules! say {
     }};
 }
 
-const USAGE: &str = "\
-usage: sela-contract [options]
-
-Checks every clause of the leads contract (T1-T3, B1-B5, S1-S4, R1-R2, C1,
-U1-U3, G1, L1, A1-A3) with proptest cases sent over HTTP: mixed batches,
-created identities re-sent in other US formats (and those of the run's start
-again at its end), valid items alone and among invalid ones, refused requests
-(near-miss tokens too) and items answered error, requests in flight together,
-batches of many sizes up to the limit it probes, and walks of the run's own
-leads through single create, PATCH, PUT, re-engagement and a do-not-contact
-flag, the list walked page by page, and a second account's leads. Every
-created lead is read back field by field and the list count followed, where
-the target offers them.
-
-options:
-  --base-url URL        run against this server, with the token from the
-                        environment variable SELA_API_KEY (it creates leads with
-                        fictional numbers); without it, an in-process sandbox
-                        (two accounts). A second account's token in
-                        SELA_SECOND_API_KEY checks account isolation (A3);
-                        without it A3 is not checked
-  --cases N             proptest cases per property (default 64)
-  --sequences N         stateful sequences of operations to run (default an
-                        eighth of --cases, at least 2; 0 runs none)
-  --seed S              seed of the generated cases (default: random, printed)
-  --max-batch N         largest batch sent (default 8)
-  --max-created N       most leads the run may create (default 2000)
-  --max-size N          largest batch of the size probe (default 1000, at
-                        least 250); the limit found is reported
-  --concurrency N       requests in flight together for S4 (2-16, default 6)
-  --shared-account      the account has other writers: do not follow the list
-                        count (S2's count growth is not checked)
-  --throttle-patience S longest wait in seconds for one request answered 429
-                        before giving up (default 30)
-  --lead-type ID        a lead type id that exists on the target
-  --representative ID   a representative id that exists on the target
-  --settle SECS         a read (GET by id, the list, its count) that disagrees
-                        with a write is read again, with backoff, for up to
-                        SECS seconds before it is reported (default 2): reads
-                        may lag writes behind a replica or a cache
-  --time-budget SECS    start no new case after SECS seconds (shrinking what
-                        failed still finishes; cases per clause are reported)
-
-reports (written even when clauses fail):
-  --junit PATH          JUnit XML: a testcase per clause, failures with evidence
-  --json PATH           the whole report as JSON (format_version 1, see README)
-  --har PATH            every exchange as an HTTP Archive 1.2 (token shown as
-                        $SELA_API_KEY)
-  --har-failures-only   only the exchanges of failing cases in --har
-  --regressions PATH    stored failures: replayed first, new ones appended
-                        (default contract-regressions.jsonl; commit it)
-  --no-regressions      neither replay nor store failures
-  -h, --help            this help
-
-exit status:
-  0  every clause held (and every replayed stored failure held)
-  1  a clause failed or was not checked, or a stored failure still fails
-  2  usage error, the target unreachable or stopped answering, the API key
-     refused (401/403 to an authorised empty batch), throttling (429) that
-     did not end within --throttle-patience, a run that could check
-     nothing, or a report not written
-";
-
-struct Args {
-    base_url: Option<String>,
-    config: Config,
-    junit: Option<PathBuf>,
-    json: Option<PathBuf>,
-    har: Option<PathBuf>,
-    har_failures_only: bool,
-    /// `None`: `--no-regressions`.
-    regressions: Option<PathBuf>,
-}
-
-fn parse(args: &[String]) -> Result<Option<Args>, String> {
-    let mut out = Args {
-        base_url: None,
-        config: Config::default(),
-        junit: None,
-        json: None,
-        har: None,
-        har_failures_only: false,
-        regressions: Some(PathBuf::from(regressions::DEFAULT_PATH)),
-    };
-    let mut no_regressions = false;
-    let mut regressions_path = None;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
-            _ => (arg.as_str(), None),
-        };
-        if matches!(name, "-h" | "--help") {
-            return Ok(None);
-        }
-        match name {
-            "--har-failures-only" => {
-                out.har_failures_only = true;
-                continue;
-            }
-            "--no-regressions" => {
-                no_regressions = true;
-                continue;
-            }
-            _ => {}
-        }
-        let mut value = || -> Result<String, String> {
-            match &inline {
-                Some(v) => Ok(v.clone()),
-                None => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| format!("{name} needs a value")),
-            }
-        };
-        match name {
-            "--base-url" => out.base_url = Some(value()?),
-            "--cases" => out.config.cases = number(name, &value()?)?,
-            "--sequences" => out.config.sequences = Some(number(name, &value()?)?),
-            "--seed" => out.config.seed = Some(number(name, &value()?)?),
-            "--max-batch" => out.config.max_batch = number(name, &value()?)?,
-            "--max-created" => out.config.max_created = number(name, &value()?)?,
-            "--lead-type" => out.config.lead_type = Some(number(name, &value()?)?),
-            "--representative" => out.config.representative = Some(number(name, &value()?)?),
-            "--settle" => {
-                let secs: f64 = number(name, &value()?)?;
-                if !(secs.is_finite() && (0.0..=600.0).contains(&secs)) {
-                    return Err(format!("{name} must be a number of seconds, 0 to 600"));
-                }
-                out.config.settle = Duration::from_secs_f64(secs);
-            }
-            "--time-budget" => {
-                let secs: f64 = number(name, &value()?)?;
-                if !(secs.is_finite() && secs >= 0.0) {
-                    return Err(format!("{name} must be a number of seconds, 0 or more"));
-                }
-                out.config.time_budget = Some(Duration::from_secs_f64(secs));
-            }
-            "--junit" => out.junit = Some(path(name, value()?)?),
-            "--json" => out.json = Some(path(name, value()?)?),
-            "--har" => out.har = Some(path(name, value()?)?),
-            "--regressions" => regressions_path = Some(path(name, value()?)?),
-            "--max-size" => out.config.max_size = number(name, &value()?)?,
-            "--concurrency" => out.config.concurrency = number(name, &value()?)?,
-            "--throttle-patience" => {
-                let secs: u64 = number(name, &value()?)?;
-                out.config.throttle_patience = std::time::Duration::from_secs(secs);
-            }
-            "--shared-account" => {
-                if inline.is_some() {
-                    return Err("--shared-account takes no value".into());
-                }
-                out.config.shared_account = true;
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    if out.config.max_batch == 0 {
-        return Err("--max-batch must be at least 1".into());
-    }
-    if out.config.max_batch > 60 {
-        return Err("--max-batch must be at most 60".into());
-    }
-    if out.config.max_size < 250 {
-        return Err(
-            "--max-size must be at least 250 (the contract probes batches of 250 items and \
-             more; a target that refuses them is found by the probe)"
-                .into(),
-        );
-    }
-    if !(2..=16).contains(&out.config.concurrency) {
-        return Err("--concurrency must be between 2 and 16".into());
-    }
-    if out.har_failures_only && out.har.is_none() {
-        return Err("--har-failures-only needs --har PATH".into());
-    }
-    match (no_regressions, regressions_path) {
-        (true, Some(_)) => {
-            return Err("--no-regressions and --regressions PATH contradict each other".into());
-        }
-        (true, None) => out.regressions = None,
-        (false, Some(p)) => out.regressions = Some(p),
-        (false, None) => {}
-    }
-    Ok(Some(out))
-}
-
-fn path(name: &str, raw: String) -> Result<PathBuf, String> {
-    if raw.trim().is_empty() {
-        return Err(format!("{name} needs a file path"));
-    }
-    Ok(PathBuf::from(raw))
-}
-
-fn number<T: std::str::FromStr>(name: &str, raw: &str) -> Result<T, String> {
-    raw.trim()
-        .parse()
-        .map_err(|_| format!("{name}: {raw:?} is not a valid number"))
-}
-
-/// Runs the task; see `USAGE`.
-fn run(args: &[String]) -> ExitCode {
-    let args = match parse(args) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            say!("{}", USAGE.trim_end());
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("cargo xtask contract: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+/// Runs the task; see `--help`.
+fn run(args: Args) -> ExitCode {
     let mut config = args.config.clone();
     config.progress = true;
     if let Some(path) = &args.regressions {
         match regressions::load(path) {
             Ok(stored) => config.replay = stored,
             Err(e) => {
-                eprintln!("cargo xtask contract: cannot read the stored failures: {e}");
+                eprintln!("sela-contract: cannot read the stored failures: {e}");
                 return ExitCode::from(2);
             }
         }
@@ -246,7 +42,7 @@ fn run(args: &[String]) -> ExitCode {
     let (target, _sandbox) = match open_target(args.base_url.as_deref(), config.max_created) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("cargo xtask contract: {e}");
+            eprintln!("sela-contract: {e}");
             return ExitCode::from(2);
         }
     };
@@ -286,7 +82,7 @@ fn run(args: &[String]) -> ExitCode {
     let report = match result {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("cargo xtask contract: {e}");
+            eprintln!("sela-contract: {e}");
             write_error_reports(&args, target.base_url(), &e);
             return ExitCode::from(2);
         }
@@ -308,7 +104,7 @@ fn run(args: &[String]) -> ExitCode {
     }
     if report.checked_nothing() {
         eprintln!(
-            "cargo xtask contract: no clause could be checked: {}",
+            "sela-contract: no clause could be checked: {}",
             report.not_checked_reason()
         );
         return ExitCode::from(2);
@@ -423,7 +219,7 @@ fn write_reports(args: &Args, report: &Report) -> bool {
                 path.display()
             ),
             Err(e) => {
-                eprintln!("cargo xtask contract: cannot store the failures: {e}");
+                eprintln!("sela-contract: cannot store the failures: {e}");
                 ok = false;
             }
         }
@@ -466,7 +262,7 @@ fn write_report(what: &str, path: &std::path::Path, result: std::io::Result<()>)
         }
         Err(e) => {
             eprintln!(
-                "cargo xtask contract: cannot write the {what} report to {}: {e}",
+                "sela-contract: cannot write the {what} report to {}: {e}",
                 path.display()
             );
             false
@@ -475,121 +271,13 @@ fn write_report(what: &str, path: &std::path::Path, result: std::io::Result<()>)
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    run(&args)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    #[test]
-    fn parses_the_interface() {
-        let a = parse(&args(&[
-            "--base-url",
-            "http://127.0.0.1:9",
-            "--cases=3",
-            "--seed",
-            "7",
-            "--max-batch",
-            "4",
-            "--max-created",
-            "10",
-            "--lead-type",
-            "1",
-            "--representative",
-            "2",
-            "--max-size=300",
-            "--concurrency",
-            "4",
-            "--shared-account",
-            "--throttle-patience",
-            "5",
-        ]))
-        .unwrap()
-        .unwrap();
-        assert_eq!(a.base_url.as_deref(), Some("http://127.0.0.1:9"));
-        assert_eq!(
-            (
-                a.config.cases,
-                a.config.seed,
-                a.config.max_batch,
-                a.config.max_created
-            ),
-            (3, Some(7), 4, 10)
-        );
-        assert_eq!(
-            (a.config.lead_type, a.config.representative),
-            (Some(1), Some(2))
-        );
-        assert_eq!(
-            (
-                a.config.max_size,
-                a.config.concurrency,
-                a.config.shared_account,
-                a.config.throttle_patience
-            ),
-            (300, 4, true, std::time::Duration::from_secs(5))
-        );
-        assert!(!parse(&args(&[])).unwrap().unwrap().config.shared_account);
-        assert!(parse(&args(&["--concurrency", "1"])).is_err());
-        assert!(parse(&args(&["--max-size", "100"])).is_err());
-        assert!(parse(&args(&["--shared-account=yes"])).is_err());
-        assert!(parse(&args(&["--help"])).unwrap().is_none());
-        assert!(parse(&args(&["--cases"])).is_err());
-        assert!(parse(&args(&["--sequences", "-1"])).is_err());
-        let seq = parse(&args(&["--sequences", "5"])).unwrap().unwrap();
-        assert_eq!(seq.config.sequences, Some(5));
-        assert!(parse(&args(&["--cases", "x"])).is_err());
-        assert!(parse(&args(&["--frobnicate"])).is_err());
-        assert!(parse(&args(&["--max-batch", "0"])).is_err());
-    }
-
-    #[test]
-    fn parses_the_report_flags() {
-        let a = parse(&args(&[
-            "--junit",
-            "j.xml",
-            "--json=r.json",
-            "--har",
-            "x.har",
-            "--har-failures-only",
-            "--regressions",
-            "r.jsonl",
-            "--time-budget",
-            "1.5",
-            "--settle",
-            "0.5",
-        ]))
-        .unwrap()
-        .unwrap();
-        assert_eq!(a.config.settle, Duration::from_millis(500));
-        assert!(parse(&args(&["--settle", "-1"])).is_err());
-        assert!(parse(&args(&["--settle", "x"])).is_err());
-        assert_eq!(
-            parse(&[]).unwrap().unwrap().config.settle,
-            Duration::from_secs(2)
-        );
-        assert_eq!(a.junit, Some(PathBuf::from("j.xml")));
-        assert_eq!(a.json, Some(PathBuf::from("r.json")));
-        assert_eq!(a.har, Some(PathBuf::from("x.har")));
-        assert!(a.har_failures_only);
-        assert_eq!(a.regressions, Some(PathBuf::from("r.jsonl")));
-        assert_eq!(a.config.time_budget, Some(Duration::from_millis(1500)));
-        let d = parse(&[]).unwrap().unwrap();
-        assert_eq!(
-            d.regressions,
-            Some(PathBuf::from(regressions::DEFAULT_PATH))
-        );
-        let n = parse(&args(&["--no-regressions"])).unwrap().unwrap();
-        assert_eq!(n.regressions, None);
-        assert!(parse(&args(&["--no-regressions", "--regressions", "r"])).is_err());
-        assert!(parse(&args(&["--har-failures-only"])).is_err());
-        assert!(parse(&args(&["--time-budget", "-1"])).is_err());
-        assert!(parse(&args(&["--junit"])).is_err());
+    match Cli::try_parse() {
+        Ok(cli) => run(cli.into()),
+        // `--help` and `--version` (exit 0, on stdout) or a usage error (exit
+        // 2, on stderr); a closed stdout is ignored, as by `say!`.
+        Err(e) => {
+            let _ = e.print();
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+        }
     }
 }

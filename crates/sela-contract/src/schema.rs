@@ -1,5 +1,5 @@
 //! Clause T3: the bulk answer against `BulkCreateLeadResponse` of `openapi.yaml`,
-//! checked structurally. A test (`tests/contract_schema.rs`) reads the spec and
+//! checked structurally. A test (`tests/schema.rs`) reads the spec and
 //! fails if the schema there drifts from what is checked here.
 
 use serde_json::Value;

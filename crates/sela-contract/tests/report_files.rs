@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use httpmock::{HttpMockRequest, MockServer};
+use sela_contract::Clause;
 use sela_sandbox::{SandboxState, answer};
 
 const TOKEN: &str = "xtask-reports-token-0123456789";
@@ -72,7 +73,8 @@ fn server(fault: bool) -> MockServer {
 
 #[test]
 fn help_documents_the_exit_codes() {
-    let out = xtask(&["--help"], None);
+    // The tokens are in the environment: --help must not show them.
+    let out = xtask(&["--help"], Some(TOKEN));
     assert_eq!(code(&out), 0, "{}", text(&out));
     let help = String::from_utf8_lossy(&out.stdout);
     for line in [
@@ -80,16 +82,33 @@ fn help_documents_the_exit_codes() {
         "1  a clause failed or was not checked",
         "2  usage error, the target unreachable or stopped answering, the API key",
         "did not end within --throttle-patience, a run that could check",
-        "--junit PATH",
-        "--json PATH",
-        "--har PATH",
+        "SELA_API_KEY",
+        "SELA_SECOND_API_KEY",
+        "--junit <PATH>",
+        "--json <PATH>",
+        "--har <PATH>",
         "--har-failures-only",
-        "--regressions PATH",
+        "--regressions <PATH>",
         "--no-regressions",
-        "--time-budget SECS",
+        "--time-budget <SECS>",
+        "CONTRACT.md",
     ] {
         assert!(help.contains(line), "{line:?} missing from --help:\n{help}");
     }
+    assert!(
+        !help.contains(TOKEN) && !help.contains(SECOND),
+        "a token in --help:\n{help}"
+    );
+}
+
+#[test]
+fn version_names_the_crate_version() {
+    let out = xtask(&["--version"], None);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("sela-contract {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -99,9 +118,16 @@ fn usage_errors_exit_2() {
         &["--har-failures-only"],
         &["--time-budget", "soon"],
         &["--no-regressions", "--regressions", "x.jsonl"],
+        &["--concurrency", "1"],
+        &["--cases"],
     ] {
         let out = xtask(args, None);
         assert_eq!(code(&out), 2, "{args:?}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("try '--help'"),
+            "{args:?}: {}",
+            text(&out)
+        );
     }
 }
 
@@ -138,6 +164,20 @@ fn the_builtin_sandbox_passes_and_every_report_parses() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("JSON parses");
     assert_eq!(doc["format_version"], 1);
     assert_eq!(doc["passed"], true);
+    // Each clause with its meaning and link, from the one source
+    // (tests/clause_links.rs checks the links' anchors against CONTRACT.md).
+    let entries = doc["clauses"].as_array().expect("clauses");
+    assert_eq!(entries.len(), Clause::ALL.len());
+    for (entry, c) in entries.iter().zip(Clause::ALL) {
+        assert_eq!(
+            (&entry["clause"], &entry["meaning"], &entry["link"]),
+            (&c.id().into(), &c.meaning().into(), &c.link().into()),
+        );
+    }
+    for (case, c) in parsed.test_suites[0].test_cases.iter().zip(Clause::ALL) {
+        let link = case.properties.iter().find(|p| p.name.as_str() == "link");
+        assert_eq!(link.map(|p| p.value.as_str()), Some(c.link().as_str()));
+    }
     let archive = har::from_path(&har).expect("HAR parses");
     let har::Spec::V1_2(log) = archive.log else {
         panic!("HAR 1.2 expected")

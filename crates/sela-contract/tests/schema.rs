@@ -4,9 +4,10 @@
 use sela_contract::schema::{ACTIONS, RESPONSE_REQUIRED, RESULT_REQUIRED, check_bulk_response};
 use serde_json::{Value, json};
 
+/// The repository's `openapi.yaml`, two levels above this crate.
 fn spec() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml"))
-        .expect("openapi.yaml");
+        .expect("openapi.yaml at the repository root");
     serde_norway::from_str(&text).expect("openapi.yaml parses")
 }
 
