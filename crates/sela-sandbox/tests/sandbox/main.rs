@@ -6,7 +6,7 @@
 //! one against the response schema `openapi.yaml` gives for that operation and
 //! status ([`conformance`]). The tests in [`running`] run `Sandbox` itself (its
 //! own port, a chosen port, Debug, options), [`contract_needs`] what the
-//! bulk-create contract needs of it, and one module per group of CONTRACT.md
+//! bulk-create contract needs of it, and one module per group of crates/sela-contract/CONTRACT.md
 //! clauses the sandbox implements: [`accounts`] (A3), [`reengagement`] (R1,
 //! R2, C1), [`updates`] (U1-U3), [`fidelity`] (B5), [`listing`] (L1) and
 //! [`read_lag`] (G1 and the settle window's lagging reads).
