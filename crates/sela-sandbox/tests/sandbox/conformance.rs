@@ -12,8 +12,9 @@ use serde_json::{Map, Value, json};
 pub(crate) fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml"))
-            .expect("openapi.yaml is readable");
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml"))
+                .expect("openapi.yaml is readable");
         serde_norway::from_str(&text).expect("openapi.yaml is YAML")
     })
 }
