@@ -101,7 +101,7 @@ impl BulkMismatch {
         Self {
             index: Some(index),
             fault,
-            raw: Some(crate::error::truncate(&raw.to_string())),
+            raw: Some(crate::excerpt::truncate(&raw.to_string())),
             results: Vec::new(),
         }
     }

@@ -218,7 +218,7 @@ impl Client {
     /// `GET /api/leads/` a page at a time, with the total count and the page
     /// number; `.page_size(n)`, `.start_at(page)` to resume.
     pub fn lead_pages(&self) -> LeadPages {
-        LeadPages::new(self.clone())
+        LeadPages::new(self.api.clone())
     }
 
     /// `POST /api/leads/bulk-create/`: one outcome per lead, in input order.

@@ -1,20 +1,19 @@
 //! The crate's one error type, and the JSON error body of the API.
 
 use crate::bulk::BulkMismatch;
+use crate::excerpt::{excerpt, truncate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// How much of an undecodable body an error keeps for diagnosis.
-pub const BODY_EXCERPT_LIMIT: usize = 2048;
-
 /// Everything a call can fail with. No variant ever holds the API token.
 ///
 /// Every variant built from an HTTP answer keeps its status
 /// ([`Error::status`]), the start of its body ([`Error::body`], at most
-/// [`BODY_EXCERPT_LIMIT`] bytes) and the server's request id when it sent one
-/// ([`Error::request_id`]), so that a failure can be reported to Sela.
+/// [`BODY_EXCERPT_LIMIT`](crate::BODY_EXCERPT_LIMIT) bytes) and the server's
+/// request id when it sent one ([`Error::request_id`]), so that a failure can
+/// be reported to Sela.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -325,23 +324,6 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let wait = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
     Some(wait.to_std().unwrap_or(Duration::ZERO))
-}
-
-/// The start of a body, lossily decoded, for error messages.
-fn excerpt(body: &[u8]) -> String {
-    truncate(&String::from_utf8_lossy(body))
-}
-
-/// Cuts text to [`BODY_EXCERPT_LIMIT`] bytes on a character boundary.
-pub(crate) fn truncate(text: &str) -> String {
-    if text.len() <= BODY_EXCERPT_LIMIT {
-        return text.to_owned();
-    }
-    let mut end = BODY_EXCERPT_LIMIT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}... ({} bytes in all)", &text[..end], text.len())
 }
 
 /// A Django REST framework error body: `detail`, or field names mapped to

@@ -11,6 +11,7 @@ pub struct ReadmeDoctests;
 mod bulk;
 mod client;
 mod error;
+mod excerpt;
 mod hooks;
 pub mod import;
 pub mod lead;
@@ -26,7 +27,8 @@ pub use bulk::{BulkMismatch, BulkOutcome, MismatchFault};
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, USER_AGENT,
 };
-pub use error::{ApiErrorBody, BODY_EXCERPT_LIMIT, Error, retry_after};
+pub use error::{ApiErrorBody, Error, retry_after};
+pub use excerpt::BODY_EXCERPT_LIMIT;
 pub use lead::FieldError;
 pub use metadata::{KNOWN_KEYS as KNOWN_METADATA_KEYS, Metadata};
 pub use pages::{LeadPage, LeadPages};

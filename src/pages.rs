@@ -2,9 +2,9 @@
 //! (total count, current page, start at page N), and a lead that does not
 //! decode is an error at its place, never the end of its page.
 
+use crate::Error;
 use crate::api::types::PartialLead;
 use crate::request::{Answer, LEADS_LIST};
-use crate::{Client, Error};
 use futures::stream::{self, BoxStream, StreamExt};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -23,14 +23,16 @@ pub struct LeadPage {
     pub leads: Vec<Result<PartialLead, Error>>,
 }
 
-/// Walks the lead list a page at a time: from [`Client::lead_pages`].
+/// Walks the lead list a page at a time: from
+/// [`Client::lead_pages`](crate::Client::lead_pages).
 ///
 /// Requests always go to the client's base URL: only the page number is taken
 /// from the server's `next` link, so the token never follows a link elsewhere.
 #[derive(Clone, Debug)]
 #[must_use = "call `next_page` or `into_stream`"]
 pub struct LeadPages {
-    client: Client,
+    /// The generated client of the [`Client`](crate::Client) it came from.
+    api: crate::api::Client,
     page_size: Option<i64>,
     next: Option<i64>,
     current: Option<i64>,
@@ -38,9 +40,9 @@ pub struct LeadPages {
 }
 
 impl LeadPages {
-    pub(crate) fn new(client: Client) -> Self {
+    pub(crate) fn new(api: crate::api::Client) -> Self {
         Self {
-            client,
+            api,
             page_size: None,
             next: Some(1),
             current: None,
@@ -86,7 +88,7 @@ impl LeadPages {
                 "page numbers start at 1, not {number}"
             )));
         }
-        let api = self.client.api();
+        let api = &self.api;
         let mut request = LEADS_LIST.request(api, None).query(&[("page", number)]);
         if let Some(size) = self.page_size {
             request = request.query(&[("page_size", size)]);

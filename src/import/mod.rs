@@ -41,16 +41,15 @@
 //! account back (the CLI's `--resume --reconcile`, `sela_leads_cli::reconcile`), or by resending them (leads that were created are then
 //! answered `reengaged`, not created twice, which can start calls again).
 
-use crate::api::types::LeadRequest;
-use crate::{BulkOutcome, Client, Error};
+use crate::Client;
 use futures::stream::{self, BoxStream, Stream, StreamExt};
-use serde_json::Value;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 mod ids;
+mod lead;
 mod outcome;
 mod progress;
 mod retry;
@@ -58,7 +57,8 @@ use ids::IdSet;
 mod sender;
 mod stop;
 mod verify;
-pub use outcome::{Outcome, UnknownOutcome};
+pub use lead::Lead;
+pub use outcome::{ImportOutcome, Outcome, UnknownOutcome};
 use progress::ProgressFn;
 pub use progress::{Progress, ProgressHandle};
 pub use retry::RetryPolicy;
@@ -69,138 +69,6 @@ pub use stop::StopHandle;
 pub const DEFAULT_CHUNK_SIZE: usize = 100;
 /// Requests in flight unless set otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 4;
-
-/// One lead to import: typed, raw JSON, or input that could not be parsed.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Lead {
-    /// A typed lead.
-    Typed(LeadRequest),
-    /// A lead as a JSON value, sent as given (the server judges it).
-    Json(Value),
-    /// Input that could not be parsed into a lead: never sent, reported in
-    /// place as [`ImportOutcome::Invalid`] so no input row is lost.
-    Invalid(String),
-}
-
-impl From<LeadRequest> for Lead {
-    fn from(lead: LeadRequest) -> Self {
-        Self::Typed(lead)
-    }
-}
-
-impl From<Value> for Lead {
-    fn from(value: Value) -> Self {
-        Self::Json(value)
-    }
-}
-
-/// What happened to one input lead.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum ImportOutcome {
-    /// A new lead was stored under `id`.
-    Created {
-        /// The new lead's id.
-        id: i64,
-    },
-    /// The lead duplicated an existing one, which was re-engaged.
-    Reengaged {
-        /// The id of the existing lead.
-        id: i64,
-    },
-    /// The server refused this lead; the others are unaffected.
-    Rejected {
-        /// The server's message.
-        message: String,
-    },
-    /// The request may have reached the server and its fate is unknown: a
-    /// timeout, a connection lost after sending, a 5xx (503 included), or an
-    /// answer that does not match the leads sent ([`Error::BulkMismatch`],
-    /// [`Error::Decode`]), a malformed result for this lead alone (a
-    /// [`Error::BulkMismatch`] naming its index and raw result; the other
-    /// leads keep theirs), a `created` id that another lead of the import was
-    /// also `created` under ([`crate::MismatchFault::DuplicateId`]), or an
-    /// aborted import ([`Error::Interrupted`]).
-    /// Never retried; resend to reconcile.
-    Unknown {
-        /// What went wrong (shared by the leads of the chunk, unless it is
-        /// this lead's own result).
-        error: Arc<Error>,
-    },
-    /// The server certainly did not act on this lead: the request was refused
-    /// as a whole (4xx), could not be built, or every attempt met a refused
-    /// connection or 429. Safe to resend.
-    NotSent {
-        /// The last error, shared by every lead of the chunk.
-        error: Arc<Error>,
-    },
-    /// The input could not be parsed into a lead; it was never sent.
-    Invalid {
-        /// Why it could not be parsed.
-        message: String,
-    },
-}
-
-impl ImportOutcome {
-    /// A short lower-case name: `created`, `reengaged`, `rejected`, `unknown`,
-    /// `not_sent` or `invalid`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Invalid { .. } => "invalid",
-            other => other.outcome().name(),
-        }
-    }
-
-    /// The outcome an outcomes file records for it ([`Outcome::Unparsable`]
-    /// for input that could not be parsed into a lead).
-    pub fn outcome(&self) -> Outcome {
-        match self {
-            Self::Created { .. } => Outcome::Created,
-            Self::Reengaged { .. } => Outcome::Reengaged,
-            Self::Rejected { .. } => Outcome::Rejected,
-            Self::Unknown { .. } => Outcome::Unknown,
-            Self::NotSent { .. } => Outcome::NotSent,
-            Self::Invalid { .. } => Outcome::Unparsable,
-        }
-    }
-
-    /// The lead id, for created and re-engaged leads.
-    pub fn id(&self) -> Option<i64> {
-        match self {
-            Self::Created { id } | Self::Reengaged { id } => Some(*id),
-            _ => None,
-        }
-    }
-
-    /// The message of a rejected or invalid lead, or the error of the chunk.
-    pub fn message(&self) -> Option<String> {
-        match self {
-            Self::Rejected { message } | Self::Invalid { message } => Some(message.clone()),
-            Self::Unknown { error } | Self::NotSent { error } => Some(error.to_string()),
-            Self::Created { .. } | Self::Reengaged { .. } => None,
-        }
-    }
-
-    /// True for created and re-engaged leads.
-    pub fn is_success(&self) -> bool {
-        matches!(self, Self::Created { .. } | Self::Reengaged { .. })
-    }
-
-    /// True when the chunk's answer could not be matched to the leads sent.
-    pub fn is_mismatch(&self) -> bool {
-        matches!(self, Self::Unknown { error } if matches!(**error, Error::BulkMismatch(_) | Error::Decode { .. }))
-    }
-}
-
-impl From<BulkOutcome> for ImportOutcome {
-    fn from(outcome: BulkOutcome) -> Self {
-        match outcome {
-            BulkOutcome::Created { id } => Self::Created { id },
-            BulkOutcome::Reengaged { id } => Self::Reengaged { id },
-            BulkOutcome::Rejected { message } => Self::Rejected { message },
-        }
-    }
-}
 
 /// Sends leads in chunks, several at once, and yields their outcomes in input order.
 #[derive(Clone)]

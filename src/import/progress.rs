@@ -1,6 +1,6 @@
 //! Counts of a running import, readable from anywhere while it runs.
 
-use super::ImportOutcome;
+use super::outcome::ImportOutcome;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 

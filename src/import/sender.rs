@@ -2,12 +2,15 @@
 //! the server certainly did not act, one outcome per lead of the chunk.
 
 use super::ids::IdSet;
+use super::lead::{Lead, Payload};
+use super::outcome::ImportOutcome;
+use super::progress::ProgressHandle;
+use super::retry::RetryPolicy;
 use super::retry::{Verdict, verdict};
-use super::{ImportOutcome, Lead, ProgressHandle, RetryPolicy, StopHandle, verify};
-use crate::api::types::LeadRequest;
+use super::stop::StopHandle;
+use super::verify;
 use crate::{BulkMismatch, BulkOutcome, Client, Error};
 use backon::{Retryable, TokioSleeper};
-use serde_json::Value;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// What one chunk needs to be sent: shared by the chunks of an import.
@@ -20,12 +23,6 @@ pub(super) struct ChunkSender {
     pub(super) created: Mutex<IdSet>,
     /// Read back created and re-engaged leads.
     pub(super) verify: bool,
-}
-
-/// The leads of a chunk as they go on the wire.
-pub(super) enum Payload {
-    Typed(Vec<LeadRequest>),
-    Json(Vec<Value>),
 }
 
 impl ChunkSender {

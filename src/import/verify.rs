@@ -3,8 +3,8 @@
 //! number and e-mail of the lead sent at that place. The only way to catch an
 //! answer whose results are in another order with the right count.
 
-use super::ImportOutcome;
-use super::sender::Payload;
+use super::lead::Payload;
+use super::outcome::ImportOutcome;
 use crate::{BulkMismatch, Client, Error, MismatchFault};
 use futures::StreamExt;
 use serde_json::Value;

@@ -4,7 +4,6 @@
 //! library, so it runs whatever the spec says. This module is the task and its
 //! report; the spec/client comparison is in `compare`, the surface summary in `changes`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,6 +17,7 @@ mod shape;
 mod source;
 
 pub use changes::surface_changes;
+pub use compare::Types;
 pub use inferred::Inferred;
 pub use limits::{LIMITATIONS, Limitation};
 pub use replaced::{RECORDED_PATH, recorded as recorded_replacements};
@@ -25,7 +25,6 @@ pub use shape::{Kind, Mismatch};
 
 use crate::generator::{self as codegen, CLIENT_PATH, HTTPMOCK_PATH};
 use compare::{compare_operations, compare_security, compare_types};
-use serde_json::Value;
 
 /// The generated client, relative to the workspace root.
 pub const SNAPSHOT_PATH: &str = CLIENT_PATH;
@@ -39,19 +38,6 @@ usage: cargo xtask generate [--check] [--root DIR]
   --check     write nothing; exit 1 if the snapshot is stale or on a mismatch
   --root DIR  the workspace root (default: this workspace)
 ";
-
-/// Where the client types compared with the spec come from.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Types {
-    /// schemars output of the compiled client types, by schema name (given by
-    /// a caller that links the library: `xtask/tests/generate.rs`),
-    /// cross-checked against the types read from the fresh source.
-    Compiled(BTreeMap<String, Value>),
-    /// Types read from the freshly generated source (replacements from their
-    /// recorded schemars output): valid for any spec text, and what
-    /// `cargo xtask generate` uses.
-    Source,
-}
 
 /// The outcome of regenerating and comparing.
 pub struct Report {

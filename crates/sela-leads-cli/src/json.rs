@@ -1,7 +1,7 @@
 //! NDJSON and JSON-array input: each object's keys mapped like CSV columns.
 
 use crate::columns::{Mappings, Target, state_value};
-use crate::input::RowKey;
+use crate::reading::RowKey;
 use sela_leads::import::Lead;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;

@@ -9,6 +9,7 @@ pub mod input;
 pub mod journal;
 mod json;
 pub mod lock;
+mod reading;
 pub mod reconcile;
 mod records;
 pub mod report;

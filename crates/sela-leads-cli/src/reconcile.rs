@@ -23,14 +23,14 @@
 //!   re-engage it); a lead already journaled `created` for another row; a
 //!   row with no valid phone number; or a listing with unreadable leads.
 
-use crate::input::Input;
+use crate::input::{Input, InputOptions};
 use crate::journal::{Previous, RowSet};
-use crate::run::RunOptions;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use sela_leads::import::Outcome;
 use sela_leads::rules::{Identity, identity};
 use sela_leads::{Client, Error};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 
 /// How far the server's clock may run behind ours: a lead created up to this
 /// long before the first run started still counts as created by it.
@@ -122,11 +122,12 @@ pub enum ReconcileError {
 /// The unknown rows of a resume (unknown in the outcomes file, or in flight
 /// when a run died) and their identities, from a pass over the input.
 fn unknown_rows(
-    options: &RunOptions,
+    input: &Path,
+    read: &InputOptions,
     previous: &Previous,
     lost: &RowSet,
 ) -> Result<Vec<(u64, Option<Identity>)>, ReconcileError> {
-    let input = Input::open(&options.input, &options.read)?;
+    let input = Input::open(input, read)?;
     Ok(input
         .rows
         .filter(|(key, _)| {
@@ -204,18 +205,20 @@ async fn read_account(
     Ok((found, unreadable))
 }
 
-/// Settles every unknown row of a resume against the account (see the module
-/// docs): row number to decision. `window` is the start of the import's first
+/// Settles every unknown row of a resume (the rows of the input file `input`,
+/// read with `read`) against the account (see the module docs): row number to
+/// decision. `window` is the start of the import's first
 /// run, `None` when no start is on record; `created_ids` the ids already
 /// journaled `created` for other rows.
 pub fn settle_rows(
-    options: &RunOptions,
+    input: &Path,
+    read: &InputOptions,
     client: &Client,
     previous: &Previous,
     lost: &RowSet,
     window: Option<DateTime<Utc>>,
 ) -> Result<(BTreeMap<u64, Settled>, Stats), ReconcileError> {
-    let rows = unknown_rows(options, previous, lost)?;
+    let rows = unknown_rows(input, read, previous, lost)?;
     let mut stats = Stats::default();
     if rows.is_empty() {
         return Ok((BTreeMap::new(), stats));

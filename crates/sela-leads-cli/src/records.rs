@@ -2,7 +2,7 @@
 //! checked and mapped once, each record mapped lazily to a lead object.
 
 use crate::columns::{Target, state_value};
-use crate::input::{InputError, InputOptions, RowKey, Rows, looks_like_data};
+use crate::reading::{InputError, InputOptions, RowKey, Rows};
 use sela_leads::import::Lead;
 use serde_json::{Map, Value};
 use std::io::Read;
@@ -215,6 +215,19 @@ fn map_record(
         lead.insert("metadata".to_owned(), Value::Object(metadata));
     }
     Ok(Value::Object(lead))
+}
+
+/// True for a cell that is a phone number or an e-mail address, not a name.
+pub fn looks_like_data(cell: &str) -> bool {
+    let cell = cell.trim();
+    let digits = cell.chars().filter(char::is_ascii_digit).count();
+    let phone_like = cell
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let email_like = cell
+        .split_once('@')
+        .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+    (phone_like && digits >= 7) || email_like
 }
 
 #[cfg(test)]

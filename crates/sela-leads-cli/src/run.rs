@@ -201,8 +201,14 @@ pub fn run(options: &RunOptions, mode: Mode) -> Result<Summary, RunError> {
             let window = lock
                 .has_earlier_runs()
                 .then(|| lock.first_start() - reconcile::CLOCK_SKEW);
-            let (settled, stats) =
-                reconcile::settle_rows(options, client, &previous, &lost, window)?;
+            let (settled, stats) = reconcile::settle_rows(
+                &options.input,
+                &options.read,
+                client,
+                &previous,
+                &lost,
+                window,
+            )?;
             (settled, Some(stats))
         }
         _ => (Default::default(), None),

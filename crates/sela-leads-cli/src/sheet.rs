@@ -8,7 +8,7 @@
 //! checks refuse it as a damaged phone number instead of guessing digits. The
 //! whole sheet is read into memory (calamine reads a sheet at once).
 
-use crate::input::{Format, InputError};
+use crate::reading::{Format, InputError};
 use calamine::{Data, Reader, Sheets, open_workbook_auto, open_workbook_auto_from_rs};
 use std::io::{Cursor, Read, Seek};
 use std::path::Path;

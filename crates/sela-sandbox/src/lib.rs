@@ -14,7 +14,7 @@ pub use model::{
     normalize_phone, validate_item,
 };
 pub use options::SandboxOptions;
+pub use running::{Sandbox, random_token};
 pub use server::{
-    AccountId, Reply, RequestLog, SameTokenError, Sandbox, SandboxState, answer, answer_raw,
-    random_token, respond,
+    AccountId, Reply, RequestLog, SameTokenError, SandboxState, answer, answer_raw, respond,
 };

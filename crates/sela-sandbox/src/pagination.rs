@@ -3,7 +3,15 @@
 
 use serde_json::{Value, json};
 
-use super::model::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Rejection};
+/// Page size of list answers when the caller gives none.
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+/// The largest page size honoured; larger requests are clamped to it.
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+/// A page that is not a number of 1 or more, or is past the last page: Django
+/// REST framework answers it 404 `Invalid page.`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InvalidPage;
 
 /// Page-number pagination as Django REST framework's `PageNumberPagination`
 /// does it, over `count` items of which `slice(start, size)` gives a page.
@@ -14,7 +22,7 @@ pub(super) fn paginate(
     page: Option<&str>,
     page_size: Option<&str>,
     url: &str,
-) -> Result<Value, Rejection> {
+) -> Result<Value, InvalidPage> {
     let size = page_size
         .and_then(|s| s.trim().parse::<usize>().ok())
         .filter(|n| *n > 0)
@@ -24,13 +32,13 @@ pub(super) fn paginate(
         Some("last") => usize::MAX,
         Some(raw) => match raw.trim().parse::<usize>() {
             Ok(n) if n >= 1 => n,
-            _ => return Err(Rejection::NotFound("Invalid page.".to_owned())),
+            _ => return Err(InvalidPage),
         },
     };
     let pages = count.div_ceil(size).max(1);
     let number = if number == usize::MAX { pages } else { number };
     if number > pages {
-        return Err(Rejection::NotFound("Invalid page.".to_owned()));
+        return Err(InvalidPage);
     }
     let start = (number - 1) * size;
     let results = slice(start, size);

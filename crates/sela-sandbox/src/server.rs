@@ -1,5 +1,5 @@
 //! The HTTP side of the sandbox: one router over the [`Model`](super::Model),
-//! from a request's parts to a [`Reply`]. [`Sandbox`] serves it from a single
+//! from a request's parts to a [`Reply`]. [`Sandbox`](crate::Sandbox) serves it from a single
 //! catch-all httpmock mock.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -8,7 +8,6 @@ use httpmock::{HttpMockRequest, HttpMockResponse};
 use serde_json::{Value, json};
 
 use super::model::{Action, BulkSummary, Rejection};
-pub use super::running::{Sandbox, random_token};
 pub use super::state::{AccountId, RequestLog, SameTokenError, SandboxState};
 
 /// A computed answer before it becomes an httpmock response: fault-injecting
@@ -347,42 +346,12 @@ fn rejected(rejection: Rejection) -> Reply {
     }
 }
 
-/// Token authentication as Django REST framework's `TokenAuthentication` does
-/// it: the account whose token the `Authorization` header carries.
-pub(super) fn authenticate(
-    state: &SandboxState,
-    headers: &[(String, String)],
-) -> Result<AccountId, Reply> {
-    let header = header(headers, "authorization");
-    let unauthorized =
-        |detail: &str| Reply::detail(401, detail).header("www-authenticate", "Token");
-    let Some(value) = header else {
-        return Err(unauthorized(
-            "Authentication credentials were not provided.",
-        ));
-    };
-    let mut parts = value.split_whitespace();
-    match parts.next() {
-        Some(keyword) if keyword.eq_ignore_ascii_case("token") => {}
-        _ => {
-            return Err(unauthorized(
-                "Authentication credentials were not provided.",
-            ));
-        }
-    }
-    let Some(token) = parts.next() else {
-        return Err(unauthorized(
-            "Invalid token header. No credentials provided.",
-        ));
-    };
-    if parts.next().is_some() {
-        return Err(unauthorized(
-            "Invalid token header. Token string should not contain spaces.",
-        ));
-    }
+/// The account of a request (see [`SandboxState::authenticate`]), or its 401
+/// answer.
+fn authenticate(state: &SandboxState, headers: &[(String, String)]) -> Result<AccountId, Reply> {
     state
-        .account_with_token(token)
-        .ok_or_else(|| unauthorized("Invalid token."))
+        .authenticate(headers)
+        .map_err(|detail| Reply::detail(401, detail).header("www-authenticate", "Token"))
 }
 
 /// Parses a request body as JSON. An empty body is `{}` (as Django REST

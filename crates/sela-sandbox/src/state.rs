@@ -188,7 +188,35 @@ impl SandboxState {
     /// carries (`Token <token>`), as the router decides it: for test servers
     /// that answer from the right account's model.
     pub fn account_for(&self, headers: &[(String, String)]) -> Option<AccountId> {
-        super::server::authenticate(self, headers).ok()
+        self.authenticate(headers).ok()
+    }
+
+    /// Token authentication as Django REST framework's `TokenAuthentication`
+    /// does it: the account whose token the `Authorization` header among
+    /// `headers` carries; `Err` is the `detail` of the 401 answer.
+    pub(super) fn authenticate(
+        &self,
+        headers: &[(String, String)],
+    ) -> Result<AccountId, &'static str> {
+        const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
+        let Some((_, value)) = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        else {
+            return Err(NOT_PROVIDED);
+        };
+        let mut parts = value.split_whitespace();
+        match parts.next() {
+            Some(keyword) if keyword.eq_ignore_ascii_case("token") => {}
+            _ => return Err(NOT_PROVIDED),
+        }
+        let Some(token) = parts.next() else {
+            return Err("Invalid token header. No credentials provided.");
+        };
+        if parts.next().is_some() {
+            return Err("Invalid token header. Token string should not contain spaces.");
+        }
+        self.account_with_token(token).ok_or("Invalid token.")
     }
 
     pub(super) fn account(&self, account: AccountId) -> Option<&Account> {
@@ -199,7 +227,7 @@ impl SandboxState {
     }
 
     /// The account whose token is `token`, compared in constant time.
-    pub(super) fn account_with_token(&self, token: &str) -> Option<AccountId> {
+    fn account_with_token(&self, token: &str) -> Option<AccountId> {
         let mut found = None;
         for (i, account) in self.accounts.iter().enumerate() {
             if constant_time_eq(token.as_bytes(), account.token.as_bytes()) {

@@ -6,10 +6,22 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::Types;
 use super::replaced::{self, RECORDED_PATH};
 use super::shape::{self, Kind, Mismatch, Shape};
 use super::source::{self, Surface, TypeDef};
+
+/// Where the client types compared with the spec come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Types {
+    /// schemars output of the compiled client types, by schema name (given by
+    /// a caller that links the library: `xtask/tests/generate.rs`),
+    /// cross-checked against the types read from the fresh source.
+    Compiled(BTreeMap<String, Value>),
+    /// Types read from the freshly generated source (replacements from their
+    /// recorded schemars output): valid for any spec text, and what
+    /// `cargo xtask generate` uses.
+    Source,
+}
 
 /// `leadsList` / `leads-list` / `leads_list` -> `leads_list`, as progenitor names methods.
 fn snake(id: &str) -> String {

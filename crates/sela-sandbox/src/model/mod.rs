@@ -21,21 +21,16 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value, json};
 
+pub use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use sela_leads::rules::{
     FieldError, Identity, LEAD_STATUSES, NOT_AN_OBJECT, STATUS_REASONS, US_STATES, errors_body,
     identity, normalize_phone,
 };
 use sela_leads::rules::{Mode, field_errors, join_errors};
-use stored::stored_identity;
 
 mod create;
 mod stored;
 mod update;
-
-/// Page size of list answers when the caller gives none.
-pub const DEFAULT_PAGE_SIZE: usize = 50;
-/// The largest page size honoured; larger requests are clamped to it.
-pub const MAX_PAGE_SIZE: usize = 1000;
 
 /// The sandbox's fixed lead types: `(id, name)`. Only these ids are accepted in
 /// `lead_type`, as a real account accepts only its own lead types.
@@ -215,6 +210,14 @@ impl Model {
             .get(&id)
             .map(|lead| Value::Object((**lead).clone()))
     }
+}
+
+/// The identity a stored lead is indexed under: its phone number and e-mail
+/// as stored.
+fn stored_identity(lead: &Map<String, Value>) -> Option<Identity> {
+    let phone = lead.get("phone_number")?.as_str()?.to_owned();
+    let email = lead.get("email").and_then(Value::as_str).map(str::to_owned);
+    Some(Identity { phone, email })
 }
 
 /// A create / bulk item validated as the sandbox does, with its identity; `Err`

@@ -5,7 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
 use super::{Identity, LEAD_TYPES, Model, Rejection};
-use crate::pagination::{encode_query_value, paginate};
+use crate::pagination::{InvalidPage, encode_query_value, paginate};
 use sela_leads::rules::{IntValue, READ_ONLY_FIELDS, WRITABLE_FIELDS, integer, parse_time};
 
 impl Model {
@@ -36,6 +36,7 @@ impl Model {
             page_size,
             &format!("{base_url}api/leads/"),
         )
+        .map_err(Rejection::from)
     }
 
     /// `GET /api/lead-types/`: the fixed lead types, with `search` on the name.
@@ -63,6 +64,13 @@ impl Model {
             page_size,
             &url,
         )
+        .map_err(Rejection::from)
+    }
+}
+
+impl From<InvalidPage> for Rejection {
+    fn from(_: InvalidPage) -> Self {
+        Rejection::NotFound("Invalid page.".to_owned())
     }
 }
 
@@ -88,12 +96,6 @@ pub(super) fn time_or_null(v: Option<&Value>) -> Value {
     v.and_then(Value::as_str)
         .and_then(parse_time)
         .map_or(Value::Null, |t| Value::String(format_time(t)))
-}
-
-pub(super) fn stored_identity(lead: &Map<String, Value>) -> Option<Identity> {
-    let phone = lead.get("phone_number")?.as_str()?.to_owned();
-    let email = lead.get("email").and_then(Value::as_str).map(str::to_owned);
-    Some(Identity { phone, email })
 }
 
 /// Folds the body's unknown top-level keys into `metadata`, as the API is

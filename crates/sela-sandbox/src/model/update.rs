@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::stored::{fold_unknown_keys, format_time, int_or_null, stored_identity, time_or_null};
-use super::{Model, Rejection, checked_body, identity, non_field, normalize_phone};
+use super::stored::{fold_unknown_keys, format_time, int_or_null, time_or_null};
+use super::{
+    Model, Rejection, checked_body, identity, non_field, normalize_phone, stored_identity,
+};
 use sela_leads::rules::Mode;
 
 impl Model {
