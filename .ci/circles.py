@@ -12,6 +12,10 @@ USE = re.compile(r'^\s*(?:pub(?:\([^)]*\))?\s+)?use\s+([^;]+);', re.M)
 PATH = re.compile(r'\b((?:crate|super|self)(?:::[A-Za-z_][A-Za-z0-9_]*)+)')
 
 def strip(text):
+    # string literals are not code (a `"crate::X"` in a message, a `//` in a URL)
+    text = re.sub(r"'(?:\\.|[^'\\])'", "' '", text)
+    text = re.sub(r'\br(#*)"(?:.|\n)*?"\1', '""', text)
+    text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
     text = re.sub(r'//[^\n]*', '', text)
     # drop #[cfg(test)] modules (brace-matched)
     out, i = [], 0
@@ -135,6 +139,10 @@ def resolve_mod(m, segs, files):
             if s == 'crate': cur = ()
             elif s == 'self': cur = m
             elif s == 'super': cur = m[:-1]
+            elif m + (s,) in files:
+                cur = m + (s,)
+            elif () in files and (s,) in files and m == ():
+                cur = (s,)
             else:
                 return None
             continue
