@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     let task = args.next();
     let rest: Vec<String> = args.collect();
     match task.as_deref() {
-        Some("generate") => xtask::generate::run(&rest),
+        Some("generate") => dispatch::alias("xtask-generate", "xtask-generate", &rest),
         Some("contract") => dispatch::alias("sela-contract", "sela-contract", &rest),
         Some("sandbox") => dispatch::alias("sela-sandbox", "sela-sandbox", &rest),
         Some("-h" | "--help") => {

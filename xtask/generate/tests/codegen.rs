@@ -1,16 +1,16 @@
 //! `cargo xtask generate --check` against temporary copies of the spec and
 //! `generated/`. No cargo build runs here: the check regenerates from the
 //! temporary spec and reads the client types from that source (`Types::Source`),
-//! as `cargo xtask generate` does; `xtask/tests/generate.rs` proves that
+//! as `cargo xtask generate` does; `xtask/generate/tests/generate.rs` proves that
 //! stand-in faithful to the compiled types.
 
 use std::path::{Path, PathBuf};
 
-use xtask::generate::{Kind, Report, SNAPSHOT_PATH, Types, check, write};
-use xtask::generator::{HTTPMOCK_PATH, spec_hash};
+use xtask_generate::generate::{Kind, Report, SNAPSHOT_PATH, Types, check, write};
+use xtask_generate::generator::{HTTPMOCK_PATH, spec_hash};
 
 fn workspace() -> PathBuf {
-    xtask::generate::workspace_root()
+    xtask_generate::generate::workspace_root()
 }
 
 /// A temporary directory holding copies of `openapi.yaml` and the snapshot,

@@ -316,10 +316,11 @@ pub fn run(args: &[String]) -> ExitCode {
     }
 }
 
-/// The workspace this crate is built in (`xtask/..`).
+/// The workspace this crate is built in (`xtask/generate/../..`).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level inside the workspace")
+        .ancestors()
+        .nth(2)
+        .expect("xtask/generate lives two levels inside the workspace")
         .to_path_buf()
 }

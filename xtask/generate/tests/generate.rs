@@ -10,7 +10,9 @@ use schemars::JsonSchema;
 use schemars::r#gen::SchemaGenerator;
 use sela_leads::api::types;
 use serde_json::Value;
-use xtask::generate::{RECORDED_PATH, Report, Types, check, recorded_replacements, workspace_root};
+use xtask_generate::generate::{
+    RECORDED_PATH, Report, Types, check, recorded_replacements, workspace_root,
+};
 
 /// Adds `T` and everything it references to the generator's definitions.
 fn add<T: JsonSchema>(generator: &mut SchemaGenerator) {

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use xtask::generate::workspace_root;
+use xtask_generate::generate::workspace_root;
 
 /// What a copy needs to be the workspace: everything but build output and git.
 fn copy_tree(from: &Path, to: &Path) {
@@ -60,7 +60,7 @@ fn add_nickname(root: &Path) {
 }
 
 fn generate(root: &Path, check: bool) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask-generate"));
     cmd.arg("generate").arg("--root").arg(root);
     if check {
         cmd.arg("--check");

@@ -1,6 +1,6 @@
 //! The hand-written types that replace spec schemas (`generator::REPLACEMENTS`),
 //! as their JSON Schema (schemars 0.8) recorded in `replacements.json`: the
-//! generator needs nothing of the library, and `xtask/tests/generate.rs`, which
+//! generator needs nothing of the library, and `xtask/generate/tests/generate.rs`, which
 //! links it, fails when the record and the compiled types differ.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 /// The record, relative to the workspace root (for messages).
-pub const RECORDED_PATH: &str = "xtask/src/generate/replacements.json";
+pub const RECORDED_PATH: &str = "xtask/generate/src/generate/replacements.json";
 
 /// The recorded schemars definitions, by definition name (the schema's name).
 pub fn recorded() -> BTreeMap<String, Value> {

@@ -14,7 +14,7 @@ use super::source::{self, Surface, TypeDef};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Types {
     /// schemars output of the compiled client types, by schema name (given by
-    /// a caller that links the library: `xtask/tests/generate.rs`),
+    /// a caller that links the library: `xtask/generate/tests/generate.rs`),
     /// cross-checked against the types read from the fresh source.
     Compiled(BTreeMap<String, Value>),
     /// Types read from the freshly generated source (replacements from their
@@ -236,7 +236,7 @@ pub(super) fn compare_types(
                     Kind::NotCompiled,
                     "schema",
                     match types {
-                        Types::Compiled(_) => "not listed in xtask/tests/generate.rs",
+                        Types::Compiled(_) => "not listed in xtask/generate/tests/generate.rs",
                         Types::Source => RECORDED_PATH,
                     },
                 ));
