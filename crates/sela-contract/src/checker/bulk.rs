@@ -5,10 +5,11 @@
 
 use serde_json::Value;
 
-use super::case::{CaseOutcome, Res};
+use super::Harness;
+use super::case::{CaseOutcome, Outcomes, Res};
 use super::ledger::Ledger;
-use super::observations::{short, status_text};
-use super::{Harness, ReadBack};
+use super::readback::ReadBack;
+use super::text::{short, status_text};
 use crate::report::Clause;
 use crate::schema::{ACTIONS, check_bulk_response};
 use crate::strategies::{Category, GenItem};
@@ -164,7 +165,7 @@ impl Harness<'_> {
                         if g.category == Category::NonObject && msg != NOT_AN_OBJECT {
                             self.obs.non_object_other_wording += 1;
                         }
-                        self.note_wording(g, msg);
+                        self.obs.note_wording(g, msg);
                     }
                 }
                 Category::Valid => {
@@ -196,7 +197,7 @@ impl Harness<'_> {
                     };
                     self.obs.maybe.entry(g.kind).or_default()[slot] += 1;
                     if let Some(msg) = &r.error {
-                        self.note_wording(g, msg);
+                        self.obs.note_wording(g, msg);
                     }
                 }
             }
@@ -272,14 +273,24 @@ impl Harness<'_> {
         self.refund(reserved.saturating_sub(tally.created));
         if !self.concurrent {
             let count_path = self.count_to_check();
-            self.prefetch_after_batch(&res, count_path);
+            self.readback
+                .prefetch_after_batch(&mut self.net, &res, count_path);
             self.check_count(&tally, items, &evidence(ex), out);
         }
-        if self.readback != ReadBack::Unavailable {
-            self.read_back(items, &res, ex, out);
+        if self.readback.state != ReadBack::Unavailable {
+            self.readback.read_back(
+                &mut self.net,
+                &mut self.waits,
+                self.config.settle,
+                &self.shared,
+                items,
+                &res,
+                ex,
+                out,
+            );
         }
         // Whatever was read ahead and not taken is of no later use.
-        self.prefetched.clear();
+        self.net.drop_prefetched();
         Some(res)
     }
 }
@@ -303,14 +314,6 @@ impl Harness<'_> {
             None
         }
     }
-}
-
-/// How many results of one answer were of each action.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Outcomes {
-    pub(super) created: usize,
-    pub(super) reengaged: usize,
-    pub(super) errors: usize,
 }
 
 /// ` (sent as "(804) 555-0123")` when the item's number is not in E.164: the

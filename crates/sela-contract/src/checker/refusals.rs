@@ -7,7 +7,7 @@ use proptest::strategy::Strategy;
 use serde_json::{Value, json};
 
 use super::case::CaseOutcome;
-use super::observations::status_text;
+use super::text::status_text;
 use super::{BULK_PATH, Harness};
 use crate::report::Clause;
 use crate::strategies::{Category, GenItem, ItemSpec, Refusal};

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::Harness;
+use super::transport::Transport;
 use crate::target::{Auth, Exchange};
 
 /// First pause before a read is repeated; doubled each time up to
@@ -39,13 +39,20 @@ impl Waits {
     }
 }
 
-impl Harness<'_> {
+impl Waits {
+    /// True once some read of the run had to wait (reads lag in this run).
+    pub(super) fn any(&self) -> bool {
+        self.settled + self.unsettled > 0
+    }
+
     /// `first` is a `GET path` answer; when `agrees` says it does not agree,
-    /// the read is repeated with backoff until it does or the settle window
-    /// has passed. Returns the last answer (the agreeing one, or the last
+    /// the read is repeated with backoff until it does or `window` has
+    /// passed. Returns the last answer (the agreeing one, or the last
     /// disagreeing one after the window).
     pub(super) fn settle_read(
         &mut self,
+        net: &mut Transport,
+        window: Duration,
         path: &str,
         auth: Auth,
         first: Exchange,
@@ -54,27 +61,26 @@ impl Harness<'_> {
         if agrees(&first) || first.transport_error.is_some() {
             return first;
         }
-        let window = self.config.settle;
         let started = Instant::now();
         let mut pause = FIRST_PAUSE;
         let mut last = first;
-        while started.elapsed() < window && self.lost.is_none() && self.fatal.is_none() {
+        while started.elapsed() < window && !net.gone() {
             let left = window.saturating_sub(started.elapsed());
             std::thread::sleep(pause.min(left));
             pause = (pause * 2).min(MAX_PAUSE);
-            last = self.send("GET", path, auth.clone(), None);
+            last = net.send("GET", path, auth.clone(), None);
             // A read that got no answer is not read again: repeats of it
             // would only pile up transport failures (B3 judges the read).
             if last.transport_error.is_some() {
                 return last;
             }
             if agrees(&last) {
-                self.waits.settled += 1;
-                self.waits.longest = self.waits.longest.max(started.elapsed());
+                self.settled += 1;
+                self.longest = self.longest.max(started.elapsed());
                 return last;
             }
         }
-        self.waits.unsettled += 1;
+        self.unsettled += 1;
         last
     }
 }

@@ -21,11 +21,7 @@ const CREATES: usize = 4;
 impl Harness<'_> {
     /// A3 once (see the module doc).
     pub(super) fn check_accounts(&mut self) {
-        if !self.target.has_second_key()
-            || self.lost.is_some()
-            || self.fatal.is_some()
-            || self.reporting.budget.spent()
-        {
+        if !self.target.has_second_key() || self.net.gone() || self.reporting.budget.spent() {
             return;
         }
         if !self.reserve(CREATES) {
@@ -33,7 +29,7 @@ impl Harness<'_> {
         }
         let mut w = Walk::default();
         self.isolation(&mut w);
-        self.tally_outcome(w.out, false);
+        self.tallies.record(w.out, false);
     }
 
     fn isolation(&mut self, w: &mut Walk) -> Option<()> {
@@ -104,7 +100,7 @@ impl Harness<'_> {
             }
         }
         // The other way round: the second key reads none of this account's leads.
-        if let Some((own_id, own_item)) = self.read_ok.first().cloned() {
+        if let Some((own_id, own_item)) = self.readback.read_ok.first().cloned() {
             let ex = self.call(&mut w.log, "GET", &lead_path(own_id), Auth::Second, None);
             self.leaks(
                 w,

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{LEADS_PATH, lead_path};
+use crate::checker::Harness;
 use crate::checker::case::CaseOutcome;
-use crate::checker::{Harness, Listing};
+use crate::checker::count::Listing;
 use crate::report::Clause;
 use crate::target::{Auth, Exchange};
 
@@ -32,7 +33,8 @@ struct ListWalk {
 impl Harness<'_> {
     /// L1 once, on the account as the run left it.
     pub(super) fn check_listing(&mut self) {
-        if self.config.shared_account || matches!(self.listing, Listing::Off | Listing::Unavailable)
+        if self.config.shared_account
+            || matches!(self.count.listing, Listing::Off | Listing::Unavailable)
         {
             self.obs_ops().listing_skipped = Some(if self.config.shared_account {
                 "L1: not checked (--shared-account: others may write while the list is walked)"
@@ -41,10 +43,11 @@ impl Harness<'_> {
             });
             return;
         }
-        if self.lost.is_some() || self.fatal.is_some() || self.reporting.budget.spent() {
+        if self.net.gone() || self.reporting.budget.spent() {
             return;
         }
         let own: Vec<i64> = self
+            .readback
             .read_ok
             .iter()
             .map(|(id, _)| *id)
@@ -88,7 +91,7 @@ impl Harness<'_> {
         if let Some(why) = why {
             out.fail_labelled(Clause::L1, "walk", why, Vec::new(), log);
         }
-        self.tally_outcome(out, false);
+        self.tallies.record(out, false);
     }
 
     /// Walks the listing with a page size that gives three or more pages;

@@ -12,7 +12,8 @@
 //! - `fidelity`: B5's exact comparison and the values that test it;
 //! - `listing`: L1's walk of `GET /api/leads/`;
 //! - `accounts`: A3 with the second account's key;
-//! - `aging`: S2 over time (identities of the run's start re-sent at its end).
+//! - `aging`: S2 over time (identities of the run's start re-sent at its end);
+//! - `record`: what the operations keep over the run and observe.
 //!
 //! Safety against a real account: PATCH and PUT only ever touch leads this run
 //! created, `call_dnc` / `sms_dnc` are only ever set to true, every single
@@ -23,6 +24,7 @@ mod aging;
 pub(crate) mod fidelity;
 mod listing;
 mod reads;
+pub(super) mod record;
 mod scenario;
 mod sequences;
 mod updates;
@@ -31,86 +33,13 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::Harness;
+use super::readback::ReadBack;
 use crate::strategies::PhoneForm;
 use crate::target::{Auth, Exchange};
-
-/// What the operations keep over the run.
-#[derive(Debug, Default)]
-pub(crate) struct State {
-    pub(crate) aging: aging::Aging,
-    pub(crate) obs: Obs,
-}
-
-/// What the operations observed (not asserted).
-#[derive(Debug, Default)]
-pub(crate) struct Obs {
-    /// Created leads read back without a re-engagement counter.
-    pub(crate) no_counter: u32,
-    /// Integers beyond 2^53 read back: (kept, changed).
-    pub(crate) huge: (u32, u32),
-    /// PATCHes of metadata that kept (merged) or dropped (replaced) keys not sent.
-    pub(crate) merged: u32,
-    pub(crate) replaced: u32,
-    pub(crate) listing: Option<String>,
-    pub(crate) listing_skipped: Option<&'static str>,
-    pub(crate) accounts: Option<String>,
-    pub(crate) aging: Option<String>,
-    /// The walks did not run: the target offers no read-back.
-    pub(crate) walks_skipped: bool,
-    /// Reads of a walk or sequence that answered no lead (not 404): the
-    /// operation was not judged.
-    pub(crate) unreadable: u32,
-}
-
-impl Obs {
-    /// The lines for the report.
-    pub(crate) fn lines(&self, second_key: bool) -> Vec<String> {
-        let mut out = Vec::new();
-        out.push(format!(
-            "integers beyond 2^53 (B5, observed): {} kept their value, {} changed",
-            self.huge.0, self.huge.1
-        ));
-        out.push(format!(
-            "PATCH of metadata: keys not sent kept (merge) {} time(s), dropped (replace) {}",
-            self.merged, self.replaced
-        ));
-        if self.no_counter > 0 {
-            out.push(format!(
-                "{} created lead(s) read back without reengagement_count /                  reengagements_count (R1 not checked on them)",
-                self.no_counter
-            ));
-        }
-        if self.walks_skipped {
-            out.push(
-                "lead operations (C1, U1-U3, R1, R2, G1, B5): not checked, GET \
-                 /api/leads/{id}/ is unavailable and every operation is judged by a read"
-                    .to_owned(),
-            );
-        }
-        if self.unreadable > 0 {
-            out.push(format!(
-                "{} read(s) of the lead operations answered no lead (not 404): those \
-                 operations were not judged",
-                self.unreadable
-            ));
-        }
-        out.extend(self.listing.clone());
-        out.extend(self.listing_skipped.map(str::to_owned));
-        out.extend(self.aging.clone());
-        out.extend(self.accounts.clone());
-        if !second_key {
-            out.push(
-                "A3: not checked: no second account (set SELA_SECOND_API_KEY to another \
-                 account's token)"
-                    .to_owned(),
-            );
-        }
-        out
-    }
-}
+use record::Obs;
 
 /// Path of bulk create.
-pub(crate) const BULK: &str = super::BULK_PATH;
+pub(crate) const BULK: &str = super::harness::BULK_PATH;
 /// Path of the single-create operation (and the list).
 pub(crate) const LEADS_PATH: &str = "api/leads/";
 /// Path of PUT by phone and e-mail match.
@@ -191,14 +120,14 @@ impl Harness<'_> {
     /// walk (L1), account isolation (A3).
     pub(crate) fn run_operations(&mut self) {
         let cases = (self.config.cases / 4).max(4);
-        if self.readback == super::ReadBack::Unavailable {
+        if self.readback.state == ReadBack::Unavailable {
             // Every operation is judged by reading the lead back.
             self.ops.obs.walks_skipped = true;
             self.properties_left = self.properties_left.saturating_sub(1);
         } else {
             self.property(&scenario(), cases, |h, sc| h.walk(sc));
         }
-        if self.readback != super::ReadBack::Unavailable {
+        if self.readback.state != ReadBack::Unavailable {
             self.run_sequences();
         } else {
             self.properties_left = self.properties_left.saturating_sub(1);

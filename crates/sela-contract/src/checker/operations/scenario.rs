@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::fidelity::{self, challenges};
-use super::reads::Read;
+use super::reads::{Read, VOLATILE};
 use super::{LEADS_PATH, Scenario, counter, lead_path, ok_body, reengaged_at, refused};
 use crate::checker::Harness;
 use crate::checker::case::CaseOutcome;
@@ -15,10 +15,6 @@ use crate::report::Clause;
 use crate::strategies::{Category, GenItem, PhoneForm};
 use crate::target::{Auth, Exchange};
 use sela_leads::rules::{Identity, identity};
-
-/// Fields a server may change on its own (calls scheduled, touched times):
-/// never compared as "unchanged".
-pub(super) const VOLATILE: &[&str] = &["modified_time", "next_call_time", "next_call_time_reason"];
 
 /// Leads one walk may create on a faulty target (counted against
 /// `--max-created`).
@@ -233,7 +229,7 @@ impl Harness<'_> {
                     "a certainly valid item of a new identity was answered {} {}, not 200/201 \
                      with the stored lead (its id, phone and e-mail)",
                     ex.status.unwrap_or(0),
-                    crate::checker::observations::short(&ex.response, 160)
+                    crate::checker::text::short(&ex.response, 160)
                 ),
             );
             return None;

@@ -363,7 +363,7 @@ impl Harness<'_> {
         };
         // The ledger follows the move: the old identity is free again, and the
         // end-of-run read-back check leaves the moved lead alone.
-        self.read_ok.retain(|(i, _)| *i != id);
+        self.readback.read_ok.retain(|(i, _)| *i != id);
         self.ledger.created.remove(&old);
         self.ledger.created.insert(new.clone(), id);
         self.ledger.ids.insert(id);
