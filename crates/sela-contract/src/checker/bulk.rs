@@ -44,11 +44,11 @@ impl Harness<'_> {
             // Over the size limit found by the probe: refused as a whole (T1
             // allows it), so S3 applies: nothing of it may be stored.
             self.oversize_refused(items, ex, out);
-            self.refund(reserved);
+            self.quota.refund(reserved);
             return None;
         }
         if !matches!(ex.status, Some(200 | 201)) {
-            self.count_stale();
+            self.count.stale();
             out.fail(
                 Clause::T1,
                 "status",
@@ -87,7 +87,7 @@ impl Harness<'_> {
                 evidence(ex),
             );
             mark_all_sent(&mut self.ledger);
-            self.count_stale();
+            self.count.stale();
             return None;
         };
         if let Err(why) = check_bulk_response(&body) {
@@ -95,12 +95,12 @@ impl Harness<'_> {
         }
         let Some(results) = body.get("results").and_then(Value::as_array) else {
             mark_all_sent(&mut self.ledger);
-            self.count_stale();
+            self.count.stale();
             return None;
         };
         out.check(Clause::B1);
         if results.len() != items.len() {
-            self.count_stale();
+            self.count.stale();
             out.fail(
                 Clause::B1,
                 "count",
@@ -269,10 +269,10 @@ impl Harness<'_> {
                 }
             }
         }
-        self.created += tally.created;
-        self.refund(reserved.saturating_sub(tally.created));
+        self.quota.created += tally.created;
+        self.quota.refund(reserved.saturating_sub(tally.created));
         if !self.concurrent {
-            let count_path = self.count_to_check();
+            let count_path = self.count.to_check();
             self.readback
                 .prefetch_after_batch(&mut self.net, &res, count_path);
             self.check_count(&tally, items, &evidence(ex), out);
@@ -281,7 +281,6 @@ impl Harness<'_> {
             self.readback.read_back(
                 &mut self.net,
                 &mut self.waits,
-                self.config.settle,
                 &self.shared,
                 items,
                 &res,

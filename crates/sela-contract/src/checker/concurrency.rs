@@ -216,7 +216,7 @@ impl Harness<'_> {
                 out.fail_labelled(clause, "list count", why, flat.clone(), all);
             }
         } else {
-            self.count_stale();
+            self.count.stale();
         }
         // In flight together and answered: the race could happen, whether or
         // not the answers could be matched to the items (a request answered

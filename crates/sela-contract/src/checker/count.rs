@@ -4,8 +4,6 @@
 //! a whole or an item answered `error` adds nothing (S3). Assumes nothing else
 //! writes to the account during the run; `--shared-account` turns it off.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use super::case::{CaseOutcome, Outcomes};
@@ -38,8 +36,6 @@ pub(super) enum Listing {
 #[derive(Debug)]
 pub(super) struct ListCount {
     pub(super) listing: Listing,
-    /// How long a read may lag a write (`--settle`).
-    window: Duration,
     /// The baseline was read within the settle window after a write, so it
     /// may lag: a count excess over it is no verdict.
     baseline_unsure: bool,
@@ -52,14 +48,13 @@ pub(super) struct ListCount {
 
 impl ListCount {
     /// Off with `--shared-account` (others may write to the account).
-    pub(super) fn new(shared_account: bool, window: Duration) -> Self {
+    pub(super) fn new(shared_account: bool) -> Self {
         ListCount {
             listing: if shared_account {
                 Listing::Off
             } else {
                 Listing::Unknown
             },
-            window,
             baseline_unsure: false,
             note: None,
             unsure: 0,
@@ -112,7 +107,7 @@ impl ListCount {
         if !differs(after) {
             return (after, list_ex);
         }
-        let ex = waits.settle_read(net, self.window, LIST_PATH, Auth::Token, list_ex, |ex| {
+        let ex = waits.settle_read(net, LIST_PATH, Auth::Token, list_ex, |ex| {
             count_of(ex).is_some_and(|n| !differs(n))
         });
         match count_of(&ex) {
@@ -158,7 +153,7 @@ impl ListCount {
                 // it (a read replica): once reads are seen to lag in this run,
                 // wait the window out first; before that, mark the baseline
                 // unsure, so that an excess over it is no verdict.
-                let recent = net.write_within(self.window);
+                let recent = net.write_within(waits.window);
                 if let Some(left) = recent.filter(|_| waits.any()) {
                     std::thread::sleep(left);
                     self.baseline_unsure = false;

@@ -105,7 +105,7 @@ impl Harness<'_> {
                 .unwrap_or_else(|| "list count by GET /api/leads/: unavailable".to_owned()),
         });
         observations.extend(self.readback.recheck.iter().cloned());
-        observations.push(self.waits.summary(self.config.settle));
+        observations.push(self.waits.summary());
         if self.count.unsure > 0 {
             observations.push(format!(
                 "{} list-count checks were left unjudged: the count grew by more than expected \
@@ -121,7 +121,7 @@ impl Harness<'_> {
             self.net.throttled,
             self.net.throttle_wait.as_secs_f64()
         ));
-        if let Some(b) = &o.budget {
+        if let Some(b) = &self.quota.note {
             observations.push(format!("{b} ({} cases skipped)", o.skipped));
         }
         observations.push(format!(
@@ -137,7 +137,7 @@ impl Harness<'_> {
             seed,
             clauses,
             observations: observations.iter().map(|o| self.target.redact(o)).collect(),
-            created: self.created,
+            created: self.quota.created,
             requests: self.net.requests,
             cases_run: self.cases_run,
             throttled: self.net.throttled,

@@ -13,6 +13,7 @@ use super::count::ListCount;
 use super::ledger::Ledger;
 use super::observations::Observations;
 use super::operations::record::State as OpsState;
+use super::quota::Quota;
 use super::readback::ReadBacks;
 use super::replay::Reporting;
 use super::settle::Waits;
@@ -46,15 +47,8 @@ pub(crate) struct Harness<'a> {
     pub(super) ledger: Ledger,
     pub(super) tallies: Tallies,
     pub(super) obs: Observations,
-    /// Leads created, as answered.
-    pub(super) created: usize,
-    /// Creations reserved against `--max-created`, and the current
-    /// property's share of it.
-    pub(super) budget_used: usize,
-    pub(super) share_limit: usize,
-    pub(super) properties_left: usize,
-    /// The current property's share of `--max-created` is used up.
-    pub(super) out_of_room: bool,
+    /// `--max-created` shared out, and the leads created.
+    pub(super) quota: Quota,
     pub(super) cases_run: u32,
     pub(super) readback: ReadBacks,
     pub(super) count: ListCount,
@@ -93,21 +87,17 @@ impl<'a> Harness<'a> {
             ledger: Ledger::new(),
             tallies: Tallies::new(),
             obs: Observations::default(),
-            created: 0,
-            budget_used: 0,
-            share_limit: config.max_created,
-            properties_left: PROPERTIES,
-            out_of_room: false,
+            quota: Quota::new(config.max_created, PROPERTIES),
             cases_run: 0,
             readback: ReadBacks::new(),
-            count: ListCount::new(config.shared_account, config.settle),
+            count: ListCount::new(config.shared_account),
             size_limit: config.max_batch,
             size_refused: None,
             concurrent: false,
             shared: HashSet::new(),
             wrong_key: target.wrong_key(tag),
             reporting: Reporting::new(config, SLICES),
-            waits: Waits::default(),
+            waits: Waits::new(config.settle),
             ops: OpsState::default(),
         })
     }
@@ -115,7 +105,7 @@ impl<'a> Harness<'a> {
     /// True once no new case may be sent: the current property's share of
     /// `--max-created` is used up, or the target is gone.
     pub(super) fn exhausted(&self) -> bool {
-        self.out_of_room || self.net.gone()
+        self.quota.out_of_room() || self.net.gone()
     }
 
     /// Sends one request, waiting out throttling.
@@ -147,9 +137,8 @@ impl<'a> Harness<'a> {
         first: Exchange,
         agrees: impl Fn(&Exchange) -> bool,
     ) -> Exchange {
-        let window = self.config.settle;
         self.waits
-            .settle_read(&mut self.net, window, path, auth, first, agrees)
+            .settle_read(&mut self.net, path, auth, first, agrees)
     }
 
     /// Why the run cannot report: the target stopped answering or never
@@ -177,22 +166,6 @@ impl<'a> Harness<'a> {
     /// The count before a request about to be sent, when known.
     pub(super) fn baseline(&mut self) -> Option<u64> {
         self.count.baseline(&mut self.net, &self.waits)
-    }
-
-    pub(super) fn count_grew(&mut self, n: u64) {
-        self.count.grew(n);
-    }
-
-    pub(super) fn count_stale(&mut self) {
-        self.count.stale();
-    }
-
-    pub(super) fn unsure_excess(&mut self, after: u64, want: u64) -> bool {
-        self.count.unsure_excess(after, want)
-    }
-
-    pub(super) fn count_to_check(&self) -> Option<&'static str> {
-        self.count.to_check()
     }
 
     /// S2 on the count after one answered request (see [`ListCount::check`]).
@@ -243,27 +216,8 @@ impl<'a> Harness<'a> {
     /// Reserves room for `n` possible creations; false once the current
     /// property's share of `--max-created` is used up.
     pub(super) fn reserve(&mut self, n: usize) -> bool {
-        if self.budget_used + n > self.share_limit {
-            if !self.exhausted() {
-                self.out_of_room = true;
-                self.obs.budget = Some(format!(
-                    "--max-created {} reached (each property gets its share): cases were skipped",
-                    self.config.max_created
-                ));
-            }
-            return false;
-        }
-        self.budget_used += n;
-        true
-    }
-
-    /// Whether `n` more creations fit the current share (marks nothing).
-    pub(super) fn fits(&self, n: usize) -> bool {
-        self.budget_used + n <= self.share_limit
-    }
-
-    pub(super) fn refund(&mut self, n: usize) {
-        self.budget_used = self.budget_used.saturating_sub(n);
+        let gone = self.net.gone();
+        self.quota.reserve(n, gone)
     }
 
     /// One plain case: reserves room for the batch's possible creations (else

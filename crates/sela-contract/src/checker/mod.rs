@@ -6,6 +6,7 @@
 //!
 //! - `transport`: requests sent together, throttling waited out, reads
 //!   answered ahead, the target gone;
+//! - `quota`: `--max-created` shared out between the properties;
 //! - [`ledger`]: the run's memory of identities sent, refused and created;
 //! - `tally`: per clause, the cases checked and failed and the evidence;
 //! - `count`: the count judge, S2's (and S3's) list count growth;
@@ -51,6 +52,7 @@ pub mod ledger;
 mod mixed;
 mod observations;
 mod operations;
+mod quota;
 mod readback;
 mod refusals;
 mod replay;

@@ -16,7 +16,6 @@ pub(super) struct Observations {
     pub(super) largest_sent: usize,
     pub(super) refusals: BTreeMap<String, BTreeSet<String>>,
     pub(super) maybe: BTreeMap<&'static str, [u32; 3]>,
-    pub(super) budget: Option<String>,
     pub(super) skipped: u32,
     pub(super) sizes: Vec<String>,
 }

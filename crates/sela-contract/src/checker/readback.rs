@@ -7,7 +7,6 @@
 //! lead read back once that later answers anything but itself is a failure.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -114,13 +113,12 @@ impl ReadBacks {
     /// Reads back every lead of a `created` or `reengaged` result and checks it
     /// against its item (every field when created). Identities in `shared`
     /// (in requests in flight together) are compared on phone and e-mail only;
-    /// a disagreeing read is read again within `window`.
-    #[allow(clippy::too_many_arguments)]
+    /// a disagreeing read is read again within the settle window.
+    #[allow(clippy::too_many_arguments)] // the parts it reads with, and one answer
     pub(super) fn read_back(
         &mut self,
         net: &mut Transport,
         waits: &mut Waits,
-        window: Duration,
         shared: &HashSet<Identity>,
         items: &[GenItem],
         res: &[Res],
@@ -167,9 +165,7 @@ impl ReadBacks {
             let got = if settle {
                 let sent = &items[i].value;
                 let path = format!("api/leads/{id}/");
-                waits.settle_read(net, window, &path, Auth::Token, got, |g| {
-                    read_agrees(g, sent, full)
-                })
+                waits.settle_read(net, &path, Auth::Token, got, |g| read_agrees(g, sent, full))
             } else {
                 got
             };

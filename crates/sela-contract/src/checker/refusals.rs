@@ -127,7 +127,7 @@ impl Harness<'_> {
             self.check_count_unchanged(before, items, &exchanges, out);
         } else {
             // What an accepted one stored is unknown: the count starts afresh.
-            self.count_stale();
+            self.count.stale();
         }
         exchanges
     }

@@ -24,12 +24,7 @@ impl Harness<'_> {
         cases: u32,
         exec: impl Fn(&mut Self, &S::Value) -> CaseOutcome,
     ) {
-        // Each property gets an equal share of what is left of the cap.
-        let left = self.properties_left.max(1);
-        self.properties_left = left - 1;
-        let room = self.config.max_created.saturating_sub(self.budget_used);
-        self.share_limit = self.budget_used + room / left;
-        self.out_of_room = false;
+        self.quota.begin_property();
         let name = property_name(&exec);
         self.reporting.budget.begin_slice();
         self.replay_stored(&name, strategy, &exec);

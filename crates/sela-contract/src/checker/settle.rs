@@ -15,8 +15,10 @@ const FIRST_PAUSE: Duration = Duration::from_millis(25);
 const MAX_PAUSE: Duration = Duration::from_millis(400);
 
 /// How reads waited for the settle window over the run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct Waits {
+    /// How long a read may lag a write (`--settle`).
+    pub(crate) window: Duration,
     /// Reads that disagreed at first and agreed within the window.
     pub(crate) settled: u32,
     /// Reads that still disagreed when the window had passed.
@@ -27,11 +29,22 @@ pub(crate) struct Waits {
 
 impl Waits {
     /// One line for the report's observations.
-    pub(crate) fn summary(&self, window: Duration) -> String {
+    /// No read waited yet; reads wait up to `window`.
+    pub(crate) fn new(window: Duration) -> Self {
+        Waits {
+            window,
+            settled: 0,
+            unsettled: 0,
+            longest: Duration::ZERO,
+        }
+    }
+
+    /// One line for the report's observations.
+    pub(crate) fn summary(&self) -> String {
         format!(
             "settle window {:.1} s: {} read(s) waited and then agreed (longest wait {:.2} s), \
              {} still disagreed after the window",
-            window.as_secs_f64(),
+            self.window.as_secs_f64(),
             self.settled,
             self.longest.as_secs_f64(),
             self.unsettled
@@ -46,13 +59,12 @@ impl Waits {
     }
 
     /// `first` is a `GET path` answer; when `agrees` says it does not agree,
-    /// the read is repeated with backoff until it does or `window` has
+    /// the read is repeated with backoff until it does or the window has
     /// passed. Returns the last answer (the agreeing one, or the last
     /// disagreeing one after the window).
     pub(super) fn settle_read(
         &mut self,
         net: &mut Transport,
-        window: Duration,
         path: &str,
         auth: Auth,
         first: Exchange,
@@ -61,6 +73,7 @@ impl Waits {
         if agrees(&first) || first.transport_error.is_some() {
             return first;
         }
+        let window = self.window;
         let started = Instant::now();
         let mut pause = FIRST_PAUSE;
         let mut last = first;

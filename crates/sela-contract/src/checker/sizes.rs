@@ -58,7 +58,7 @@ impl Harness<'_> {
             // A limit below MIN_LIMIT is not believed: such a refusal is T1's.
             if size > MIN_LIMIT && matches!(ex.status, Some(400 | 413)) {
                 self.oversize_refused(&items, &ex, &mut out);
-                self.refund(n);
+                self.quota.refund(n);
                 self.obs.sizes.push(format!(
                     "size limit: {accepted} items accepted, {size} refused as a whole ({})",
                     status_text(&ex)

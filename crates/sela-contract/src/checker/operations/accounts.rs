@@ -49,7 +49,7 @@ impl Harness<'_> {
                 ));
                 return None;
             };
-            self.created += 1;
+            self.quota.created += 1;
             theirs.push((id, item));
         }
         w.out.check(Clause::A3);
@@ -127,7 +127,7 @@ impl Harness<'_> {
         // by single create.
         let x_count = counter(&x_before);
         let body = json!({ "leads": [ {"phone_number": x_item["phone_number"], "email": x_item["email"]} ] });
-        let created_before = self.created;
+        let created_before = self.quota.created;
         let ex = self.call(&mut w.log, "POST", BULK, Auth::Token, Some(&body));
         let r = ok_body(&ex).and_then(|b| b.get("results")?.get(0).cloned());
         self.own_creation(w, r.as_ref(), x_id, "a bulk create");
@@ -144,7 +144,8 @@ impl Harness<'_> {
         });
         self.own_creation(w, r.as_ref(), y_id, "a single create");
         // The run knows what it created: a re-read of the count could lag.
-        self.count_grew((self.created - created_before) as u64);
+        self.count
+            .grew((self.quota.created - created_before) as u64);
         if let Some(before) = x_count {
             let after = self.read_other(w, x_id, Auth::Second)?;
             if counter(&after) != Some(before) {
@@ -225,7 +226,7 @@ impl Harness<'_> {
         if id.is_some_and(|i| i != theirs)
             && r.get("action").and_then(Value::as_str) != Some("reengaged")
         {
-            self.created += 1;
+            self.quota.created += 1;
         }
         // The breach is the other account's lead answered here; a wrong
         // action on a lead of this account's own is B3's to judge.

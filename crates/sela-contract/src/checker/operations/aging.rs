@@ -19,7 +19,7 @@ impl Harness<'_> {
     pub(crate) fn start_aging(&mut self) {
         // Only when it fits: a reserve() refused here would mark the run
         // exhausted before the size probe, which then creates nothing.
-        if self.reporting.budget.spent() || !self.fits(EARLY) || !self.reserve(EARLY) {
+        if self.reporting.budget.spent() || !self.quota.fits(EARLY) || !self.reserve(EARLY) {
             return;
         }
         let pairs: Vec<(String, String)> = (0..EARLY).map(|_| self.ids.fresh_pair()).collect();

@@ -123,14 +123,14 @@ impl Harness<'_> {
         if self.readback.state == ReadBack::Unavailable {
             // Every operation is judged by reading the lead back.
             self.ops.obs.walks_skipped = true;
-            self.properties_left = self.properties_left.saturating_sub(1);
+            self.quota.skip_property();
         } else {
             self.property(&scenario(), cases, |h, sc| h.walk(sc));
         }
         if self.readback.state != ReadBack::Unavailable {
             self.run_sequences();
         } else {
-            self.properties_left = self.properties_left.saturating_sub(1);
+            self.quota.skip_property();
         }
         self.check_listing();
         self.check_accounts();
@@ -153,30 +153,6 @@ impl Harness<'_> {
         let ex = self.send(method, path, auth, body.map(Value::to_string));
         log.push(shortened(&ex));
         ex
-    }
-}
-
-impl Harness<'_> {
-    /// Sends a write (`PATCH`, `PUT`) of a walk or sequence: `clause` is
-    /// checked, and fails (with `part`) unless the answer is 2xx with a JSON
-    /// body, saying "`what` was answered STATUS"; `None` then.
-    fn write(
-        &mut self,
-        w: &mut scenario::Walk,
-        method: &'static str,
-        path: &str,
-        body: &Value,
-        (clause, part): (crate::report::Clause, &str),
-        what: String,
-    ) -> Option<()> {
-        let ex = self.call(&mut w.log, method, path, Auth::Token, Some(body));
-        w.out.check(clause);
-        if ok_body(&ex).is_none() {
-            let status = ex.status.unwrap_or(0);
-            w.fail(clause, part, format!("{what} was answered {status}"));
-            return None;
-        }
-        Some(())
     }
 }
 

@@ -221,7 +221,7 @@ impl Harness<'_> {
             .and_then(|b| b.get("id"))
             .and_then(Value::as_i64);
         let Some(id) = id.filter(|_| body.as_ref().is_some_and(|b| same_identity(b, item))) else {
-            self.count_stale();
+            self.count.stale();
             w.fail(
                 Clause::C1,
                 "new identity",
@@ -234,7 +234,7 @@ impl Harness<'_> {
             );
             return None;
         };
-        self.created += 1;
+        self.quota.created += 1;
         self.ledger.record_created(identity(item), id);
         self.prefetch_count_and_lead(before, id);
         self.expect_count(
@@ -278,7 +278,7 @@ impl Harness<'_> {
     /// `before`) and lead `id` together, for the two checks that follow a
     /// write to take (one round trip instead of two).
     pub(super) fn prefetch_count_and_lead(&mut self, before: Option<u64>, id: i64) {
-        if let (Some(_), Some(count)) = (before, self.count_to_check()) {
+        if let (Some(_), Some(count)) = (before, self.count.to_check()) {
             self.prefetch(vec![count.to_owned(), lead_path(id)]);
         }
     }
@@ -300,7 +300,7 @@ impl Harness<'_> {
         let want = before + grew;
         let (after, ex) = self.settle_count(after, ex, |n| n != want);
         w.log.push(ex);
-        if after != want && !self.unsure_excess(after, want) {
+        if after != want && !self.count.unsure_excess(after, want) {
             w.fail(
                 clause,
                 "list count",
@@ -347,7 +347,7 @@ impl Harness<'_> {
                 Some(b) => {
                     let other = b.get("id").and_then(Value::as_i64);
                     if let Some(other) = other {
-                        self.created += 1;
+                        self.quota.created += 1;
                         self.ledger.ids.insert(other);
                     }
                     w.dedup_broken = true;
@@ -449,7 +449,7 @@ impl Harness<'_> {
         w.out.check(Clause::C1);
         if ex.status != Some(400) {
             if ok_body(&ex).is_some() {
-                self.created += 1;
+                self.quota.created += 1;
             }
             w.fail(
                 Clause::C1,

@@ -49,7 +49,7 @@ impl Harness<'_> {
             .unwrap_or_else(|| (self.config.cases / 8).max(2));
         // Every step is judged by reading the lead back.
         if n == 0 || self.readback.state == crate::checker::readback::ReadBack::Unavailable {
-            self.properties_left = self.properties_left.saturating_sub(1);
+            self.quota.skip_property();
             return;
         }
         self.property(&sequences(), n, |h, steps| h.run_sequence(steps));
@@ -78,7 +78,7 @@ impl Harness<'_> {
         }
         if !w.out.failures.is_empty() {
             // The failing step's effect on the list count is unknown.
-            self.count_stale();
+            self.count.stale();
         }
         let shown: Vec<(String, Value)> = steps[..ran]
             .iter()
