@@ -17,6 +17,20 @@ use crate::target::Exchange;
 use sela_leads::rules::{Identity, NOT_AN_OBJECT, identity};
 
 impl Harness<'_> {
+    /// One plain case: reserves room for the batch's possible creations (else
+    /// the case is skipped), posts it and checks the answer (T1-T3, B1-B3, S1-S3).
+    pub(super) fn post_and_check(&mut self, items: &[GenItem]) -> CaseOutcome {
+        let mut out = CaseOutcome::default();
+        let n = Self::creatable(items);
+        if !self.reserve(n) {
+            out.skipped = true;
+            return out;
+        }
+        let ex = self.post_batch(items);
+        self.check_bulk(items, &ex, &mut out, &[], n);
+        out
+    }
+
     /// Evaluates T1-T3, B1-B3, S1-S3 on one authorised, well-formed bulk
     /// answer and updates the ledger. Returns the parsed results when B1 held.
     /// `before` are earlier exchanges of the case, shown as evidence.

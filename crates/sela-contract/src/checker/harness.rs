@@ -220,20 +220,6 @@ impl<'a> Harness<'a> {
         self.quota.reserve(n, gone)
     }
 
-    /// One plain case: reserves room for the batch's possible creations (else
-    /// the case is skipped), posts it and checks the answer (T1-T3, B1-B3, S1-S3).
-    pub(super) fn post_and_check(&mut self, items: &[GenItem]) -> CaseOutcome {
-        let mut out = CaseOutcome::default();
-        let n = Self::creatable(items);
-        if !self.reserve(n) {
-            out.skipped = true;
-            return out;
-        }
-        let ex = self.post_batch(items);
-        self.check_bulk(items, &ex, &mut out, &[], n);
-        out
-    }
-
     pub(super) fn creatable(items: &[GenItem]) -> usize {
         items
             .iter()

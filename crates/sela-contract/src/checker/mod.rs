@@ -20,10 +20,11 @@
 //!
 //! The properties and the checks, one module per property or clause:
 //!
-//! - `harness`: the parts composed, sending a batch, the `--max-created` shares;
+//! - `harness`: the parts composed; sending a batch, reserving its creations;
 //! - `runner`: the property runner that shrinks every failing clause, and
 //!   stored failures replayed first;
-//! - `bulk`: the clauses evaluated on every bulk answer (T1-T3, B1-B3, S1-S3);
+//! - `bulk`: the clauses evaluated on every bulk answer (T1-T3, B1-B3, S1-S3),
+//!   and one plain case (a batch posted and checked);
 //! - `sizes`: the size limit probed up to `max_size`, and batches of many
 //!   sizes up to it (B1, B3; S3 for an oversize refusal);
 //! - `mixed`: mixed batches (T1-T3, B1-B3, S1-S3), then the created
