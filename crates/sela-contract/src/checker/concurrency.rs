@@ -83,7 +83,7 @@ impl Harness<'_> {
         let before = self.baseline();
         let largest = batches.iter().map(Vec::len).max().unwrap_or(0);
         self.obs.largest_sent = self.obs.largest_sent.max(largest);
-        let exchanges = self.send_all(
+        let exchanges = self.net.send_all(
             batches
                 .iter()
                 .map(|b| {

@@ -19,7 +19,7 @@ use super::replay::Reporting;
 use super::settle::Waits;
 use super::tally::Tallies;
 use super::text::{short, status_text};
-use super::transport::{Request, Transport};
+use super::transport::Transport;
 use crate::Config;
 use crate::strategies::{Category, GenItem, Identities};
 use crate::target::{Auth, Exchange, HarnessError, Target};
@@ -108,27 +108,6 @@ impl<'a> Harness<'a> {
         self.quota.out_of_room() || self.net.gone()
     }
 
-    /// Sends one request, waiting out throttling.
-    pub(super) fn send(
-        &mut self,
-        method: &'static str,
-        path: &str,
-        auth: Auth,
-        body: Option<String>,
-    ) -> Exchange {
-        self.net.send(method, path, auth, body)
-    }
-
-    /// Sends the requests at the same time (see [`Transport::send_all`]).
-    pub(super) fn send_all(&mut self, requests: Vec<Request>) -> Vec<Exchange> {
-        self.net.send_all(requests)
-    }
-
-    /// Sends these `GET`s together now, for the next reads of the same paths.
-    pub(super) fn prefetch(&mut self, paths: Vec<String>) {
-        self.net.prefetch(paths);
-    }
-
     /// A `GET path` answer read again within the settle window until `agrees`.
     pub(super) fn settle_read(
         &mut self,
@@ -210,7 +189,8 @@ impl<'a> Harness<'a> {
     pub(super) fn post_batch(&mut self, items: &[GenItem]) -> Exchange {
         self.baseline();
         self.obs.largest_sent = self.obs.largest_sent.max(items.len());
-        self.send("POST", BULK_PATH, Auth::Token, Some(Self::bulk_body(items)))
+        self.net
+            .send("POST", BULK_PATH, Auth::Token, Some(Self::bulk_body(items)))
     }
 
     /// Reserves room for `n` possible creations; false once the current
@@ -230,7 +210,7 @@ impl<'a> Harness<'a> {
     /// Sends an empty batch first: proves the target answers (else an error) and
     /// records the empty-batch status; then reads the list count once.
     pub(crate) fn probe(&mut self) -> Result<(), HarnessError> {
-        let ex = self.send(
+        let ex = self.net.send(
             "POST",
             BULK_PATH,
             Auth::Token,

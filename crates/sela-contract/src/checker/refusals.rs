@@ -106,7 +106,7 @@ impl Harness<'_> {
             .map(|r| (*r, self.refusal_request(*r, items)))
             .collect();
         let before = self.baseline();
-        let exchanges = self.send_all(
+        let exchanges = self.net.send_all(
             requests
                 .iter()
                 .map(|(_, (auth, body, _))| {

@@ -165,7 +165,7 @@ impl Harness<'_> {
 
     /// The other account's lead read with its own key.
     fn read_other(&mut self, w: &mut Walk, id: i64, auth: Auth) -> Option<Value> {
-        let first = self.send("GET", &lead_path(id), auth.clone(), None);
+        let first = self.net.send("GET", &lead_path(id), auth.clone(), None);
         let ex = self.settle_read(&lead_path(id), auth, first, |e| lead_of(e).is_some());
         w.log.push(ex.clone());
         let lead = lead_of(&ex);

@@ -99,7 +99,7 @@ impl Harness<'_> {
     /// how many leads of the run read back: a count below them is walked too
     /// (one lead a page), so that a wrong count shows.
     fn walk_list(&mut self, log: &mut Vec<Exchange>, own: usize) -> Option<ListWalk> {
-        let first = self.send(
+        let first = self.net.send(
             "GET",
             &format!("{LEADS_PATH}?page_size=1"),
             Auth::Token,
@@ -131,7 +131,7 @@ impl Harness<'_> {
         let max_pages = count as usize + 3;
         let mut path = format!("{LEADS_PATH}?page_size={page_size}");
         loop {
-            let ex = self.send("GET", &path, Auth::Token, None);
+            let ex = self.net.send("GET", &path, Auth::Token, None);
             log.push(super::shortened(&ex));
             walk.pages += 1;
             let Some(page) = ex.response_value().filter(|_| ex.status == Some(200)) else {
@@ -200,7 +200,7 @@ impl Harness<'_> {
             .filter(|id| !w.seen.contains_key(id))
             .collect();
         for id in missing.into_iter().take(3) {
-            let ex = self.send("GET", &lead_path(id), Auth::Token, None);
+            let ex = self.net.send("GET", &lead_path(id), Auth::Token, None);
             log.push(super::shortened(&ex));
             if ex.status == Some(200) {
                 return Some(format!(

@@ -41,7 +41,7 @@ impl Harness<'_> {
         agrees: impl Fn(&Value) -> bool,
     ) -> Read {
         let path = lead_path(id);
-        let first = self.send("GET", &path, auth.clone(), None);
+        let first = self.net.send("GET", &path, auth.clone(), None);
         let ex = self.settle_read(&path, auth.clone(), first, |ex| {
             lead_of(ex).is_some_and(|l| agrees(&l))
         });
@@ -93,7 +93,7 @@ impl Harness<'_> {
     ) -> Option<Value> {
         let mut path = format!("{LEADS_PATH}?page_size=1000");
         for _ in 0..MAX_PAGES {
-            let ex = self.send("GET", &path, auth.clone(), None);
+            let ex = self.net.send("GET", &path, auth.clone(), None);
             log.push(super::shortened(&ex));
             let page = ex.response_value().filter(|_| ex.status == Some(200))?;
             let found = page

@@ -279,7 +279,7 @@ impl Harness<'_> {
     /// write to take (one round trip instead of two).
     pub(super) fn prefetch_count_and_lead(&mut self, before: Option<u64>, id: i64) {
         if let (Some(_), Some(count)) = (before, self.count.to_check()) {
-            self.prefetch(vec![count.to_owned(), lead_path(id)]);
+            self.net.prefetch(vec![count.to_owned(), lead_path(id)]);
         }
     }
 
@@ -325,7 +325,7 @@ impl Harness<'_> {
     ) -> Option<i64> {
         let before = self.baseline();
         let body = item.to_string();
-        let answers = self.send_all(
+        let answers = self.net.send_all(
             (0..n.max(1))
                 .map(|_| {
                     (

@@ -34,7 +34,9 @@ impl Harness<'_> {
         auth: Auth,
         body: Option<&Value>,
     ) -> Exchange {
-        let ex = self.send(method, path, auth, body.map(Value::to_string));
+        let ex = self
+            .net
+            .send(method, path, auth, body.map(Value::to_string));
         log.push(shortened(&ex));
         ex
     }
