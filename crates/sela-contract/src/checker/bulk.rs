@@ -5,10 +5,11 @@
 
 use serde_json::Value;
 
-use super::case::{CaseOutcome, Res};
+use super::Harness;
+use super::case::{CaseOutcome, Outcomes, Res};
 use super::ledger::Ledger;
-use super::observations::{short, status_text};
-use super::{Harness, ReadBack};
+use super::readback::ReadBack;
+use super::text::{short, status_text};
 use crate::report::Clause;
 use crate::schema::{ACTIONS, check_bulk_response};
 use crate::strategies::{Category, GenItem};
@@ -16,6 +17,20 @@ use crate::target::Exchange;
 use sela_leads::rules::{Identity, NOT_AN_OBJECT, identity};
 
 impl Harness<'_> {
+    /// One plain case: reserves room for the batch's possible creations (else
+    /// the case is skipped), posts it and checks the answer (T1-T3, B1-B3, S1-S3).
+    pub(super) fn post_and_check(&mut self, items: &[GenItem]) -> CaseOutcome {
+        let mut out = CaseOutcome::default();
+        let n = Self::creatable(items);
+        if !self.reserve(n) {
+            out.skipped = true;
+            return out;
+        }
+        let ex = self.post_batch(items);
+        self.check_bulk(items, &ex, &mut out, &[], n);
+        out
+    }
+
     /// Evaluates T1-T3, B1-B3, S1-S3 on one authorised, well-formed bulk
     /// answer and updates the ledger. Returns the parsed results when B1 held.
     /// `before` are earlier exchanges of the case, shown as evidence.
@@ -43,11 +58,11 @@ impl Harness<'_> {
             // Over the size limit found by the probe: refused as a whole (T1
             // allows it), so S3 applies: nothing of it may be stored.
             self.oversize_refused(items, ex, out);
-            self.refund(reserved);
+            self.quota.refund(reserved);
             return None;
         }
         if !matches!(ex.status, Some(200 | 201)) {
-            self.count_stale();
+            self.count.stale();
             out.fail(
                 Clause::T1,
                 "status",
@@ -86,7 +101,7 @@ impl Harness<'_> {
                 evidence(ex),
             );
             mark_all_sent(&mut self.ledger);
-            self.count_stale();
+            self.count.stale();
             return None;
         };
         if let Err(why) = check_bulk_response(&body) {
@@ -94,12 +109,12 @@ impl Harness<'_> {
         }
         let Some(results) = body.get("results").and_then(Value::as_array) else {
             mark_all_sent(&mut self.ledger);
-            self.count_stale();
+            self.count.stale();
             return None;
         };
         out.check(Clause::B1);
         if results.len() != items.len() {
-            self.count_stale();
+            self.count.stale();
             out.fail(
                 Clause::B1,
                 "count",
@@ -164,7 +179,7 @@ impl Harness<'_> {
                         if g.category == Category::NonObject && msg != NOT_AN_OBJECT {
                             self.obs.non_object_other_wording += 1;
                         }
-                        self.note_wording(g, msg);
+                        self.obs.note_wording(g, msg);
                     }
                 }
                 Category::Valid => {
@@ -196,7 +211,7 @@ impl Harness<'_> {
                     };
                     self.obs.maybe.entry(g.kind).or_default()[slot] += 1;
                     if let Some(msg) = &r.error {
-                        self.note_wording(g, msg);
+                        self.obs.note_wording(g, msg);
                     }
                 }
             }
@@ -268,18 +283,27 @@ impl Harness<'_> {
                 }
             }
         }
-        self.created += tally.created;
-        self.refund(reserved.saturating_sub(tally.created));
+        self.quota.created += tally.created;
+        self.quota.refund(reserved.saturating_sub(tally.created));
         if !self.concurrent {
-            let count_path = self.count_to_check();
-            self.prefetch_after_batch(&res, count_path);
+            let count_path = self.count.to_check();
+            self.readback
+                .prefetch_after_batch(&mut self.net, &res, count_path);
             self.check_count(&tally, items, &evidence(ex), out);
         }
-        if self.readback != ReadBack::Unavailable {
-            self.read_back(items, &res, ex, out);
+        if self.readback.state != ReadBack::Unavailable {
+            self.readback.read_back(
+                &mut self.net,
+                &mut self.waits,
+                &self.shared,
+                items,
+                &res,
+                ex,
+                out,
+            );
         }
         // Whatever was read ahead and not taken is of no later use.
-        self.prefetched.clear();
+        self.net.drop_prefetched();
         Some(res)
     }
 }
@@ -303,14 +327,6 @@ impl Harness<'_> {
             None
         }
     }
-}
-
-/// How many results of one answer were of each action.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Outcomes {
-    pub(super) created: usize,
-    pub(super) reengaged: usize,
-    pub(super) errors: usize,
 }
 
 /// ` (sent as "(804) 555-0123")` when the item's number is not in E.164: the

@@ -14,9 +14,10 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use proptest::strategy::Strategy;
 
-use super::bulk::Outcomes;
 use super::case::CaseOutcome;
-use super::{BULK_PATH, Harness, Listing};
+use super::case::Outcomes;
+use super::count::Listing;
+use super::{BULK_PATH, Harness};
 use crate::report::Clause;
 use crate::strategies::{Category, ConcurrencyCase, GenItem};
 use crate::target::Auth;
@@ -82,7 +83,7 @@ impl Harness<'_> {
         let before = self.baseline();
         let largest = batches.iter().map(Vec::len).max().unwrap_or(0);
         self.obs.largest_sent = self.obs.largest_sent.max(largest);
-        let exchanges = self.send_all(
+        let exchanges = self.net.send_all(
             batches
                 .iter()
                 .map(|b| {
@@ -198,7 +199,7 @@ impl Harness<'_> {
         }
         // The list count grew by exactly the leads created by the group.
         if all_answered
-            && let (Some(before), Listing::Available(_)) = (before, self.listing)
+            && let (Some(before), Listing::Available(_)) = (before, self.count.listing)
             && let Some((after, list_ex)) = self.refresh_count()
         {
             out.check(Clause::S2);
@@ -209,13 +210,13 @@ impl Harness<'_> {
             if group.errors > 0 {
                 out.check(Clause::S3);
             }
-            for (clause, why) in Self::judge_growth(before, after, &group, &what) {
+            for (clause, why) in super::count::judge_growth(before, after, &group, &what) {
                 let mut all = evidence.clone();
                 all.push(list_ex.clone());
                 out.fail_labelled(clause, "list count", why, flat.clone(), all);
             }
         } else {
-            self.count_stale();
+            self.count.stale();
         }
         // In flight together and answered: the race could happen, whether or
         // not the answers could be matched to the items (a request answered

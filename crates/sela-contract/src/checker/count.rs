@@ -6,10 +6,10 @@
 
 use serde_json::Value;
 
-use super::bulk::Outcomes;
-use super::case::CaseOutcome;
-use super::observations::status_text;
-use super::{Harness, Listing};
+use super::case::{CaseOutcome, Outcomes};
+use super::settle::Waits;
+use super::text::status_text;
+use super::transport::Transport;
 use crate::report::Clause;
 use crate::strategies::GenItem;
 use crate::target::{Auth, Exchange};
@@ -17,14 +17,57 @@ use crate::target::{Auth, Exchange};
 /// The list request: one lead per page, only `count` is read.
 const LIST_PATH: &str = "api/leads/?page_size=1";
 
-impl Harness<'_> {
+/// Whether S2's list count can be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Listing {
+    /// Not tried yet.
+    Unknown,
+    /// Turned off (`--shared-account`).
+    Off,
+    /// `GET /api/leads/` did not answer a `count`.
+    Unavailable,
+    /// Answered a `count` (the last one seen, when it is current).
+    Available(Option<u64>),
+}
+
+/// The count judge: the list count's baseline and the S2/S3 verdicts on its
+/// growth. Reads go through the transport it is given, waiting out the
+/// settle window with the waits it is given.
+#[derive(Debug)]
+pub(super) struct ListCount {
+    pub(super) listing: Listing,
+    /// The baseline was read within the settle window after a write, so it
+    /// may lag: a count excess over it is no verdict.
+    baseline_unsure: bool,
+    /// Why the count is unavailable, for the report.
+    pub(super) note: Option<String>,
+    /// List-count checks left unjudged: an excess over a baseline read soon
+    /// after a write (it may have lagged).
+    pub(super) unsure: u32,
+}
+
+impl ListCount {
+    /// Off with `--shared-account` (others may write to the account).
+    pub(super) fn new(shared_account: bool) -> Self {
+        ListCount {
+            listing: if shared_account {
+                Listing::Off
+            } else {
+                Listing::Unknown
+            },
+            baseline_unsure: false,
+            note: None,
+            unsure: 0,
+        }
+    }
+
     /// Reads the list count, if the target offers one; remembers it as the
     /// baseline of the next comparison. Returns the count and its exchange.
-    pub(super) fn refresh_count(&mut self) -> Option<(u64, Exchange)> {
+    pub(super) fn refresh(&mut self, net: &mut Transport) -> Option<(u64, Exchange)> {
         if matches!(self.listing, Listing::Off | Listing::Unavailable) {
             return None;
         }
-        let ex = self.send("GET", LIST_PATH, Auth::Token, None);
+        let ex = net.send("GET", LIST_PATH, Auth::Token, None);
         let count = ex
             .response_value()
             .filter(|_| ex.status == Some(200))
@@ -37,7 +80,7 @@ impl Harness<'_> {
             None => {
                 if self.listing == Listing::Unknown {
                     self.listing = Listing::Unavailable;
-                    self.obs.listing = Some(format!(
+                    self.note = Some(format!(
                         "listing leads (GET /api/leads/) answered {} without a count: S2's \
                          count growth is not checked",
                         status_text(&ex)
@@ -53,8 +96,10 @@ impl Harness<'_> {
 
     /// A count that `differs` re-read within the settle window; the last
     /// count read becomes the baseline.
-    pub(super) fn settle_count(
+    pub(super) fn settle(
         &mut self,
+        net: &mut Transport,
+        waits: &mut Waits,
         after: u64,
         list_ex: Exchange,
         differs: impl Fn(u64) -> bool,
@@ -62,7 +107,7 @@ impl Harness<'_> {
         if !differs(after) {
             return (after, list_ex);
         }
-        let ex = self.settle_read(LIST_PATH, Auth::Token, list_ex, |ex| {
+        let ex = waits.settle_read(net, LIST_PATH, Auth::Token, list_ex, |ex| {
             count_of(ex).is_some_and(|n| !differs(n))
         });
         match count_of(&ex) {
@@ -76,23 +121,31 @@ impl Harness<'_> {
 
     /// The baseline count grows by `n` leads the run knows it created
     /// (a re-read could lag the write).
-    pub(super) fn count_grew(&mut self, n: u64) {
+    pub(super) fn grew(&mut self, n: u64) {
         if let Listing::Available(Some(c)) = self.listing {
             self.listing = Listing::Available(Some(c + n));
         }
     }
 
     /// The baseline count is unknown after an answer whose effect is unknown.
-    pub(super) fn count_stale(&mut self) {
+    pub(super) fn stale(&mut self) {
         if let Listing::Available(_) = self.listing {
             self.listing = Listing::Available(None);
+        }
+    }
+
+    /// The current baseline, when it is known (no request).
+    pub(super) fn known(&self) -> Option<u64> {
+        match self.listing {
+            Listing::Available(Some(n)) => Some(n),
+            _ => None,
         }
     }
 
     /// The count before a request the caller is about to send, when it is
     /// known (call it first; it costs a request only when the last count is
     /// stale).
-    pub(super) fn baseline(&mut self) -> Option<u64> {
+    pub(super) fn baseline(&mut self, net: &mut Transport, waits: &Waits) -> Option<u64> {
         match self.listing {
             Listing::Available(Some(n)) => Some(n),
             Listing::Available(None) | Listing::Unknown => {
@@ -100,26 +153,17 @@ impl Harness<'_> {
                 // it (a read replica): once reads are seen to lag in this run,
                 // wait the window out first; before that, mark the baseline
                 // unsure, so that an excess over it is no verdict.
-                let recent = self.write_within_settle();
-                if let Some(left) = recent.filter(|_| self.waits.settled + self.waits.unsettled > 0)
-                {
+                let recent = net.write_within(waits.window);
+                if let Some(left) = recent.filter(|_| waits.any()) {
                     std::thread::sleep(left);
                     self.baseline_unsure = false;
                 } else {
                     self.baseline_unsure = recent.is_some();
                 }
-                self.refresh_count().map(|(n, _)| n)
+                self.refresh(net).map(|(n, _)| n)
             }
             _ => None,
         }
-    }
-
-    /// How much of the settle window is left since the last write was
-    /// answered, if any is.
-    fn write_within_settle(&self) -> Option<std::time::Duration> {
-        let since = self.last_write?.elapsed();
-        let left = self.config.settle.checked_sub(since)?;
-        (!left.is_zero()).then_some(left)
     }
 
     /// True when a count that went to `after` instead of `want` may only show
@@ -127,21 +171,23 @@ impl Harness<'_> {
     /// excess is then no verdict, and the report says so.
     pub(super) fn unsure_excess(&mut self, after: u64, want: u64) -> bool {
         if self.baseline_unsure && after > want {
-            self.obs.note_unsure_count();
+            self.unsure += 1;
             return true;
         }
         false
     }
 
-    /// The path [`Harness::check_count`] will read, when it will read one.
-    pub(in crate::checker) fn count_to_check(&self) -> Option<&'static str> {
+    /// The path [`ListCount::check`] will read, when it will read one.
+    pub(super) fn to_check(&self) -> Option<&'static str> {
         matches!(self.listing, Listing::Available(Some(_))).then_some(LIST_PATH)
     }
 
     /// S2 after one answered request: the count grew by exactly the number of
     /// `created` results (an excess with only `error` results is S3).
-    pub(super) fn check_count(
+    pub(super) fn check(
         &mut self,
+        net: &mut Transport,
+        waits: &mut Waits,
         tally: &Outcomes,
         items: &[GenItem],
         evidence: &[Exchange],
@@ -150,12 +196,13 @@ impl Harness<'_> {
         let Listing::Available(Some(before)) = self.listing else {
             return;
         };
-        let Some((after, list_ex)) = self.refresh_count() else {
+        let Some((after, list_ex)) = self.refresh(net) else {
             return;
         };
         // The count may lag the write: read it again within the settle window.
-        let (after, list_ex) =
-            self.settle_count(after, list_ex, |after| growth_differs(before, after, tally));
+        let (after, list_ex) = self.settle(net, waits, after, list_ex, |after| {
+            growth_differs(before, after, tally)
+        });
         let created = tally.created as u64;
         if growth_differs(before, after, tally) && self.unsure_excess(after, before + created) {
             return;
@@ -165,63 +212,28 @@ impl Harness<'_> {
             // Error items that were stored would show here too.
             out.check(Clause::S3);
         }
-        for (clause, why) in Self::judge_growth(before, after, tally, "a request") {
+        for (clause, why) in judge_growth(before, after, tally, "a request") {
             let mut all = evidence.to_vec();
             all.push(list_ex.clone());
             out.fail(clause, "list count", why, items, all);
         }
     }
 
-    /// The verdict on a count that went from `before` to `after` over requests
-    /// with these outcomes: nothing when it grew by exactly the number
-    /// created; else the clauses it breaks, each with why. An excess that
-    /// stored error items (S3) and second copies of re-engaged leads (S2)
-    /// could both explain is certainly wrong: it fails both, saying so.
-    pub(super) fn judge_growth(
-        before: u64,
-        after: u64,
-        tally: &Outcomes,
-        what: &str,
-    ) -> Vec<(Clause, String)> {
-        let grew = i128::from(after) - i128::from(before);
-        let base = format!(
-            "the list count went from {before} to {after} ({grew:+}) for {what} with {} \
-             created, {} reengaged and {} error result(s): it must grow by exactly the \
-             number created",
-            tally.created, tally.reengaged, tally.errors
-        );
-        match growth_verdict(grew, tally) {
-            Growth::Exact => Vec::new(),
-            Growth::Ambiguous => [Clause::S2, Clause::S3]
-                .into_iter()
-                .map(|c| {
-                    (
-                        c,
-                        format!(
-                            "{base}; the excess is either error items stored (S3) or second \
-                             copies of re-engaged leads (S2), which the count cannot tell \
-                             apart, so both clauses fail"
-                        ),
-                    )
-                })
-                .collect(),
-            Growth::Breaks(clause) => vec![(clause, base)],
-        }
-    }
-
     /// S3 after a request refused as a whole: the count did not change.
-    pub(super) fn check_count_unchanged(
+    pub(super) fn check_unchanged(
         &mut self,
+        net: &mut Transport,
+        waits: &mut Waits,
         before: Option<u64>,
         items: &[GenItem],
         evidence: &[Exchange],
         out: &mut CaseOutcome,
     ) {
         let Some(before) = before else { return };
-        let Some((after, list_ex)) = self.refresh_count() else {
+        let Some((after, list_ex)) = self.refresh(net) else {
             return;
         };
-        let (after, list_ex) = self.settle_count(after, list_ex, |after| after != before);
+        let (after, list_ex) = self.settle(net, waits, after, list_ex, |after| after != before);
         out.check(Clause::S3);
         if after != before {
             let mut all = evidence.to_vec();
@@ -237,6 +249,43 @@ impl Harness<'_> {
                 all,
             );
         }
+    }
+}
+
+/// The verdict on a count that went from `before` to `after` over requests
+/// with these outcomes: nothing when it grew by exactly the number
+/// created; else the clauses it breaks, each with why. An excess that
+/// stored error items (S3) and second copies of re-engaged leads (S2)
+/// could both explain is certainly wrong: it fails both, saying so.
+pub(super) fn judge_growth(
+    before: u64,
+    after: u64,
+    tally: &Outcomes,
+    what: &str,
+) -> Vec<(Clause, String)> {
+    let grew = i128::from(after) - i128::from(before);
+    let base = format!(
+        "the list count went from {before} to {after} ({grew:+}) for {what} with {} \
+         created, {} reengaged and {} error result(s): it must grow by exactly the \
+         number created",
+        tally.created, tally.reengaged, tally.errors
+    );
+    match growth_verdict(grew, tally) {
+        Growth::Exact => Vec::new(),
+        Growth::Ambiguous => [Clause::S2, Clause::S3]
+            .into_iter()
+            .map(|c| {
+                (
+                    c,
+                    format!(
+                        "{base}; the excess is either error items stored (S3) or second \
+                         copies of re-engaged leads (S2), which the count cannot tell \
+                         apart, so both clauses fail"
+                    ),
+                )
+            })
+            .collect(),
+        Growth::Breaks(clause) => vec![(clause, base)],
     }
 }
 
@@ -321,13 +370,13 @@ mod tests {
             reengaged: 1,
             errors: 1,
         };
-        let got = Harness::judge_growth(10, 13, &tally, "a request");
+        let got = judge_growth(10, 13, &tally, "a request");
         let clauses: Vec<Clause> = got.iter().map(|(c, _)| *c).collect();
         assert_eq!(clauses, [Clause::S2, Clause::S3]);
         assert!(
             got.iter().all(|(_, why)| why.contains("both clauses fail")),
             "{got:?}"
         );
-        assert!(Harness::judge_growth(10, 12, &tally, "a request").is_empty());
+        assert!(judge_growth(10, 12, &tally, "a request").is_empty());
     }
 }

@@ -5,7 +5,7 @@ use proptest::strategy::Strategy;
 
 use super::Harness;
 use super::case::CaseOutcome;
-use super::observations::status_text;
+use super::text::status_text;
 use crate::report::Clause;
 use crate::strategies::IndependenceCase;
 

@@ -9,7 +9,7 @@ use proptest::strategy::Strategy;
 
 use super::Harness;
 use super::case::CaseOutcome;
-use super::observations::short;
+use super::text::short;
 use crate::strategies::{Category, GenItem, ItemSpec, OTHER_FORMS};
 use sela_leads::rules::Identity;
 
@@ -42,7 +42,7 @@ impl Harness<'_> {
     /// none may be `created` again (S2), a `reengaged` one carries the lead's id.
     pub(crate) fn run_formats(&mut self) {
         self.reporting.budget.begin_slice();
-        if self.exhausted || self.reporting.budget.refuse_case() {
+        if self.exhausted() || self.reporting.budget.refuse_case() {
             return;
         }
         let mut created: Vec<(Identity, i64)> = self
@@ -78,7 +78,7 @@ impl Harness<'_> {
             let out = self.post_and_check(&items);
             if !out.skipped {
                 self.cases_run += 1;
-                self.tally_outcome(out, false);
+                self.tallies.record(out, false);
             }
         }
     }

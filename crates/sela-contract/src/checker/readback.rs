@@ -6,15 +6,19 @@
 //! proves to work; once it works, any answer but the lead is a failure. A
 //! lead read back once that later answers anything but itself is a failure.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use super::case::{CaseOutcome, Res};
-use super::observations::status_text;
+use super::settle::Waits;
 use super::stored::stored_mismatch;
-use super::{Harness, ReadBack};
+use super::text::status_text;
+use super::transport::Transport;
 use crate::report::Clause;
 use crate::strategies::GenItem;
 use crate::target::{Auth, Exchange};
+use sela_leads::rules::Identity;
 
 /// Batches with leads read back without any success before read-back is
 /// declared unavailable.
@@ -26,24 +30,69 @@ const READS_IN_FLIGHT: usize = 32;
 /// How many leads read back earlier are read again at the end of the run.
 const RECHECKS: usize = 24;
 
+/// Whether `GET /api/leads/{id}/` answers leads in this run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ReadBack {
+    Unknown,
+    Available,
+    Unavailable,
+}
+
 /// A B3 failure held back until read-back is known to work.
-pub(super) struct Pending {
+struct Pending {
     detail: String,
     items: Vec<GenItem>,
     exchanges: Vec<Exchange>,
 }
 
-impl Harness<'_> {
+/// Read-back over the run: whether it works, the failures held back until
+/// that is known, the leads read back (to read again at the end) and what it
+/// observed.
+pub(super) struct ReadBacks {
+    pub(super) state: ReadBack,
+    /// Batches that created leads while read-back was still unknown.
+    tries: u32,
+    /// B3 failures seen before read-back was known to work (404s on ids that
+    /// may just mean "no read-back").
+    pending: Vec<Pending>,
+    /// Leads read back successfully: id and the item sent.
+    pub(super) read_ok: Vec<(i64, Value)>,
+    /// What the reads answered when read-back proved unavailable.
+    pub(super) notes: Vec<String>,
+    /// Unknown top-level keys read back folded into metadata: (yes, no).
+    pub(super) folded: (u32, u32),
+    /// What the end-of-run recheck did, for the report.
+    pub(super) recheck: Option<String>,
+}
+
+impl ReadBacks {
+    pub(super) fn new() -> Self {
+        ReadBacks {
+            state: ReadBack::Unknown,
+            tries: 0,
+            pending: Vec::new(),
+            read_ok: Vec::new(),
+            notes: Vec::new(),
+            folded: (0, 0),
+            recheck: None,
+        }
+    }
+
     /// Sends S2's count read and the first read-backs of a batch's leads
-    /// together (they all follow the same write), for [`Harness::read_back`]
+    /// together (they all follow the same write), for [`ReadBacks::read_back`]
     /// and the count check to take; without both, nothing is gained.
-    pub(super) fn prefetch_after_batch(&mut self, res: &[Res], count_path: Option<&str>) {
+    pub(super) fn prefetch_after_batch(
+        &self,
+        net: &mut Transport,
+        res: &[Res],
+        count_path: Option<&str>,
+    ) {
         let Some(count_path) = count_path else { return };
         // Only once read-back is known to work: until then a 404 may mean
         // "no read-back" and is not read again, so a read sent with the count
         // would meet a lagging replica that the count's own settle wait
         // would have let catch up.
-        if self.readback != ReadBack::Available {
+        if self.state != ReadBack::Available {
             return;
         }
         let reads: Vec<String> = to_read_back(res)
@@ -54,7 +103,7 @@ impl Harness<'_> {
         if reads.is_empty() {
             return;
         }
-        self.prefetch(
+        net.prefetch(
             std::iter::once(count_path.to_owned())
                 .chain(reads)
                 .collect(),
@@ -62,22 +111,28 @@ impl Harness<'_> {
     }
 
     /// Reads back every lead of a `created` or `reengaged` result and checks it
-    /// against its item (every field when created).
+    /// against its item (every field when created). Identities in `shared`
+    /// (in requests in flight together) are compared on phone and e-mail only;
+    /// a disagreeing read is read again within the settle window.
+    #[allow(clippy::too_many_arguments)] // the parts it reads with, and one answer
     pub(super) fn read_back(
         &mut self,
+        net: &mut Transport,
+        waits: &mut Waits,
+        shared: &HashSet<Identity>,
         items: &[GenItem],
         res: &[Res],
         ex: &Exchange,
         out: &mut CaseOutcome,
     ) {
         let wanted = to_read_back(res);
-        if wanted.is_empty() || self.readback == ReadBack::Unavailable {
+        if wanted.is_empty() || self.state == ReadBack::Unavailable {
             return;
         }
         let mut answers = Vec::with_capacity(wanted.len());
         for chunk in wanted.chunks(READS_IN_FLIGHT) {
             answers.extend(
-                self.send_all(
+                net.send_all(
                     chunk
                         .iter()
                         .map(|(_, id)| ("GET", format!("api/leads/{id}/"), Auth::Token, None))
@@ -94,25 +149,23 @@ impl Harness<'_> {
             .collect();
         let repeated = |i: usize| {
             idents[i].as_ref().is_some_and(|w| {
-                self.shared.contains(w)
-                    || idents.iter().filter(|o| o.as_ref() == Some(w)).count() > 1
+                shared.contains(w) || idents.iter().filter(|o| o.as_ref() == Some(w)).count() > 1
             })
         };
         let single: Vec<bool> = (0..items.len()).map(|i| !repeated(i)).collect();
         let mut any_ok = false;
         for ((i, id), got) in wanted.into_iter().zip(answers) {
             let created = res[i].action.as_deref() == Some("created");
-            let full = created && single[i] && self.full_compare(&items[i]);
+            let full = created && single[i] && full_compare(&items[i]);
             // A read that disagrees may lag the write: read again within the
             // settle window before anything is reported.
             // Once the case fails B3, another difference changes nothing: no wait.
             let settle = !out.fails(Clause::B3)
-                && (self.readback == ReadBack::Available || got.status == Some(200));
+                && (self.state == ReadBack::Available || got.status == Some(200));
             let got = if settle {
                 let sent = &items[i].value;
-                self.settle_read(&format!("api/leads/{id}/"), Auth::Token, got, |g| {
-                    read_agrees(g, sent, full)
-                })
+                let path = format!("api/leads/{id}/");
+                waits.settle_read(net, &path, Auth::Token, got, |g| read_agrees(g, sent, full))
             } else {
                 got
             };
@@ -124,7 +177,7 @@ impl Harness<'_> {
                     "result {i} names id {id}, but reading it back answered {}",
                     status_text(&got)
                 );
-                match (self.readback, got.status) {
+                match (self.state, got.status) {
                     // Read-back works in this run: anything but the lead (a
                     // 404, a 5xx, a 403, a non-object 200, no answer) is a
                     // B3 failure, with the answer as evidence.
@@ -138,7 +191,7 @@ impl Harness<'_> {
                         );
                     }
                     // Not known yet: held back until a lead reads back.
-                    (ReadBack::Unknown, _) => self.readback_pending.push(Pending {
+                    (ReadBack::Unknown, _) => self.pending.push(Pending {
                         detail,
                         items: items.to_vec(),
                         exchanges: vec![ex.clone(), got],
@@ -148,7 +201,7 @@ impl Harness<'_> {
                 continue;
             };
             any_ok = true;
-            self.readback = ReadBack::Available;
+            self.state = ReadBack::Available;
             out.check(Clause::B3);
             let sent = &items[i].value;
             if let Some(why) = stored_mismatch(sent, &lead, full) {
@@ -166,23 +219,23 @@ impl Harness<'_> {
                 self.note_folding(sent, &lead);
             }
         }
-        if self.readback == ReadBack::Unknown && !any_ok && !self.readback_pending.is_empty() {
+        if self.state == ReadBack::Unknown && !any_ok && !self.pending.is_empty() {
             // Ids that 404 may be wrong ids rather than no read-back: a lead
             // the list names decides.
-            self.probe_read_back_via_list();
+            self.probe_via_list(net);
         }
-        if self.readback == ReadBack::Unknown && !any_ok {
-            self.readback_tries += 1;
-            if self.readback_tries >= READBACK_TRIES {
-                self.readback = ReadBack::Unavailable;
+        if self.state == ReadBack::Unknown && !any_ok {
+            self.tries += 1;
+            if self.tries >= READBACK_TRIES {
+                self.state = ReadBack::Unavailable;
                 // What the reads answered, for the report.
-                for p in self.readback_pending.drain(..).take(5) {
-                    self.obs.readback.push(p.detail);
+                for p in self.pending.drain(..).take(5) {
+                    self.notes.push(p.detail);
                 }
             }
         }
-        if self.readback == ReadBack::Available {
-            for p in std::mem::take(&mut self.readback_pending) {
+        if self.state == ReadBack::Available {
+            for p in std::mem::take(&mut self.pending) {
                 out.fail(Clause::B3, "read-back", p.detail, &p.items, p.exchanges);
             }
         }
@@ -190,8 +243,8 @@ impl Harness<'_> {
 
     /// Reads back the first lead `GET /api/leads/` lists: if that works, the
     /// target offers read-back (and the 404s held back are failures).
-    fn probe_read_back_via_list(&mut self) {
-        let list = self.send("GET", "api/leads/?page_size=1", Auth::Token, None);
+    fn probe_via_list(&mut self, net: &mut Transport) {
+        let list = net.send("GET", "api/leads/?page_size=1", Auth::Token, None);
         let Some(id) = list
             .response_value()
             .filter(|_| list.status == Some(200))
@@ -199,37 +252,35 @@ impl Harness<'_> {
         else {
             return;
         };
-        let got = self.send("GET", &format!("api/leads/{id}/"), Auth::Token, None);
+        let got = net.send("GET", &format!("api/leads/{id}/"), Auth::Token, None);
         if got.status == Some(200) && got.response_value().is_some_and(|v| v.is_object()) {
-            self.readback = ReadBack::Available;
+            self.state = ReadBack::Available;
         }
-    }
-
-    /// Every field is compared for certainly valid items; a maybe invalid one
-    /// is compared on phone and e-mail only (its odd field may be normalised).
-    fn full_compare(&self, item: &GenItem) -> bool {
-        item.category == crate::strategies::Category::Valid
     }
 
     /// Reads again, at the end of the run, leads read back earlier: each must
     /// still be there with its phone and e-mail (B3); any other answer fails
     /// B3. It runs even when `--max-created` is used up (it creates nothing);
-    /// when it cannot run the report says why.
-    pub(crate) fn recheck_read_back(&mut self) {
-        let why_not = if self.readback != ReadBack::Available {
+    /// when it cannot run the report says why (and there is no outcome).
+    pub(super) fn recheck(
+        &mut self,
+        net: &mut Transport,
+        budget_spent: bool,
+    ) -> Option<CaseOutcome> {
+        let why_not = if self.state != ReadBack::Available {
             Some("read-back is not available")
         } else if self.read_ok.is_empty() {
             Some("no lead was read back")
-        } else if self.lost.is_some() || self.fatal.is_some() {
+        } else if net.gone() {
             Some("the target stopped answering")
-        } else if self.reporting.budget.spent() {
+        } else if budget_spent {
             Some("the time budget was spent")
         } else {
             None
         };
         if let Some(why) = why_not {
-            self.obs.recheck = Some(format!("end-of-run read-back recheck (B3): not run, {why}"));
-            return;
+            self.recheck = Some(format!("end-of-run read-back recheck (B3): not run, {why}"));
+            return None;
         }
         let step = (self.read_ok.len() / RECHECKS).max(1);
         let picked: Vec<(i64, Value)> = self
@@ -239,13 +290,13 @@ impl Harness<'_> {
             .take(RECHECKS)
             .cloned()
             .collect();
-        let answers = self.send_all(
+        let answers = net.send_all(
             picked
                 .iter()
                 .map(|(id, _)| ("GET", format!("api/leads/{id}/"), Auth::Token, None))
                 .collect(),
         );
-        self.obs.recheck = Some(format!(
+        self.recheck = Some(format!(
             "end-of-run read-back recheck (B3): {} lead(s) read earlier read again",
             picked.len()
         ));
@@ -278,7 +329,7 @@ impl Harness<'_> {
                 );
             }
         }
-        self.tally_outcome(out, false);
+        Some(out)
     }
 
     fn note_folding(&mut self, sent: &Value, lead: &Value) {
@@ -289,16 +340,21 @@ impl Harness<'_> {
                     .and_then(|m| m.get(key))
                     .is_some_and(|v| Some(v) == sent.get(key));
                 if folded {
-                    self.obs.folded.0 += 1;
+                    self.folded.0 += 1;
                 } else {
-                    self.obs.folded.1 += 1;
+                    self.folded.1 += 1;
                 }
             }
         }
     }
 }
 
-/// True when a read-back answer is the lead sent (every field when `full`).
+/// Every field is compared for certainly valid items; a maybe invalid one
+/// is compared on phone and e-mail only (its odd field may be normalised).
+fn full_compare(item: &GenItem) -> bool {
+    item.category == crate::strategies::Category::Valid
+}
+
 /// The results to read back: item index and id of every `created` or
 /// `reengaged` result with an id.
 fn to_read_back(res: &[Res]) -> Vec<(usize, i64)> {
@@ -309,6 +365,7 @@ fn to_read_back(res: &[Res]) -> Vec<(usize, i64)> {
         .collect()
 }
 
+/// True when a read-back answer is the lead sent (every field when `full`).
 fn read_agrees(got: &Exchange, sent: &Value, full: bool) -> bool {
     got.status == Some(200)
         && got

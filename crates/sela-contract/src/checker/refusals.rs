@@ -7,7 +7,7 @@ use proptest::strategy::Strategy;
 use serde_json::{Value, json};
 
 use super::case::CaseOutcome;
-use super::observations::status_text;
+use super::text::status_text;
 use super::{BULK_PATH, Harness};
 use crate::report::Clause;
 use crate::strategies::{Category, GenItem, ItemSpec, Refusal};
@@ -106,7 +106,7 @@ impl Harness<'_> {
             .map(|r| (*r, self.refusal_request(*r, items)))
             .collect();
         let before = self.baseline();
-        let exchanges = self.send_all(
+        let exchanges = self.net.send_all(
             requests
                 .iter()
                 .map(|(_, (auth, body, _))| {
@@ -127,7 +127,7 @@ impl Harness<'_> {
             self.check_count_unchanged(before, items, &exchanges, out);
         } else {
             // What an accepted one stored is unknown: the count starts afresh.
-            self.count_stale();
+            self.count.stale();
         }
         exchanges
     }

@@ -1,19 +1,15 @@
-//! What the case runner keeps for the reports: stored failures replayed before
-//! a property's new cases, the time budget, the progress line, and the case
-//! seeds that make every failing case replayable.
+//! What the case runner keeps for the reports: stored failures to replay
+//! before a property's new cases and their outcomes, the time budget, the
+//! progress line; and the case seeds that make every failing case replayable.
 
 use std::time::Instant;
 
-use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 
-use super::Harness;
-use super::case::CaseOutcome;
 use crate::Config;
 use crate::budget::{Budget, BudgetUse};
 use crate::progress::{Counts, Progress};
 use crate::regressions::{Regression, ReplayOutcome, Replayed};
-use crate::report::Clause;
 
 /// The run's report-side state, kept by the harness.
 #[derive(Debug)]
@@ -26,14 +22,30 @@ pub(super) struct Reporting {
 }
 
 impl Reporting {
-    pub(super) fn new(config: &Config) -> Self {
+    /// The time budget is shared by `slices` parts of the run.
+    pub(super) fn new(config: &Config, slices: u32) -> Self {
         Reporting {
             started: Instant::now(),
             stored: config.replay.clone(),
             replayed: Vec::new(),
-            budget: Budget::start(config.time_budget, super::SLICES),
+            budget: Budget::start(config.time_budget, slices),
             progress: config.progress.then(Progress::on_stderr),
         }
+    }
+
+    /// The stored failures of property `name`, taken (replayed before its
+    /// new cases).
+    pub(super) fn take_stored(&mut self, name: &str) -> Vec<Regression> {
+        let (mine, rest): (Vec<Regression>, Vec<Regression>) = std::mem::take(&mut self.stored)
+            .into_iter()
+            .partition(|r| r.origin.property == name);
+        self.stored = rest;
+        mine
+    }
+
+    /// One stored failure replayed, for the report.
+    pub(super) fn push_replayed(&mut self, replayed: Replayed) {
+        self.replayed.push(replayed);
     }
 
     pub(super) fn begin(&mut self, property: &str, planned: u32, counts: Counts) {
@@ -111,121 +123,10 @@ pub(super) fn case_runner(case_seed: u64) -> TestRunner {
     )
 }
 
-impl Harness<'_> {
-    pub(super) fn counts(&self) -> Counts {
-        Counts {
-            requests: self.requests,
-            throttled: self.throttled,
-        }
-    }
-
-    /// Replays the stored failures of property `name` (before its new cases):
-    /// each case is generated again from its seed, walked down the same
-    /// shrinking steps, rendered with this run's fresh identities and run once.
-    pub(super) fn replay_stored<S: Strategy>(
-        &mut self,
-        name: &str,
-        strategy: &S,
-        exec: &impl Fn(&mut Self, &S::Value) -> CaseOutcome,
-    ) {
-        let (mine, rest): (Vec<Regression>, Vec<Regression>) =
-            std::mem::take(&mut self.reporting.stored)
-                .into_iter()
-                .partition(|r| r.origin.property == name);
-        self.reporting.stored = rest;
-        for stored in mine {
-            let outcome = self.replay_one(&stored, strategy, exec);
-            self.reporting.replayed.push(Replayed { stored, ..outcome });
-        }
-    }
-
-    fn replay_one<S: Strategy>(
-        &mut self,
-        stored: &Regression,
-        strategy: &S,
-        exec: &impl Fn(&mut Self, &S::Value) -> CaseOutcome,
-    ) -> Replayed {
-        let not = |why: String| Replayed {
-            stored: stored.clone(),
-            outcome: ReplayOutcome::NotReplayed(why),
-            failure: None,
-            also_failed: Vec::new(),
-        };
-        let Some(clause) = Clause::from_id(&stored.clause) else {
-            return not(format!("unknown clause {:?}", stored.clause));
-        };
-        if self.exhausted {
-            return not("the run stopped sending (target lost or --max-created)".into());
-        }
-        let mut runner = case_runner(stored.origin.case_seed);
-        let Ok(mut tree) = strategy.new_tree(&mut runner) else {
-            return not("the generator rejected the stored seed".into());
-        };
-        for step in stored.origin.shrink_path.chars() {
-            match step {
-                's' => {
-                    tree.simplify();
-                }
-                'c' => {
-                    tree.complicate();
-                }
-                other => return not(format!("unknown shrinking step {other:?}")),
-            }
-        }
-        let mark = self.target.recorder().map(|r| r.mark());
-        let clock = Instant::now();
-        let outcome = exec(self, &tree.current());
-        if outcome.skipped {
-            return not("skipped: --max-created leaves no room for it".into());
-        }
-        self.cases_run += 1;
-        if let (Some(r), Some(mark), false) =
-            (self.target.recorder(), mark, outcome.failures.is_empty())
-        {
-            r.mark_failing_since(mark);
-        }
-        for c in &outcome.checked {
-            self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
-        }
-        // The stored case is already the minimal one: not shrunk again.
-        let failure = outcome
-            .failures
-            .iter()
-            .find(|f| f.clause == clause)
-            .cloned()
-            .map(|mut f| {
-                f.shrink.generated = true;
-                f
-            });
-        let also_failed: Vec<Clause> = outcome
-            .failures
-            .iter()
-            .map(|f| f.clause)
-            .filter(|c| *c != clause)
-            .collect();
-        // A replay is a case like any other: what it checked and broke counts
-        // in the clause table (and so in JUnit, JSON and the exit status), its
-        // failures being their clauses' evidence, replayable from the same
-        // stored case.
-        for goal in self.tally_outcome(outcome, true) {
-            self.tallies.get_mut(&goal).expect("tally").origin = Some(stored.origin.clone());
-        }
-        Replayed {
-            stored: stored.clone(),
-            outcome: if failure.is_some() {
-                ReplayOutcome::StillFails
-            } else {
-                ReplayOutcome::Passed
-            },
-            failure,
-            also_failed,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::{Strategy, ValueTree};
 
     #[test]
     fn a_property_is_named_after_its_method() {

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::Harness;
+use super::transport::Transport;
 use crate::target::{Auth, Exchange};
 
 /// First pause before a read is repeated; doubled each time up to
@@ -15,8 +15,10 @@ const FIRST_PAUSE: Duration = Duration::from_millis(25);
 const MAX_PAUSE: Duration = Duration::from_millis(400);
 
 /// How reads waited for the settle window over the run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct Waits {
+    /// How long a read may lag a write (`--settle`).
+    pub(crate) window: Duration,
     /// Reads that disagreed at first and agreed within the window.
     pub(crate) settled: u32,
     /// Reads that still disagreed when the window had passed.
@@ -27,11 +29,22 @@ pub(crate) struct Waits {
 
 impl Waits {
     /// One line for the report's observations.
-    pub(crate) fn summary(&self, window: Duration) -> String {
+    /// No read waited yet; reads wait up to `window`.
+    pub(crate) fn new(window: Duration) -> Self {
+        Waits {
+            window,
+            settled: 0,
+            unsettled: 0,
+            longest: Duration::ZERO,
+        }
+    }
+
+    /// One line for the report's observations.
+    pub(crate) fn summary(&self) -> String {
         format!(
             "settle window {:.1} s: {} read(s) waited and then agreed (longest wait {:.2} s), \
              {} still disagreed after the window",
-            window.as_secs_f64(),
+            self.window.as_secs_f64(),
             self.settled,
             self.longest.as_secs_f64(),
             self.unsettled
@@ -39,13 +52,19 @@ impl Waits {
     }
 }
 
-impl Harness<'_> {
+impl Waits {
+    /// True once some read of the run had to wait (reads lag in this run).
+    pub(super) fn any(&self) -> bool {
+        self.settled + self.unsettled > 0
+    }
+
     /// `first` is a `GET path` answer; when `agrees` says it does not agree,
-    /// the read is repeated with backoff until it does or the settle window
-    /// has passed. Returns the last answer (the agreeing one, or the last
+    /// the read is repeated with backoff until it does or the window has
+    /// passed. Returns the last answer (the agreeing one, or the last
     /// disagreeing one after the window).
     pub(super) fn settle_read(
         &mut self,
+        net: &mut Transport,
         path: &str,
         auth: Auth,
         first: Exchange,
@@ -54,27 +73,27 @@ impl Harness<'_> {
         if agrees(&first) || first.transport_error.is_some() {
             return first;
         }
-        let window = self.config.settle;
+        let window = self.window;
         let started = Instant::now();
         let mut pause = FIRST_PAUSE;
         let mut last = first;
-        while started.elapsed() < window && self.lost.is_none() && self.fatal.is_none() {
+        while started.elapsed() < window && !net.gone() {
             let left = window.saturating_sub(started.elapsed());
             std::thread::sleep(pause.min(left));
             pause = (pause * 2).min(MAX_PAUSE);
-            last = self.send("GET", path, auth.clone(), None);
+            last = net.send("GET", path, auth.clone(), None);
             // A read that got no answer is not read again: repeats of it
             // would only pile up transport failures (B3 judges the read).
             if last.transport_error.is_some() {
                 return last;
             }
             if agrees(&last) {
-                self.waits.settled += 1;
-                self.waits.longest = self.waits.longest.max(started.elapsed());
+                self.settled += 1;
+                self.longest = self.longest.max(started.elapsed());
                 return last;
             }
         }
-        self.waits.unsettled += 1;
+        self.unsettled += 1;
         last
     }
 }

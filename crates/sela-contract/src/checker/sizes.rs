@@ -9,9 +9,9 @@
 
 use proptest::strategy::{Strategy, ValueTree};
 
+use super::Harness;
 use super::case::CaseOutcome;
-use super::observations::status_text;
-use super::{Harness, Listing};
+use super::text::status_text;
 use crate::report::Clause;
 use crate::strategies::{
     Category, GenItem, ItemSpec, Options, SizedCase, Slot, invalid_object_item, sized_case,
@@ -45,7 +45,7 @@ impl Harness<'_> {
         self.size_limit = usize::MAX;
         self.reporting.budget.begin_slice();
         for size in sizes {
-            if self.exhausted || self.reporting.budget.refuse_case() {
+            if self.exhausted() || self.reporting.budget.refuse_case() {
                 break;
             }
             let items = self.probe_batch(&opts, size);
@@ -58,7 +58,7 @@ impl Harness<'_> {
             // A limit below MIN_LIMIT is not believed: such a refusal is T1's.
             if size > MIN_LIMIT && matches!(ex.status, Some(400 | 413)) {
                 self.oversize_refused(&items, &ex, &mut out);
-                self.refund(n);
+                self.quota.refund(n);
                 self.obs.sizes.push(format!(
                     "size limit: {accepted} items accepted, {size} refused as a whole ({})",
                     status_text(&ex)
@@ -81,13 +81,13 @@ impl Harness<'_> {
                     );
                 }
                 self.cases_run += 1;
-                self.tally_outcome(out, false);
+                self.tallies.record(out, false);
                 refused = true;
                 break;
             }
             let res = self.check_bulk(&items, &ex, &mut out, &[], n);
             self.cases_run += 1;
-            self.tally_outcome(out, false);
+            self.tallies.record(out, false);
             if res.is_none() {
                 // Not a refusal and not a usable answer: T1/T3/B1 said why.
                 break;
@@ -109,7 +109,7 @@ impl Harness<'_> {
     /// valid rows in chunks (of 100, say) shows it past the chunk, where sparse
     /// batches hold too few valid leads to reach it.
     fn dense_batch(&mut self, opts: &Options, n: usize) {
-        if n < MIN_LIMIT || self.exhausted || !self.reserve(n) {
+        if n < MIN_LIMIT || self.exhausted() || !self.reserve(n) {
             return;
         }
         let mut runner = self.runner.clone();
@@ -130,7 +130,7 @@ impl Harness<'_> {
         let ex = self.post_batch(&items);
         self.check_bulk(&items, &ex, &mut out, &[], n);
         self.cases_run += 1;
-        self.tally_outcome(out, false);
+        self.tallies.record(out, false);
     }
 
     /// One probe batch: non-objects, with valid leads and invalid objects at
@@ -183,10 +183,7 @@ impl Harness<'_> {
         ex: &Exchange,
         out: &mut CaseOutcome,
     ) {
-        let before = match self.listing {
-            Listing::Available(Some(n)) => Some(n),
-            _ => None,
-        };
+        let before = self.count.known();
         for g in items {
             if let Some(who) = identity(&g.value) {
                 self.ledger.record_refused(who);

@@ -4,7 +4,9 @@
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 
-use super::{ItemSpec, Options, Slot, invalid_item, valid_item_in};
+use super::odd::{invalid_item, invalid_object_item, maybe_phone_form};
+use super::spec::{Category, EmailSpec, ItemSpec, Options, PhoneSpec, Slot};
+use super::valid::{fresh_valid_batch, valid_item_in};
 
 /// The two batches of an independence case (B4): `valid` alone, and the same
 /// valid items with `invalid` ones inserted at the given positions.
@@ -133,7 +135,7 @@ pub fn refusal() -> BoxedStrategy<Refusal> {
 /// sent with its identities before it is sent properly.
 pub fn refusal_case(opts: &Options) -> BoxedStrategy<(Vec<ItemSpec>, Vec<Refusal>)> {
     (
-        super::fresh_valid_batch(opts, opts.max_batch.min(3)),
+        fresh_valid_batch(opts, opts.max_batch.min(3)),
         proptest::sample::subsequence(Refusal::all(), 1..=Refusal::all().len()),
     )
         .boxed()
@@ -155,13 +157,13 @@ pub fn concurrency_case(opts: &Options, in_flight: usize) -> BoxedStrategy<Concu
     let shared = (0u8..3).prop_map(Slot::Fresh).boxed();
     let shared_item = prop_oneof![
         3 => valid_item_in(opts, shared.clone()),
-        1 => (shared, super::maybe_phone_form()).prop_map(|(slot, form)| {
+        1 => (shared, maybe_phone_form()).prop_map(|(slot, form)| {
             ItemSpec {
-                category: super::Category::Maybe,
+                category: Category::Maybe,
                 kind: "phone in a US format",
                 slot: Some(slot),
-                phone: super::PhoneSpec::Slot(form),
-                email: super::EmailSpec::Slot,
+                phone: PhoneSpec::Slot(form),
+                email: EmailSpec::Slot,
                 fields: Vec::new(),
                 whole: None,
             }
@@ -229,11 +231,11 @@ impl SizedCase {
         ];
         let mut out: Vec<ItemSpec> = (0..self.len)
             .map(|i| ItemSpec {
-                category: super::Category::NonObject,
+                category: Category::NonObject,
                 kind: "not an object",
                 slot: None,
-                phone: super::PhoneSpec::Absent,
-                email: super::EmailSpec::Absent,
+                phone: PhoneSpec::Absent,
+                email: EmailSpec::Absent,
                 fields: Vec::new(),
                 whole: Some(fillers[i % fillers.len()].clone()),
             })
@@ -260,7 +262,7 @@ pub fn sized_case(opts: &Options, limit: usize) -> BoxedStrategy<SizedCase> {
     (
         1..=limit.max(1),
         proptest::collection::vec(any::<Index>(), 1..=6),
-        proptest::collection::vec((any::<Index>(), super::invalid_object_item(opts)), 0..=2),
+        proptest::collection::vec((any::<Index>(), invalid_object_item(opts)), 0..=2),
         proptest::collection::vec(valid_one, 6),
     )
         .prop_map(|(len, valid_at, invalid_at, valid)| SizedCase {
@@ -275,7 +277,6 @@ pub fn sized_case(opts: &Options, limit: usize) -> BoxedStrategy<SizedCase> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::strategies::Category;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
 

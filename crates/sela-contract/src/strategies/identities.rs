@@ -1,14 +1,10 @@
 //! The fictional identities of a run, and rendering specs to JSON.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
 
-use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-use super::{
-    AREA_CODES, EmailSpec, GenItem, ItemSpec, Options, PhoneSpec, SERIAL_MARK, Slot, batch,
-};
+use super::spec::{AREA_CODES, EmailSpec, GenItem, ItemSpec, PhoneSpec, SERIAL_MARK, Slot};
 
 /// Allocates the fictional identities of a run and renders specs to JSON.
 #[derive(Clone, Debug)]
@@ -93,19 +89,6 @@ impl Identities {
     }
 }
 
-/// Batches of concrete items (mixed as [`batch`]): each generated or shrunk
-/// value gets fresh identities from one shared [`Identities`] tagged `tag`.
-pub fn rendered_batch(opts: &Options, tag: &str) -> BoxedStrategy<Vec<GenItem>> {
-    let ids = Arc::new(Mutex::new(Identities::new(tag, 0, opts.pool_size)));
-    batch(opts)
-        .prop_map(move |specs| {
-            ids.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .render(&specs)
-        })
-        .boxed()
-}
-
 fn render_one(spec: &ItemSpec, id: Option<&(String, String)>) -> Value {
     if let Some(whole) = &spec.whole {
         return whole.clone();
@@ -169,7 +152,7 @@ fn fill_serial(item: &mut Value, tag: &str, serial: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::strategies::{Category, PhoneForm};
+    use crate::strategies::spec::{Category, PhoneForm};
 
     #[test]
     fn fresh_slots_are_new_at_every_render_and_shared_within_a_batch() {

@@ -8,10 +8,13 @@ use serde_json::{Value, json};
 
 use sela_leads::rules::US_DISTRICT_AND_TERRITORIES;
 
-use super::{
-    Category, EmailSpec, ItemSpec, NON_ASCII_NAMES, ODD_AREA_CODES, Options, PhoneForm, PhoneSpec,
-    Slot, invalid_slot, slot, valid_fields,
-};
+use super::spec::{Category, EmailSpec, ItemSpec, Options, PhoneForm, PhoneSpec, Slot};
+use super::valid::{invalid_slot, slot, valid_fields};
+
+/// Area codes outside the certainly-valid rule or unusual (maybe invalid).
+const ODD_AREA_CODES: &[&str] = &["123", "011", "411", "911", "555", "999", "370", "960"];
+/// Names outside ASCII, sent in maybe invalid items.
+const NON_ASCII_NAMES: &[&str] = &["Zoë", "Łukasz", "李雷", "José", "Ångström"];
 
 /// First fresh slot of upper-case e-mail items (fresh slots below are valid,
 /// maybe and invalid items' own).

@@ -21,11 +21,7 @@ const CREATES: usize = 4;
 impl Harness<'_> {
     /// A3 once (see the module doc).
     pub(super) fn check_accounts(&mut self) {
-        if !self.target.has_second_key()
-            || self.lost.is_some()
-            || self.fatal.is_some()
-            || self.reporting.budget.spent()
-        {
+        if !self.target.has_second_key() || self.net.gone() || self.reporting.budget.spent() {
             return;
         }
         if !self.reserve(CREATES) {
@@ -33,7 +29,7 @@ impl Harness<'_> {
         }
         let mut w = Walk::default();
         self.isolation(&mut w);
-        self.tally_outcome(w.out, false);
+        self.tallies.record(w.out, false);
     }
 
     fn isolation(&mut self, w: &mut Walk) -> Option<()> {
@@ -53,7 +49,7 @@ impl Harness<'_> {
                 ));
                 return None;
             };
-            self.created += 1;
+            self.quota.created += 1;
             theirs.push((id, item));
         }
         w.out.check(Clause::A3);
@@ -104,7 +100,7 @@ impl Harness<'_> {
             }
         }
         // The other way round: the second key reads none of this account's leads.
-        if let Some((own_id, own_item)) = self.read_ok.first().cloned() {
+        if let Some((own_id, own_item)) = self.readback.read_ok.first().cloned() {
             let ex = self.call(&mut w.log, "GET", &lead_path(own_id), Auth::Second, None);
             self.leaks(
                 w,
@@ -131,7 +127,7 @@ impl Harness<'_> {
         // by single create.
         let x_count = counter(&x_before);
         let body = json!({ "leads": [ {"phone_number": x_item["phone_number"], "email": x_item["email"]} ] });
-        let created_before = self.created;
+        let created_before = self.quota.created;
         let ex = self.call(&mut w.log, "POST", BULK, Auth::Token, Some(&body));
         let r = ok_body(&ex).and_then(|b| b.get("results")?.get(0).cloned());
         self.own_creation(w, r.as_ref(), x_id, "a bulk create");
@@ -148,7 +144,8 @@ impl Harness<'_> {
         });
         self.own_creation(w, r.as_ref(), y_id, "a single create");
         // The run knows what it created: a re-read of the count could lag.
-        self.count_grew((self.created - created_before) as u64);
+        self.count
+            .grew((self.quota.created - created_before) as u64);
         if let Some(before) = x_count {
             let after = self.read_other(w, x_id, Auth::Second)?;
             if counter(&after) != Some(before) {
@@ -168,7 +165,7 @@ impl Harness<'_> {
 
     /// The other account's lead read with its own key.
     fn read_other(&mut self, w: &mut Walk, id: i64, auth: Auth) -> Option<Value> {
-        let first = self.send("GET", &lead_path(id), auth.clone(), None);
+        let first = self.net.send("GET", &lead_path(id), auth.clone(), None);
         let ex = self.settle_read(&lead_path(id), auth, first, |e| lead_of(e).is_some());
         w.log.push(ex.clone());
         let lead = lead_of(&ex);
@@ -229,7 +226,7 @@ impl Harness<'_> {
         if id.is_some_and(|i| i != theirs)
             && r.get("action").and_then(Value::as_str) != Some("reengaged")
         {
-            self.created += 1;
+            self.quota.created += 1;
         }
         // The breach is the other account's lead answered here; a wrong
         // action on a lead of this account's own is B3's to judge.

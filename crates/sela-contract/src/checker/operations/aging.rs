@@ -14,19 +14,12 @@ use crate::strategies::{Category, GenItem, PhoneForm};
 /// Identities created at the start.
 const EARLY: usize = 3;
 
-/// The identities created at the start, and when.
-#[derive(Debug, Default)]
-pub(crate) struct Aging {
-    items: Vec<(String, String)>,
-    at: Option<Instant>,
-}
-
 impl Harness<'_> {
     /// Creates a few identities first thing (checked as every bulk answer).
     pub(crate) fn start_aging(&mut self) {
         // Only when it fits: a reserve() refused here would mark the run
         // exhausted before the size probe, which then creates nothing.
-        if self.reporting.budget.spent() || !self.fits(EARLY) || !self.reserve(EARLY) {
+        if self.reporting.budget.spent() || !self.quota.fits(EARLY) || !self.reserve(EARLY) {
             return;
         }
         let pairs: Vec<(String, String)> = (0..EARLY).map(|_| self.ids.fresh_pair()).collect();
@@ -34,7 +27,7 @@ impl Harness<'_> {
         let mut out = CaseOutcome::default();
         let ex = self.post_batch(&items);
         let res = self.check_bulk(&items, &ex, &mut out, &[], EARLY);
-        self.tally_outcome(out, false);
+        self.tallies.record(out, false);
         let created = res
             .into_iter()
             .flatten()
@@ -47,11 +40,7 @@ impl Harness<'_> {
     /// Re-sends them near the end: S2 as on every bulk answer.
     pub(crate) fn finish_aging(&mut self) {
         let Some(at) = self.ops.aging.at else { return };
-        if self.ops.aging.items.is_empty()
-            || self.lost.is_some()
-            || self.fatal.is_some()
-            || self.reporting.budget.spent()
-        {
+        if self.ops.aging.items.is_empty() || self.net.gone() || self.reporting.budget.spent() {
             return;
         }
         let pairs = std::mem::take(&mut self.ops.aging.items);
@@ -59,7 +48,7 @@ impl Harness<'_> {
         let mut out = CaseOutcome::default();
         let ex = self.post_batch(&items);
         self.check_bulk(&items, &ex, &mut out, &[], 0);
-        self.tally_outcome(out, false);
+        self.tallies.record(out, false);
         self.ops.obs.aging = Some(format!(
             "S2 over time: {} identities created at the start re-sent {:.1} s later",
             pairs.len(),

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{LEADS_PATH, lead_path};
+use crate::checker::Harness;
 use crate::checker::case::CaseOutcome;
-use crate::checker::{Harness, Listing};
+use crate::checker::count::Listing;
 use crate::report::Clause;
 use crate::target::{Auth, Exchange};
 
@@ -32,7 +33,8 @@ struct ListWalk {
 impl Harness<'_> {
     /// L1 once, on the account as the run left it.
     pub(super) fn check_listing(&mut self) {
-        if self.config.shared_account || matches!(self.listing, Listing::Off | Listing::Unavailable)
+        if self.config.shared_account
+            || matches!(self.count.listing, Listing::Off | Listing::Unavailable)
         {
             self.obs_ops().listing_skipped = Some(if self.config.shared_account {
                 "L1: not checked (--shared-account: others may write while the list is walked)"
@@ -41,10 +43,11 @@ impl Harness<'_> {
             });
             return;
         }
-        if self.lost.is_some() || self.fatal.is_some() || self.reporting.budget.spent() {
+        if self.net.gone() || self.reporting.budget.spent() {
             return;
         }
         let own: Vec<i64> = self
+            .readback
             .read_ok
             .iter()
             .map(|(id, _)| *id)
@@ -88,7 +91,7 @@ impl Harness<'_> {
         if let Some(why) = why {
             out.fail_labelled(Clause::L1, "walk", why, Vec::new(), log);
         }
-        self.tally_outcome(out, false);
+        self.tallies.record(out, false);
     }
 
     /// Walks the listing with a page size that gives three or more pages;
@@ -96,7 +99,7 @@ impl Harness<'_> {
     /// how many leads of the run read back: a count below them is walked too
     /// (one lead a page), so that a wrong count shows.
     fn walk_list(&mut self, log: &mut Vec<Exchange>, own: usize) -> Option<ListWalk> {
-        let first = self.send(
+        let first = self.net.send(
             "GET",
             &format!("{LEADS_PATH}?page_size=1"),
             Auth::Token,
@@ -128,7 +131,7 @@ impl Harness<'_> {
         let max_pages = count as usize + 3;
         let mut path = format!("{LEADS_PATH}?page_size={page_size}");
         loop {
-            let ex = self.send("GET", &path, Auth::Token, None);
+            let ex = self.net.send("GET", &path, Auth::Token, None);
             log.push(super::shortened(&ex));
             walk.pages += 1;
             let Some(page) = ex.response_value().filter(|_| ex.status == Some(200)) else {
@@ -197,7 +200,7 @@ impl Harness<'_> {
             .filter(|id| !w.seen.contains_key(id))
             .collect();
         for id in missing.into_iter().take(3) {
-            let ex = self.send("GET", &lead_path(id), Auth::Token, None);
+            let ex = self.net.send("GET", &lead_path(id), Auth::Token, None);
             log.push(super::shortened(&ex));
             if ex.status == Some(200) {
                 return Some(format!(

@@ -17,275 +17,48 @@
 //! Safety against a real account: PATCH and PUT only ever touch leads this run
 //! created, `call_dnc` / `sms_dnc` are only ever set to true, every single
 //! create is counted against `--max-created`.
+//!
+//! Besides them: `plan` draws the walks, `wire` holds the paths and what an
+//! answer says, `record` what the operations keep over the run.
 
 mod accounts;
 mod aging;
 pub(crate) mod fidelity;
 mod listing;
+mod plan;
 mod reads;
+pub(super) mod record;
 mod scenario;
 mod sequences;
 mod updates;
+mod wire;
 
-use proptest::prelude::*;
-use serde_json::{Value, json};
+pub use plan::{Scenario, scenario};
+pub(crate) use wire::{
+    BULK, LEADS_PATH, UPDATE_PATH, counter, lead_path, ok_body, reengaged_at, refused, shortened,
+};
 
 use super::Harness;
-use crate::strategies::PhoneForm;
-use crate::target::{Auth, Exchange};
-
-/// What the operations keep over the run.
-#[derive(Debug, Default)]
-pub(crate) struct State {
-    pub(crate) aging: aging::Aging,
-    pub(crate) obs: Obs,
-}
-
-/// What the operations observed (not asserted).
-#[derive(Debug, Default)]
-pub(crate) struct Obs {
-    /// Created leads read back without a re-engagement counter.
-    pub(crate) no_counter: u32,
-    /// Integers beyond 2^53 read back: (kept, changed).
-    pub(crate) huge: (u32, u32),
-    /// PATCHes of metadata that kept (merged) or dropped (replaced) keys not sent.
-    pub(crate) merged: u32,
-    pub(crate) replaced: u32,
-    pub(crate) listing: Option<String>,
-    pub(crate) listing_skipped: Option<&'static str>,
-    pub(crate) accounts: Option<String>,
-    pub(crate) aging: Option<String>,
-    /// The walks did not run: the target offers no read-back.
-    pub(crate) walks_skipped: bool,
-    /// Reads of a walk or sequence that answered no lead (not 404): the
-    /// operation was not judged.
-    pub(crate) unreadable: u32,
-}
-
-impl Obs {
-    /// The lines for the report.
-    pub(crate) fn lines(&self, second_key: bool) -> Vec<String> {
-        let mut out = Vec::new();
-        out.push(format!(
-            "integers beyond 2^53 (B5, observed): {} kept their value, {} changed",
-            self.huge.0, self.huge.1
-        ));
-        out.push(format!(
-            "PATCH of metadata: keys not sent kept (merge) {} time(s), dropped (replace) {}",
-            self.merged, self.replaced
-        ));
-        if self.no_counter > 0 {
-            out.push(format!(
-                "{} created lead(s) read back without reengagement_count /                  reengagements_count (R1 not checked on them)",
-                self.no_counter
-            ));
-        }
-        if self.walks_skipped {
-            out.push(
-                "lead operations (C1, U1-U3, R1, R2, G1, B5): not checked, GET \
-                 /api/leads/{id}/ is unavailable and every operation is judged by a read"
-                    .to_owned(),
-            );
-        }
-        if self.unreadable > 0 {
-            out.push(format!(
-                "{} read(s) of the lead operations answered no lead (not 404): those \
-                 operations were not judged",
-                self.unreadable
-            ));
-        }
-        out.extend(self.listing.clone());
-        out.extend(self.listing_skipped.map(str::to_owned));
-        out.extend(self.aging.clone());
-        out.extend(self.accounts.clone());
-        if !second_key {
-            out.push(
-                "A3: not checked: no second account (set SELA_SECOND_API_KEY to another \
-                 account's token)"
-                    .to_owned(),
-            );
-        }
-        out
-    }
-}
-
-/// Path of bulk create.
-pub(crate) const BULK: &str = super::BULK_PATH;
-/// Path of the single-create operation (and the list).
-pub(crate) const LEADS_PATH: &str = "api/leads/";
-/// Path of PUT by phone and e-mail match.
-pub(crate) const UPDATE_PATH: &str = "api/leads/update/";
-
-/// `api/leads/{id}/`.
-pub(crate) fn lead_path(id: i64) -> String {
-    format!("api/leads/{id}/")
-}
-
-/// One generated walk of a lead through the operations.
-#[derive(Clone, Debug)]
-pub struct Scenario {
-    /// Fields a PATCH sends (U1), from the fields a caller may write.
-    pub patch: Vec<(String, Value)>,
-    /// The US format of the re-sends of the lead's number (C1, R1).
-    pub resend_form: PhoneForm,
-    /// Concurrent re-sends of the lead (R1: each adds one).
-    pub concurrent: usize,
-    /// The do-not-contact flag set true (R2).
-    pub flag: &'static str,
-    /// R2's re-engagement goes through single create (else bulk).
-    pub reengage_single: bool,
-    /// U3 moves the e-mail address (else the phone number).
-    pub move_email: bool,
-    /// Which of [`fidelity::challenges`] the lead carries (B5).
-    pub fidelity: usize,
-}
-
-/// Scenarios: shrinking goes towards one plain PATCH field, one re-send, the
-/// first fidelity values.
-pub fn scenario() -> BoxedStrategy<Scenario> {
-    let field = prop_oneof![
-        Just(("lead_source".to_owned(), json!("patched-source"))),
-        prop::sample::select(vec!["NY", "TX", "WA", "MT"])
-            .prop_map(|s| ("us_state".to_owned(), json!(s))),
-        Just(("external_id".to_owned(), json!("patched-ext"))),
-        (0i64..1000).prop_map(|n| ("metadata".to_owned(), json!({"stage": "patched", "n": n}))),
-    ];
-    (
-        prop::collection::vec(field, 1..4),
-        prop::sample::select(vec![
-            PhoneForm::E164,
-            PhoneForm::Dashed,
-            PhoneForm::Parens,
-            PhoneForm::Digits,
-            PhoneForm::SpacedOne,
-        ]),
-        1usize..4,
-        prop::sample::select(vec!["call_dnc", "sms_dnc"]),
-        any::<bool>(),
-        any::<bool>(),
-        0..fidelity::challenges().len(),
-    )
-        .prop_map(
-            |(mut patch, resend_form, concurrent, flag, reengage_single, move_email, fidelity)| {
-                // One value per field: the last one sent counts.
-                let mut seen = std::collections::HashSet::new();
-                patch.reverse();
-                patch.retain(|(k, _)| seen.insert(k.clone()));
-                patch.reverse();
-                Scenario {
-                    patch,
-                    resend_form,
-                    concurrent,
-                    flag,
-                    reengage_single,
-                    move_email,
-                    fidelity,
-                }
-            },
-        )
-        .boxed()
-}
+use super::readback::ReadBack;
 
 impl Harness<'_> {
     /// Property 6: lead operations (C1, U1-U3, R1, R2, G1, B5), then the list
     /// walk (L1), account isolation (A3).
     pub(crate) fn run_operations(&mut self) {
         let cases = (self.config.cases / 4).max(4);
-        if self.readback == super::ReadBack::Unavailable {
+        if self.readback.state == ReadBack::Unavailable {
             // Every operation is judged by reading the lead back.
             self.ops.obs.walks_skipped = true;
-            self.properties_left = self.properties_left.saturating_sub(1);
+            self.quota.skip_property();
         } else {
             self.property(&scenario(), cases, |h, sc| h.walk(sc));
         }
-        if self.readback != super::ReadBack::Unavailable {
+        if self.readback.state != ReadBack::Unavailable {
             self.run_sequences();
         } else {
-            self.properties_left = self.properties_left.saturating_sub(1);
+            self.quota.skip_property();
         }
         self.check_listing();
         self.check_accounts();
     }
-
-    /// The operations' observations.
-    pub(super) fn obs_ops(&mut self) -> &mut Obs {
-        &mut self.ops.obs
-    }
-
-    /// Sends one request with a JSON body (or none), recording it in `log`.
-    pub(super) fn call(
-        &mut self,
-        log: &mut Vec<Exchange>,
-        method: &'static str,
-        path: &str,
-        auth: Auth,
-        body: Option<&Value>,
-    ) -> Exchange {
-        let ex = self.send(method, path, auth, body.map(Value::to_string));
-        log.push(shortened(&ex));
-        ex
-    }
-}
-
-impl Harness<'_> {
-    /// Sends a write (`PATCH`, `PUT`) of a walk or sequence: `clause` is
-    /// checked, and fails (with `part`) unless the answer is 2xx with a JSON
-    /// body, saying "`what` was answered STATUS"; `None` then.
-    fn write(
-        &mut self,
-        w: &mut scenario::Walk,
-        method: &'static str,
-        path: &str,
-        body: &Value,
-        (clause, part): (crate::report::Clause, &str),
-        what: String,
-    ) -> Option<()> {
-        let ex = self.call(&mut w.log, method, path, Auth::Token, Some(body));
-        w.out.check(clause);
-        if ok_body(&ex).is_none() {
-            let status = ex.status.unwrap_or(0);
-            w.fail(clause, part, format!("{what} was answered {status}"));
-            return None;
-        }
-        Some(())
-    }
-}
-
-/// Longest response body kept in a walk's evidence.
-const EVIDENCE_BODY: usize = 4000;
-
-/// The exchange as evidence: a long answer (a list page) cut short.
-pub(super) fn shortened(ex: &Exchange) -> Exchange {
-    let mut ex = ex.clone();
-    if ex.response.len() > EVIDENCE_BODY {
-        let cut: String = ex.response.chars().take(EVIDENCE_BODY).collect();
-        ex.response = format!("{cut}... ({} bytes in all)", ex.response.len());
-    }
-    ex
-}
-
-/// The JSON body of a 2xx answer.
-pub(super) fn ok_body(ex: &Exchange) -> Option<Value> {
-    ex.status
-        .filter(|s| (200..300).contains(s))
-        .and_then(|_| ex.response_value())
-}
-
-/// True for a 4xx answer (a refusal).
-pub(super) fn refused(ex: &Exchange) -> bool {
-    ex.status.is_some_and(|s| (400..500).contains(&s))
-}
-
-/// The re-engagement counter of a stored lead (either documented spelling).
-pub(crate) fn counter(lead: &Value) -> Option<i64> {
-    ["reengagement_count", "reengagements_count"]
-        .iter()
-        .find_map(|k| lead.get(*k).and_then(Value::as_i64))
-}
-
-/// The re-engagement time of a stored lead (either documented spelling).
-pub(crate) fn reengaged_at(lead: &Value) -> Option<&str> {
-    ["reengagement_time", "last_reengagement_time"]
-        .iter()
-        .find_map(|k| lead.get(*k).and_then(Value::as_str))
 }

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::fidelity::{self, challenges};
-use super::reads::Read;
+use super::reads::{Read, VOLATILE};
 use super::{LEADS_PATH, Scenario, counter, lead_path, ok_body, reengaged_at, refused};
 use crate::checker::Harness;
 use crate::checker::case::CaseOutcome;
@@ -15,10 +15,6 @@ use crate::report::Clause;
 use crate::strategies::{Category, GenItem, PhoneForm};
 use crate::target::{Auth, Exchange};
 use sela_leads::rules::{Identity, identity};
-
-/// Fields a server may change on its own (calls scheduled, touched times):
-/// never compared as "unchanged".
-pub(super) const VOLATILE: &[&str] = &["modified_time", "next_call_time", "next_call_time_reason"];
 
 /// Leads one walk may create on a faulty target (counted against
 /// `--max-created`).
@@ -225,7 +221,7 @@ impl Harness<'_> {
             .and_then(|b| b.get("id"))
             .and_then(Value::as_i64);
         let Some(id) = id.filter(|_| body.as_ref().is_some_and(|b| same_identity(b, item))) else {
-            self.count_stale();
+            self.count.stale();
             w.fail(
                 Clause::C1,
                 "new identity",
@@ -233,12 +229,12 @@ impl Harness<'_> {
                     "a certainly valid item of a new identity was answered {} {}, not 200/201 \
                      with the stored lead (its id, phone and e-mail)",
                     ex.status.unwrap_or(0),
-                    crate::checker::observations::short(&ex.response, 160)
+                    crate::checker::text::short(&ex.response, 160)
                 ),
             );
             return None;
         };
-        self.created += 1;
+        self.quota.created += 1;
         self.ledger.record_created(identity(item), id);
         self.prefetch_count_and_lead(before, id);
         self.expect_count(
@@ -282,8 +278,8 @@ impl Harness<'_> {
     /// `before`) and lead `id` together, for the two checks that follow a
     /// write to take (one round trip instead of two).
     pub(super) fn prefetch_count_and_lead(&mut self, before: Option<u64>, id: i64) {
-        if let (Some(_), Some(count)) = (before, self.count_to_check()) {
-            self.prefetch(vec![count.to_owned(), lead_path(id)]);
+        if let (Some(_), Some(count)) = (before, self.count.to_check()) {
+            self.net.prefetch(vec![count.to_owned(), lead_path(id)]);
         }
     }
 
@@ -304,7 +300,7 @@ impl Harness<'_> {
         let want = before + grew;
         let (after, ex) = self.settle_count(after, ex, |n| n != want);
         w.log.push(ex);
-        if after != want && !self.unsure_excess(after, want) {
+        if after != want && !self.count.unsure_excess(after, want) {
             w.fail(
                 clause,
                 "list count",
@@ -329,7 +325,7 @@ impl Harness<'_> {
     ) -> Option<i64> {
         let before = self.baseline();
         let body = item.to_string();
-        let answers = self.send_all(
+        let answers = self.net.send_all(
             (0..n.max(1))
                 .map(|_| {
                     (
@@ -351,7 +347,7 @@ impl Harness<'_> {
                 Some(b) => {
                     let other = b.get("id").and_then(Value::as_i64);
                     if let Some(other) = other {
-                        self.created += 1;
+                        self.quota.created += 1;
                         self.ledger.ids.insert(other);
                     }
                     w.dedup_broken = true;
@@ -453,7 +449,7 @@ impl Harness<'_> {
         w.out.check(Clause::C1);
         if ex.status != Some(400) {
             if ok_body(&ex).is_some() {
-                self.created += 1;
+                self.quota.created += 1;
             }
             w.fail(
                 Clause::C1,

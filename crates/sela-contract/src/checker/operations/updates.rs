@@ -14,6 +14,28 @@ use crate::target::Auth;
 use sela_leads::rules::Identity;
 
 impl Harness<'_> {
+    /// Sends a write (`PATCH`, `PUT`) of a walk or sequence: `clause` is
+    /// checked, and fails (with `part`) unless the answer is 2xx with a JSON
+    /// body, saying "`what` was answered STATUS"; `None` then.
+    pub(super) fn write(
+        &mut self,
+        w: &mut Walk,
+        method: &'static str,
+        path: &str,
+        body: &Value,
+        (clause, part): (Clause, &str),
+        what: String,
+    ) -> Option<()> {
+        let ex = self.call(&mut w.log, method, path, Auth::Token, Some(body));
+        w.out.check(clause);
+        if ok_body(&ex).is_none() {
+            let status = ex.status.unwrap_or(0);
+            w.fail(clause, part, format!("{what} was answered {status}"));
+            return None;
+        }
+        Some(())
+    }
+
     /// U2: a PUT matching A's phone and e-mail changes A and not H; a PUT
     /// matching nothing is refused and stores nothing.
     pub(super) fn put_match(
@@ -94,7 +116,7 @@ impl Harness<'_> {
         let no_match_refused = refused(&ex);
         if !no_match_refused {
             if ok_body(&ex).is_some() {
-                self.created += 1;
+                self.quota.created += 1;
             }
             w.fail(
                 Clause::U2,
@@ -363,12 +385,12 @@ impl Harness<'_> {
         };
         // The ledger follows the move: the old identity is free again, and the
         // end-of-run read-back check leaves the moved lead alone.
-        self.read_ok.retain(|(i, _)| *i != id);
+        self.readback.read_ok.retain(|(i, _)| *i != id);
         self.ledger.created.remove(&old);
         self.ledger.created.insert(new.clone(), id);
         self.ledger.ids.insert(id);
         w.out.check(Clause::U3);
-        let created_before = self.created;
+        let created_before = self.quota.created;
         let what = if sc.move_email {
             "e-mail"
         } else {
@@ -381,7 +403,7 @@ impl Harness<'_> {
             Some(Some(i)) if i == id => {}
             got => {
                 if let Some(Some(_)) = got {
-                    self.created += 1;
+                    self.quota.created += 1;
                 }
                 w.fail(
                     Clause::U3,
@@ -400,7 +422,7 @@ impl Harness<'_> {
         let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(&old_item));
         match ok_body(&ex).and_then(|b| b.get("id").and_then(Value::as_i64)) {
             Some(i) if i != id => {
-                self.created += 1;
+                self.quota.created += 1;
                 self.ledger.record_created(Some(old), i);
             }
             got => w.fail(
@@ -415,7 +437,8 @@ impl Harness<'_> {
             ),
         }
         // The run knows what it created: a re-read of the count could lag.
-        self.count_grew((self.created - created_before) as u64);
+        self.count
+            .grew((self.quota.created - created_before) as u64);
     }
 
     /// Records whether a PATCH of `metadata` merged or replaced the keys not

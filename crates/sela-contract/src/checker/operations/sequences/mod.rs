@@ -48,8 +48,8 @@ impl Harness<'_> {
             .sequences
             .unwrap_or_else(|| (self.config.cases / 8).max(2));
         // Every step is judged by reading the lead back.
-        if n == 0 || self.readback == crate::checker::ReadBack::Unavailable {
-            self.properties_left = self.properties_left.saturating_sub(1);
+        if n == 0 || self.readback.state == crate::checker::readback::ReadBack::Unavailable {
+            self.quota.skip_property();
             return;
         }
         self.property(&sequences(), n, |h, steps| h.run_sequence(steps));
@@ -71,14 +71,14 @@ impl Harness<'_> {
             // A request that got no answer: the steps are judged by reads, and
             // piling more on a target that stopped answering would only end
             // the run (B3's read-back judges unanswered reads).
-            let unanswered = self.transport_failures > 0;
-            if self.exhausted || unanswered || self.run_step(&mut w, &mut acc, step).is_none() {
+            let unanswered = self.net.transport_failures > 0;
+            if self.exhausted() || unanswered || self.run_step(&mut w, &mut acc, step).is_none() {
                 break;
             }
         }
         if !w.out.failures.is_empty() {
             // The failing step's effect on the list count is unknown.
-            self.count_stale();
+            self.count.stale();
         }
         let shown: Vec<(String, Value)> = steps[..ran]
             .iter()

@@ -162,7 +162,7 @@ impl Harness<'_> {
                     Some("created") => "created",
                     // Off the schema: T3's and B2's, not judged here.
                     _ => {
-                        self.count_stale();
+                        self.count.stale();
                         return None;
                     }
                 };
@@ -174,7 +174,7 @@ impl Harness<'_> {
             }
             // No verdict on the item (a 5xx, no JSON): T1-T3's.
             None => {
-                self.count_stale();
+                self.count.stale();
                 return None;
             }
         };
@@ -195,9 +195,9 @@ impl Harness<'_> {
             return Some(Some(1));
         }
         if let Some(other) = got.filter(|g| *g != id) {
-            self.created += 1;
+            self.quota.created += 1;
             self.ledger.ids.insert(other);
-            self.count_grew(1);
+            self.count.grew(1);
         }
         w.fail(
             clause,
@@ -232,7 +232,7 @@ impl Harness<'_> {
             let ex = self.call(&mut w.log, "POST", LEADS_PATH, Auth::Token, Some(&item));
             let id = ok_body(&ex).and_then(|b| b.get("id").and_then(Value::as_i64));
             if id.is_none() && !refused(&ex) {
-                self.count_stale();
+                self.count.stale();
                 return None;
             }
             let answer = format!("answered {}", ex.status.unwrap_or(0));
@@ -257,13 +257,13 @@ impl Harness<'_> {
             let r = match results.as_deref() {
                 Some([r]) => r.clone(),
                 _ => {
-                    self.count_stale();
+                    self.count.stale();
                     return None;
                 }
             };
             let action = r.get("action").and_then(Value::as_str).unwrap_or("");
             if !matches!(action, "created" | "reengaged" | "error") {
-                self.count_stale();
+                self.count.stale();
                 return None;
             }
             (r.get("id").and_then(Value::as_i64), action.to_owned())
@@ -284,7 +284,7 @@ impl Harness<'_> {
             );
             return None;
         };
-        self.created += 1;
+        self.quota.created += 1;
         self.ledger.record_created(identity(&item), id);
         let (clause, what) = if single {
             (Clause::U3, "a single create of a moved-away identity")

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::model::{Field, Step};
 use crate::checker::Harness;
-use crate::checker::Listing;
+use crate::checker::count::Listing;
 use crate::checker::operations::reads::Read;
 use crate::checker::operations::scenario::{Walk, same_identity, stale_detail, unchanged};
 use crate::checker::operations::updates::patched;
@@ -219,7 +219,7 @@ impl Harness<'_> {
         };
         let id = lead.id;
         // The run's final read-back (B3) expects the lead's identity now.
-        for (_, item) in self.read_ok.iter_mut().filter(|(i, _)| *i == id) {
+        for (_, item) in self.readback.read_ok.iter_mut().filter(|(i, _)| *i == id) {
             item["phone_number"] = json!(new.phone);
             item["email"] = json!(new.email);
         }
@@ -314,7 +314,7 @@ impl Harness<'_> {
     /// L1: the lead is listed (walking `next`) with its current identity,
     /// within the settle window.
     fn listed(&mut self, w: &mut Walk, acc: &mut Account, slot: usize) -> Option<()> {
-        if !matches!(self.listing, Listing::Available(_)) {
+        if !matches!(self.count.listing, Listing::Available(_)) {
             return Some(());
         }
         let lead = &acc.leads[slot];

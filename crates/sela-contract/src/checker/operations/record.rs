@@ -1,0 +1,86 @@
+//! What the lead operations keep over the run (the identities created at its
+//! start, for S2 over time) and what they observed, for the report.
+
+use std::time::Instant;
+
+/// What the operations keep over the run.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) aging: Aging,
+    pub(crate) obs: Obs,
+}
+
+/// What the operations observed (not asserted).
+#[derive(Debug, Default)]
+pub(crate) struct Obs {
+    /// Created leads read back without a re-engagement counter.
+    pub(crate) no_counter: u32,
+    /// Integers beyond 2^53 read back: (kept, changed).
+    pub(crate) huge: (u32, u32),
+    /// PATCHes of metadata that kept (merged) or dropped (replaced) keys not sent.
+    pub(crate) merged: u32,
+    pub(crate) replaced: u32,
+    pub(crate) listing: Option<String>,
+    pub(crate) listing_skipped: Option<&'static str>,
+    pub(crate) accounts: Option<String>,
+    pub(crate) aging: Option<String>,
+    /// The walks did not run: the target offers no read-back.
+    pub(crate) walks_skipped: bool,
+    /// Reads of a walk or sequence that answered no lead (not 404): the
+    /// operation was not judged.
+    pub(crate) unreadable: u32,
+}
+
+impl Obs {
+    /// The lines for the report.
+    pub(crate) fn lines(&self, second_key: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        out.push(format!(
+            "integers beyond 2^53 (B5, observed): {} kept their value, {} changed",
+            self.huge.0, self.huge.1
+        ));
+        out.push(format!(
+            "PATCH of metadata: keys not sent kept (merge) {} time(s), dropped (replace) {}",
+            self.merged, self.replaced
+        ));
+        if self.no_counter > 0 {
+            out.push(format!(
+                "{} created lead(s) read back without reengagement_count /                  reengagements_count (R1 not checked on them)",
+                self.no_counter
+            ));
+        }
+        if self.walks_skipped {
+            out.push(
+                "lead operations (C1, U1-U3, R1, R2, G1, B5): not checked, GET \
+                 /api/leads/{id}/ is unavailable and every operation is judged by a read"
+                    .to_owned(),
+            );
+        }
+        if self.unreadable > 0 {
+            out.push(format!(
+                "{} read(s) of the lead operations answered no lead (not 404): those \
+                 operations were not judged",
+                self.unreadable
+            ));
+        }
+        out.extend(self.listing.clone());
+        out.extend(self.listing_skipped.map(str::to_owned));
+        out.extend(self.aging.clone());
+        out.extend(self.accounts.clone());
+        if !second_key {
+            out.push(
+                "A3: not checked: no second account (set SELA_SECOND_API_KEY to another \
+                 account's token)"
+                    .to_owned(),
+            );
+        }
+        out
+    }
+}
+
+/// The identities created at the start, and when.
+#[derive(Debug, Default)]
+pub(crate) struct Aging {
+    pub(crate) items: Vec<(String, String)>,
+    pub(crate) at: Option<Instant>,
+}

@@ -1,0 +1,84 @@
+//! `--max-created`: the leads the run may create, shared out between the
+//! properties (each gets an equal share of what is left); a case that could
+//! exceed the current share is skipped, and the report says so.
+
+/// The creation budget and what the run created.
+#[derive(Debug)]
+pub(super) struct Quota {
+    /// `--max-created`.
+    max: usize,
+    /// Leads created, as answered.
+    pub(super) created: usize,
+    /// Creations reserved (possible ones; refunded when they did not happen).
+    used: usize,
+    /// What the current property may reserve up to.
+    share_limit: usize,
+    /// Properties that have not had their share yet.
+    properties_left: usize,
+    /// The current property's share is used up.
+    out_of_room: bool,
+    /// Why cases were skipped, for the report.
+    pub(super) note: Option<String>,
+}
+
+impl Quota {
+    /// `max` leads, shared by `properties` properties.
+    pub(super) fn new(max: usize, properties: usize) -> Self {
+        Quota {
+            max,
+            created: 0,
+            used: 0,
+            share_limit: max,
+            properties_left: properties,
+            out_of_room: false,
+            note: None,
+        }
+    }
+
+    /// A property starts: it gets an equal share of what is left of the cap.
+    pub(super) fn begin_property(&mut self) {
+        let left = self.properties_left.max(1);
+        self.properties_left = left - 1;
+        let room = self.max.saturating_sub(self.used);
+        self.share_limit = self.used + room / left;
+        self.out_of_room = false;
+    }
+
+    /// A property that will not run gives its share to the others.
+    pub(super) fn skip_property(&mut self) {
+        self.properties_left = self.properties_left.saturating_sub(1);
+    }
+
+    /// True once the current property's share is used up.
+    pub(super) fn out_of_room(&self) -> bool {
+        self.out_of_room
+    }
+
+    /// Reserves room for `n` possible creations; false once the current
+    /// property's share is used up. `stopped`: the run already stopped
+    /// sending for another reason (then no note).
+    pub(super) fn reserve(&mut self, n: usize, stopped: bool) -> bool {
+        if self.used + n > self.share_limit {
+            if !self.out_of_room && !stopped {
+                self.out_of_room = true;
+                self.note = Some(format!(
+                    "--max-created {} reached (each property gets its share): cases were skipped",
+                    self.max
+                ));
+            }
+            return false;
+        }
+        self.used += n;
+        true
+    }
+
+    /// Whether `n` more creations fit the current share (marks nothing).
+    pub(super) fn fits(&self, n: usize) -> bool {
+        self.used + n <= self.share_limit
+    }
+
+    /// Gives back room reserved for creations that did not happen.
+    pub(super) fn refund(&mut self, n: usize) {
+        self.used = self.used.saturating_sub(n);
+    }
+}

@@ -1,0 +1,230 @@
+//! The property runner: draws each property's cases from their own seeds,
+//! tallies every outcome, shrinks each clause's first failure on its own,
+//! and replays stored failures first.
+
+use std::time::Instant;
+
+use proptest::prelude::Rng;
+use proptest::strategy::{Strategy, ValueTree};
+
+use super::Harness;
+use super::case::CaseOutcome;
+use super::replay::{case_runner, property_name};
+use super::tally::state_note;
+use crate::regressions::{CaseOrigin, Regression, ReplayOutcome, Replayed};
+use crate::report::{Clause, Shrink};
+
+impl Harness<'_> {
+    /// Runs `exec` on `cases` generated values; every clause that fails for the
+    /// first time is shrunk on its own (the case regenerated from the same
+    /// runner state), so each failing clause gets its own minimal example.
+    pub(super) fn property<S: Strategy>(
+        &mut self,
+        strategy: &S,
+        cases: u32,
+        exec: impl Fn(&mut Self, &S::Value) -> CaseOutcome,
+    ) {
+        self.quota.begin_property();
+        let name = property_name(&exec);
+        self.reporting.budget.begin_slice();
+        self.replay_stored(&name, strategy, &exec);
+        self.reporting.begin(&name, cases, self.net.counts());
+        for _ in 0..cases {
+            if self.exhausted() {
+                self.obs.skipped += 1;
+                continue;
+            }
+            if self.reporting.budget.refuse_case() {
+                continue;
+            }
+            // Each case has its own seed: shrinking regenerates the case from
+            // it, and so does a stored failure's replay.
+            let case_seed = self.runner.rng().next_u64();
+            let Ok(tree) = strategy.new_tree(&mut case_runner(case_seed)) else {
+                continue;
+            };
+            let mark = self.target.recorder().map(|r| r.mark());
+            let clock = Instant::now();
+            let outcome = exec(self, &tree.current());
+            if outcome.skipped {
+                self.obs.skipped += 1;
+                continue;
+            }
+            self.cases_run += 1;
+            self.mark_failing(mark, !outcome.failures.is_empty());
+            for c in &outcome.checked {
+                self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
+            }
+            for goal in self.tallies.record(outcome, true) {
+                // This case is the clause's evidence now: store where it came
+                // from, so that it can be replayed.
+                self.tallies.get_mut(&goal).expect("tally").origin = Some(CaseOrigin {
+                    property: name.clone(),
+                    case_seed,
+                    shrink_path: String::new(),
+                });
+                if let Ok(tree) = strategy.new_tree(&mut case_runner(case_seed)) {
+                    self.shrink(tree, goal, &exec);
+                }
+            }
+            self.reporting.case_done(self.net.counts());
+        }
+        self.reporting.end(self.net.counts());
+    }
+
+    /// Marks the exchanges recorded since `mark` as part of a failing case.
+    fn mark_failing(&self, mark: Option<usize>, failed: bool) {
+        if let (Some(r), Some(mark), true) = (self.target.recorder(), mark, failed) {
+            r.mark_failing_since(mark);
+        }
+    }
+
+    /// Shrinks towards a minimal case that still breaks `goal`, keeping the
+    /// smallest failure as the clause's evidence.
+    fn shrink<T: ValueTree>(
+        &mut self,
+        mut tree: T,
+        goal: Clause,
+        exec: &impl Fn(&mut Self, &T::Value) -> CaseOutcome,
+    ) {
+        let budget = self.config.max_shrink_steps;
+        let mut shrink = Shrink {
+            generated: true,
+            ..Shrink::default()
+        };
+        let clock = Instant::now();
+        // The steps taken (`s` simplify, `c` complicate), stored with the
+        // failure so that a replay walks down to the same minimal case.
+        let mut path = String::from("s");
+        let mut more = tree.simplify();
+        while more && !self.exhausted() {
+            if shrink.steps >= budget || self.reporting.budget.overrun() {
+                shrink.stopped_on_budget = true;
+                break;
+            }
+            shrink.steps += 1;
+            let mark = self.target.recorder().map(|r| r.mark());
+            let o = exec(self, &tree.current());
+            self.mark_failing(mark, !o.failures.is_empty());
+            match o.failures.into_iter().find(|f| f.clause == goal) {
+                Some(mut f) => {
+                    shrink.accepted += 1;
+                    f.state_note = state_note(goal);
+                    let t = self.tallies.get_mut(&goal).expect("tally");
+                    t.failure = Some(f);
+                    if let Some(origin) = &mut t.origin {
+                        origin.shrink_path.clone_from(&path);
+                    }
+                    path.push('s');
+                    more = tree.simplify();
+                }
+                None => {
+                    path.push('c');
+                    more = tree.complicate();
+                }
+            }
+        }
+        self.tallies.get_mut(&goal).expect("tally").time += clock.elapsed();
+        if let Some(f) = &mut self.tallies.get_mut(&goal).expect("tally").failure {
+            f.shrink = shrink;
+        }
+    }
+
+    /// Replays the stored failures of property `name` (before its new cases):
+    /// each case is generated again from its seed, walked down the same
+    /// shrinking steps, rendered with this run's fresh identities and run once.
+    pub(super) fn replay_stored<S: Strategy>(
+        &mut self,
+        name: &str,
+        strategy: &S,
+        exec: &impl Fn(&mut Self, &S::Value) -> CaseOutcome,
+    ) {
+        for stored in self.reporting.take_stored(name) {
+            let outcome = self.replay_one(&stored, strategy, exec);
+            self.reporting.push_replayed(Replayed { stored, ..outcome });
+        }
+    }
+
+    fn replay_one<S: Strategy>(
+        &mut self,
+        stored: &Regression,
+        strategy: &S,
+        exec: &impl Fn(&mut Self, &S::Value) -> CaseOutcome,
+    ) -> Replayed {
+        let not = |why: String| Replayed {
+            stored: stored.clone(),
+            outcome: ReplayOutcome::NotReplayed(why),
+            failure: None,
+            also_failed: Vec::new(),
+        };
+        let Some(clause) = Clause::from_id(&stored.clause) else {
+            return not(format!("unknown clause {:?}", stored.clause));
+        };
+        if self.exhausted() {
+            return not("the run stopped sending (target lost or --max-created)".into());
+        }
+        let mut runner = case_runner(stored.origin.case_seed);
+        let Ok(mut tree) = strategy.new_tree(&mut runner) else {
+            return not("the generator rejected the stored seed".into());
+        };
+        for step in stored.origin.shrink_path.chars() {
+            match step {
+                's' => {
+                    tree.simplify();
+                }
+                'c' => {
+                    tree.complicate();
+                }
+                other => return not(format!("unknown shrinking step {other:?}")),
+            }
+        }
+        let mark = self.target.recorder().map(|r| r.mark());
+        let clock = Instant::now();
+        let outcome = exec(self, &tree.current());
+        if outcome.skipped {
+            return not("skipped: --max-created leaves no room for it".into());
+        }
+        self.cases_run += 1;
+        if let (Some(r), Some(mark), false) =
+            (self.target.recorder(), mark, outcome.failures.is_empty())
+        {
+            r.mark_failing_since(mark);
+        }
+        for c in &outcome.checked {
+            self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
+        }
+        // The stored case is already the minimal one: not shrunk again.
+        let failure = outcome
+            .failures
+            .iter()
+            .find(|f| f.clause == clause)
+            .cloned()
+            .map(|mut f| {
+                f.shrink.generated = true;
+                f
+            });
+        let also_failed: Vec<Clause> = outcome
+            .failures
+            .iter()
+            .map(|f| f.clause)
+            .filter(|c| *c != clause)
+            .collect();
+        // A replay is a case like any other: what it checked and broke counts
+        // in the clause table (and so in JUnit, JSON and the exit status), its
+        // failures being their clauses' evidence, replayable from the same
+        // stored case.
+        for goal in self.tallies.record(outcome, true) {
+            self.tallies.get_mut(&goal).expect("tally").origin = Some(stored.origin.clone());
+        }
+        Replayed {
+            stored: stored.clone(),
+            outcome: if failure.is_some() {
+                ReplayOutcome::StillFails
+            } else {
+                ReplayOutcome::Passed
+            },
+            failure,
+            also_failed,
+        }
+    }
+}
