@@ -75,12 +75,16 @@ def analyse(src):
     files = crate_files(src)
     text = {m: strip(open(p).read()) for m, p in files.items()}
     items = {m: set(ITEM.findall(t)) for m, t in text.items()}
-    reexp = {}
+    reexp, globs = {}, {}
     for m, t in text.items():
         for tree in PUBUSE.findall(t):
             for p in expand(tree):
                 segs = [x for x in re.split(r'::', p) if x]
                 if not segs: continue
+                if segs[-1] == '*':
+                    g = resolve_mod(m, segs[:-1], files)
+                    if g is not None: globs.setdefault(m, []).append(g)
+                    continue
                 name = segs[-1].split(' as ')[0]
                 alias = re.sub(r'.*as', '', segs[-1]) if re.search(r'as[A-Z_a-z]', segs[-1]) else name
                 reexp.setdefault(m, {})[alias] = resolve_mod(m, segs[:-1], files) , name
@@ -89,6 +93,9 @@ def analyse(src):
         if name in items.get(mod, ()) : return mod if (name,) and mod + (name,) not in files else mod + (name,)
         r = reexp.get(mod, {}).get(name)
         if r and r[0] is not None: return owner(r[0], r[1], depth + 1)
+        for g in globs.get(mod, ()):
+            if name in items.get(g, ()) or name in reexp.get(g, {}):
+                return owner(g, name, depth + 1)
         return mod
     edges = {}
     for m, t in text.items():
@@ -100,6 +107,9 @@ def analyse(src):
         for tree in PUBUSE.findall(t):
             exported.update(expand(tree))
         paths += PATH.findall(t)
+        for first, rest in re.findall(r'(?<![A-Za-z0-9_:])([a-z_][a-z0-9_]*)((?:::[A-Za-z_][A-Za-z0-9_]*)+)', t):
+            if m + (first,) in files:
+                paths.append(first + rest)
         for p in paths:
             segs = [x for x in p.split('::') if x]
             if not segs or segs[0] not in ('crate', 'super', 'self'):
