@@ -119,7 +119,7 @@ pub(super) fn case_runner(case_seed: u64) -> TestRunner {
             failure_persistence: None,
             ..proptest::test_runner::Config::default()
         },
-        TestRng::from_seed(RngAlgorithm::ChaCha, &crate::seed_bytes(case_seed)),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &crate::run::seed_bytes(case_seed)),
     )
 }
 
