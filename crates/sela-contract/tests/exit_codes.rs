@@ -1,4 +1,4 @@
-//! The exit codes of `cargo xtask contract` on the real binary, against servers
+//! The exit codes of `sela-contract` (what `cargo xtask contract` runs), the real binary, against servers
 //! started in this process on 127.0.0.1: 0 when every clause held, 1 when one
 //! failed, 2 when the target cannot be tested at all.
 

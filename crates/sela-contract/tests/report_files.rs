@@ -1,4 +1,4 @@
-//! `cargo xtask contract` as a CI job runs it: the real binary, its exit codes
+//! `sela-contract` (the binary behind `cargo xtask contract`) as a CI job runs it: the real binary, its exit codes
 //! (0 held, 1 failed, 2 could not run), and the report files it writes.
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! `cargo xtask generate`'s check with the client types compiled into the
 //! library (schemars), which only a crate that links the library can give:
-//! xtask/codegen itself reads the types from the generated source and the
+//! `cargo xtask generate` itself reads the types from the generated source and the
 //! replacements from their recorded schemas, and these tests prove both
 //! stand-ins faithful.
 
