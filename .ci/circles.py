@@ -3,7 +3,8 @@
 (`use crate::b::X`, `super::X`, `crate::b::X` in code) and B names one of A,
 directly or through other files. Test modules (`#[cfg(test)] mod tests { use super::*; }`)
 and doc comments are ignored; re-exports (`pub use x::Y` in a parent) are followed to
-the file that defines the item. Usage: circles.py CRATE_SRC_DIR... ; exit 1 on a circle."""
+the file that defines the item. Usage: circles.py CRATE_SRC_DIR... (each root in it: lib.rs, main.rs, bin/*.rs);
+exit 1 on a circle."""
 import os, re, sys
 
 ITEM = re.compile(r'^\s*(?:pub(?:\([^)]*\))?\s+)?(?:async\s+|const\s+|unsafe\s+)*(?:struct|enum|fn|const|static|trait|type|union|mod|macro_rules!)\s+([A-Za-z_][A-Za-z0-9_]*)', re.M)
@@ -59,20 +60,56 @@ def split_top(s):
     if cur: parts.append(cur)
     return parts
 
-def crate_files(src):
-    files = {}
-    for root, _, names in os.walk(src):
-        for n in names:
-            if not n.endswith('.rs'): continue
-            path = os.path.join(root, n)
-            rel = os.path.relpath(path, src)[:-3].split(os.sep)
-            if rel[-1] in ('mod', 'lib', 'main'): rel = rel[:-1]
-            if rel and rel[0] == 'bin': continue
-            files[tuple(rel)] = path
+MOD = re.compile(r'^\s*(?:#\[[^\]]*\]\s*)*(?:pub(?:\([^)]*\))?\s+)?mod\s+([A-Za-z_][A-Za-z0-9_]*)\s*;', re.M)
+
+def crate_files(root_file):
+    """The files of the crate whose root is `root_file`, by module path, found by
+    following `mod name;` declarations (a lib and a bin in one folder are two crates)."""
+    files, todo = {(): root_file}, [((), root_file)]
+    while todo:
+        mod, path = todo.pop()
+        d, base = os.path.split(path)
+        own = d if base in ('lib.rs', 'main.rs', 'mod.rs') else os.path.join(d, base[:-3])
+        text = strip(open(path).read())
+        for name in MOD.findall(text):
+            for cand in (os.path.join(own, name + '.rs'), os.path.join(own, name, 'mod.rs')):
+                if os.path.exists(cand):
+                    files[mod + (name,)] = cand
+                    todo.append((mod + (name,), cand))
+                    break
     return files
 
-def analyse(src):
-    files = crate_files(src)
+IMPL = re.compile(r'\bimpl\b(?:\s*<[^{]*?>)?\s+(?:[A-Za-z_][A-Za-z0-9_:<>, \']*\s+for\s+)?([A-Za-z_][A-Za-z0-9_]*)[^{;]*\{')
+
+def impl_blocks(text):
+    """(type, body) of each `impl Type {..}` / `impl Trait for Type {..}` block."""
+    out = []
+    for m in IMPL.finditer(text):
+        depth, j = 1, m.end()
+        while j < len(text) and depth:
+            depth += {'{': 1, '}': -1}.get(text[j], 0); j += 1
+        out.append((m.group(1), text[m.end():j]))
+    return out
+
+def method_edges(text):
+    """A method of a type called on `self` in one file and defined in another
+    (one type's `impl` blocks spread over several files) is an edge too."""
+    defined = {}
+    for m, t in text.items():
+        for ty, body in impl_blocks(t):
+            for name in re.findall(r'\bfn\s+([a-z_][a-z0-9_]*)', body):
+                defined.setdefault((ty, name), set()).add(m)
+    edges = {}
+    for m, t in text.items():
+        for ty, body in impl_blocks(t):
+            for name in set(re.findall(r'\bself\s*\.\s*([a-z_][a-z0-9_]*)\s*(?:::<[^>]*>)?\s*\(', body)):
+                owners = defined.get((ty, name), set())
+                if len(owners) == 1 and m not in owners:
+                    edges.setdefault(m, set()).update(owners)
+    return edges
+
+def analyse(root_file):
+    files = crate_files(root_file)
     text = {m: strip(open(p).read()) for m, p in files.items()}
     items = {m: set(ITEM.findall(t)) for m, t in text.items()}
     reexp, globs = {}, {}
@@ -106,10 +143,11 @@ def analyse(src):
         exported = set()
         for tree in PUBUSE.findall(t):
             exported.update(expand(tree))
-        paths += PATH.findall(t)
-        for first, rest in re.findall(r'(?<![A-Za-z0-9_:])([a-z_][a-z0-9_]*)((?:::[A-Za-z_][A-Za-z0-9_]*)+)', t):
-            if m + (first,) in files:
-                paths.append(first + rest)
+        # a path that goes on into `::{..}` or `::*` is a `use` prefix, expanded above
+        paths += [x.group(1) for x in PATH.finditer(t) if not re.match(r'\s*::\s*[{*]', t[x.end():])]
+        for x in re.finditer(r'(?<![A-Za-z0-9_:])([a-z_][a-z0-9_]*)((?:::[A-Za-z_][A-Za-z0-9_]*)+)', t):
+            if m + (x.group(1),) in files and not re.match(r'\s*::\s*[{*]', t[x.end():]):
+                paths.append(x.group(1) + x.group(2))
         for p in paths:
             segs = [x for x in p.split('::') if x]
             if not segs or segs[0] not in ('crate', 'super', 'self'):
@@ -132,6 +170,8 @@ def analyse(src):
                 continue
             if tgt is not None and tgt != m and tgt in files:
                 edges.setdefault(m, set()).add(tgt)
+    for m, targets in method_edges(text).items():
+        edges.setdefault(m, set()).update(targets)
     return files, edges
 
 def inline_mod(t, segs, target, m):
@@ -180,18 +220,27 @@ def sccs(nodes, edges):
         if v not in index: visit(v)
     return out
 
+def roots(src):
+    """The crate roots in a `src` folder: lib.rs, main.rs and src/bin/*.rs."""
+    out = [os.path.join(src, f) for f in ('lib.rs', 'main.rs') if os.path.exists(os.path.join(src, f))]
+    bins = os.path.join(src, 'bin')
+    if os.path.isdir(bins):
+        out += sorted(os.path.join(bins, f) for f in os.listdir(bins) if f.endswith('.rs'))
+    return out
+
 def main(dirs):
     bad = 0
     for src in dirs:
-        files, edges = analyse(src)
-        for comp in sccs(sorted(files), edges):
-            bad += 1
-            names = sorted(os.path.relpath(files[m], src) for m in comp)
-            print(f"{src}: circle between {', '.join(names)}")
-            for m in sorted(comp):
-                for w in sorted(edges.get(m, ())):
-                    if w in comp:
-                        print(f"    {os.path.relpath(files[m], src)} -> {os.path.relpath(files[w], src)}")
+        for root in roots(src):
+            files, edges = analyse(root)
+            for comp in sccs(sorted(files), edges):
+                bad += 1
+                names = sorted(os.path.relpath(files[m], src) for m in comp)
+                print(f"{root}: circle between {', '.join(names)}")
+                for m in sorted(comp):
+                    for w in sorted(edges.get(m, ())):
+                        if w in comp:
+                            print(f"    {os.path.relpath(files[m], src)} -> {os.path.relpath(files[w], src)}")
     print(f"{bad} circle(s)")
     return 1 if bad else 0
 

@@ -151,7 +151,7 @@ fn run(args: &[String]) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("cargo xtask sandbox: {message}");
+            eprintln!("sela-sandbox: {message}");
             eprint!("{USAGE}");
             return ExitCode::from(2);
         }
@@ -166,7 +166,7 @@ fn run(args: &[String]) -> ExitCode {
     let state = match SandboxState::new(token).with_second_token(second) {
         Ok(state) => state,
         Err(e) => {
-            eprintln!("cargo xtask sandbox: {e}");
+            eprintln!("sela-sandbox: {e}");
             return ExitCode::from(2);
         }
     };
@@ -179,7 +179,7 @@ fn run(args: &[String]) -> ExitCode {
             let port = options
                 .port
                 .map_or("a free port".to_owned(), |p| format!("port {p}"));
-            eprintln!("cargo xtask sandbox: cannot listen on 127.0.0.1 ({port}): {e}");
+            eprintln!("sela-sandbox: cannot listen on 127.0.0.1 ({port}): {e}");
             return ExitCode::FAILURE;
         }
     };

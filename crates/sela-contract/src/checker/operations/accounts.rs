@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use super::reads::lead_of;
-use super::scenario::Walk;
+use super::walk::Walk;
 use super::{BULK, LEADS_PATH, counter, lead_path, ok_body};
 use crate::checker::Harness;
 use crate::checker::stored::same_phone;

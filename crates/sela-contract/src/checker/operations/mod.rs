@@ -31,6 +31,7 @@ pub(super) mod record;
 mod scenario;
 mod sequences;
 mod updates;
+mod walk;
 mod wire;
 
 pub use plan::{Scenario, scenario};

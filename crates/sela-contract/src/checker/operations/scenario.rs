@@ -6,42 +6,19 @@
 use serde_json::{Value, json};
 
 use super::fidelity::{self, challenges};
-use super::reads::{Read, VOLATILE};
+use super::reads::Read;
+use super::walk::{Walk, same_identity, stale_detail, unchanged};
 use super::{LEADS_PATH, Scenario, counter, lead_path, ok_body, reengaged_at, refused};
 use crate::checker::Harness;
 use crate::checker::case::CaseOutcome;
-use crate::checker::stored::{json_eq, same_phone};
 use crate::report::Clause;
 use crate::strategies::{Category, GenItem, PhoneForm};
-use crate::target::{Auth, Exchange};
-use sela_leads::rules::{Identity, identity};
+use crate::target::Auth;
+use sela_leads::rules::identity;
 
 /// Leads one walk may create on a faulty target (counted against
 /// `--max-created`).
 const WALK_CREATES: usize = 10;
-
-/// The running state of one walk: its exchanges (every step is evidence) and
-/// its outcome.
-#[derive(Default)]
-pub(super) struct Walk {
-    pub(super) log: Vec<Exchange>,
-    pub(super) out: CaseOutcome,
-    /// A single create of a known identity created a lead in this walk.
-    dedup_broken: bool,
-}
-
-impl Walk {
-    pub(super) fn fail(&mut self, clause: Clause, part: &str, detail: String) {
-        let steps = self
-            .log
-            .iter()
-            .enumerate()
-            .map(|(i, ex)| (format!("step {} {}", i + 1, ex.method), ex.request_json()))
-            .collect();
-        self.out
-            .fail_labelled(clause, part, detail, steps, self.log.clone());
-    }
-}
 
 impl Harness<'_> {
     /// One walk (see the module doc).
@@ -519,65 +496,4 @@ impl Harness<'_> {
             }
         }
     }
-}
-
-/// A G1 failure's detail.
-pub(super) fn stale_detail(id: i64, what: &str) -> String {
-    format!(
-        "GET /api/leads/{id}/ did not show {what} within the settle window, while the listing \
-         already shows it: the read is stale"
-    )
-}
-
-/// The identity of a stored lead.
-pub(super) fn lead_identity(lead: &Value) -> Option<Identity> {
-    identity(lead)
-}
-
-/// True when a stored lead has the item's phone and e-mail.
-pub(super) fn same_identity(lead: &Value, item: &Value) -> bool {
-    let phone = |v: &Value| {
-        v.get("phone_number")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let email = |v: &Value| {
-        v.get("email")
-            .and_then(Value::as_str)
-            .map(str::to_ascii_lowercase)
-    };
-    match (phone(lead), phone(item)) {
-        (Some(a), Some(b)) if same_phone(&b, &a) => email(lead) == email(item),
-        _ => false,
-    }
-}
-
-/// How `now` differs from `was` in a field other than `except`, the volatile
-/// ones and (for metadata, when sent) its keys; `None` when unchanged.
-pub(super) fn unchanged(was: &Value, now: &Value, except: &[&str]) -> Option<String> {
-    let (Some(was), Some(now)) = (was.as_object(), now.as_object()) else {
-        return Some("is not an object".to_owned());
-    };
-    for (k, v) in was {
-        if except.contains(&k.as_str()) || VOLATILE.contains(&k.as_str()) {
-            continue;
-        }
-        let got = now.get(k).unwrap_or(&Value::Null);
-        // The same value in another representation (e-mail or state in
-        // another case, metadata keys the server adds) is unchanged.
-        let same = match (k.as_str(), v, got) {
-            ("email" | "us_state", Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
-            ("metadata", Value::Object(a), Value::Object(b)) => a
-                .iter()
-                .filter(|(mk, _)| !crate::checker::stored::exempt(mk))
-                .all(|(mk, mv)| b.get(mk).is_some_and(|g| json_eq(g, mv))),
-            _ => json_eq(got, v),
-        };
-        if !same {
-            return Some(format!(
-                "{k} changed from {v} to {got}, though it was not sent"
-            ));
-        }
-    }
-    None
 }

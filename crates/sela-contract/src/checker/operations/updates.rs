@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::reads::Read;
-use super::scenario::{Walk, lead_identity, stale_detail, unchanged};
+use super::walk::{Walk, lead_identity, stale_detail, unchanged};
 use super::{LEADS_PATH, Scenario, UPDATE_PATH, counter, lead_path, ok_body, refused};
 use crate::checker::Harness;
 use crate::checker::stored::{json_eq, same_phone};

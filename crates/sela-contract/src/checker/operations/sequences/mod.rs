@@ -16,6 +16,7 @@
 //! the harness's client, ledger, settle window, `--max-created` share and
 //! per-clause report, which every other property shares.
 
+mod account;
 mod model;
 mod resends;
 mod steps;
@@ -27,7 +28,7 @@ use proptest::test_runner::TestRunner;
 use proptest_state_machine::ReferenceStateMachine;
 use serde_json::{Value, json};
 
-use super::scenario::Walk;
+use super::walk::Walk;
 use crate::checker::Harness;
 use crate::checker::case::CaseOutcome;
 use model::{Sequences, Shape, Step};
@@ -64,7 +65,7 @@ impl Harness<'_> {
             w.out.skipped = true;
             return w.out;
         }
-        let mut acc = steps::Account::default();
+        let mut acc = account::Account::default();
         let mut ran = 0;
         for step in steps {
             ran += 1;

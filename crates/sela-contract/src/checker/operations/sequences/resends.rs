@@ -4,10 +4,10 @@
 
 use serde_json::{Value, json};
 
-use super::steps::{Account, FLAGS};
+use super::account::{Account, FLAGS, starts_at_zero};
 use crate::checker::Harness;
 use crate::checker::operations::reads::Read;
-use crate::checker::operations::scenario::{Walk, same_identity, stale_detail};
+use crate::checker::operations::walk::{Walk, same_identity, stale_detail};
 use crate::checker::operations::{LEADS_PATH, counter, ok_body, reengaged_at, refused};
 use crate::report::Clause;
 use crate::target::Auth;
@@ -295,8 +295,8 @@ impl Harness<'_> {
         let lead = self.read_as(w, id, Clause::U3, "old identity", |l| {
             same_identity(l, &item)
         })?;
-        self.starts_at_zero(w, id, &lead);
-        self.adopt(acc, &item, id, lead);
+        starts_at_zero(w, id, &lead);
+        acc.adopt(&item, id, lead);
         Some(())
     }
 }

@@ -9,41 +9,17 @@
 
 use serde_json::{Value, json};
 
+use super::account::{Account, starts_at_zero};
 use super::model::{Field, Step};
 use crate::checker::Harness;
 use crate::checker::count::Listing;
 use crate::checker::operations::reads::Read;
-use crate::checker::operations::scenario::{Walk, same_identity, stale_detail, unchanged};
 use crate::checker::operations::updates::patched;
-use crate::checker::operations::{UPDATE_PATH, counter, fidelity, lead_path};
+use crate::checker::operations::walk::{Walk, same_identity, stale_detail, unchanged};
+use crate::checker::operations::{UPDATE_PATH, fidelity, lead_path};
 use crate::report::Clause;
 use crate::target::Auth;
 use sela_leads::rules::{Identity, identity};
-
-/// The do-not-contact flags R2 protects.
-pub(super) const FLAGS: [&str; 2] = ["call_dnc", "sms_dnc"];
-
-/// One of the sequence's leads, as the model expects it.
-pub(super) struct Lead {
-    pub(super) id: i64,
-    /// E.164.
-    pub(super) phone: String,
-    pub(super) email: String,
-    /// The lead as last read (the expectation for fields no step changed).
-    pub(super) last: Value,
-    /// Its re-engagement counter, when the target shows one.
-    pub(super) counter: Option<i64>,
-    /// Its identity was moved by a PATCH: a re-send of it is U3's.
-    pub(super) moved: bool,
-}
-
-/// The model's account: the sequence's leads by slot, and the identities moved
-/// away from them.
-#[derive(Default)]
-pub(super) struct Account {
-    pub(super) leads: Vec<Lead>,
-    pub(super) old: Vec<(String, String, i64)>,
-}
 
 impl Harness<'_> {
     /// Runs `step` against the target; `None` when the sequence cannot go on
@@ -54,7 +30,7 @@ impl Harness<'_> {
             Step::SingleCreate => {
                 let (item, _) = self.new_item(acc);
                 let (id, lead) = self.create_new(w, &item)?;
-                self.adopt(acc, &item, id, lead);
+                acc.adopt(&item, id, lead);
             }
             Step::BulkCreate { n } => {
                 let items: Vec<Value> = (0..*n).map(|_| self.new_item(acc).0).collect();
@@ -64,8 +40,8 @@ impl Harness<'_> {
                     let lead =
                         self.read_as(w, id, Clause::B3, "read-back", |l| same_identity(l, item))?;
                     self.check_fidelity(w, item, &lead);
-                    self.starts_at_zero(w, id, &lead);
-                    self.adopt(acc, item, id, lead);
+                    starts_at_zero(w, id, &lead);
+                    acc.adopt(item, id, lead);
                 }
             }
             Step::Resend { slot, single, form } => self.resend(w, acc, *slot, *single, *form)?,
@@ -106,31 +82,6 @@ impl Harness<'_> {
         });
         let who = identity(&item).expect("a certainly valid item has an identity");
         (item, who)
-    }
-
-    /// R1: a created lead starts at 0.
-    pub(super) fn starts_at_zero(&mut self, w: &mut Walk, id: i64, lead: &Value) {
-        if let Some(c) = counter(lead) {
-            w.out.check(Clause::R1);
-            if c != 0 {
-                w.fail(
-                    Clause::R1,
-                    "starts at 0",
-                    format!("lead {id} was just created but its re-engagement counter is {c}"),
-                );
-            }
-        }
-    }
-
-    pub(super) fn adopt(&mut self, acc: &mut Account, item: &Value, id: i64, lead: Value) {
-        acc.leads.push(Lead {
-            id,
-            phone: item["phone_number"].as_str().unwrap_or_default().to_owned(),
-            email: item["email"].as_str().unwrap_or_default().to_owned(),
-            counter: counter(&lead),
-            last: lead,
-            moved: false,
-        });
     }
 
     /// `PATCH` of lead `slot` with `body`: the sent fields read back as sent,
