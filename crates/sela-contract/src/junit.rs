@@ -11,7 +11,7 @@ use std::path::Path;
 use quick_junit::{NonSuccessKind, Property, Report as Junit, TestCase, TestCaseStatus, TestSuite};
 use url::Url;
 
-use crate::clauses::CONTRACT_URL;
+use crate::clauses::{CONTRACT_URL, Clause};
 use crate::report::Report;
 use crate::stored_failure::{ReplayOutcome, also_text, summary};
 use crate::target::HarnessError;
@@ -131,6 +131,10 @@ pub fn to_junit(report: &Report) -> Junit {
                 status,
             );
             case.set_classname("contract.replay");
+            if let Some(clause) = Clause::from_id(&r.stored.clause) {
+                case.add_property(Property::new("meaning", clause.meaning()));
+                case.add_property(Property::new("link", clause.link()));
+            }
             replays.add_test_case(case);
         }
         junit.add_test_suite(replays);

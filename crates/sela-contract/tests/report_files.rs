@@ -215,6 +215,7 @@ fn a_failing_clause_exits_1_and_its_stored_failure_replays_until_fixed() {
     assert!(stored.contains("\"clause\":\"T1\""), "{stored}");
 
     // Still faulty: the replay fails first, and says so.
+    let replay_junit = dir.join("replay.xml");
     let out = xtask(
         &[
             "--base-url",
@@ -223,6 +224,8 @@ fn a_failing_clause_exits_1_and_its_stored_failure_replays_until_fixed() {
             "2",
             "--regressions",
             s(&store),
+            "--junit",
+            s(&replay_junit),
         ],
         Some(TOKEN),
     );
@@ -233,6 +236,27 @@ fn a_failing_clause_exits_1_and_its_stored_failure_replays_until_fixed() {
         "{}",
         text(&out)
     );
+    // The replayed failure's testcase says what T1 means and where to read it.
+    let xml = std::fs::read_to_string(&replay_junit).unwrap();
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    let replay = parsed
+        .test_suites
+        .iter()
+        .flat_map(|suite| &suite.test_cases)
+        .find(|case| case.classname.as_deref() == Some("contract.replay"))
+        .unwrap_or_else(|| panic!("no replay testcase:\n{xml}"));
+    let property = |name: &str| {
+        replay
+            .properties
+            .iter()
+            .find(|p| p.name.as_str() == name)
+            .map(|p| p.value.as_str().to_owned())
+    };
+    assert_eq!(
+        property("meaning").as_deref(),
+        Some(sela_contract::Clause::T1.meaning())
+    );
+    assert_eq!(property("link"), Some(sela_contract::Clause::T1.link()));
 
     // Fixed (a correct server): the replay passes and so does the run. The
     // seed is pinned: two random cases may draw no malformed body, leaving A2
