@@ -30,7 +30,7 @@ pub struct Config {
     /// Requests in flight at once in the concurrency property (S4), 2 to 16.
     pub concurrency: usize,
     /// Longest total wait for one request answered `429`; past it the run
-    /// stops with [`HarnessError::Throttled`].
+    /// stops with [`HarnessError::Throttled`](crate::HarnessError::Throttled).
     pub throttle_patience: std::time::Duration,
     /// Once this much time has passed no new case starts (shrinking what
     /// failed still finishes); `None`: no limit.

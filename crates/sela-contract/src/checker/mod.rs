@@ -1,7 +1,7 @@
 //! The checker: sends generated batches, evaluates every clause of CONTRACT.md on
 //! the answers, and keeps the run's ledger of identities sent and created.
 //!
-//! The run's state is split into parts that own it; [`Harness`] composes them
+//! The run's state is split into parts that own it; `Harness` composes them
 //! and passes each the others it needs:
 //!
 //! - `transport`: requests sent together, throttling waited out, reads
