@@ -31,23 +31,18 @@ def strip(text):
     return ''.join(out)
 
 def expand(tree):
-    """`a::{b, c::{d, e as f}}` -> ['a::b', 'a::c::d', 'a::c::e']"""
-    tree = re.sub(r'\s+', '', tree)
+    """`a::{b, c::{d, e as f}}` -> [('a::b', 'b'), ('a::c::d', 'd'), ('a::c::e', 'f')]:
+    each path a `use` tree names, with the name it is known by here."""
+    tree = re.sub(r'\s+as\s+', ' as ', tree.strip())
+    tree = re.sub(r'\s*(::|,|\{|\})\s*', r'\1', tree)
     def go(prefix, s):
         if '{' not in s:
-            res = []
-            for part in split_top(s):
-                part = part.split('as')[0] if re.search(r'[a-z_0-9]as[A-Za-z_]', part) is None else part
-                part = re.sub(r'\bas\b.*', '', part)
-                res.append(prefix + part)
-            return res
+            path, _, alias = s.partition(' as ')
+            return [(prefix + path, alias or path.split('::')[-1])] if path else []
         i = s.index('{')
-        head, body = s[:i], s[i+1:s.rindex('}')]
-        res = []
-        for part in split_top(body):
-            res += go(prefix + head, part) if '{' in part else [prefix + head + re.sub(r'as[A-Za-z_0-9]+$', '', part) if False else prefix + head + part]
-        return res
-    return [p for p in go('', tree)]
+        head, body = s[:i], s[i + 1:s.rindex('}')]
+        return [x for part in split_top(body) for x in go(prefix + head, part)]
+    return [x for part in split_top(tree) for x in go('', part)]
 
 def split_top(s):
     parts, depth, cur = [], 0, ''
@@ -115,16 +110,14 @@ def analyse(root_file):
     reexp, globs = {}, {}
     for m, t in text.items():
         for tree in PUBUSE.findall(t):
-            for p in expand(tree):
-                segs = [x for x in re.split(r'::', p) if x]
+            for p, alias in expand(tree):
+                segs = [x for x in p.split('::') if x]
                 if not segs: continue
                 if segs[-1] == '*':
                     g = resolve_mod(m, segs[:-1], files)
                     if g is not None: globs.setdefault(m, []).append(g)
                     continue
-                name = segs[-1].split(' as ')[0]
-                alias = re.sub(r'.*as', '', segs[-1]) if re.search(r'as[A-Z_a-z]', segs[-1]) else name
-                reexp.setdefault(m, {})[alias] = resolve_mod(m, segs[:-1], files) , name
+                reexp.setdefault(m, {})[alias] = resolve_mod(m, segs[:-1], files), segs[-1]
     def owner(mod, name, depth=0):
         if mod is None or depth > 10: return mod
         if name in items.get(mod, ()) : return mod if (name,) and mod + (name,) not in files else mod + (name,)
@@ -138,11 +131,11 @@ def analyse(root_file):
     for m, t in text.items():
         paths = []
         for tree in USE.findall(t):
-            paths += expand(tree)
+            paths += [p for p, _ in expand(tree)]
         # A parent's `pub use child::X` is its table of contents, not a use of the child.
         exported = set()
         for tree in PUBUSE.findall(t):
-            exported.update(expand(tree))
+            exported.update(p for p, _ in expand(tree))
         # a path that goes on into `::{..}` or `::*` is a `use` prefix, expanded above
         paths += [x.group(1) for x in PATH.finditer(t) if not re.match(r'\s*::\s*[{*]', t[x.end():])]
         for x in re.finditer(r'(?<![A-Za-z0-9_:])([a-z_][a-z0-9_]*)((?:::[A-Za-z_][A-Za-z0-9_]*)+)', t):
@@ -158,7 +151,6 @@ def analyse(root_file):
                 continue
             target = resolve_mod(m, segs[:-1], files)
             if target is None: continue
-            nxt = len([x for x in segs[:-1] if x not in ('crate', 'self', 'super')])
             if inline_mod(text.get(target, ''), segs, target, m):
                 continue
             last = segs[-1]
