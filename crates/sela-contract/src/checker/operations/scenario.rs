@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::fidelity::{self, challenges};
 use super::reads::Read;
-use super::walk::{Walk, same_identity, stale_detail, unchanged};
+use super::walk::{Walk, same_identity, stale_detail, starts_at_zero, unchanged};
 use super::{LEADS_PATH, Scenario, counter, lead_path, ok_body, reengaged_at, refused};
 use crate::checker::Harness;
 use crate::checker::case::CaseOutcome;
@@ -223,16 +223,7 @@ impl Harness<'_> {
         );
         let lead = self.read_as(w, id, Clause::C1, "read-back", |l| same_identity(l, item))?;
         self.check_fidelity(w, item, &lead);
-        if let Some(c) = counter(&lead) {
-            w.out.check(Clause::R1);
-            if c != 0 {
-                w.fail(
-                    Clause::R1,
-                    "starts at 0",
-                    format!("lead {id} was just created but its re-engagement counter is {c}"),
-                );
-            }
-        } else {
+        if !starts_at_zero(w, id, &lead) {
             self.obs_ops().no_counter += 1;
         }
         Some((id, lead))

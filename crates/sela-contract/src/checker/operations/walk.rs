@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::counter;
 use super::reads::VOLATILE;
 use crate::checker::case::CaseOutcome;
 use crate::checker::stored::{json_eq, same_phone};
@@ -92,4 +93,21 @@ pub(super) fn unchanged(was: &Value, now: &Value, except: &[&str]) -> Option<Str
         }
     }
     None
+}
+
+/// R1: a lead just created starts at 0. False when the lead shows no counter
+/// (nothing to judge).
+pub(super) fn starts_at_zero(w: &mut Walk, id: i64, lead: &Value) -> bool {
+    let Some(c) = counter(lead) else {
+        return false;
+    };
+    w.out.check(Clause::R1);
+    if c != 0 {
+        w.fail(
+            Clause::R1,
+            "starts at 0",
+            format!("lead {id} was just created but its re-engagement counter is {c}"),
+        );
+    }
+    true
 }

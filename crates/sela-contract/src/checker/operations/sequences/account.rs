@@ -1,11 +1,9 @@
 //! The model's account in a sequence: its leads by slot as the target last
-//! showed them, and what a new lead must show (R1: a created lead starts at 0).
+//! showed them.
 
 use serde_json::Value;
 
 use crate::checker::operations::counter;
-use crate::checker::operations::walk::Walk;
-use crate::report::Clause;
 
 /// The do-not-contact flags R2 protects.
 pub(super) const FLAGS: [&str; 2] = ["call_dnc", "sms_dnc"];
@@ -43,19 +41,5 @@ impl Account {
             last: lead,
             moved: false,
         });
-    }
-}
-
-/// R1: a created lead starts at 0.
-pub(super) fn starts_at_zero(w: &mut Walk, id: i64, lead: &Value) {
-    if let Some(c) = counter(lead) {
-        w.out.check(Clause::R1);
-        if c != 0 {
-            w.fail(
-                Clause::R1,
-                "starts at 0",
-                format!("lead {id} was just created but its re-engagement counter is {c}"),
-            );
-        }
     }
 }

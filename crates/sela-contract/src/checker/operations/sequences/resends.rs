@@ -4,10 +4,10 @@
 
 use serde_json::{Value, json};
 
-use super::account::{Account, FLAGS, starts_at_zero};
+use super::account::{Account, FLAGS};
 use crate::checker::Harness;
 use crate::checker::operations::reads::Read;
-use crate::checker::operations::walk::{Walk, same_identity, stale_detail};
+use crate::checker::operations::walk::{Walk, same_identity, stale_detail, starts_at_zero};
 use crate::checker::operations::{LEADS_PATH, counter, ok_body, reengaged_at, refused};
 use crate::report::Clause;
 use crate::target::Auth;

@@ -9,13 +9,15 @@
 
 use serde_json::{Value, json};
 
-use super::account::{Account, starts_at_zero};
+use super::account::Account;
 use super::model::{Field, Step};
 use crate::checker::Harness;
 use crate::checker::count::Listing;
 use crate::checker::operations::reads::Read;
 use crate::checker::operations::updates::patched;
-use crate::checker::operations::walk::{Walk, same_identity, stale_detail, unchanged};
+use crate::checker::operations::walk::{
+    Walk, same_identity, stale_detail, starts_at_zero, unchanged,
+};
 use crate::checker::operations::{UPDATE_PATH, fidelity, lead_path};
 use crate::report::Clause;
 use crate::target::Auth;
