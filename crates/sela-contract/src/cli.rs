@@ -111,10 +111,14 @@ pub(crate) struct Cli {
     #[arg(long, verbatim_doc_comment, value_name = "SECS", value_parser = settle,
           default_value_t = Config::default().settle.as_secs_f64())]
     settle: f64,
-    /// Start no new case after SECS seconds (shrinking what failed still
-    /// finishes; cases per clause are reported)
+    /// Start no new case, and no shrinking step, after SECS seconds (the
+    /// run ends within SECS plus one case; cases per clause are reported)
     #[arg(long, verbatim_doc_comment, value_name = "SECS", value_parser = time_budget)]
     time_budget: Option<f64>,
+    /// Stop at the first failure, unshrunk, and exit 1 (every failure is
+    /// printed as soon as it is confirmed, with or without this)
+    #[arg(long, verbatim_doc_comment)]
+    fail_fast: bool,
     /// JUnit XML: a testcase per clause, failures with evidence
     #[arg(long, verbatim_doc_comment, value_name = "PATH", value_parser = path, help_heading = REPORTS)]
     junit: Option<PathBuf>,
@@ -168,6 +172,7 @@ impl From<Cli> for Args {
             representative: cli.representative,
             settle: Duration::from_secs_f64(cli.settle),
             time_budget: cli.time_budget.map(Duration::from_secs_f64),
+            fail_fast: cli.fail_fast,
             ..Config::default()
         };
         Args {
@@ -343,7 +348,9 @@ mod tests {
         assert!(a.har_failures_only);
         assert_eq!(a.regressions, Some(PathBuf::from("r.jsonl")));
         assert_eq!(a.config.time_budget, Some(Duration::from_millis(1500)));
+        assert!(parse(&["--fail-fast"]).unwrap().config.fail_fast);
         let d = parse(&[]).unwrap();
+        assert!(!d.config.fail_fast);
         assert_eq!(
             d.regressions,
             Some(PathBuf::from(regressions::DEFAULT_PATH))

@@ -48,6 +48,9 @@ pub struct Config {
     /// Show progress on standard error (a line redrawn on a terminal, a plain
     /// line per property otherwise).
     pub progress: bool,
+    /// Stop at the first failure, unshrunk (`--fail-fast`): the report has
+    /// that one clause failed and the clauses not reached yet not checked.
+    pub fail_fast: bool,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             settle: std::time::Duration::from_secs(2),
             sequences: None,
             progress: false,
+            fail_fast: false,
         }
     }
 }

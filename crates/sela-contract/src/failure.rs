@@ -42,6 +42,8 @@ pub struct Shrink {
     /// True when shrinking stopped because it used its whole budget
     /// (`max_shrink_steps`), not because no smaller case failed.
     pub stopped_on_budget: bool,
+    /// Milliseconds spent shrinking (`--time-budget` covers it).
+    pub millis: u64,
 }
 
 impl Failure {
@@ -63,7 +65,14 @@ impl Failure {
                 s.steps
             ),
         };
-        out.push_str(&format!("shrinking: {how}\n"));
+        if s.steps > 0 {
+            out.push_str(&format!(
+                "shrinking: {how}, in {:.1} s\n",
+                s.millis as f64 / 1000.0
+            ));
+        } else {
+            out.push_str(&format!("shrinking: {how}\n"));
+        }
         if let Some(note) = &self.state_note {
             out.push_str(&format!("reproducing: {note}\n"));
         }

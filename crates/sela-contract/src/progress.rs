@@ -6,6 +6,8 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use crate::failure::Failure;
+
 /// How often a terminal line is redrawn at most.
 const REDRAW: Duration = Duration::from_millis(100);
 /// How often a plain line is printed while one property runs.
@@ -75,6 +77,28 @@ impl Progress {
         } else {
             self.print("done", counts);
         }
+    }
+
+    /// A clause failed for the first time in the run: the clause, what went
+    /// wrong and the first request with its `curl` line, printed at once
+    /// (before shrinking), so that a CI log shows the red light early.
+    pub(crate) fn failed(&mut self, failure: &Failure) {
+        let mut text = format!(
+            "FAILED {} ({}): {}\n",
+            failure.clause.id(),
+            failure.clause.title(),
+            failure.detail
+        );
+        if let Some(ex) = failure.exchanges.first() {
+            text.push_str(&format!("  request:   {}\n", ex.request_json()));
+            text.push_str(&format!("  reproduce: {}\n", ex.curl()));
+        }
+        text.push_str("  (shrinking it next; the report will have the smallest case)\n");
+        let mut err = std::io::stderr().lock();
+        if self.terminal {
+            let _ = write!(err, "\r\x1b[2K");
+        }
+        let _ = write!(err, "{text}");
     }
 
     fn line(&self, counts: Counts) -> String {

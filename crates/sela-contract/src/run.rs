@@ -41,16 +41,27 @@ fn run_blocking(target: &Target, config: &Config) -> Result<Report, HarnessError
     h.probe()?;
     h.start_aging();
     let opts = config.options();
-    h.probe_sizes();
-    h.run_batches(&strategies::batch(&opts));
-    h.run_formats();
-    h.run_independence(&strategies::independence_case(&opts));
-    h.run_refusals(&strategies::refusal_case(&opts));
-    h.run_concurrency(&strategies::concurrency_case(&opts, config.concurrency));
-    h.run_sizes();
-    h.run_operations();
-    h.finish_aging();
-    h.recheck_read_back();
+    // The parts of the run, in order; `--fail-fast` stops between them too.
+    let parts: [fn(&mut checker::Harness<'_>, &strategies::Options, &Config); 10] = [
+        |h, _, _| h.probe_sizes(),
+        |h, o, _| h.run_batches(&strategies::batch(o)),
+        |h, _, _| h.run_formats(),
+        |h, o, _| h.run_independence(&strategies::independence_case(o)),
+        |h, o, _| h.run_refusals(&strategies::refusal_case(o)),
+        |h, o, c| h.run_concurrency(&strategies::concurrency_case(o, c.concurrency)),
+        |h, _, _| h.run_sizes(),
+        |h, _, _| h.run_operations(),
+        |h, _, _| h.finish_aging(),
+        |h, _, _| h.recheck_read_back(),
+    ];
+    if h.go_on() {
+        for part in parts {
+            part(&mut h, &opts, config);
+            if !h.go_on() {
+                break;
+            }
+        }
+    }
     if let Some(e) = h.fatal() {
         return Err(e);
     }

@@ -30,12 +30,13 @@ impl Harness<'_> {
     /// Property 4: requests in flight together (S4).
     pub(crate) fn run_concurrency(&mut self, strategy: &impl Strategy<Value = ConcurrencyCase>) {
         let cases = (self.config.cases / 4).max(4);
-        // The clauses that held in every sequential case: a failure of one of
-        // them under concurrency is a concurrency fault.
+        // The clauses that sequential cases checked and that held in every
+        // one: a failure of one of them under concurrency is a concurrency
+        // fault.
         let held: BTreeSet<Clause> = self
             .tallies
             .iter()
-            .filter(|(_, t)| t.failed_cases == 0)
+            .filter(|(_, t)| t.cases > 0 && t.failed_cases == 0)
             .map(|(c, _)| *c)
             .collect();
         self.property(strategy, cases, move |h, case| {
@@ -203,7 +204,7 @@ impl Harness<'_> {
             && let Some((after, list_ex)) = self.refresh_count()
         {
             out.check(Clause::S2);
-            let (after, list_ex) = self.settle_count(after, list_ex, |after| {
+            let (after, list_ex) = self.settle_count(Clause::S2, after, list_ex, |after| {
                 super::count::growth_differs(before, after, &group)
             });
             let what = format!("{} requests in flight together", batches.len());
@@ -230,8 +231,12 @@ impl Harness<'_> {
 /// clause that `held` in every sequential case (a fault that shows only under
 /// concurrency), its detail saying which; the failure stays its own clause's
 /// too. Failures of clauses that already failed sequentially say nothing of
-/// concurrency: S4 holds in them.
+/// concurrency: S4 holds in them. A case that judged no clause that `held`
+/// could not have failed S4: it does not count for S4 at all.
 fn judge_s4(out: &mut CaseOutcome, held: impl Fn(Clause) -> bool) {
+    if !out.checked.iter().any(|c| *c != Clause::S4 && held(*c)) {
+        return;
+    }
     out.check(Clause::S4);
     let first = out
         .failures
@@ -291,10 +296,26 @@ mod tests {
                 )
             ]
         );
-        // Only clauses that already failed: S4 checked and held.
+        // A failure of a clause that already failed, among clauses that
+        // held: S4 checked and held.
+        let mut out = CaseOutcome::default();
+        out.fail(Clause::B3, "read-back", "y".into(), &[], Vec::new());
+        out.check(Clause::S2);
+        judge_s4(&mut out, |c| c != Clause::B3);
+        assert!(out.checked.contains(&Clause::S4) && !out.fails(Clause::S4));
+    }
+
+    #[test]
+    fn s4_is_not_counted_by_a_case_that_judged_no_clause_that_held() {
+        // Only a clause that already failed one request at a time: nothing
+        // in this case could have failed S4.
         let mut out = CaseOutcome::default();
         out.fail(Clause::B3, "read-back", "y".into(), &[], Vec::new());
         judge_s4(&mut out, |c| c != Clause::B3);
-        assert!(out.checked.contains(&Clause::S4) && !out.fails(Clause::S4));
+        assert!(!out.checked.contains(&Clause::S4));
+        // Nothing judged at all (every request unanswered): the same.
+        let mut out = CaseOutcome::default();
+        judge_s4(&mut out, |_| true);
+        assert!(!out.checked.contains(&Clause::S4));
     }
 }

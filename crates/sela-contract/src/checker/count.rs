@@ -100,6 +100,7 @@ impl ListCount {
         &mut self,
         net: &mut Transport,
         waits: &mut Waits,
+        clause: Clause,
         after: u64,
         list_ex: Exchange,
         differs: impl Fn(u64) -> bool,
@@ -107,7 +108,7 @@ impl ListCount {
         if !differs(after) {
             return (after, list_ex);
         }
-        let ex = waits.settle_read(net, LIST_PATH, Auth::Token, list_ex, |ex| {
+        let ex = waits.settle_read(net, clause, LIST_PATH, Auth::Token, list_ex, |ex| {
             count_of(ex).is_some_and(|n| !differs(n))
         });
         match count_of(&ex) {
@@ -200,7 +201,7 @@ impl ListCount {
             return;
         };
         // The count may lag the write: read it again within the settle window.
-        let (after, list_ex) = self.settle(net, waits, after, list_ex, |after| {
+        let (after, list_ex) = self.settle(net, waits, Clause::S2, after, list_ex, |after| {
             growth_differs(before, after, tally)
         });
         let created = tally.created as u64;
@@ -233,7 +234,9 @@ impl ListCount {
         let Some((after, list_ex)) = self.refresh(net) else {
             return;
         };
-        let (after, list_ex) = self.settle(net, waits, after, list_ex, |after| after != before);
+        let (after, list_ex) = self.settle(net, waits, Clause::S3, after, list_ex, |after| {
+            after != before
+        });
         out.check(Clause::S3);
         if after != before {
             let mut all = evidence.to_vec();

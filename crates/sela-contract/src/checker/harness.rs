@@ -21,6 +21,7 @@ use super::tally::Tallies;
 use super::text::{short, status_text};
 use super::transport::Transport;
 use crate::Config;
+use crate::report::Clause;
 use crate::strategies::{Category, GenItem, Identities};
 use crate::target::{Auth, Exchange, HarnessError, Target};
 use sela_leads::rules::Identity;
@@ -103,21 +104,23 @@ impl<'a> Harness<'a> {
     }
 
     /// True once no new case may be sent: the current property's share of
-    /// `--max-created` is used up, or the target is gone.
+    /// `--max-created` is used up, the target is gone, or `--fail-fast`
+    /// stopped the run.
     pub(super) fn exhausted(&self) -> bool {
-        self.quota.out_of_room() || self.net.gone()
+        self.quota.out_of_room() || self.net.gone() || self.reporting.stopped()
     }
 
     /// A `GET path` answer read again within the settle window until `agrees`.
     pub(super) fn settle_read(
         &mut self,
+        clause: Clause,
         path: &str,
         auth: Auth,
         first: Exchange,
         agrees: impl Fn(&Exchange) -> bool,
     ) -> Exchange {
         self.waits
-            .settle_read(&mut self.net, path, auth, first, agrees)
+            .settle_read(&mut self.net, clause, path, auth, first, agrees)
     }
 
     /// Why the run cannot report: the target stopped answering or never
@@ -134,12 +137,19 @@ impl<'a> Harness<'a> {
     /// A count that `differs` read again within the settle window.
     pub(super) fn settle_count(
         &mut self,
+        clause: Clause,
         after: u64,
         list_ex: Exchange,
         differs: impl Fn(u64) -> bool,
     ) -> (u64, Exchange) {
-        self.count
-            .settle(&mut self.net, &mut self.waits, after, list_ex, differs)
+        self.count.settle(
+            &mut self.net,
+            &mut self.waits,
+            clause,
+            after,
+            list_ex,
+            differs,
+        )
     }
 
     /// The count before a request about to be sent, when known.

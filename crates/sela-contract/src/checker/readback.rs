@@ -165,7 +165,9 @@ impl ReadBacks {
             let got = if settle {
                 let sent = &items[i].value;
                 let path = format!("api/leads/{id}/");
-                waits.settle_read(net, &path, Auth::Token, got, |g| read_agrees(g, sent, full))
+                waits.settle_read(net, Clause::B5, &path, Auth::Token, got, |g| {
+                    read_agrees(g, sent, full)
+                })
             } else {
                 got
             };

@@ -2,14 +2,17 @@
 //! before a property's new cases and their outcomes, the time budget, the
 //! progress line; and the case seeds that make every failing case replayable.
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 
+use super::tally::Tallies;
 use crate::Config;
 use crate::budget::{Budget, BudgetUse};
 use crate::progress::{Counts, Progress};
 use crate::regressions::{Regression, ReplayOutcome, Replayed};
+use crate::report::Clause;
 
 /// The run's report-side state, kept by the harness.
 #[derive(Debug)]
@@ -19,6 +22,12 @@ pub(super) struct Reporting {
     replayed: Vec<Replayed>,
     pub(super) budget: Budget,
     progress: Option<Progress>,
+    /// Clauses whose failure was printed as soon as it was confirmed.
+    announced: BTreeSet<Clause>,
+    /// `--fail-fast`: the run stops at its first failure.
+    fail_fast: bool,
+    /// True once the run stopped at its first failure.
+    stopped: bool,
 }
 
 impl Reporting {
@@ -30,7 +39,31 @@ impl Reporting {
             replayed: Vec::new(),
             budget: Budget::start(config.time_budget, slices),
             progress: config.progress.then(Progress::on_stderr),
+            announced: BTreeSet::new(),
+            fail_fast: config.fail_fast,
+            stopped: false,
         }
+    }
+
+    /// Prints each clause's failure the first time one is confirmed (on the
+    /// progress display, before shrinking); with `--fail-fast` the run stops
+    /// at the first.
+    pub(super) fn announce(&mut self, tallies: &Tallies) {
+        for (clause, tally) in tallies.iter() {
+            let Some(f) = &tally.failure else { continue };
+            if self.announced.insert(*clause) {
+                if let Some(p) = &mut self.progress {
+                    p.failed(f);
+                }
+                self.stopped |= self.fail_fast;
+            }
+        }
+    }
+
+    /// True once `--fail-fast` stopped the run at its first failure: no
+    /// case, shrinking step or part of the run starts after it.
+    pub(super) fn stopped(&self) -> bool {
+        self.stopped
     }
 
     /// The stored failures of property `name`, taken (replayed before its

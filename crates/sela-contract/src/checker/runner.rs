@@ -15,6 +15,13 @@ use crate::regressions::{CaseOrigin, Regression, ReplayOutcome, Replayed};
 use crate::report::{Clause, Shrink};
 
 impl Harness<'_> {
+    /// After one part of the run: prints the failures it confirmed; false
+    /// when `--fail-fast` stops the run there.
+    pub(crate) fn go_on(&mut self) -> bool {
+        self.reporting.announce(&self.tallies);
+        !self.reporting.stopped()
+    }
+
     /// Runs `exec` on `cases` generated values; every clause that fails for the
     /// first time is shrunk on its own (the case regenerated from the same
     /// runner state), so each failing clause gets its own minimal example.
@@ -30,6 +37,9 @@ impl Harness<'_> {
         self.replay_stored(&name, strategy, &exec);
         self.reporting.begin(&name, cases, self.net.counts());
         for _ in 0..cases {
+            if self.reporting.stopped() {
+                break;
+            }
             if self.exhausted() {
                 self.obs.skipped += 1;
                 continue;
@@ -55,7 +65,9 @@ impl Harness<'_> {
             for c in &outcome.checked {
                 self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
             }
-            for goal in self.tallies.record(outcome, true) {
+            let goals = self.tallies.record(outcome, true);
+            self.reporting.announce(&self.tallies);
+            for goal in goals {
                 // This case is the clause's evidence now: store where it came
                 // from, so that it can be replayed.
                 self.tallies.get_mut(&goal).expect("tally").origin = Some(CaseOrigin {
@@ -98,7 +110,7 @@ impl Harness<'_> {
         let mut path = String::from("s");
         let mut more = tree.simplify();
         while more && !self.exhausted() {
-            if shrink.steps >= budget || self.reporting.budget.overrun() {
+            if shrink.steps >= budget || self.reporting.budget.spent() {
                 shrink.stopped_on_budget = true;
                 break;
             }
@@ -124,6 +136,7 @@ impl Harness<'_> {
                 }
             }
         }
+        shrink.millis = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.tallies.get_mut(&goal).expect("tally").time += clock.elapsed();
         if let Some(f) = &mut self.tallies.get_mut(&goal).expect("tally").failure {
             f.shrink = shrink;

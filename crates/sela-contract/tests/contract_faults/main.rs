@@ -26,4 +26,5 @@ mod settle;
 mod sizes;
 mod state;
 mod transport;
+mod verdicts;
 mod wire;

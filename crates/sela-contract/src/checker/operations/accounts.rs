@@ -57,7 +57,7 @@ impl Harness<'_> {
         if let Some(before) = own_before
             && let Some((after, ex)) = self.refresh_count()
         {
-            let (after, ex) = self.settle_count(after, ex, |n| n != before);
+            let (after, ex) = self.settle_count(Clause::A3, after, ex, |n| n != before);
             w.log.push(ex);
             if after != before {
                 w.fail(
@@ -166,7 +166,9 @@ impl Harness<'_> {
     /// The other account's lead read with its own key.
     fn read_other(&mut self, w: &mut Walk, id: i64, auth: Auth) -> Option<Value> {
         let first = self.net.send("GET", &lead_path(id), auth.clone(), None);
-        let ex = self.settle_read(&lead_path(id), auth, first, |e| lead_of(e).is_some());
+        let ex = self.settle_read(Clause::A3, &lead_path(id), auth, first, |e| {
+            lead_of(e).is_some()
+        });
         w.log.push(ex.clone());
         let lead = lead_of(&ex);
         if lead.is_none() {

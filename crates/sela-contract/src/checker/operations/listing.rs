@@ -5,7 +5,6 @@
 //! lead gone altogether is B3's failure, not the listing's).
 
 use std::collections::{BTreeMap, HashSet};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -56,30 +55,21 @@ impl Harness<'_> {
             .take(LOOKED_FOR)
             .collect();
         let mut log = Vec::new();
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(50);
-        let mut walks = 0;
+        let mut wait = None;
         let (walk, why) = loop {
-            walks += 1;
             log.clear();
             let walk = self.walk_list(&mut log, own.len());
             let why = match &walk {
                 Some(w) => self.judge_walk(w, &own, &mut log),
                 None => return,
             };
-            if why.is_none() || started.elapsed() >= self.config.settle {
+            let wait = wait.get_or_insert_with(|| self.waits.start(Clause::L1));
+            if why.is_none() || !wait.pause() {
                 break (walk, why);
             }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(400));
         };
-        match &why {
-            Some(_) => self.waits.unsettled += 1,
-            None if walks > 1 => {
-                self.waits.settled += 1;
-                self.waits.longest = self.waits.longest.max(started.elapsed());
-            }
-            None => {}
+        if let Some(wait) = wait {
+            self.waits.finish(wait, why.is_none());
         }
         let Some(walk) = walk else { return };
         let mut out = CaseOutcome::default();

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::{LEADS_PATH, lead_path};
 use crate::checker::Harness;
 use crate::checker::stored::{json_eq, same_phone};
+use crate::report::Clause;
 use crate::target::{Auth, Exchange};
 
 /// Fields a server may change on its own (calls scheduled, touched times):
@@ -31,18 +32,19 @@ pub(super) enum Read {
 }
 
 impl Harness<'_> {
-    /// Reads lead `id` until `agrees` holds or the settle window passes; the
-    /// answers go into `log`.
+    /// Reads lead `id` until `agrees` holds or the settle window passes (a
+    /// difference would fail `clause`); the answers go into `log`.
     pub(super) fn read_lead(
         &mut self,
         log: &mut Vec<Exchange>,
+        clause: Clause,
         id: i64,
         auth: Auth,
         agrees: impl Fn(&Value) -> bool,
     ) -> Read {
         let path = lead_path(id);
         let first = self.net.send("GET", &path, auth.clone(), None);
-        let ex = self.settle_read(&path, auth.clone(), first, |ex| {
+        let ex = self.settle_read(clause, &path, auth.clone(), first, |ex| {
             lead_of(ex).is_some_and(|l| agrees(&l))
         });
         log.push(super::shortened(&ex));

@@ -131,14 +131,20 @@ impl Harness<'_> {
             return None;
         }
         if res[0].0.as_deref() == Some("reengaged") {
-            w.out.check(Clause::R2);
+            // R2 (and R1) count only once a read judged them: an unreadable
+            // lead proves nothing.
             let flag = sc.flag;
             let want = a_count.map(|c| c + 1);
-            match self.read_lead(&mut w.log, a_id, Auth::Token, |l| {
+            match self.read_lead(&mut w.log, Clause::R2, a_id, Auth::Token, |l| {
                 l.get(flag) == Some(&Value::Bool(true)) && (want.is_none() || counter(l) == want)
             }) {
                 Read::Unreadable => {}
-                Read::Agrees(_) => {}
+                Read::Agrees(_) => {
+                    w.out.check(Clause::R2);
+                    if want.is_some() {
+                        w.out.check(Clause::R1);
+                    }
+                }
                 Read::Stale(_) => {
                     w.fail(Clause::G1, "fresh", stale_detail(a_id, "its re-engagement"))
                 }
@@ -266,7 +272,7 @@ impl Harness<'_> {
             return;
         };
         let want = before + grew;
-        let (after, ex) = self.settle_count(after, ex, |n| n != want);
+        let (after, ex) = self.settle_count(clause, after, ex, |n| n != want);
         w.log.push(ex);
         if after != want && !self.count.unsure_excess(after, want) {
             w.fail(
@@ -375,14 +381,16 @@ impl Harness<'_> {
         if added == 0 {
             return lead;
         }
-        w.out.check(Clause::R1);
+        // R1 counts only once a read judged it: an unreadable lead proves
+        // nothing.
         let ok = |l: &Value| counter(l) == Some(want) && reengaged_at(l).is_some();
-        match self.read_lead(&mut w.log, id, Auth::Token, ok) {
+        match self.read_lead(&mut w.log, Clause::R1, id, Auth::Token, ok) {
             Read::Unreadable => {
                 *count = None;
                 lead
             }
             Read::Agrees(l) => {
+                w.out.check(Clause::R1);
                 w.out.check(Clause::G1);
                 l
             }
@@ -464,9 +472,10 @@ impl Harness<'_> {
         part: &str,
         agrees: impl Fn(&Value) -> bool,
     ) -> Option<Value> {
-        match self.read_lead(&mut w.log, id, Auth::Token, agrees) {
+        match self.read_lead(&mut w.log, clause, id, Auth::Token, agrees) {
             Read::Unreadable => None,
             Read::Agrees(l) => {
+                w.out.check(clause);
                 w.out.check(Clause::G1);
                 Some(l)
             }

@@ -14,9 +14,10 @@ use crate::target::Auth;
 use sela_leads::rules::Identity;
 
 impl Harness<'_> {
-    /// Sends a write (`PATCH`, `PUT`) of a walk or sequence: `clause` is
-    /// checked, and fails (with `part`) unless the answer is 2xx with a JSON
-    /// body, saying "`what` was answered STATUS"; `None` then.
+    /// Sends a write (`PATCH`, `PUT`) of a walk or sequence: `clause` fails
+    /// (with `part`) unless the answer is 2xx with a JSON body, saying "`what`
+    /// was answered STATUS"; `None` then. A 2xx alone does not count as
+    /// `clause` held: the read-back that follows judges it.
     pub(super) fn write(
         &mut self,
         w: &mut Walk,
@@ -27,7 +28,6 @@ impl Harness<'_> {
         what: String,
     ) -> Option<()> {
         let ex = self.call(&mut w.log, method, path, Auth::Token, Some(body));
-        w.out.check(clause);
         if ok_body(&ex).is_none() {
             let status = ex.status.unwrap_or(0);
             w.fail(clause, part, format!("{what} was answered {status}"));
@@ -60,11 +60,14 @@ impl Harness<'_> {
         let want = json!(source);
         // A PUT may replace the fields it does not send (U2 asserts only which
         // lead it changes): only the sent field is compared.
-        let a_lead = match self.read_lead(&mut w.log, a_id, Auth::Token, |l| {
+        let a_lead = match self.read_lead(&mut w.log, Clause::U2, a_id, Auth::Token, |l| {
             l.get("lead_source") == Some(&want)
         }) {
             Read::Unreadable => return None,
-            Read::Agrees(l) => l,
+            Read::Agrees(l) => {
+                w.out.check(Clause::U2);
+                l
+            }
             Read::Stale(_) => {
                 w.fail(Clause::G1, "fresh", stale_detail(a_id, "a PUT"));
                 return None;
@@ -87,7 +90,7 @@ impl Harness<'_> {
         w.out.check(Clause::G1);
         // The household neighbour is unchanged.
         let h_was = h_lead.clone();
-        match self.read_lead(&mut w.log, h_id, Auth::Token, |l| {
+        match self.read_lead(&mut w.log, Clause::U2, h_id, Auth::Token, |l| {
             unchanged(&h_was, l, &[]).is_none()
         }) {
             Read::Unreadable => {}
@@ -189,9 +192,10 @@ impl Harness<'_> {
             .unwrap_or_default();
         let agrees =
             |l: &Value| patched(&body, l).is_none() && unchanged(&before, l, &sent).is_none();
-        let after = match self.read_lead(&mut w.log, id, Auth::Token, agrees) {
+        let after = match self.read_lead(&mut w.log, Clause::U1, id, Auth::Token, agrees) {
             Read::Unreadable => return None,
             Read::Agrees(l) => {
+                w.out.check(Clause::U1);
                 w.out.check(Clause::G1);
                 l
             }
@@ -234,7 +238,7 @@ impl Harness<'_> {
             format!("PATCH of lead {id} with us_state \"ZZ\""),
         );
         let was = after.clone();
-        match self.read_lead(&mut w.log, id, Auth::Token, |l| {
+        match self.read_lead(&mut w.log, Clause::U1, id, Auth::Token, |l| {
             unchanged(&was, l, &[]).is_none()
         }) {
             Read::Unreadable => None,
@@ -285,14 +289,18 @@ impl Harness<'_> {
             return Some(lead);
         }
         let reengaged = self.resend_single(w, resend, id, 1);
-        w.out.check(Clause::R2);
+        // R2 (and R1) count only once a read judged them.
         let want = count.and_then(|c| Some(c + reengaged?));
         let ok = |l: &Value| {
             l.get(flag) == Some(&Value::Bool(true)) && (want.is_none() || counter(l) == want)
         };
-        match self.read_lead(&mut w.log, id, Auth::Token, ok) {
+        match self.read_lead(&mut w.log, Clause::R2, id, Auth::Token, ok) {
             Read::Unreadable => None,
             Read::Agrees(l) => {
+                w.out.check(Clause::R2);
+                if want.is_some() {
+                    w.out.check(Clause::R1);
+                }
                 *count = if want.is_some() { want } else { counter(&l) };
                 Some(l)
             }

@@ -71,7 +71,9 @@ impl Harness<'_> {
             want.is_none_or(|n| counter(l) == Some(n)) && (added == 0 || reengaged_at(l).is_some())
         };
         let before = lead.counter;
-        let read = self.read_lead(&mut w.log, id, Auth::Token, |l| flags_kept(l) && counted(l));
+        let read = self.read_lead(&mut w.log, Clause::R2, id, Auth::Token, |l| {
+            flags_kept(l) && counted(l)
+        });
         if !matches!(read, Read::Unreadable) {
             judged(w);
         }

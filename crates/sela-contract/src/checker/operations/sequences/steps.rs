@@ -111,9 +111,10 @@ impl Harness<'_> {
             .map(|o| o.keys().map(String::as_str).collect())
             .unwrap_or_default();
         let agrees = |l: &Value| patched(body, l).is_none() && unchanged(&was, l, &sent).is_none();
-        match self.read_lead(&mut w.log, id, Auth::Token, agrees) {
+        match self.read_lead(&mut w.log, clause, id, Auth::Token, agrees) {
             Read::Unreadable => None,
             Read::Agrees(l) => {
+                w.out.check(clause);
                 w.out.check(Clause::G1);
                 self.note_metadata_merge(body, &was, &l);
                 acc.leads[slot].last = l.clone();
@@ -200,11 +201,12 @@ impl Harness<'_> {
             format!("a PUT matching lead {id}'s phone and e-mail"),
         )?;
         let want = json!(source);
-        match self.read_lead(&mut w.log, id, Auth::Token, |l| {
+        match self.read_lead(&mut w.log, Clause::U2, id, Auth::Token, |l| {
             l.get("lead_source") == Some(&want)
         }) {
             Read::Unreadable => None,
             Read::Agrees(l) => {
+                w.out.check(Clause::U2);
                 w.out.check(Clause::G1);
                 acc.leads[slot].last = l;
                 Some(())
@@ -233,7 +235,7 @@ impl Harness<'_> {
     /// G1: a read shows every write so far, and no older state.
     fn get(&mut self, w: &mut Walk, acc: &mut Account, slot: usize) -> Option<()> {
         let (id, was) = (acc.leads[slot].id, acc.leads[slot].last.clone());
-        match self.read_lead(&mut w.log, id, Auth::Token, |l| {
+        match self.read_lead(&mut w.log, Clause::G1, id, Auth::Token, |l| {
             unchanged(&was, l, &[]).is_none()
         }) {
             Read::Unreadable => None,
@@ -274,23 +276,17 @@ impl Harness<'_> {
         let id = lead.id;
         let item = json!({"phone_number": lead.phone, "email": lead.email});
         w.out.check(Clause::L1);
-        let started = std::time::Instant::now();
-        let mut pause = std::time::Duration::from_millis(25);
-        let mut waited = false;
+        let mut wait = self.waits.start(Clause::L1);
         loop {
             let mut log = Vec::new();
             let found = self.find_listed(&mut log, id, Auth::Token);
             let ok = found.as_ref().is_some_and(|l| same_identity(l, &item));
-            if ok || started.elapsed() >= self.config.settle {
+            if ok || !wait.pause() {
                 w.log.extend(log);
+                self.waits.finish(wait, ok);
                 if ok {
-                    if waited {
-                        self.waits.settled += 1;
-                        self.waits.longest = self.waits.longest.max(started.elapsed());
-                    }
                     return Some(());
                 }
-                self.waits.unsettled += 1;
                 w.fail(
                     Clause::L1,
                     "walk",
@@ -307,9 +303,6 @@ impl Harness<'_> {
                 );
                 return None;
             }
-            waited = true;
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(std::time::Duration::from_millis(400));
         }
     }
 }
