@@ -18,6 +18,7 @@ impl Harness<'_> {
     /// After one part of the run: prints the failures it confirmed; false
     /// when `--fail-fast` stops the run there.
     pub(crate) fn go_on(&mut self) -> bool {
+        self.waits.note_failed(self.tallies.failed());
         self.reporting.announce(&self.tallies);
         !self.reporting.stopped()
     }
@@ -66,6 +67,7 @@ impl Harness<'_> {
                 self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
             }
             let goals = self.tallies.record(outcome, true);
+            self.waits.note_failed(self.tallies.failed());
             self.reporting.announce(&self.tallies);
             for goal in goals {
                 // This case is the clause's evidence now: store where it came

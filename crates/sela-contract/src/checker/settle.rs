@@ -4,12 +4,12 @@
 //! difference still there then is reported. Deduplication is not a read and
 //! never waits. The report says how many reads waited and the longest wait.
 //!
-//! The window is waited out in full at most once per clause: once a
-//! difference about a clause has outlasted it, that clause has failed, and
-//! later reads about it (more cases, shrinking) wait only as long as the
-//! target has been seen to lag (not at all on a target that never lagged).
-//! A failing run is then about as fast as a passing one, and no verdict
-//! changes: a clause fails only on a difference that outlasted the window.
+//! On a target that has shown no lag at all, a clause that has failed (a
+//! difference outlasted the whole window) is not waited for again: later
+//! disagreeing reads about it (more cases, shrinking) are taken at once. A
+//! failing run is then about as fast as a passing one, and no verdict
+//! changes: the clause has failed already, and a target that lags at all
+//! keeps the whole window for every read.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -35,17 +35,16 @@ pub(crate) struct Waits {
     pub(crate) unsettled: u32,
     /// The longest wait of a read that then agreed.
     pub(crate) longest: Duration,
-    /// Clauses a difference has outlasted the whole window for.
-    outlasted: BTreeSet<Clause>,
-    /// Disagreeing reads about an outlasted clause, waited for only as long
-    /// as the target was seen to lag.
+    /// Clauses that have failed in the run (see [`Waits::note_failed`]).
+    failed: BTreeSet<Clause>,
+    /// Disagreeing reads about a failed clause, on a target that never
+    /// lagged, not waited for.
     shortened: u32,
 }
 
 /// One disagreeing read's wait: its clause, its limit and its backoff.
 #[derive(Debug)]
 pub(super) struct Wait {
-    clause: Clause,
     started: Instant,
     limit: Duration,
     /// True when the limit is the whole window.
@@ -78,7 +77,7 @@ impl Waits {
             settled: 0,
             unsettled: 0,
             longest: Duration::ZERO,
-            outlasted: BTreeSet::new(),
+            failed: BTreeSet::new(),
             shortened: 0,
         }
     }
@@ -94,13 +93,12 @@ impl Waits {
             self.unsettled
         );
         if self.shortened > 0 {
-            let clauses: Vec<&str> = self.outlasted.iter().map(|c| c.id()).collect();
+            let clauses: Vec<&str> = self.failed.iter().map(|c| c.id()).collect();
             line.push_str(&format!(
-                "; {} later disagreeing read(s) about a clause already failed after the whole \
-                 window ({}) waited only as long as reads were seen to lag ({:.2} s)",
+                "; {} later disagreeing read(s) about a clause already failed ({}) were not \
+                 waited for, no read having lagged in this run",
                 self.shortened,
-                clauses.join(", "),
-                self.longest.as_secs_f64()
+                clauses.join(", ")
             ));
         }
         line
@@ -111,28 +109,28 @@ impl Waits {
         self.settled + self.unsettled > 0
     }
 
+    /// True once some read of the run agreed after waiting: the target lags.
+    fn lagged(&self) -> bool {
+        self.settled > 0
+    }
+
+    /// Clauses that have failed in the run so far (from the tallies, after
+    /// each case): a failure there outlasted the whole window.
+    pub(super) fn note_failed(&mut self, clauses: impl IntoIterator<Item = Clause>) {
+        self.failed.extend(clauses);
+    }
+
     /// The wait of a read about `clause` that disagreed just now: the whole
-    /// window, or, once a difference about `clause` has outlasted it, the
-    /// longest lag seen so far (none on a target that never lagged).
+    /// window, or none once `clause` has failed on a target that has shown
+    /// no lag at all.
     pub(super) fn start(&self, clause: Clause) -> Wait {
-        let full = !self.outlasted.contains(&clause);
+        let full = !self.failed.contains(&clause) || self.lagged();
         Wait {
-            clause,
             started: Instant::now(),
-            limit: if full { self.window } else { self.learnt() },
+            limit: if full { self.window } else { Duration::ZERO },
             full,
             pause: FIRST_PAUSE,
             repeated: false,
-        }
-    }
-
-    /// How long a read may still be waited for once its clause has failed:
-    /// a little over the longest lag seen, within the window.
-    fn learnt(&self) -> Duration {
-        if self.longest.is_zero() {
-            Duration::ZERO
-        } else {
-            (self.longest * 2).min(self.window)
         }
     }
 
@@ -144,10 +142,7 @@ impl Waits {
                 self.longest = self.longest.max(wait.started.elapsed());
             }
             (true, _) => {}
-            (false, true) => {
-                self.unsettled += 1;
-                self.outlasted.insert(wait.clause);
-            }
+            (false, true) => self.unsettled += 1,
             (false, false) => self.shortened += 1,
         }
     }
@@ -192,14 +187,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_clause_waits_the_whole_window_until_a_difference_outlasts_it() {
+    fn a_failed_clause_is_not_waited_for_on_a_target_that_never_lagged() {
         let mut waits = Waits::new(Duration::from_millis(30));
         let first = waits.start(Clause::B5);
         assert!(first.full);
         assert_eq!(first.limit, Duration::from_millis(30));
         waits.finish(first, false);
-        assert_eq!(waits.unsettled, 1);
-        // B5 has failed on a target that never lagged: no more waiting for it.
+        // A difference that outlasted the window is not a failure yet (a
+        // count over a lagging baseline is excused): still the whole window.
+        assert!(waits.start(Clause::B5).full);
+        waits.note_failed([Clause::B5]);
         let again = waits.start(Clause::B5);
         assert!(!again.full);
         assert_eq!(again.limit, Duration::ZERO);
@@ -210,13 +207,11 @@ mod tests {
     }
 
     #[test]
-    fn a_target_seen_lagging_keeps_twice_its_longest_lag() {
+    fn a_target_seen_lagging_keeps_the_whole_window_for_every_read() {
         let mut waits = Waits::new(Duration::from_secs(2));
-        waits.longest = Duration::from_millis(100);
+        waits.note_failed([Clause::L1]);
+        assert!(!waits.start(Clause::L1).full);
         waits.settled = 1;
-        waits.outlasted.insert(Clause::L1);
-        assert_eq!(waits.start(Clause::L1).limit, Duration::from_millis(200));
-        waits.longest = Duration::from_millis(1500);
         assert_eq!(waits.start(Clause::L1).limit, Duration::from_secs(2));
     }
 

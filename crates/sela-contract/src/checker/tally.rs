@@ -56,6 +56,14 @@ impl Tallies {
         self.0.iter()
     }
 
+    /// The clauses that have failed so far.
+    pub(super) fn failed(&self) -> impl Iterator<Item = Clause> + '_ {
+        self.0
+            .iter()
+            .filter(|(_, t)| t.failed_cases > 0)
+            .map(|(c, _)| *c)
+    }
+
     /// Adds one case's outcome to the per-clause tallies; returns the clauses
     /// whose evidence it becomes: their first failure, or their first in a
     /// generated case (`generated`), which can be shrunk, after failures only

@@ -128,8 +128,15 @@ fn render_one(spec: &ItemSpec, id: Option<&(String, String)>) -> Value {
     Value::Object(obj)
 }
 
-/// Replaces [`SERIAL_MARK`] in `external_id` by a per-run tagged id and in a
-/// metadata value by the item's serial number (a JSON number).
+/// How often an item reuses an `external_id`: every `REUSE_EXTERNAL_ID`th
+/// item takes the id of the item sent three before it. CRMs reuse their ids
+/// across pipelines, and the identity is phone and e-mail, never the
+/// external id: a server that keys on it answers a new person `reengaged`.
+const REUSE_EXTERNAL_ID: u64 = 4;
+
+/// Replaces [`SERIAL_MARK`] in `external_id` by a per-run tagged id (one
+/// already sent, now and then: [`REUSE_EXTERNAL_ID`]) and in a metadata value
+/// by the item's serial number (a JSON number).
 fn fill_serial(item: &mut Value, tag: &str, serial: u64) {
     let mark = json!(SERIAL_MARK);
     let Some(obj) = item.as_object_mut() else {
@@ -138,7 +145,12 @@ fn fill_serial(item: &mut Value, tag: &str, serial: u64) {
     if let Some(ext) = obj.get_mut("external_id")
         && *ext == mark
     {
-        *ext = json!(format!("{tag}-x{serial}"));
+        let id = if serial.is_multiple_of(REUSE_EXTERNAL_ID) {
+            serial - 3
+        } else {
+            serial
+        };
+        *ext = json!(format!("{tag}-x{id}"));
     }
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         for v in meta.values_mut() {

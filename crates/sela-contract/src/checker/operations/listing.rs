@@ -150,7 +150,7 @@ impl Harness<'_> {
                 Some(p) => path = p,
                 None => {
                     walk.problem = Some(format!(
-                        "page {} links `next` to {next}, outside the base URL (not followed)",
+                        "page {} links `next` to {next}, which is not a URL (not followed)",
                         walk.pages
                     ));
                     return Some(walk);

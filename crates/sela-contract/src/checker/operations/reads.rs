@@ -111,18 +111,31 @@ impl Harness<'_> {
         None
     }
 
-    /// A `next` link as a path under the base URL (`None` when it points
-    /// elsewhere: the key never goes to another host).
-    pub(crate) fn relative(&self, next: &str) -> Option<String> {
+    /// A `next` link as a path under the base URL. A link to another host
+    /// (a proxy that names its upstream, `http://internal-lb:8000/...`) is
+    /// walked as the SDK walks it: its query on the list's path under the
+    /// base URL, so the key never goes elsewhere; the report notes the
+    /// link. `None` for a link that is not a URL.
+    pub(crate) fn relative(&mut self, next: &str) -> Option<String> {
         let base = self.target.base_url();
         if let Some(rest) = next.strip_prefix(base) {
             return Some(rest.to_owned());
         }
-        // A relative link, or the same host written without the port's
-        // default: accept only a path.
-        next.strip_prefix('/')
-            .filter(|_| !next.starts_with("//"))
-            .map(str::to_owned)
+        // A relative link: only a path.
+        if next.starts_with('/') && !next.starts_with("//") {
+            return Some(next[1..].to_owned());
+        }
+        let link = url::Url::parse(next).ok()?;
+        if self.ops.obs.foreign_next.is_none() {
+            self.ops.obs.foreign_next = Some(format!(
+                "list pages link `next` to another host ({next}): walked as the SDK does, its \
+                 query on {base}{LEADS_PATH}, the key sent to the base URL only"
+            ));
+        }
+        Some(match link.query() {
+            Some(q) => format!("{LEADS_PATH}?{q}"),
+            None => LEADS_PATH.to_owned(),
+        })
     }
 }
 

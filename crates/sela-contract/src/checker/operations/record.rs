@@ -21,6 +21,8 @@ pub(crate) struct Obs {
     pub(crate) merged: u32,
     pub(crate) replaced: u32,
     pub(crate) listing: Option<String>,
+    /// The first list `next` link to another host, walked on the base URL.
+    pub(crate) foreign_next: Option<String>,
     pub(crate) listing_skipped: Option<&'static str>,
     pub(crate) accounts: Option<String>,
     pub(crate) aging: Option<String>,
@@ -64,6 +66,7 @@ impl Obs {
             ));
         }
         out.extend(self.listing.clone());
+        out.extend(self.foreign_next.clone());
         out.extend(self.listing_skipped.map(str::to_owned));
         out.extend(self.aging.clone());
         out.extend(self.accounts.clone());
