@@ -91,9 +91,14 @@ fn exit_1_when_a3_cannot_be_checked_for_want_of_a_second_key() {
     );
 }
 
+// Pins: checker/bulk.rs check_bulk's correspondence check (B3), through
+// main.rs's exit status: with both accounts' keys every clause is checkable,
+// so the exit 1 comes from the fault, not from A3 left unchecked.
 #[test]
 fn exit_1_against_a_server_that_misorders_results() {
-    let state = SandboxState::new(TOKEN);
+    let state = SandboxState::new(TOKEN)
+        .with_second_token(SECOND)
+        .expect("distinct tokens");
     let server = MockServer::start();
     server.mock(|_when, then| {
         then.respond_with(move |req: &HttpMockRequest| {
@@ -106,9 +111,40 @@ fn exit_1_against_a_server_that_misorders_results() {
             reply.into_response()
         });
     });
-    let out = contract(&server.base_url(), TOKEN);
+    // A short settle window: the misordered leads' reads never agree, and
+    // this test is not about how long they are waited for.
+    let out = contract_with(
+        &server.base_url(),
+        TOKEN,
+        Some(SECOND),
+        &["--settle", "0.2"],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("FAILED: "));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("== B3 FAILED: "), "{stdout}");
+    // Nothing is left unchecked (A3 had its second account), so the exit
+    // status comes from the failures.
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| {
+            let mut cells = l.split_whitespace();
+            let id = cells.next().unwrap_or("");
+            let cases = cells.next().unwrap_or("");
+            id.len() == 2 && id.as_bytes()[1].is_ascii_digit() && cases.parse::<u32>().is_ok()
+        })
+        .collect();
+    assert!(rows.len() > 20, "no table:\n{stdout}");
+    for row in &rows {
+        assert!(
+            row.contains(" held ") || row.contains(" FAILED in "),
+            "a clause was neither held nor failed: {row}"
+        );
+    }
+    let a3 = rows
+        .iter()
+        .find(|l| l.starts_with("A3 "))
+        .unwrap_or_else(|| panic!("no A3 row:\n{stdout}"));
+    assert!(a3.contains(" held "), "{a3}");
 }
 
 #[test]

@@ -159,6 +159,8 @@ fn first_unparsable_body_422() -> impl Fn(&SandboxState, &Req) -> Resp + Send + 
     }
 }
 
+// Pins: checker/replay.rs (a stored failure replayed first) and report.rs
+// Report::table.
 #[test]
 fn a2_replayed_stored_failure_that_still_fails_fails_a2() {
     // A rare case found the fault; the next run replays it first against the
@@ -190,5 +192,16 @@ fn a2_replayed_stored_failure_that_still_fails_fails_a2() {
         "the replay alone failed:\n{r}"
     );
     assert!(!r.passed());
-    assert!(r.table().contains("A2"), "{}", r.table());
+    // Pins: report.rs Report::table (a replayed failure's verdict is A2's row).
+    let table = r.table();
+    let row = table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("A2"))
+        .unwrap_or_else(|| panic!("no A2 row:\n{table}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells[2..6],
+        ["FAILED", "in", "1", "case(s)"],
+        "A2's row: {row}"
+    );
 }

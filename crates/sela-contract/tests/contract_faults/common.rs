@@ -264,7 +264,13 @@ fn assert_verdicts(
         );
         let text = report.to_string();
         assert!(text.contains(&format!("== {} FAILED", c.id())), "{text}");
-        assert!(text.contains("curl "), "{text}");
+        // Pins: failure.rs Failure::evidence (each exchange's `reproduce: curl` line),
+        // on this clause's own evidence, not the whole report.
+        let evidence = failure.evidence();
+        assert!(
+            evidence.contains("reproduce: curl "),
+            "{c}: its evidence has no curl line:\n{evidence}"
+        );
     }
     for &c in unchecked {
         assert_eq!(

@@ -12,8 +12,8 @@ use sela_sandbox::{Identity, SandboxOptions, identity};
 use serde_json::json;
 
 use crate::common::{
-    assert_only, assert_passes, authorised, clause, config, is_bulk, lead_id, leads_of, results,
-    run_with, sandbox_answer, state, try_run,
+    assert_only, assert_only_unchecked, assert_passes, authorised, clause, config, is_bulk,
+    lead_id, leads_of, results, run_with, sandbox_answer, state, try_run,
 };
 use crate::kit::is_list;
 use crate::server::Resp;
@@ -116,11 +116,16 @@ fn once_reads_lag_a_fresh_count_baseline_waits_the_window_out() {
     assert!(!left_unjudged(&r), "a count check was left unjudged:\n{r}");
 }
 
+// Pins: checker/settle.rs (a read that still disagrees once the window is
+// out is a difference) through checker/count.rs's count check (S2).
 #[test]
 fn reads_lagging_beyond_the_window_fail() {
-    // The same lag with a window shorter than it: the differences stay.
+    // Every read answers the state of an hour ago (an empty account), far
+    // beyond a 0.1 s window: no wait helps, whatever the machine's load. The
+    // list count never grows (S2's count part fails), and no lead is ever
+    // read back, so the clauses judged by read-back are not checked.
     let lagging = state().with_options(SandboxOptions {
-        read_lag: Some(Duration::from_millis(600)),
+        read_lag: Some(Duration::from_secs(3600)),
         ..SandboxOptions::default()
     });
     let config = Config {
@@ -131,34 +136,95 @@ fn reads_lagging_beyond_the_window_fail() {
         sandbox_answer(state, req).into()
     })
     .expect("the harness runs");
-    assert!(!r.failed().is_empty(), "{r}");
+    let by_reads = ["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1", "L1"].map(clause);
+    assert_only_unchecked(
+        &r,
+        &[clause("S2")],
+        &[],
+        &by_reads,
+        "the count stays at the empty account's; no lead is read back, and the \
+         list has no second page",
+    );
+    let s2 = &r
+        .clause(clause("S2"))
+        .failure
+        .as_ref()
+        .expect("evidence")
+        .detail;
+    assert!(s2.contains("list count"), "{s2}");
+    let window = r
+        .observations
+        .iter()
+        .find(|o| o.starts_with("settle window 0.1 s"))
+        .expect("said");
+    assert!(
+        !window.ends_with(" 0 still disagreed after the window"),
+        "{window}"
+    );
 }
 
+/// What the dedup-cache server of the S2-over-time test saw: the identities
+/// its first non-empty bulk create created (the run's first), and every
+/// identity it created again after its cache forgot it, with how long after
+/// its first creation the server received it.
+#[derive(Default)]
+struct Forgetting {
+    first: Vec<Identity>,
+    again: Vec<(Identity, Duration)>,
+}
+
+/// The cache forgets an identity this long after creating it.
+const CACHE_LIMIT: Duration = Duration::from_millis(1500);
+
+// Pins: checker/operations/aging.rs start_aging/finish_aging (identities of
+// the run's start re-sent at its end), judged by checker/bulk.rs check_bulk.
 #[test]
 fn s2_a_dedup_cache_with_a_time_limit_is_caught() {
     // Identities are deduplicated against those created in the last 1.5 s
-    // only: an identity re-sent later is created again.
+    // only: an identity re-sent later is created again. A request re-sending
+    // identities of the run's first batch is held until the cache has
+    // forgotten them (a server-side delay, so that the run's speed does not
+    // decide whether the fault shows).
     let seen: Mutex<HashMap<Identity, (i64, Instant)>> = Mutex::default();
+    let log: Arc<Mutex<Forgetting>> = Arc::default();
+    let saw = log.clone();
     let r = run_with(8, move |state, req| {
         if is_bulk(req)
             && authorised(req)
             && let Some(items) = leads_of(req)
         {
+            let early: Option<Instant> = {
+                let log = saw.lock().unwrap();
+                let seen = seen.lock().unwrap();
+                items
+                    .iter()
+                    .filter_map(identity)
+                    .filter(|w| log.first.contains(w))
+                    .filter_map(|w| seen.get(&w).map(|(_, at)| *at))
+                    .min()
+            };
+            if let Some(at) = early {
+                std::thread::sleep(CACHE_LIMIT.saturating_sub(at.elapsed()));
+            }
             let mut seen = seen.lock().unwrap();
+            let mut log = saw.lock().unwrap();
             let mut model = state.lock();
+            let first_batch = log.first.is_empty() && !items.is_empty();
             let out = items
                 .iter()
                 .map(|item| {
                     let who = identity(item);
-                    let fresh = who
-                        .as_ref()
-                        .and_then(|w| seen.get(w))
-                        .is_some_and(|(_, at)| at.elapsed() < Duration::from_millis(1500));
+                    let created_at = who.as_ref().and_then(|w| seen.get(w)).map(|(_, at)| *at);
+                    let fresh = created_at.is_some_and(|at| at.elapsed() < CACHE_LIMIT);
                     let known = who.as_ref().and_then(|w| model.find(w)).is_some();
                     if known && !fresh {
                         return match model.insert_unchecked(item) {
                             Ok(id) => {
-                                seen.insert(who.clone().unwrap(), (id, Instant::now()));
+                                let w = who.clone().unwrap();
+                                if let Some(at) = created_at {
+                                    log.again.push((w.clone(), at.elapsed()));
+                                }
+                                seen.insert(w, (id, Instant::now()));
                                 json!({"id": id, "action": "created"})
                             }
                             Err(e) => json!({"id": null, "action": "error", "error": e}),
@@ -168,6 +234,9 @@ fn s2_a_dedup_cache_with_a_time_limit_is_caught() {
                     if r["action"] == "created"
                         && let (Some(w), Some(id)) = (who, r["id"].as_i64())
                     {
+                        if first_batch {
+                            log.first.push(w.clone());
+                        }
                         seen.insert(w, (id, Instant::now()));
                     }
                     r
@@ -182,10 +251,32 @@ fn s2_a_dedup_cache_with_a_time_limit_is_caught() {
         &[clause("S2")],
         "only identities created long ago are forgotten",
     );
+    // The run's first identities were re-sent (and so created again) after
+    // the cache's limit, as the server measured it, and the report says how
+    // many it re-sent: the S2-over-time re-send is what met the fault.
+    let log = log.lock().unwrap();
+    assert!(!log.first.is_empty(), "the run created nothing first");
+    for who in &log.first {
+        let gaps: Vec<Duration> = log
+            .again
+            .iter()
+            .filter(|(w, _)| w == who)
+            .map(|(_, gap)| *gap)
+            .collect();
+        assert!(
+            gaps.iter().any(|gap| *gap >= CACHE_LIMIT),
+            "{who:?}, created first, was not re-sent once the cache forgot it: {gaps:?}"
+        );
+    }
     let aging = r
         .observations
         .iter()
         .find(|o| o.starts_with("S2 over time"))
         .expect("said");
-    assert!(aging.contains("s later"), "{aging}");
+    let resent: usize = aging
+        .strip_prefix("S2 over time: ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {aging:?}"));
+    assert_eq!(resent, log.first.len(), "{aging}");
 }

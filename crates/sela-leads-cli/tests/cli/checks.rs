@@ -48,7 +48,7 @@ fn missing_token_or_file_is_a_usage_error() {
 
 #[test]
 fn dry_run_checks_every_row_and_sends_nothing() {
-    let counted = counted_sandbox(Duration::ZERO);
+    let counted = counted_sandbox();
     let (dir, input) = input_file(
         "dry-run",
         "leads.tsv",
@@ -87,7 +87,7 @@ fn dry_run_checks_every_row_and_sends_nothing() {
 
 #[test]
 fn rows_failing_the_local_checks_are_never_sent_unless_asked() {
-    let counted = counted_sandbox(Duration::ZERO);
+    let counted = counted_sandbox();
     let (dir, input) = input_file(
         "local-checks",
         "leads.csv",
@@ -169,7 +169,7 @@ fn rows_failing_the_local_checks_are_never_sent_unless_asked() {
 
 #[test]
 fn verify_reads_every_lead_back_and_a_faithful_server_passes() {
-    let counted = counted_sandbox(Duration::ZERO);
+    let counted = counted_sandbox();
     let (dir, input) = input_file(
         "verify",
         "leads.csv",

@@ -239,7 +239,7 @@ fn an_xlsx_workbook_imports_its_sheet_with_phone_digits_intact() {
 
 #[test]
 fn phones_a_spreadsheet_damaged_are_refused_with_how_to_re_export() {
-    let counted = counted_sandbox(Duration::ZERO);
+    let counted = counted_sandbox();
     let (dir, input) = input_file(
         "damaged",
         "leads.csv",

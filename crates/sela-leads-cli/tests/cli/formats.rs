@@ -143,7 +143,7 @@ fn spreadsheet_export_with_bom_crlf_and_spaced_headers_imports() {
 
 #[test]
 fn headerless_file_is_refused_and_nothing_is_sent() {
-    let counted = counted_sandbox(Duration::ZERO);
+    let counted = counted_sandbox();
     let (dir, input) = input_file(
         "headerless",
         "leads.csv",

@@ -14,12 +14,17 @@ fn identity(i: usize) -> sela_leads::rules::Identity {
     .expect("a valid identity")
 }
 
+// Pins: src/lock.rs Lock::acquire (refused while another process holds the
+// lock; dropped by the OS when that process is killed).
 #[cfg(unix)]
 #[test]
 fn a_second_run_on_one_outcomes_file_exits_2_at_once_and_sends_nothing() {
     const ROWS: usize = 40;
-    let counted = counted_sandbox(Duration::from_millis(150));
-    let other = counted_sandbox(Duration::ZERO);
+    let counted = counted_sandbox();
+    // The first chunk is answered, the second held: the first run is alive,
+    // holding its lock, for as long as the test needs.
+    counted.gate.hold_after(1);
+    let other = counted_sandbox();
     let (dir, input) = input_file("lock", "leads.csv", distinct_rows(ROWS));
     let output = dir.join("leads.outcomes.csv");
     let base = counted.sandbox.base_url();
@@ -40,6 +45,7 @@ fn a_second_run_on_one_outcomes_file_exits_2_at_once_and_sends_nothing() {
     let first_args = args(&base);
     let first_args: Vec<&str> = first_args.iter().map(String::as_str).collect();
     let mut first = spawn(&first_args, counted.sandbox.token(), Stdio::null);
+    counted.gate.wait_held();
     wait_for_rows(&output, 2);
 
     // The same command in a second terminal, and a resume of it: refused at
@@ -64,10 +70,12 @@ fn a_second_run_on_one_outcomes_file_exits_2_at_once_and_sends_nothing() {
     assert_eq!(other.requests.load(Ordering::SeqCst), 0);
     assert!(other.sandbox.state().lock().is_empty());
 
-    // SIGKILL: the OS drops the lock; a resume needs no cleanup.
+    // SIGKILL, its second chunk in flight: the OS drops the lock; a resume
+    // needs no cleanup. The held request finishes (its leads were stored)
+    // before the sandbox answers the resume's reads.
     signal(&first, "-KILL");
     first.wait().expect("the run ends");
-    std::thread::sleep(Duration::from_millis(300));
+    counted.gate.open();
     let resumed = run(
         &[&first_args[..], &["--resume", "--reconcile"]].concat(),
         Some(counted.sandbox.token()),
@@ -79,31 +87,38 @@ fn a_second_run_on_one_outcomes_file_exits_2_at_once_and_sends_nothing() {
     assert_eq!(counted.reengaged.load(Ordering::SeqCst), 0);
 }
 
+// Pins: src/reconcile.rs settle (rows in flight at a kill settled from the
+// account) and src/inflight.rs (the rows handed to the importer, on disk).
 #[cfg(unix)]
 #[test]
 fn reconcile_after_kills_sends_no_lead_the_server_holds_and_journals_every_id() {
     const ROWS: usize = 80;
-    let chunked = ChunkedRun::new("reconcile-kills", ROWS, Duration::from_millis(120), 4, 2);
+    // One request at a time, so that the request held at each kill is the
+    // only one in flight.
+    let chunked = ChunkedRun::new("reconcile-kills", ROWS, 4, 1);
     let (counted, output) = (&chunked.counted, &chunked.output);
     let resume = ["--resume", "--reconcile"];
-    let mut in_flight_at_a_kill = false;
     for kill in 0..3 {
-        let journaled = std::fs::read_to_string(output).map_or(0, |t| t.lines().count());
+        let answered = counted.gate.answered();
+        // Two chunks answered, the third stored and held: kill then.
+        counted.gate.hold_after(2);
         let extra: &[&str] = if kill == 0 { &[] } else { &resume };
-        let child = chunked.spawn(extra, Stdio::null);
-        wait_for_rows(output, journaled + 6);
+        let mut child = chunked.spawn(extra, Stdio::null);
+        counted.gate.wait_held();
         signal(&child, "-KILL");
-        let mut child = child;
         child.wait().expect("the run ends");
-        // Let the server finish the requests it was answering.
-        std::thread::sleep(Duration::from_millis(400));
         let written = outcomes(output)
             .iter()
             .filter(|r| r[2] == "created")
             .count();
-        in_flight_at_a_kill |= counted.created.load(Ordering::SeqCst) > written;
+        assert!(
+            counted.created.load(Ordering::SeqCst) > written,
+            "kill {kill}: the held request's leads are stored, not journaled"
+        );
+        // The held request finishes before the next run starts.
+        counted.gate.open();
+        counted.gate.wait_answered(answered + 3);
     }
-    assert!(in_flight_at_a_kill, "no kill caught a request in flight");
 
     let last = chunked.run(&resume);
     let stderr = text(&last.stderr);
@@ -137,7 +152,7 @@ fn reconcile_after_kills_sends_no_lead_the_server_holds_and_journals_every_id() 
 
 #[test]
 fn reconcile_settles_only_what_the_evidence_shows_and_never_guesses() {
-    let counted = counted_sandbox(Duration::ZERO);
+    let counted = counted_sandbox();
     let (dir, input) = input_file("reconcile-evidence", "leads.csv", distinct_rows(6));
     let output = dir.join("leads.outcomes.csv");
     let now = chrono::Utc::now();

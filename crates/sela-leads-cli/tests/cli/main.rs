@@ -5,8 +5,8 @@
 use sela_sandbox::{Sandbox, SandboxState, random_token};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 mod answers;
@@ -98,25 +98,29 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// A sandbox that counts bulk requests and their created / re-engaged items,
-/// answering each request after `delay` (the leads are stored before it).
+/// and passes each bulk create through [`Gate`] once its leads are stored
+/// (open unless a test closes it).
 struct Counted {
     sandbox: Sandbox,
     requests: Arc<AtomicUsize>,
     created: Arc<AtomicUsize>,
     reengaged: Arc<AtomicUsize>,
     rejected: Arc<AtomicUsize>,
+    gate: Arc<Gate>,
 }
 
-fn counted_sandbox(delay: Duration) -> Counted {
+fn counted_sandbox() -> Counted {
     let requests = Arc::new(AtomicUsize::new(0));
     let created = Arc::new(AtomicUsize::new(0));
     let reengaged = Arc::new(AtomicUsize::new(0));
     let rejected = Arc::new(AtomicUsize::new(0));
-    let (r, c, e, x) = (
+    let gate = Arc::new(Gate::default());
+    let (r, c, e, x, g) = (
         requests.clone(),
         created.clone(),
         reengaged.clone(),
         rejected.clone(),
+        gate.clone(),
     );
     let state = SandboxState::new(random_token()).on_request(move |log| {
         r.fetch_add(1, Ordering::SeqCst);
@@ -125,7 +129,9 @@ fn counted_sandbox(delay: Duration) -> Counted {
             e.fetch_add(bulk.reengaged, Ordering::SeqCst);
             x.fetch_add(bulk.rejected, Ordering::SeqCst);
         }
-        std::thread::sleep(delay);
+        if log.method == "POST" && log.path == "/api/leads/bulk-create/" {
+            g.pass();
+        }
     });
     Counted {
         sandbox: Sandbox::start_from_state(state, None),
@@ -133,6 +139,146 @@ fn counted_sandbox(delay: Duration) -> Counted {
         created,
         reengaged,
         rejected,
+        gate,
+    }
+}
+
+/// How long a test waits for an event before it fails (a bound on a hang,
+/// never a timing the test depends on).
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// Holds the counted sandbox's bulk creates, their leads stored and their
+/// answers not yet sent, until the test lets them go: a run is stopped while
+/// a request is certainly in flight, not after a sleep that hopes so.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    /// Requests beyond the passes are held.
+    closed: bool,
+    /// Requests still let through while closed.
+    passes: usize,
+    /// Requests waiting at the gate now.
+    held: usize,
+    /// Requests that went through (their answers on the way).
+    answered: usize,
+}
+
+impl Gate {
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The sandbox's side: waits while the gate holds this request.
+    fn pass(&self) {
+        let mut s = self.lock();
+        s.held += 1;
+        self.changed.notify_all();
+        while s.closed && s.passes == 0 {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        if s.closed {
+            s.passes -= 1;
+        }
+        s.held -= 1;
+        s.answered += 1;
+        self.changed.notify_all();
+    }
+
+    /// Lets the next `passes` bulk creates through and holds the one after.
+    fn hold_after(&self, passes: usize) {
+        let mut s = self.lock();
+        s.closed = true;
+        s.passes = passes;
+        self.changed.notify_all();
+    }
+
+    /// Lets every request through, those held now too.
+    fn open(&self) {
+        self.lock().closed = false;
+        self.changed.notify_all();
+    }
+
+    /// How many bulk creates went through so far.
+    fn answered(&self) -> usize {
+        self.lock().answered
+    }
+
+    /// Waits until `done` holds of the gate's state.
+    fn wait_until(&self, what: &str, done: impl Fn(&GateState) -> bool) {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        let mut s = self.lock();
+        while !done(&s) {
+            let left = deadline
+                .checked_duration_since(std::time::Instant::now())
+                .unwrap_or_else(|| panic!("the sandbox never {what}"));
+            s = self
+                .changed
+                .wait_timeout(s, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Waits until a bulk create is held at the gate (stored, not answered).
+    fn wait_held(&self) {
+        self.wait_until("held a request", |s| s.held > 0);
+    }
+
+    /// Waits until `n` bulk creates in all went through.
+    fn wait_answered(&self, n: usize) {
+        self.wait_until("answered the requests", |s| s.answered >= n);
+    }
+}
+
+/// The lines a child writes to its standard error, read as they come, so
+/// that a test can wait for one (an event) before it acts.
+#[cfg(unix)]
+struct StderrWatch {
+    lines: Arc<(Mutex<Vec<String>>, Condvar)>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+#[cfg(unix)]
+impl StderrWatch {
+    /// Takes `child`'s piped standard error.
+    fn new(child: &mut std::process::Child) -> Self {
+        use std::io::BufRead;
+        let stderr = child.stderr.take().expect("a piped stderr");
+        let lines: Arc<(Mutex<Vec<String>>, Condvar)> = Arc::default();
+        let shared = lines.clone();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                shared.0.lock().unwrap().push(line);
+                shared.1.notify_all();
+            }
+        });
+        Self { lines, reader }
+    }
+
+    /// Waits until a line starting with `prefix` was written.
+    fn wait_for(&self, prefix: &str) {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        let (lines, changed) = &*self.lines;
+        let mut seen = lines.lock().unwrap();
+        while !seen.iter().any(|l| l.starts_with(prefix)) {
+            let left = deadline
+                .checked_duration_since(std::time::Instant::now())
+                .unwrap_or_else(|| panic!("no line {prefix:?} in: {seen:?}"));
+            seen = changed.wait_timeout(seen, left).unwrap().0;
+        }
+    }
+
+    /// Everything written, once the child closed its standard error.
+    fn finish(self) -> String {
+        self.reader.join().expect("the reader ends");
+        let lines = self.lines.0.lock().unwrap();
+        lines.join("\n")
     }
 }
 
@@ -166,8 +312,8 @@ fn spawn(args: &[&str], token: &str, stdio: fn() -> Stdio) -> std::process::Chil
         .expect("the binary runs")
 }
 
-/// What the tests that stop a run midway share: a counted sandbox answering
-/// after `delay`, `rows` distinct rows in the scratch directory `name`'s
+/// What the tests that stop a run midway share: a counted sandbox (its gate
+/// open), `rows` distinct rows in the scratch directory `name`'s
 /// `leads.csv`, and the arguments that import them against the sandbox,
 /// `chunk_size` rows a request, `concurrency` requests at a time.
 #[cfg(unix)]
@@ -180,14 +326,8 @@ struct ChunkedRun {
 
 #[cfg(unix)]
 impl ChunkedRun {
-    fn new(
-        name: &str,
-        rows: usize,
-        delay: Duration,
-        chunk_size: usize,
-        concurrency: usize,
-    ) -> Self {
-        let counted = counted_sandbox(delay);
+    fn new(name: &str, rows: usize, chunk_size: usize, concurrency: usize) -> Self {
+        let counted = counted_sandbox();
         let (dir, input) = input_file(name, "leads.csv", distinct_rows(rows));
         let output = dir.join("leads.outcomes.csv");
         let args = vec![
@@ -239,12 +379,16 @@ fn signal(child: &std::process::Child, name: &str) {
 
 /// Waits until the outcomes file has at least `rows` outcome rows.
 fn wait_for_rows(output: &Path, rows: usize) {
-    for _ in 0..600 {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
         let lines = std::fs::read_to_string(output).map_or(0, |t| t.lines().count());
         if lines > rows {
             return;
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the outcomes file never reached {rows} rows"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("the outcomes file never reached {rows} rows");
 }

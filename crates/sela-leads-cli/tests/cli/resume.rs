@@ -30,18 +30,26 @@ fn an_existing_outcomes_file_is_never_overwritten() {
     assert_eq!(sandbox.state().lock().len(), 1);
 }
 
+// Pins: src/run.rs stop_on_signals (the first SIGINT stops new requests and
+// lets those in flight finish) and src/journal.rs (the journal a prefix).
 #[cfg(unix)]
 #[test]
 fn interrupted_run_then_resume_covers_every_row_once_and_creates_nothing_twice() {
     const ROWS: usize = 200;
-    let chunked = ChunkedRun::new("resume", ROWS, Duration::from_millis(40), 5, 2);
+    let chunked = ChunkedRun::new("resume", ROWS, 5, 2);
     let (counted, output) = (&chunked.counted, &chunked.output);
-    let child = chunked.spawn(&[], Stdio::piped);
-    wait_for_rows(output, 10);
+    // Two chunks answered, the third held: SIGINT then, and the held request
+    // is let go only once the run said it stops sending.
+    counted.gate.hold_after(2);
+    let mut child = chunked.spawn(&[], Stdio::piped);
+    let watch = StderrWatch::new(&mut child);
+    counted.gate.wait_held();
     signal(&child, "-INT");
-    let first = child.wait_with_output().expect("the run ends");
-    let stderr = text(&first.stderr);
-    assert_eq!(first.status.code(), Some(130), "{stderr}");
+    watch.wait_for("stopping: no new requests");
+    counted.gate.open();
+    let first = child.wait().expect("the run ends");
+    let stderr = watch.finish();
+    assert_eq!(first.code(), Some(130), "{stderr}");
     assert!(stderr.contains("--resume"), "{stderr}");
     let partial = outcomes(output);
     assert!(partial.len() < ROWS, "the run was stopped midway");
@@ -78,20 +86,27 @@ fn interrupted_run_then_resume_covers_every_row_once_and_creates_nothing_twice()
     assert_eq!(counted.sandbox.state().lock().len(), ROWS);
 }
 
+// Pins: src/inflight.rs InFlight::mark (rows handed to the importer are on
+// disk before they are sent) and journal.rs read_previous (a resume leaves
+// them unknown).
 #[cfg(unix)]
 #[test]
 fn a_killed_run_never_has_its_rows_in_flight_sent_again_by_a_resume() {
     const ROWS: usize = 60;
-    let chunked = ChunkedRun::new("killed", ROWS, Duration::from_millis(300), 5, 2);
+    // One request at a time: the held one is all that is in flight.
+    let chunked = ChunkedRun::new("killed", ROWS, 5, 1);
     let (counted, output) = (&chunked.counted, &chunked.output);
     let inflight = chunked.dir.join("leads.outcomes.csv.inflight");
+    // Two chunks answered, the third stored and held: no chance to record
+    // it, SIGKILL.
+    counted.gate.hold_after(2);
     let mut child = chunked.spawn(&[], Stdio::null);
-    wait_for_rows(output, 10);
-    // No chance to record the requests in flight: SIGKILL.
+    counted.gate.wait_held();
     signal(&child, "-KILL");
     child.wait().expect("the run ends");
-    // Let the server finish the requests it was answering.
-    std::thread::sleep(Duration::from_millis(700));
+    // The held request finishes; nothing else is in flight.
+    counted.gate.open();
+    counted.gate.wait_answered(3);
     assert!(
         inflight.exists(),
         "the rows handed to the importer are on disk"
@@ -136,24 +151,27 @@ fn a_killed_run_never_has_its_rows_in_flight_sent_again_by_a_resume() {
     assert_eq!(counted.created.load(Ordering::SeqCst), ROWS);
 }
 
+// Pins: src/run.rs stop_on_signals (the second signal aborts the requests in
+// flight, their rows journaled unknown).
 #[cfg(unix)]
 #[test]
 fn second_interrupt_leaves_rows_in_flight_unknown_and_resends_them_only_when_asked() {
-    let chunked = ChunkedRun::new("abort", 40, Duration::from_millis(1500), 4, 2);
+    let chunked = ChunkedRun::new("abort", 40, 4, 2);
     let (counted, output) = (&chunked.counted, &chunked.output);
-    let child = chunked.spawn(&[], Stdio::piped);
-    // Both first requests are in flight (stored, answer delayed).
-    for _ in 0..500 {
-        if counted.requests.load(Ordering::SeqCst) >= 2 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    // The first request is stored and held (the second waits behind it):
+    // both are in flight when the signals come.
+    counted.gate.hold_after(0);
+    let mut child = chunked.spawn(&[], Stdio::piped);
+    let watch = StderrWatch::new(&mut child);
+    counted.gate.wait_held();
     signal(&child, "-INT");
-    std::thread::sleep(Duration::from_millis(200));
+    // The first signal was taken (the run says so) before the second.
+    watch.wait_for("stopping: no new requests");
     signal(&child, "-TERM");
-    let first = child.wait_with_output().expect("the run ends");
-    assert_eq!(first.status.code(), Some(130), "{}", text(&first.stderr));
+    let first = child.wait().expect("the run ends");
+    let stderr = watch.finish();
+    assert_eq!(first.code(), Some(130), "{stderr}");
+    counted.gate.open();
     // Chunks answered before the signals are created; the ones in flight
     // when the second came are unknown (the server stored them already). With
     // two chunks in flight either may be answered first, so the unknown rows
