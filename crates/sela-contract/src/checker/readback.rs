@@ -165,7 +165,14 @@ impl ReadBacks {
             let got = if settle {
                 let sent = &items[i].value;
                 let path = format!("api/leads/{id}/");
-                waits.settle_read(net, Clause::B5, &path, Auth::Token, got, |g| {
+                // A read showing another identity is B3's difference; one
+                // that differs beyond phone and e-mail only is B5's.
+                let cause = if read_agrees(&got, sent, false) {
+                    Clause::B5
+                } else {
+                    Clause::B3
+                };
+                waits.settle_read(net, cause, &path, Auth::Token, got, |g| {
                     read_agrees(g, sent, full)
                 })
             } else {
