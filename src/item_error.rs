@@ -42,6 +42,13 @@ impl BulkItemError {
     }
 }
 
+impl std::fmt::Display for BulkItemError {
+    /// [`BulkItemError::message`].
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
 impl From<&str> for BulkItemError {
     fn from(message: &str) -> Self {
         Self(Value::String(message.to_owned()))
