@@ -1,6 +1,6 @@
-//! `openapi-readings.md` points into `openapi.yaml`: every schema, response and
-//! example it names as the place of a reading exists there, and it keeps a row for each of the
-//! documentation's twelve numbered discrepancies.
+//! `openapi-readings.md` points into `openapi.yaml`: every schema, response
+//! and example it names as the place of a reading exists there, and it keeps a
+//! row for each of the documentation's twelve numbered discrepancies.
 
 use serde_json::Value;
 
