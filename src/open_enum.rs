@@ -222,7 +222,9 @@ open_enum! {
 /// The generated client skips a `None` field, so `Option<T>` alone cannot send
 /// an explicit `null`; `Some(Nullable::Null)` does. Only fields the
 /// documentation shows as nullable in a PATCH use it (`metadata`,
-/// `status_reason`). Decoding reads `null` as `Null` and anything else as a `T`.
+/// `status_reason`). Decoding reads `null` as `Null` and anything else as a `T`;
+/// inside an `Option` field serde reads `null` as `None` first, so a decoded
+/// PATCH body (a server's concern, not this client's) cannot tell the two apart.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Nullable<T> {
     /// Sent as `null`: clears the field.
