@@ -19,7 +19,9 @@ pub enum BulkOutcome {
     },
     /// The server refused this lead; the others are unaffected.
     Rejected {
-        /// The server's message (empty if it sent none).
+        /// The server's message (empty if it sent none); an error that is not
+        /// a string (a map of fields to messages) as one line, see
+        /// [`crate::BulkItemError::message`].
         message: String,
     },
 }
@@ -277,10 +279,14 @@ fn judge(index: usize, result: BulkCreateLeadResult) -> Result<BulkOutcome, Bulk
         let raw = serde_json::to_string(&result).unwrap_or_default();
         BulkMismatch::item(index, fault, &raw)
     };
-    match (result.action, result.id, &result.error) {
+    match (&result.action, result.id, &result.error) {
+        // An outcome the documentation does not list: only this lead is in doubt.
+        (BulkCreateLeadAction::Other(_), _, _) => {
+            Err(fault(MismatchFault::UnknownAction { action }))
+        }
         (BulkCreateLeadAction::Error, Some(id), _) => Err(fault(MismatchFault::ErrorWithId { id })),
-        (BulkCreateLeadAction::Error, None, message) => Ok(BulkOutcome::Rejected {
-            message: message.clone().unwrap_or_default(),
+        (BulkCreateLeadAction::Error, None, error) => Ok(BulkOutcome::Rejected {
+            message: error.as_ref().map(|e| e.message()).unwrap_or_default(),
         }),
         (_, None, _) => Err(fault(MismatchFault::MissingId { action })),
         (_, Some(_), Some(_)) => Err(fault(MismatchFault::SuccessWithError { action })),
@@ -290,8 +296,9 @@ fn judge(index: usize, result: BulkCreateLeadResult) -> Result<BulkOutcome, Bulk
 }
 
 /// Explains why a bulk answer did not decode as a whole: when it holds one
-/// result per lead sent, each result is judged alone (an unknown action or a
-/// string id faults that result only) and the others keep their outcomes.
+/// result per lead sent, each result is judged alone (a string id or a
+/// non-string action faults that result only) and the others keep their
+/// outcomes. (An unknown action string decodes, and is judged in [`judge`].)
 pub(crate) fn diagnose(sent: usize, body: &[u8]) -> Option<BulkMismatch> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let results = value.get("results")?.as_array()?;
@@ -303,16 +310,11 @@ pub(crate) fn diagnose(sent: usize, body: &[u8]) -> Option<BulkMismatch> {
         .enumerate()
         .map(|(index, result)| {
             let fault = match result.get("action").and_then(|a| a.as_str()) {
-                Some("created" | "reengaged" | "error") => {
-                    match serde_json::from_value::<BulkCreateLeadResult>(result.clone()) {
-                        Ok(decoded) => return judge(index, decoded),
-                        Err(error) => MismatchFault::Malformed {
-                            reason: error.to_string(),
-                        },
-                    }
-                }
-                Some(other) => MismatchFault::UnknownAction {
-                    action: other.to_owned(),
+                Some(_) => match serde_json::from_value::<BulkCreateLeadResult>(result.clone()) {
+                    Ok(decoded) => return judge(index, decoded),
+                    Err(error) => MismatchFault::Malformed {
+                        reason: error.to_string(),
+                    },
                 },
                 None => MismatchFault::Malformed {
                     reason: "no string `action`".to_owned(),

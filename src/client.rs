@@ -263,7 +263,9 @@ impl Client {
 /// A typical encoded lead's size, to size the bulk body's buffer once.
 const BULK_BYTES_PER_ITEM: usize = 384;
 
-/// Decodes a 200/201 bulk answer, naming the faulty result if it does not decode.
+/// Decodes a 2xx bulk answer (200 and 201 are the usual ones; any 2xx with the
+/// results is read the same way, so per-item results are never dropped for
+/// their status), naming the faulty result if it does not decode.
 fn decode_bulk(sent: usize, answer: &Answer) -> Result<Vec<BulkOutcome>, Error> {
     match serde_json::from_slice::<BulkCreateLeadResponse>(&answer.body) {
         Ok(response) => Ok(bulk::outcomes(sent, response)?),

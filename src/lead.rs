@@ -17,15 +17,17 @@
 //!
 //! let patch = PatchedLeadRequest::new().status(LeadStatus::Closed).call_dnc(true).build()?;
 //! assert_eq!(patch.call_dnc, Some(true));
+//!
+//! // A PATCH can send `null` to clear a field the documentation shows as nullable.
+//! let clear = PatchedLeadRequest::new().clear_status_reason().build()?;
+//! assert_eq!(serde_json::to_value(&clear).unwrap(), serde_json::json!({"status_reason": null}));
 //! # Ok::<(), sela_leads::lead::FieldError>(())
 //! ```
 
-use crate::Metadata;
 use crate::api::required;
-use crate::api::types::{
-    LeadRequest, LeadStatus, PatchedLeadRequest, StatusReason, UpdateLeadRequestRequest,
-};
+use crate::api::types::{LeadRequest, PatchedLeadRequest, UpdateLeadRequestRequest};
 use crate::us_state::UsState;
+use crate::{LeadStatus, Metadata, Nullable, StatusReason};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -63,28 +65,33 @@ macro_rules! common_setters {
 
         /// Sets `metadata` as a whole (a [`Metadata`], a JSON map or value).
         pub fn metadata(mut self, metadata: impl Into<Metadata>) -> Self {
-            self.body.metadata = Some(metadata.into());
+            let metadata: Metadata = metadata.into();
+            self.body.metadata = Some(Holds::hold(metadata));
             self
         }
 
         /// Sets one `metadata` key, keeping the others.
         pub fn meta(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-            self.body
+            let mut metadata: Metadata = self
+                .body
                 .metadata
-                .get_or_insert_with(Metadata::new)
-                .insert(key, value);
+                .take()
+                .and_then(Holds::into_held)
+                .unwrap_or_default();
+            metadata.insert(key, value);
+            self.body.metadata = Some(Holds::hold(metadata));
             self
         }
 
-        /// Sets `status`.
+        /// Sets `status`; `LeadStatus::other("LATE_CALLBACK")?` sends a value the list lacks.
         pub fn status(mut self, status: LeadStatus) -> Self {
             self.body.status = Some(status);
             self
         }
 
-        /// Sets `status_reason`.
+        /// Sets `status_reason`; `StatusReason::other("...")?` sends a value the list lacks.
         pub fn status_reason(mut self, reason: StatusReason) -> Self {
-            self.body.status_reason = Some(reason);
+            self.body.status_reason = Some(Holds::hold(reason));
             self
         }
 
@@ -153,6 +160,38 @@ macro_rules! dnc_setters {
         }
     };
 }
+
+/// A body field holding a `T`: the value itself, or a PATCH's [`Nullable`]
+/// (which can also be `null`), so one setter serves both.
+trait Holds<T>: Sized {
+    fn hold(value: T) -> Self;
+    fn into_held(self) -> Option<T>;
+}
+
+macro_rules! holds {
+    ($($t:ty),*) => {$(
+        impl Holds<$t> for $t {
+            fn hold(value: $t) -> Self {
+                value
+            }
+            fn into_held(self) -> Option<$t> {
+                Some(self)
+            }
+        }
+        impl Holds<$t> for Nullable<$t> {
+            fn hold(value: $t) -> Self {
+                Nullable::Value(value)
+            }
+            fn into_held(self) -> Option<$t> {
+                match self {
+                    Nullable::Value(value) => Some(value),
+                    Nullable::Null => None,
+                }
+            }
+        }
+    )*};
+}
+holds!(Metadata, StatusReason);
 
 /// Checks shared by every body: what the spec states and the generated type
 /// cannot enforce.
@@ -255,6 +294,18 @@ impl LeadPatchBuilder {
     /// Sets `phone_number`.
     pub fn phone_number(mut self, phone: impl Into<String>) -> Self {
         self.body.phone_number = Some(phone.into());
+        self
+    }
+
+    /// Sends `metadata: null`, which clears the lead's metadata.
+    pub fn clear_metadata(mut self) -> Self {
+        self.body.metadata = Some(Nullable::Null);
+        self
+    }
+
+    /// Sends `status_reason: null`, which clears the lead's status reason.
+    pub fn clear_status_reason(mut self) -> Self {
+        self.body.status_reason = Some(Nullable::Null);
         self
     }
 

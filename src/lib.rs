@@ -14,8 +14,10 @@ mod error;
 mod excerpt;
 mod hooks;
 pub mod import;
+mod item_error;
 pub mod lead;
 mod metadata;
+mod open_enum;
 mod pages;
 mod request;
 mod timestamp;
@@ -29,8 +31,10 @@ pub use client::{
 };
 pub use error::{ApiErrorBody, Error, retry_after};
 pub use excerpt::BODY_EXCERPT_LIMIT;
+pub use item_error::BulkItemError;
 pub use lead::FieldError;
 pub use metadata::{KNOWN_KEYS as KNOWN_METADATA_KEYS, Metadata};
+pub use open_enum::{BulkCreateLeadAction, InvalidEnumValue, LeadStatus, Nullable, StatusReason};
 pub use pages::{LeadPage, LeadPages};
 pub use timestamp::Timestamp;
 pub use token::ApiToken;
@@ -41,7 +45,14 @@ pub use us_state::{InvalidUsState, StateCode, UsState};
 /// xtask generate` writes the same to `generated/` for review): every operation as a builder, every
 /// schema as a type in [`api::types`], and in [`api::required`] the required
 /// properties of each type that has some.
-#[allow(clippy::all, missing_docs, unused_imports, rustdoc::all)]
+// `unreachable_patterns`: a `201` arm after the `2XX` range (same body) of create and bulk create.
+#[allow(
+    clippy::all,
+    missing_docs,
+    unused_imports,
+    unreachable_patterns,
+    rustdoc::all
+)]
 pub mod api {
     include!(concat!(env!("OUT_DIR"), "/sela_client.rs"));
 }

@@ -68,8 +68,12 @@ pub struct Replacement {
 /// Spec schemas generated as hand-written types instead: typify drops the unknown
 /// keys of an object with `additionalProperties: true`, and `metadata` must keep
 /// them (and any non-object value), as must a 400 body, whose keys are the fields
-/// at fault; a response time that does not parse must not fail its lead; and a
-/// request `us_state` needs an escape hatch for codes the documented list lacks.
+/// at fault; a response time that does not parse must not fail its lead; request
+/// enums whose documented lists are incomplete (`us_state`, `status`,
+/// `status_reason`) need an escape hatch for values the lists lack; a bulk
+/// answer must not fail as a whole for an `action` or an `error` the
+/// documentation does not rule out; and a PATCH must be able to send `null`,
+/// which a skipped `Option` cannot.
 pub const REPLACEMENTS: &[Replacement] = &[
     Replacement {
         schema: "LeadMetadata",
@@ -89,6 +93,36 @@ pub const REPLACEMENTS: &[Replacement] = &[
     Replacement {
         schema: "UsState",
         rust_type: "crate::UsState",
+        default: false,
+    },
+    Replacement {
+        schema: "LeadStatus",
+        rust_type: "crate::LeadStatus",
+        default: false,
+    },
+    Replacement {
+        schema: "StatusReason",
+        rust_type: "crate::StatusReason",
+        default: false,
+    },
+    Replacement {
+        schema: "BulkCreateLeadAction",
+        rust_type: "crate::BulkCreateLeadAction",
+        default: false,
+    },
+    Replacement {
+        schema: "BulkCreateLeadError",
+        rust_type: "crate::BulkItemError",
+        default: false,
+    },
+    Replacement {
+        schema: "NullableLeadMetadata",
+        rust_type: "crate::Nullable<crate::Metadata>",
+        default: false,
+    },
+    Replacement {
+        schema: "NullableStatusReason",
+        rust_type: "crate::Nullable<crate::StatusReason>",
         default: false,
     },
 ];
@@ -174,6 +208,7 @@ pub fn generate(spec_text: &str) -> Result<Generated, String> {
         .map_err(|e| format!("progenitor could not generate the client: {e}"))?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    reexport_replacements(&mut file)?;
     file.items.push(required_module(&file)?);
     let code = format!("{}\n{}", header(spec_text), prettyplease::unparse(&file));
     let mock_tokens = progenitor::Generator::new(&settings())
@@ -191,6 +226,35 @@ pub fn generate(spec_text: &str) -> Result<Generated, String> {
         narrowed,
         httpmock,
     })
+}
+
+/// Names each replacement in `mod types` under its schema's name (`pub type
+/// LeadStatus = crate::LeadStatus;`), so `api::types::X` is every schema of the
+/// spec, replaced or not, and code written against a generated type keeps
+/// compiling when it becomes a replacement.
+fn reexport_replacements(file: &mut syn::File) -> Result<(), String> {
+    let types = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
+            _ => None,
+        })
+        .ok_or("the generated client has no `mod types`")?;
+    for replacement in REPLACEMENTS {
+        let name = syn::Ident::new(replacement.schema, proc_macro2::Span::call_site());
+        let path: syn::Type = syn::parse_str(replacement.rust_type)
+            .map_err(|e| format!("replacement {} is not a type: {e}", replacement.rust_type))?;
+        let doc = format!(
+            " `{}` of the spec, a hand-written type.",
+            replacement.schema
+        );
+        types.push(
+            syn::parse2(quote! { #[doc = #doc] pub type #name = #path; })
+                .map_err(|e| format!("the alias of {} does not parse: {e}", replacement.schema))?,
+        );
+    }
+    Ok(())
 }
 
 /// `mod required`: for each struct of `mod types` with a required property, a

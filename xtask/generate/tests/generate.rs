@@ -25,6 +25,12 @@ fn add_replacements(generator: &mut SchemaGenerator) {
     add::<sela_leads::ApiErrorBody>(generator);
     add::<sela_leads::Timestamp>(generator);
     add::<sela_leads::UsState>(generator);
+    add::<sela_leads::LeadStatus>(generator);
+    add::<sela_leads::StatusReason>(generator);
+    add::<sela_leads::BulkCreateLeadAction>(generator);
+    add::<sela_leads::BulkItemError>(generator);
+    add::<sela_leads::Nullable<sela_leads::Metadata>>(generator);
+    add::<sela_leads::Nullable<sela_leads::StatusReason>>(generator);
 }
 
 fn definitions(mut generator: SchemaGenerator) -> BTreeMap<String, Value> {

@@ -149,7 +149,13 @@ fn a_new_optional_property_needs_only_generate() {
 fn a_new_required_property_names_the_builder_to_change() {
     let root = workspace_copy("required");
     add_nickname(&root);
-    edit_spec(&root, "    LeadRequest:\n", "phone_number]", "nickname, ");
+    // The `required` line itself (its description's `Inferred:` line quotes it too).
+    edit_spec(
+        &root,
+        "    LeadRequest:\n",
+        "phone_number]\n      properties:",
+        "nickname, ",
+    );
     assert_eq!(generate(&root, false).status.code(), Some(0));
 
     let built = cargo_check(&root, &["--package", "sela-leads", "--lib"]);

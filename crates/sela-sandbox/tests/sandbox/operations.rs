@@ -295,7 +295,11 @@ async fn bulk_mixes_valid_invalid_and_non_object_items() {
     for i in [1, 3, 8, 9] {
         assert_eq!(action(i), "error", "item {i}");
         assert_eq!(results[i].id, None);
-        assert_eq!(results[i].error.as_deref(), Some(NOT_AN_OBJECT), "item {i}");
+        assert_eq!(
+            results[i].error.as_ref().and_then(|e| e.as_str()),
+            Some(NOT_AN_OBJECT),
+            "item {i}"
+        );
     }
     assert_eq!(
         (action(2), results[2].id),
@@ -309,7 +313,12 @@ async fn bulk_mixes_valid_invalid_and_non_object_items() {
     ] {
         assert_eq!(action(i), "error", "item {i}");
         assert_eq!(results[i].id, None);
-        let message = results[i].error.clone().unwrap_or_default();
+        // The sandbox sends a string, the documented shape.
+        let message = results[i]
+            .error
+            .as_ref()
+            .and_then(|e| e.as_str())
+            .unwrap_or_default();
         assert!(
             message.starts_with(&format!("{field}: ")),
             "item {i}: {message}"

@@ -116,6 +116,53 @@ pub const LIMITATIONS: &[Limitation] = &[
         },
     },
     Limitation {
+        id: "request-enums-replaced",
+        consequence: "LeadStatus and StatusReason (documented value lists that are cut off) \
+                      are replaced by crate::LeadStatus and crate::StatusReason, the same \
+                      named values plus an explicit Other escape hatch for values the lists \
+                      lack (LATE_CALLBACK, a newer status_reason)",
+        matches: |m| {
+            m.kind == Kind::Replaced
+                && matches!(
+                    (m.schema.as_str(), m.client.as_str()),
+                    ("LeadStatus", "crate::LeadStatus") | ("StatusReason", "crate::StatusReason")
+                )
+        },
+    },
+    Limitation {
+        id: "bulk-result-open",
+        consequence: "BulkCreateLeadAction and BulkCreateLeadError would fail a whole bulk \
+                      answer on an undocumented action or a non-string error; they are \
+                      replaced by crate::BulkCreateLeadAction (the documented values plus \
+                      Other) and crate::BulkItemError (any JSON value, a message on demand)",
+        matches: |m| {
+            m.kind == Kind::Replaced
+                && matches!(
+                    (m.schema.as_str(), m.client.as_str()),
+                    ("BulkCreateLeadAction", "crate::BulkCreateLeadAction")
+                        | ("BulkCreateLeadError", "crate::BulkItemError")
+                )
+        },
+    },
+    Limitation {
+        id: "patch-null-replaced",
+        consequence: "NullableLeadMetadata and NullableStatusReason (PATCH fields that may be \
+                      set to null) are crate::Nullable, whose Null is sent as an explicit \
+                      null inside the skipped Option: None leaves the field out, \
+                      Some(Nullable::Null) clears it",
+        matches: |m| {
+            m.kind == Kind::Replaced
+                && matches!(
+                    (m.schema.as_str(), m.client.as_str()),
+                    ("NullableLeadMetadata", "crate::Nullable<crate::Metadata>")
+                        | (
+                            "NullableStatusReason",
+                            "crate::Nullable<crate::StatusReason>"
+                        )
+                )
+        },
+    },
+    Limitation {
         id: "security-not-generated",
         consequence: "security schemes are ignored: the generated client sends no \
                       Authorization header; crate::Client adds `Token <key>` to every request",

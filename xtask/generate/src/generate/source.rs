@@ -236,6 +236,9 @@ fn type_def(item: &Item) -> Option<(String, TypeDef)> {
             };
             Some((e.ident.to_string(), def))
         }
+        // `pub type LeadStatus = crate::LeadStatus;`: the name of a replacement
+        // (see `generator::REPLACEMENTS`), not a generated type.
+        Item::Type(t) if render(&t.ty).starts_with("crate::") => None,
         Item::Type(t) => Some((
             t.ident.to_string(),
             TypeDef::Other(format!("alias of {}", render(&t.ty))),
