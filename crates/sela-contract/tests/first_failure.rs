@@ -41,7 +41,8 @@ fn reversing_server() -> MockServer {
 fn contract(base_url: &str, extra: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_sela-contract"))
         .args(["--base-url", base_url, "--cases", "8", "--seed", "11"])
-        .args(["--no-regressions"])
+        // Not about the settle window: a short one keeps the test fast.
+        .args(["--no-regressions", "--settle", "0.3"])
         .args(extra)
         .env("SELA_API_KEY", TOKEN)
         .env("SELA_SECOND_API_KEY", SECOND)
