@@ -43,6 +43,9 @@ pub enum Clause {
     /// State: requests in flight at the same time keep the clauses (at most one
     /// creation per identity, each request's results describe its own items).
     S4,
+    /// State: requests in flight together, of any operation and of either
+    /// account, are explained by some one-at-a-time order (linearizable).
+    S5,
     /// Re-engagement: a `reengaged` answer adds one to the lead's counter and
     /// sets its re-engagement time.
     R1,
@@ -72,9 +75,8 @@ pub enum Clause {
 }
 
 impl Clause {
-    /// Every clause the harness checks, in `CONTRACT.md` order. (S5, in
-    /// `CONTRACT.md` too, is not checked yet: issue 25.)
-    pub const ALL: [Clause; 23] = [
+    /// Every clause the harness checks, in `CONTRACT.md` order.
+    pub const ALL: [Clause; 24] = [
         Clause::T1,
         Clause::T2,
         Clause::T3,
@@ -87,6 +89,7 @@ impl Clause {
         Clause::S2,
         Clause::S3,
         Clause::S4,
+        Clause::S5,
         Clause::R1,
         Clause::R2,
         Clause::C1,
@@ -115,6 +118,7 @@ impl Clause {
             Clause::S2 => "S2",
             Clause::S3 => "S3",
             Clause::S4 => "S4",
+            Clause::S5 => "S5",
             Clause::R1 => "R1",
             Clause::R2 => "R2",
             Clause::C1 => "C1",
@@ -162,6 +166,10 @@ impl Clause {
             Clause::S4 => {
                 "requests in flight together create an identity at most once and each \
                  request's results describe its own items"
+            }
+            Clause::S5 => {
+                "requests in flight together, of any operation and of either account, get \
+                 answers and leave a state that some one-at-a-time order of them explains"
             }
             Clause::R1 => {
                 "a reengaged answer adds exactly one to the lead's re-engagement counter and \
@@ -224,6 +232,7 @@ impl Clause {
             Clause::S2 => "no double creation",
             Clause::S3 => "rejected requests and rejected items leave no trace",
             Clause::S4 => "concurrent requests",
+            Clause::S5 => "every operation is linearizable",
             Clause::R1 => "re-engagement is recorded",
             Clause::R2 => "re-engagement keeps do-not-contact",
             Clause::C1 => "single create",

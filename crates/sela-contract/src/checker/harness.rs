@@ -27,8 +27,9 @@ use crate::target::{Auth, Exchange, HarnessError, Target};
 use sela_leads::rules::Identity;
 
 /// How many properties share the `--max-created` budget (sizes, mixed
-/// batches, independence, refusals, concurrency, operations, sequences).
-const PROPERTIES: usize = 7;
+/// batches, independence, refusals, concurrency, operations, sequences,
+/// concurrent groups).
+const PROPERTIES: usize = 8;
 
 /// The parts of the run that share the time budget: the size probe, the
 /// formats re-send and every property.

@@ -63,6 +63,7 @@ mod sizes;
 mod stored;
 mod tally;
 mod text;
+mod together;
 mod transport;
 
 pub use harness::BULK_PATH;

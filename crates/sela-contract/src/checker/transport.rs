@@ -17,8 +17,8 @@ pub(super) type Request = (&'static str, String, Auth, Option<String>);
 
 /// The HTTP side of the run: runtime, client, what was sent and answered.
 pub(super) struct Transport<'a> {
-    target: &'a Target,
-    rt: tokio::runtime::Runtime,
+    pub(super) target: &'a Target,
+    pub(super) rt: tokio::runtime::Runtime,
     client: reqwest::Client,
     /// Longest wait for one throttled request.
     patience: Duration,
@@ -148,28 +148,34 @@ impl<'a> Transport<'a> {
             if let Some(why) = p.gave_up {
                 self.fatal.get_or_insert(why);
             }
-            if p.exchange.method != "GET" {
-                self.last_write = Some(Instant::now());
-            }
-            match &p.exchange.transport_error {
-                // The status line came and the body broke (cut off, bad
-                // gzip): the target answers, brokenly; that answer is judged
-                // like any other and is no sign that the target is gone.
-                Some(_) if p.exchange.status.is_some() => {}
-                Some(err) => {
-                    self.transport_failures += 1;
-                    if self.transport_failures >= MAX_TRANSPORT_FAILURES && self.lost.is_none() {
-                        self.lost = Some(format!(
-                            "{MAX_TRANSPORT_FAILURES} requests in a row got no answer, the last: \
-                             {err}"
-                        ));
-                    }
-                }
-                None => self.transport_failures = 0,
-            }
+            self.note_answer(&p.exchange);
             out.push(p.exchange);
         }
         out
+    }
+
+    /// Notes one exchange sent: when the last write was answered, and the
+    /// requests in a row without an answer (the target gone).
+    pub(super) fn note_answer(&mut self, exchange: &Exchange) {
+        if exchange.method != "GET" {
+            self.last_write = Some(Instant::now());
+        }
+        match &exchange.transport_error {
+            // The status line came and the body broke (cut off, bad
+            // gzip): the target answers, brokenly; that answer is judged
+            // like any other and is no sign that the target is gone.
+            Some(_) if exchange.status.is_some() => {}
+            Some(err) => {
+                self.transport_failures += 1;
+                if self.transport_failures >= MAX_TRANSPORT_FAILURES && self.lost.is_none() {
+                    self.lost = Some(format!(
+                        "{MAX_TRANSPORT_FAILURES} requests in a row got no answer, the last: \
+                         {err}"
+                    ));
+                }
+            }
+            None => self.transport_failures = 0,
+        }
     }
 
     /// True once the target stopped answering or never stopped throttling:

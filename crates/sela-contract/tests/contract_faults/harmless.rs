@@ -115,7 +115,7 @@ fn no_read_back_at_all_leaves_the_read_back_clauses_unchecked() {
     // The lead operations are judged by reading leads back, so without
     // read-back they are not checked (never held); every clause judged by the
     // bulk answers and the list holds.
-    let by_reads = ["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1"].map(clause);
+    let by_reads = ["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1", "S5"].map(clause);
     assert_only_unchecked(
         &r,
         &[],

@@ -163,10 +163,11 @@ fn created_but_never_stored_is_caught() {
     assert_only_or(
         &r,
         &[clause("B3"), clause("S2")],
-        &[clause("B4")],
+        &[clause("B4"), clause("U3")],
         "B3: the lost lead reads back 404; S2: the count grows by less than the \
          number created (and a lost identity sent again is created again); B4 \
-         when that happens to a valid item sent alone and then among invalid ones",
+         when that happens to a valid item sent alone and then among invalid ones; \
+         U3 when a sequence's moved-away identity is the lost one",
     );
 }
 
@@ -232,11 +233,12 @@ fn b3_new_leads_answered_reengaged_are_caught() {
     assert_only_unchecked(
         &r,
         &[clause("B3"), clause("S2"), clause("S3")],
-        &[],
+        &[clause("U3")],
         &[clause("S1")],
         "S2: the count grows by leads no result calls created; S3: an identity only \
          refused before is answered `reengaged` when sent validly (the refusals \
-         property always does that); S1 is not checked: no result is `created`",
+         property always does that); S1 is not checked: no result is `created`; U3 \
+         when a sequence re-sends a moved-away identity (it is answered `reengaged`)",
     );
 }
 

@@ -19,6 +19,7 @@ mod external_ids;
 mod fidelity;
 mod harmless;
 mod identity;
+mod linear;
 mod links;
 mod listing;
 mod operations;

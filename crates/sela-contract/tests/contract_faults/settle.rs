@@ -136,7 +136,7 @@ fn reads_lagging_beyond_the_window_fail() {
         sandbox_answer(state, req).into()
     })
     .expect("the harness runs");
-    let by_reads = ["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1", "L1"].map(clause);
+    let by_reads = ["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1", "L1", "S5"].map(clause);
     assert_only_unchecked(
         &r,
         &[clause("S2")],

@@ -247,7 +247,7 @@ fn s1_ids_shared_by_two_leads_without_read_back_is_caught() {
     });
     // Loosening right: the lead operations judge by reading leads back, and
     // this server reads none back, so they are not checked (never held).
-    let by_reads = ["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1"].map(clause);
+    let by_reads = ["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1", "S5"].map(clause);
     crate::common::assert_only_unchecked(
         &r,
         &[clause("S1")],

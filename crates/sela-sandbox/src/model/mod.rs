@@ -204,6 +204,25 @@ impl Model {
         Some(Value::Object(Arc::unwrap_or_clone(lead)))
     }
 
+    /// Stores `lead` under `id` as it is, in place of what is there (the
+    /// identity index follows); false when there is no lead `id` or `lead` is
+    /// not an object. For fault-injecting test servers that write back a lead
+    /// as they read it earlier (a lost update): the API has no such call.
+    pub fn replace(&mut self, id: i64, lead: Value) -> bool {
+        let Value::Object(lead) = lead else {
+            return false;
+        };
+        if !self.leads.contains_key(&id) {
+            return false;
+        }
+        self.remove(id);
+        if let Some(identity) = stored_identity(&lead) {
+            self.by_identity.insert(identity, id);
+        }
+        self.leads.insert(id, Arc::new(lead));
+        true
+    }
+
     /// `GET /api/leads/{id}/`: the stored lead, every documented field.
     pub fn get(&self, id: i64) -> Option<Value> {
         self.leads

@@ -56,7 +56,9 @@ impl Harness<'_> {
         }
         if self.readback.state != ReadBack::Unavailable {
             self.run_sequences();
+            self.run_groups();
         } else {
+            self.quota.skip_property();
             self.quota.skip_property();
         }
         self.check_listing();

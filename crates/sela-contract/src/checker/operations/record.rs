@@ -31,6 +31,12 @@ pub(crate) struct Obs {
     /// Reads of a walk or sequence that answered no lead (not 404): the
     /// operation was not judged.
     pub(crate) unreadable: u32,
+    /// Concurrent groups (S5) explained, whose requests were not all in
+    /// flight together (not counted for S5).
+    pub(crate) groups_not_overlapped: u32,
+    /// Concurrent groups not judged: throttled, or their operations already
+    /// fail one at a time (their clauses say so).
+    pub(crate) groups_unjudged: u32,
 }
 
 impl Obs {
@@ -47,7 +53,8 @@ impl Obs {
         ));
         if self.no_counter > 0 {
             out.push(format!(
-                "{} created lead(s) read back without reengagement_count /                  reengagements_count (R1 not checked on them)",
+                "{} created lead(s) read back without reengagement_count / \
+                 reengagements_count (R1 not checked on them)",
                 self.no_counter
             ));
         }
@@ -57,6 +64,20 @@ impl Obs {
                  /api/leads/{id}/ is unavailable and every operation is judged by a read"
                     .to_owned(),
             );
+        }
+        if self.groups_not_overlapped > 0 {
+            out.push(format!(
+                "{} concurrent group(s) (S5) were explained but their requests were not all in \
+                 flight together (not counted for S5)",
+                self.groups_not_overlapped
+            ));
+        }
+        if self.groups_unjudged > 0 {
+            out.push(format!(
+                "{} concurrent group(s) (S5) were not judged: throttled, or their operations \
+                 already fail one at a time (those clauses report it)",
+                self.groups_unjudged
+            ));
         }
         if self.unreadable > 0 {
             out.push(format!(

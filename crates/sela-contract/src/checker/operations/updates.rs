@@ -321,6 +321,8 @@ impl Harness<'_> {
                         ),
                     );
                 } else {
+                    // The flag was kept: R2 judged and held.
+                    w.out.check(Clause::R2);
                     w.out.check(Clause::R1);
                     w.fail(
                         Clause::R1,

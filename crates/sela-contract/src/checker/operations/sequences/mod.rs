@@ -17,6 +17,8 @@
 //! per-clause report, which every other property shares.
 
 mod account;
+mod groups;
+mod linear;
 mod model;
 mod resends;
 mod steps;
@@ -204,6 +206,14 @@ fn describe(step: &Step) -> String {
         Step::Put { slot, .. } => format!("PUT matching lead #{slot}'s phone and e-mail"),
         Step::Get { slot } => format!("GET of lead #{slot}"),
         Step::List { slot } => format!("lead #{slot} in the list walk"),
+        Step::Group { slot, ops } => {
+            let ops: Vec<String> = ops.iter().map(|o| format!("{o:?}")).collect();
+            format!(
+                "{} requests in flight together on lead #{slot}: {}",
+                ops.len(),
+                ops.join(", ")
+            )
+        }
     }
 }
 

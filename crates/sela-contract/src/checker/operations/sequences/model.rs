@@ -81,6 +81,45 @@ pub enum Step {
     Get { slot: usize },
     /// The lead found in the list walk with its state so far (L1).
     List { slot: usize },
+    /// 2 to 6 requests sent together, on lead `slot` (S5): judged by an order
+    /// of them that explains every answer and the state read after.
+    Group { slot: usize, ops: Vec<GroupOp> },
+}
+
+/// One request of a concurrent group (S5).
+#[derive(Clone, Debug, PartialEq)]
+pub enum GroupOp {
+    /// `PATCH` of one field of the group's lead.
+    Patch { field: Field, n: u16 },
+    /// `PATCH` of a do-not-contact flag of the lead to true.
+    Dnc { flag: Flag },
+    /// A re-send of the lead's identity: re-engages it (or is refused).
+    Resend { single: bool },
+    /// `GET` of the lead.
+    Get,
+    /// A single create of the group's one new identity (several race).
+    CreateFresh,
+    /// The second account creates a lead of its own (skipped without one).
+    OtherCreate,
+    /// The second account reads the group's lead (skipped without one).
+    OtherGet,
+}
+
+/// Most requests in a group.
+pub(crate) const MAX_GROUP: usize = 6;
+
+pub(super) fn group_op() -> impl Strategy<Value = GroupOp> {
+    let field = prop::sample::select(vec![Field::Source, Field::State, Field::Metadata]);
+    let flag = prop::sample::select(vec![Flag::Call, Flag::Sms]);
+    prop_oneof![
+        3 => (field, 0u16..1000).prop_map(|(field, n)| GroupOp::Patch { field, n }),
+        2 => flag.prop_map(|flag| GroupOp::Dnc { flag }),
+        3 => any::<bool>().prop_map(|single| GroupOp::Resend { single }),
+        1 => Just(GroupOp::Get),
+        2 => Just(GroupOp::CreateFresh),
+        1 => Just(GroupOp::OtherCreate),
+        1 => Just(GroupOp::OtherGet),
+    ]
 }
 
 impl Step {
@@ -89,6 +128,11 @@ impl Step {
         match self {
             Step::BulkCreate { n } => *n,
             Step::SingleCreate | Step::ResendOld { .. } => 1,
+            Step::Group { ops, .. } => {
+                let fresh = ops.contains(&GroupOp::CreateFresh);
+                let other = ops.iter().filter(|o| **o == GroupOp::OtherCreate).count();
+                usize::from(fresh) + other
+            }
             _ => 0,
         }
     }
@@ -140,7 +184,9 @@ impl ReferenceStateMachine for Sequences {
             3 => (slot.clone(), flag).prop_map(|(slot, flag)| Step::Dnc { slot, flag }),
             1 => (slot.clone(), 0u16..1000).prop_map(|(slot, n)| Step::Put { slot, n }),
             1 => slot.clone().prop_map(|slot| Step::Get { slot }),
-            1 => slot.prop_map(|slot| Step::List { slot }),
+            1 => slot.clone().prop_map(|slot| Step::List { slot }),
+            1 => (slot, prop::collection::vec(group_op(), 2..=MAX_GROUP))
+                .prop_map(|(slot, ops)| Step::Group { slot, ops }),
         ]
         .boxed()
     }
@@ -173,6 +219,7 @@ impl ReferenceStateMachine for Sequences {
             | Step::Put { slot, .. }
             | Step::Get { slot }
             | Step::List { slot } => *slot < state.leads,
+            Step::Group { slot, ops } => *slot < state.leads && ops.len() >= 2,
         }
     }
 }

@@ -66,6 +66,7 @@ impl Harness<'_> {
             Step::Put { slot, n } => self.put(w, acc, *slot, *n)?,
             Step::Get { slot } => self.get(w, acc, *slot)?,
             Step::List { slot } => self.listed(w, acc, *slot)?,
+            Step::Group { slot, ops } => self.run_group(w, acc, *slot, ops)?,
         }
         w.out.failures.is_empty().then_some(())
     }

@@ -1,0 +1,265 @@
+//! S5: requests in flight together are explained by some one-at-a-time
+//! order. Each fault server below has a race window between a read and a
+//! write, as real servers do; the window is forced open, not hoped for: a
+//! request of a group (the harness's `x-sela-group: GROUP/N` header) takes its
+//! snapshot, then waits at a gate until all N requests of its group have
+//! taken theirs, then writes. Harmless servers (one request at a time,
+//! answers coming back out of order) must pass.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use sela_leads::rules::identity;
+use sela_sandbox::SandboxState;
+use serde_json::{Value, json};
+
+use crate::common::{
+    assert_only_or, assert_passes, clause, is_bulk, leads_of, run_with, sandbox_answer,
+};
+use crate::kit::{is_single_create, patch_id, with_body};
+use crate::server::{Req, Resp};
+
+/// Holds each request of a group until every request of it has arrived (a
+/// safety limit of 20 s only keeps a broken harness from hanging the test:
+/// the fault then does not show and the test fails).
+#[derive(Clone, Default)]
+struct Gate(Arc<(Mutex<HashMap<String, usize>>, Condvar)>);
+
+impl Gate {
+    fn wait(&self, req: &Req) {
+        let Some((group, n)) = req
+            .header("x-sela-group")
+            .and_then(|h| h.split_once('/'))
+            .and_then(|(g, n)| Some((g.to_owned(), n.parse::<usize>().ok()?)))
+        else {
+            return;
+        };
+        let (lock, cv) = &*self.0;
+        let mut arrived = lock.lock().unwrap();
+        *arrived.entry(group.clone()).or_default() += 1;
+        cv.notify_all();
+        let _ = cv
+            .wait_timeout_while(arrived, Duration::from_secs(20), |a| a[&group] < n)
+            .unwrap();
+    }
+}
+
+/// The stored lead of the first account with this identity.
+fn stored(state: &SandboxState, item: &Value) -> Option<(i64, Value)> {
+    let who = identity(item)?;
+    let model = state.lock();
+    let id = model.find(&who)?;
+    Some((id, model.get(id)?))
+}
+
+/// The identity of a re-send (single create or a one-item bulk), if `req`
+/// is one.
+fn resent(req: &Req) -> Option<Value> {
+    if is_single_create(req) {
+        return req.json();
+    }
+    if is_bulk(req) {
+        let leads = leads_of(req)?;
+        return (leads.len() == 1).then(|| leads[0].clone());
+    }
+    None
+}
+
+fn run_racy(
+    racy: impl Fn(&SandboxState, &Req, &Gate) -> Option<Resp> + Send + Sync + 'static,
+) -> sela_contract::Report {
+    let gate = Gate::default();
+    run_with(8, move |state, req| {
+        if let Some(resp) = racy(state, req, &gate) {
+            return resp;
+        }
+        gate.wait(req);
+        sandbox_answer(state, req).into()
+    })
+}
+
+// Pins: sequences/groups.rs `run_group` with linear.rs `explain` (two
+// PATCHes of different fields must both take effect).
+#[test]
+fn s5_a_patch_that_saves_the_whole_lead_is_caught() {
+    // Django's save() without update_fields: the lead as loaded, with the
+    // sent fields changed, is written back whole.
+    let report = run_racy(|state, req, gate| {
+        let id = patch_id(req)?;
+        let before = state.lock().get(id)?;
+        gate.wait(req);
+        let answer = sandbox_answer(state, req);
+        if answer.status != 200 {
+            return Some(answer.into());
+        }
+        let mut whole = before;
+        for (k, v) in req.json()?.as_object()? {
+            whole[k] = v.clone();
+        }
+        state.lock().replace(id, whole.clone());
+        Some(Resp::json(200, &whole))
+    });
+    assert_only_or(
+        &report,
+        &[clause("S5")],
+        &[clause("U1"), clause("G1"), clause("R2")],
+        "a concurrent PATCH of another field is undone",
+    );
+}
+
+// Pins: linear.rs `explain` (n re-engagements add n).
+#[test]
+fn s5_a_re_engagement_counted_in_application_code_is_caught() {
+    // count = count + 1 on the value read before the gate.
+    let report = run_racy(|state, req, gate| {
+        let item = resent(req)?;
+        let (id, before) = stored(state, &item)?;
+        gate.wait(req);
+        let answer = sandbox_answer(state, req);
+        let mut now = state.lock().get(id)?;
+        let count = before["reengagement_count"].as_i64().unwrap_or(0) + 1;
+        now["reengagement_count"] = json!(count);
+        if now.get("reengagements_count").is_some() {
+            now["reengagements_count"] = json!(count);
+        }
+        state.lock().replace(id, now);
+        Some(answer.into())
+    });
+    assert_only_or(
+        &report,
+        &[clause("S5")],
+        &[clause("R1"), clause("G1")],
+        "two concurrent re-engagements count once",
+    );
+}
+
+// Pins: linear.rs `explain` (a flag set while the lead is re-engaged stays).
+#[test]
+fn s5_a_re_engagement_that_saves_the_lead_as_read_is_caught() {
+    // The re-engagement writes back the lead as it read it, counter and time
+    // updated: a do-not-contact flag set in between is lost.
+    let report = run_racy(|state, req, gate| {
+        let item = resent(req)?;
+        let (id, before) = stored(state, &item)?;
+        gate.wait(req);
+        let answer = sandbox_answer(state, req);
+        let now = state.lock().get(id)?;
+        let mut saved = before;
+        for k in [
+            "reengagement_count",
+            "reengagements_count",
+            "reengagement_time",
+            "last_reengagement_time",
+            "modified_time",
+        ] {
+            if let Some(v) = now.get(k) {
+                saved[k] = v.clone();
+            }
+        }
+        state.lock().replace(id, saved);
+        Some(answer.into())
+    });
+    assert_only_or(
+        &report,
+        &[clause("S5")],
+        &[clause("R2"), clause("R1"), clause("U1"), clause("G1")],
+        "a do-not-contact flag set during a re-engagement is undone",
+    );
+}
+
+// Pins: linear.rs `explain` (concurrent creates of one identity create once).
+#[test]
+fn s5_a_single_create_without_a_unique_constraint_is_caught() {
+    // Looks the identity up, then inserts without a lock.
+    let report = run_racy(|state, req, gate| {
+        if !is_single_create(req) {
+            return None;
+        }
+        let item = req.json()?;
+        let known = stored(state, &item).is_some();
+        gate.wait(req);
+        if known || req.header("x-sela-group").is_none() {
+            return Some(sandbox_answer(state, req).into());
+        }
+        let id = state.lock().insert_unchecked(&item).ok()?;
+        let lead = state.lock().get(id)?;
+        Some(Resp::json(201, &lead))
+    });
+    assert_only_or(
+        &report,
+        &[clause("S5")],
+        &[clause("S2"), clause("C1"), clause("L1")],
+        "two creates of one identity in flight together both create",
+    );
+}
+
+// Pins: groups.rs's read of the other account's lead (its create acted in
+// this account), and linear.rs `explain` (this account's answers).
+#[test]
+fn s5_the_account_kept_in_a_global_is_caught() {
+    // A middleware stores the request's token in a module variable; the
+    // handler reads it after the gate, when another request has set it.
+    let current: Arc<Mutex<Option<String>>> = Arc::default();
+    let report = run_racy(move |state, req, gate| {
+        req.header("x-sela-group")?;
+        let mine = req.header("authorization").map(str::to_owned);
+        *current.lock().unwrap() = mine;
+        gate.wait(req);
+        let token = current.lock().unwrap().clone();
+        let mut as_global = req.clone();
+        as_global.headers.retain(|(k, _)| k != "authorization");
+        if let Some(t) = token {
+            as_global.headers.push(("authorization".into(), t));
+        }
+        Some(sandbox_answer(state, &as_global).into())
+    });
+    assert_only_or(
+        &report,
+        &[clause("S5")],
+        &[clause("A3"), clause("G1"), clause("U1"), clause("S2")],
+        "a request of one account acts in the other",
+    );
+}
+
+/// The same body as sent, for servers that only reorder.
+fn same(req: &Req) -> Req {
+    with_body(req, &req.json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn one_request_at_a_time_passes() {
+    let one: Arc<Mutex<()>> = Arc::default();
+    let report = run_with(8, move |state, req| {
+        let _only = one.lock().unwrap();
+        sandbox_answer(state, req).into()
+    });
+    assert_passes(&report);
+    // Its requests were all in flight together, served one by one: linear.
+    assert!(report.clause(clause("S5")).held(), "{report}");
+}
+
+#[test]
+fn answers_coming_back_out_of_order_pass() {
+    // Each request of a group is handled at once, and answered after a delay
+    // that depends on its place in the group's arrival: the last to arrive
+    // is answered first.
+    let gate = Gate::default();
+    let arrivals: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+    let report = run_with(8, move |state, req| {
+        let answer = sandbox_answer(state, &same(req));
+        if let Some(group) = req.header("x-sela-group") {
+            let place = {
+                let mut a = arrivals.lock().unwrap();
+                let n = a.entry(group.to_owned()).or_default();
+                *n += 1;
+                *n
+            };
+            gate.wait(req);
+            std::thread::sleep(Duration::from_millis(30 / place));
+        }
+        answer.into()
+    });
+    assert_passes(&report);
+    assert!(report.clause(clause("S5")).held(), "{report}");
+}
