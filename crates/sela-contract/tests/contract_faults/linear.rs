@@ -24,7 +24,7 @@ use crate::server::{Req, Resp};
 /// safety limit of 20 s only keeps a broken harness from hanging the test:
 /// the fault then does not show and the test fails).
 #[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<HashMap<String, usize>>, Condvar)>);
+pub struct Gate(Arc<(Mutex<HashMap<String, usize>>, Condvar)>);
 
 impl Gate {
     fn wait(&self, req: &Req) {
@@ -66,42 +66,145 @@ fn resent(req: &Req) -> Option<Value> {
     None
 }
 
-fn run_racy(
-    racy: impl Fn(&SandboxState, &Req, &Gate) -> Option<Resp> + Send + Sync + 'static,
+/// How a racy server holds a request of a group between its read and its
+/// write: the tests' [`Gate`], or a bench's fixed window.
+pub trait Hold: Send + Sync + 'static {
+    fn hold(&self, req: &Req);
+}
+
+impl Hold for Gate {
+    fn hold(&self, req: &Req) {
+        self.wait(req);
+    }
+}
+
+/// A race: answers the requests it races on (`None`: the sandbox's answer,
+/// after the hold).
+pub type Racy = fn(&SandboxState, &Req, &dyn Hold) -> Option<Resp>;
+
+/// A run of the harness with `config` against the sandbox with `racy`.
+pub fn run_racy_with(
+    config: &sela_contract::Config,
+    racy: Racy,
+    hold: impl Hold,
 ) -> sela_contract::Report {
-    let gate = Gate::default();
-    run_with(8, move |state, req| {
-        if let Some(resp) = racy(state, req, &gate) {
-            return resp;
+    let server = crate::common::serve(
+        crate::common::state(),
+        crate::server::Transport::default(),
+        move |state, req| {
+            if let Some(resp) = racy(state, req, &hold) {
+                return resp;
+            }
+            hold.hold(req);
+            sandbox_answer(state, req).into()
+        },
+    );
+    crate::common::run_on(&server, config).expect("the harness runs")
+}
+
+fn run_racy(racy: Racy) -> sela_contract::Report {
+    let report = run_racy_with(&crate::common::config(8), racy, Gate::default());
+    crate::common::assert_no_leak(&report);
+    report
+}
+
+/// Django's save() without update_fields: the lead as loaded, with the sent
+/// fields changed, is written back whole.
+pub fn lost_patch(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Option<Resp> {
+    let id = patch_id(req)?;
+    let before = state.lock().get(id)?;
+    hold.hold(req);
+    let answer = sandbox_answer(state, req);
+    if answer.status != 200 {
+        return Some(answer.into());
+    }
+    let mut whole = before;
+    for (k, v) in req.json()?.as_object()? {
+        whole[k] = v.clone();
+    }
+    state.lock().replace(id, whole.clone());
+    Some(Resp::json(200, &whole))
+}
+
+/// count = count + 1 on the value read before the hold.
+pub fn lost_increment(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Option<Resp> {
+    let item = resent(req)?;
+    let (id, before) = stored(state, &item)?;
+    hold.hold(req);
+    let answer = sandbox_answer(state, req);
+    let mut now = state.lock().get(id)?;
+    let count = before["reengagement_count"].as_i64().unwrap_or(0) + 1;
+    now["reengagement_count"] = json!(count);
+    if now.get("reengagements_count").is_some() {
+        now["reengagements_count"] = json!(count);
+    }
+    state.lock().replace(id, now);
+    Some(answer.into())
+}
+
+/// The re-engagement writes back the lead as it read it, counter and time
+/// updated: a do-not-contact flag set in between is lost.
+pub fn flag_undone(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Option<Resp> {
+    let item = resent(req)?;
+    let (id, before) = stored(state, &item)?;
+    hold.hold(req);
+    let answer = sandbox_answer(state, req);
+    let now = state.lock().get(id)?;
+    let mut saved = before;
+    for k in [
+        "reengagement_count",
+        "reengagements_count",
+        "reengagement_time",
+        "last_reengagement_time",
+        "modified_time",
+    ] {
+        if let Some(v) = now.get(k) {
+            saved[k] = v.clone();
         }
-        gate.wait(req);
-        sandbox_answer(state, req).into()
-    })
+    }
+    state.lock().replace(id, saved);
+    Some(answer.into())
+}
+
+/// Looks the identity up, then inserts without a lock or a unique
+/// constraint (only for requests of a group: alone it is the sandbox).
+pub fn create_race(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Option<Resp> {
+    if !is_single_create(req) {
+        return None;
+    }
+    let item = req.json()?;
+    let known = stored(state, &item).is_some();
+    hold.hold(req);
+    if known || req.header("x-sela-group").is_none() {
+        return Some(sandbox_answer(state, req).into());
+    }
+    let id = state.lock().insert_unchecked(&item).ok()?;
+    let lead = state.lock().get(id)?;
+    Some(Resp::json(201, &lead))
+}
+
+/// A middleware stores the request's token in a module variable; the
+/// handler reads it after the hold, when another request may have set it.
+pub fn global_account(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Option<Resp> {
+    static CURRENT: Mutex<Option<String>> = Mutex::new(None);
+    req.header("x-sela-group")?;
+    *CURRENT.lock().unwrap() = req.header("authorization").map(str::to_owned);
+    hold.hold(req);
+    let token = CURRENT.lock().unwrap().clone();
+    let mut as_global = req.clone();
+    as_global.headers.retain(|(k, _)| k != "authorization");
+    if let Some(t) = token {
+        as_global.headers.push(("authorization".into(), t));
+    }
+    Some(sandbox_answer(state, &as_global).into())
 }
 
 // Pins: sequences/groups.rs `run_group` with linear.rs `explain` (two
 // PATCHes of different fields must both take effect).
 #[test]
 fn s5_a_patch_that_saves_the_whole_lead_is_caught() {
-    // Django's save() without update_fields: the lead as loaded, with the
-    // sent fields changed, is written back whole.
-    let report = run_racy(|state, req, gate| {
-        let id = patch_id(req)?;
-        let before = state.lock().get(id)?;
-        gate.wait(req);
-        let answer = sandbox_answer(state, req);
-        if answer.status != 200 {
-            return Some(answer.into());
-        }
-        let mut whole = before;
-        for (k, v) in req.json()?.as_object()? {
-            whole[k] = v.clone();
-        }
-        state.lock().replace(id, whole.clone());
-        Some(Resp::json(200, &whole))
-    });
     assert_only_or(
-        &report,
+        &run_racy(lost_patch),
         &[clause("S5")],
         &[clause("U1"), clause("G1"), clause("R2")],
         "a concurrent PATCH of another field is undone",
@@ -111,23 +214,8 @@ fn s5_a_patch_that_saves_the_whole_lead_is_caught() {
 // Pins: linear.rs `explain` (n re-engagements add n).
 #[test]
 fn s5_a_re_engagement_counted_in_application_code_is_caught() {
-    // count = count + 1 on the value read before the gate.
-    let report = run_racy(|state, req, gate| {
-        let item = resent(req)?;
-        let (id, before) = stored(state, &item)?;
-        gate.wait(req);
-        let answer = sandbox_answer(state, req);
-        let mut now = state.lock().get(id)?;
-        let count = before["reengagement_count"].as_i64().unwrap_or(0) + 1;
-        now["reengagement_count"] = json!(count);
-        if now.get("reengagements_count").is_some() {
-            now["reengagements_count"] = json!(count);
-        }
-        state.lock().replace(id, now);
-        Some(answer.into())
-    });
     assert_only_or(
-        &report,
+        &run_racy(lost_increment),
         &[clause("S5")],
         &[clause("R1"), clause("G1")],
         "two concurrent re-engagements count once",
@@ -137,31 +225,8 @@ fn s5_a_re_engagement_counted_in_application_code_is_caught() {
 // Pins: linear.rs `explain` (a flag set while the lead is re-engaged stays).
 #[test]
 fn s5_a_re_engagement_that_saves_the_lead_as_read_is_caught() {
-    // The re-engagement writes back the lead as it read it, counter and time
-    // updated: a do-not-contact flag set in between is lost.
-    let report = run_racy(|state, req, gate| {
-        let item = resent(req)?;
-        let (id, before) = stored(state, &item)?;
-        gate.wait(req);
-        let answer = sandbox_answer(state, req);
-        let now = state.lock().get(id)?;
-        let mut saved = before;
-        for k in [
-            "reengagement_count",
-            "reengagements_count",
-            "reengagement_time",
-            "last_reengagement_time",
-            "modified_time",
-        ] {
-            if let Some(v) = now.get(k) {
-                saved[k] = v.clone();
-            }
-        }
-        state.lock().replace(id, saved);
-        Some(answer.into())
-    });
     assert_only_or(
-        &report,
+        &run_racy(flag_undone),
         &[clause("S5")],
         &[clause("R2"), clause("R1"), clause("U1"), clause("G1")],
         "a do-not-contact flag set during a re-engagement is undone",
@@ -171,23 +236,8 @@ fn s5_a_re_engagement_that_saves_the_lead_as_read_is_caught() {
 // Pins: linear.rs `explain` (concurrent creates of one identity create once).
 #[test]
 fn s5_a_single_create_without_a_unique_constraint_is_caught() {
-    // Looks the identity up, then inserts without a lock.
-    let report = run_racy(|state, req, gate| {
-        if !is_single_create(req) {
-            return None;
-        }
-        let item = req.json()?;
-        let known = stored(state, &item).is_some();
-        gate.wait(req);
-        if known || req.header("x-sela-group").is_none() {
-            return Some(sandbox_answer(state, req).into());
-        }
-        let id = state.lock().insert_unchecked(&item).ok()?;
-        let lead = state.lock().get(id)?;
-        Some(Resp::json(201, &lead))
-    });
     assert_only_or(
-        &report,
+        &run_racy(create_race),
         &[clause("S5")],
         &[clause("S2"), clause("C1"), clause("L1")],
         "two creates of one identity in flight together both create",
@@ -198,24 +248,8 @@ fn s5_a_single_create_without_a_unique_constraint_is_caught() {
 // this account), and linear.rs `explain` (this account's answers).
 #[test]
 fn s5_the_account_kept_in_a_global_is_caught() {
-    // A middleware stores the request's token in a module variable; the
-    // handler reads it after the gate, when another request has set it.
-    let current: Arc<Mutex<Option<String>>> = Arc::default();
-    let report = run_racy(move |state, req, gate| {
-        req.header("x-sela-group")?;
-        let mine = req.header("authorization").map(str::to_owned);
-        *current.lock().unwrap() = mine;
-        gate.wait(req);
-        let token = current.lock().unwrap().clone();
-        let mut as_global = req.clone();
-        as_global.headers.retain(|(k, _)| k != "authorization");
-        if let Some(t) = token {
-            as_global.headers.push(("authorization".into(), t));
-        }
-        Some(sandbox_answer(state, &as_global).into())
-    });
     assert_only_or(
-        &report,
+        &run_racy(global_account),
         &[clause("S5")],
         &[clause("A3"), clause("G1"), clause("U1"), clause("S2")],
         "a request of one account acts in the other",
