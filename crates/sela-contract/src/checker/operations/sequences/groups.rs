@@ -263,6 +263,9 @@ impl Harness<'_> {
         // The state after, read within the settle window until some order
         // explains it.
         let mut wait = self.waits.start(Clause::S5);
+        // A group whose operations already fail alone is not judged: no
+        // reason to wait for its state.
+        let unjudged = self.fails_alone(&history);
         let (outcome, after) = loop {
             let ex = self.call(&mut w.log, "GET", &lead_path(id), Auth::Token, None);
             let Some(lead) = lead_of(&ex) else {
@@ -279,7 +282,7 @@ impl Harness<'_> {
             let outcome = explain(&init, &history, &after_order, id, |s| {
                 s.lead == read && grew.is_none_or(|g| g == s.created)
             });
-            if outcome.is_ok() || !wait.pause() {
+            if outcome.is_ok() || unjudged || !wait.pause() {
                 break (outcome, (lead, read, grew));
             }
         };
@@ -299,7 +302,7 @@ impl Harness<'_> {
             // A difference in what the group's operations already get wrong
             // one at a time is their clauses' (as S4 does for bulk): S5
             // judges concurrency only.
-            Err(_) if self.fails_alone(&history) => {
+            Err(_) if unjudged => {
                 self.ops.obs.groups_unjudged += 1;
                 acc.leads[slot].counter = read.counter;
                 acc.leads[slot].last = lead;
