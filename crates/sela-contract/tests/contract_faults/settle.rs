@@ -193,9 +193,11 @@ fn s2_a_dedup_cache_with_a_time_limit_is_caught() {
             && authorised(req)
             && let Some(items) = leads_of(req)
         {
+            // The locks are always taken in one order (seen, then the log),
+            // so that concurrent requests cannot deadlock.
             let early: Option<Instant> = {
-                let log = saw.lock().unwrap();
                 let seen = seen.lock().unwrap();
+                let log = saw.lock().unwrap();
                 items
                     .iter()
                     .filter_map(identity)
