@@ -68,6 +68,26 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// A request about to be sent: no answer yet (both senders, the client's
+    /// and a concurrent group's, fill it in).
+    pub(crate) fn unanswered(
+        method: &'static str,
+        url: String,
+        auth: Auth,
+        body: Option<String>,
+    ) -> Exchange {
+        Exchange {
+            method,
+            url,
+            auth,
+            body,
+            status: None,
+            content_type: None,
+            response: String::new(),
+            transport_error: None,
+        }
+    }
+
     /// The request as JSON for a report (the key shown as `$SELA_API_KEY`).
     pub fn request_json(&self) -> Value {
         let body = self

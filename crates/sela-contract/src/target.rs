@@ -267,16 +267,7 @@ pub(crate) async fn send_once(
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(b.clone());
     }
-    let mut ex = Exchange {
-        method,
-        url,
-        auth,
-        body,
-        status: None,
-        content_type: None,
-        response: String::new(),
-        transport_error: None,
-    };
+    let mut ex = Exchange::unanswered(method, url, auth, body);
     let (started, clock) = (chrono::Utc::now(), std::time::Instant::now());
     let mut meta = None;
     let mut retry_after = None;

@@ -170,16 +170,7 @@ impl Leg {
         let url = target.url(&path);
         let authorization = target.auth_header(&auth);
         let mut leg = Leg {
-            exchange: Exchange {
-                method,
-                url: url.clone(),
-                auth,
-                body,
-                status: None,
-                content_type: None,
-                response: String::new(),
-                transport_error: None,
-            },
+            exchange: Exchange::unanswered(method, url.clone(), auth, body),
             url: None,
             bytes: Vec::new(),
             stream: None,
