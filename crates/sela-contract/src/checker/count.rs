@@ -155,7 +155,7 @@ impl ListCount {
                 // wait the window out first; before that, mark the baseline
                 // unsure, so that an excess over it is no verdict.
                 let recent = net.write_within(waits.window);
-                if let Some(left) = recent.filter(|_| waits.any()) {
+                if let Some(left) = recent.filter(|_| waits.lagged()) {
                     std::thread::sleep(left);
                     self.baseline_unsure = false;
                 } else {
@@ -170,9 +170,16 @@ impl ListCount {
     /// True when a count that went to `after` instead of `want` may only show
     /// that the baseline lagged (it came from a read soon after a write): an
     /// excess is then no verdict, and the report says so.
-    pub(super) fn unsure_excess(&mut self, after: u64, want: u64) -> bool {
+    pub(super) fn unsure_excess(
+        &mut self,
+        waits: &mut Waits,
+        clause: Clause,
+        after: u64,
+        want: u64,
+    ) -> bool {
         if self.baseline_unsure && after > want {
             self.unsure += 1;
+            waits.excuse(clause);
             return true;
         }
         false
@@ -205,7 +212,9 @@ impl ListCount {
             growth_differs(before, after, tally)
         });
         let created = tally.created as u64;
-        if growth_differs(before, after, tally) && self.unsure_excess(after, before + created) {
+        if growth_differs(before, after, tally)
+            && self.unsure_excess(waits, Clause::S2, after, before + created)
+        {
             return;
         }
         out.check(Clause::S2);

@@ -4,12 +4,20 @@
 //! difference still there then is reported. Deduplication is not a read and
 //! never waits. The report says how many reads waited and the longest wait.
 //!
-//! On a target that has shown no lag at all, a clause that has failed (a
-//! difference outlasted the whole window) is not waited for again: later
-//! disagreeing reads about it (more cases, shrinking) are taken at once. A
-//! failing run is then about as fast as a passing one, and no verdict
-//! changes: the clause has failed already, and a target that lags at all
-//! keeps the whole window for every read.
+//! What the run learns about the target's lag shortens later waits, so that
+//! a failing run is about as fast as a passing one (issue 26):
+//! - once a difference has outlasted the whole window on a target that has
+//!   shown no lag at all (no read ever agreed after waiting), later
+//!   disagreeing reads are re-read only for a short probe
+//!   ([`Waits::probe`]), not the whole window;
+//! - a clause with a difference that outlasted its wait (the window, or a
+//!   probe on such a target), or that has failed, is not waited for again:
+//!   later disagreeing reads about it are taken at once, within the case
+//!   and in later cases and shrinking.
+//!
+//! A target that lags at all (some read agreed after waiting) keeps the
+//! whole window for every read, so no lagging read is judged early; the
+//! report says how many reads were judged on a shortened wait.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -37,18 +45,35 @@ pub(crate) struct Waits {
     pub(crate) longest: Duration,
     /// Clauses that have failed in the run (see [`Waits::note_failed`]).
     failed: BTreeSet<Clause>,
-    /// Disagreeing reads about a failed clause, on a target that never
-    /// lagged, not waited for.
+    /// Clauses with a difference that outlasted its wait while no read had
+    /// lagged (see [`Waits::finish`]): while there is one, later waits are
+    /// probes.
+    outlasted: BTreeSet<Clause>,
+    /// Disagreeing reads re-read only for a probe, and still disagreeing.
+    probed: u32,
+    /// Disagreeing reads about a clause not waited for again, taken at once.
     shortened: u32,
+}
+
+/// How long one disagreeing read is re-read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Span {
+    /// The whole settle window.
+    Window,
+    /// A short probe: a difference has outlasted the window on a target
+    /// that never lagged.
+    Probe,
+    /// Not at all: the clause is not waited for again.
+    None,
 }
 
 /// One disagreeing read's wait: its clause, its limit and its backoff.
 #[derive(Debug)]
 pub(super) struct Wait {
+    clause: Clause,
     started: Instant,
     limit: Duration,
-    /// True when the limit is the whole window.
-    full: bool,
+    span: Span,
     pause: Duration,
     /// True once the read was repeated.
     repeated: bool,
@@ -78,8 +103,17 @@ impl Waits {
             unsettled: 0,
             longest: Duration::ZERO,
             failed: BTreeSet::new(),
+            outlasted: BTreeSet::new(),
+            probed: 0,
             shortened: 0,
         }
+    }
+
+    /// The probe of a target that has shown no lag: a sixteenth of the
+    /// window, at least two re-reads' worth of backoff (one at 25 ms, one
+    /// 50 ms later), never more than the window.
+    pub(crate) fn probe(&self) -> Duration {
+        (self.window / 16).max(FIRST_PAUSE * 3).min(self.window)
     }
 
     /// One line for the report's observations.
@@ -92,11 +126,14 @@ impl Waits {
             self.longest.as_secs_f64(),
             self.unsettled
         );
-        if self.shortened > 0 {
-            let clauses: Vec<&str> = self.failed.iter().map(|c| c.id()).collect();
+        if self.probed + self.shortened > 0 {
+            let clauses: Vec<&str> = self.failed.union(&self.outlasted).map(|c| c.id()).collect();
             line.push_str(&format!(
-                "; {} later disagreeing read(s) about a clause already failed ({}) were not \
-                 waited for, no read having lagged in this run",
+                "; no read having lagged in this run, {} later disagreeing read(s) were \
+                 re-read for only {:.2} s and {} about a clause already failed or \
+                 disagreeing ({}) were taken at once",
+                self.probed,
+                self.probe().as_secs_f64(),
                 self.shortened,
                 clauses.join(", ")
             ));
@@ -104,13 +141,10 @@ impl Waits {
         line
     }
 
-    /// True once some read of the run had to wait (reads lag in this run).
-    pub(super) fn any(&self) -> bool {
-        self.settled + self.unsettled > 0
-    }
-
     /// True once some read of the run agreed after waiting: the target lags.
-    fn lagged(&self) -> bool {
+    /// (A read that disagreed for the whole window shows a difference, not
+    /// lag.)
+    pub(super) fn lagged(&self) -> bool {
         self.settled > 0
     }
 
@@ -121,30 +155,66 @@ impl Waits {
     }
 
     /// The wait of a read about `clause` that disagreed just now: the whole
-    /// window, or none once `clause` has failed on a target that has shown
-    /// no lag at all.
+    /// window on a target that has lagged or while no difference has
+    /// outlasted the window; else a probe, or none for a clause not waited
+    /// for again.
     pub(super) fn start(&self, clause: Clause) -> Wait {
-        let full = !self.failed.contains(&clause) || self.lagged();
+        let span = if self.lagged() {
+            Span::Window
+        } else if self.failed.contains(&clause) || self.outlasted.contains(&clause) {
+            Span::None
+        } else if !self.outlasted.is_empty() {
+            Span::Probe
+        } else {
+            Span::Window
+        };
         Wait {
+            clause,
             started: Instant::now(),
-            limit: if full { self.window } else { Duration::ZERO },
-            full,
+            limit: match span {
+                Span::Window => self.window,
+                Span::Probe => self.probe(),
+                Span::None => Duration::ZERO,
+            },
+            span,
             pause: FIRST_PAUSE,
             repeated: false,
         }
     }
 
-    /// Records how `wait` ended: `agreed` when the last read agreed.
+    /// Records how `wait` ended: `agreed` when the last read agreed. A
+    /// difference that outlasted its whole wait on a target that has not
+    /// lagged is not waited for again, and makes later waits probes. A wait
+    /// its caller gave up before its time was over tells nothing.
     pub(super) fn finish(&mut self, wait: Wait, agreed: bool) {
-        match (agreed, wait.full) {
-            (true, _) if wait.repeated => {
+        if agreed {
+            if wait.repeated {
                 self.settled += 1;
                 self.longest = self.longest.max(wait.started.elapsed());
             }
-            (true, _) => {}
-            (false, true) => self.unsettled += 1,
-            (false, false) => self.shortened += 1,
+            return;
         }
+        if wait.started.elapsed() < wait.limit {
+            return;
+        }
+        match wait.span {
+            Span::Window => self.unsettled += 1,
+            Span::Probe => self.probed += 1,
+            Span::None => {
+                self.shortened += 1;
+                return;
+            }
+        }
+        if !self.lagged() {
+            self.outlasted.insert(wait.clause);
+        }
+    }
+
+    /// A difference about `clause` that outlasted its wait was excused (a
+    /// count over a baseline that may have lagged): it is no evidence that
+    /// differences persist on this target.
+    pub(super) fn excuse(&mut self, clause: Clause) {
+        self.outlasted.remove(&clause);
     }
 
     /// `first` is a `GET path` answer read to judge `clause`; when `agrees`
@@ -186,33 +256,75 @@ impl Waits {
 mod tests {
     use super::*;
 
+    /// A wait whose time is over, as if its reads had kept disagreeing.
+    fn over(waits: &Waits, clause: Clause) -> Wait {
+        let mut wait = waits.start(clause);
+        wait.started -= wait.limit;
+        wait
+    }
+
     #[test]
     fn a_failed_clause_is_not_waited_for_on_a_target_that_never_lagged() {
         let mut waits = Waits::new(Duration::from_millis(30));
         let first = waits.start(Clause::B5);
-        assert!(first.full);
-        assert_eq!(first.limit, Duration::from_millis(30));
-        waits.finish(first, false);
-        // A difference that outlasted the window is not a failure yet (a
-        // count over a lagging baseline is excused): still the whole window.
-        assert!(waits.start(Clause::B5).full);
+        assert_eq!((first.span, first.limit), (Span::Window, waits.window));
         waits.note_failed([Clause::B5]);
         let again = waits.start(Clause::B5);
-        assert!(!again.full);
-        assert_eq!(again.limit, Duration::ZERO);
+        assert_eq!((again.span, again.limit), (Span::None, Duration::ZERO));
         waits.finish(again, false);
-        assert_eq!((waits.unsettled, waits.shortened), (1, 1));
-        // Another clause still gets the whole window.
-        assert_eq!(waits.start(Clause::U1).limit, Duration::from_millis(30));
+        assert_eq!(waits.shortened, 1);
+        // Failing alone says nothing about lag: another clause still gets the
+        // whole window.
+        assert_eq!(waits.start(Clause::U1).span, Span::Window);
+    }
+
+    #[test]
+    fn once_a_difference_outlasts_the_window_later_waits_are_probes() {
+        let mut waits = Waits::new(Duration::from_secs(2));
+        waits.finish(over(&waits, Clause::B3), false);
+        assert_eq!(waits.unsettled, 1);
+        // The same clause is not waited for again, within the case too.
+        assert_eq!(waits.start(Clause::B3).span, Span::None);
+        // Another clause is re-read for a probe only.
+        let probe = waits.start(Clause::U1);
+        assert_eq!((probe.span, probe.limit), (Span::Probe, waits.probe()));
+        assert_eq!(waits.probe(), Duration::from_millis(125));
+        waits.finish(over(&waits, Clause::U1), false);
+        assert_eq!(waits.probed, 1);
+        assert_eq!(waits.start(Clause::U1).span, Span::None);
+        assert!(waits.summary().contains("B3, U1"), "{}", waits.summary());
+    }
+
+    #[test]
+    fn an_excused_difference_and_a_wait_given_up_early_teach_nothing() {
+        let mut waits = Waits::new(Duration::from_secs(2));
+        waits.finish(over(&waits, Clause::S2), false);
+        waits.excuse(Clause::S2);
+        assert_eq!(waits.start(Clause::S2).span, Span::Window);
+        assert_eq!(waits.start(Clause::U1).span, Span::Window);
+        // Given up at once (a group not judged): not a difference that
+        // outlasted anything.
+        let early = waits.start(Clause::S5);
+        waits.finish(early, false);
+        assert_eq!(waits.start(Clause::U1).span, Span::Window);
+        assert_eq!(waits.unsettled, 1);
     }
 
     #[test]
     fn a_target_seen_lagging_keeps_the_whole_window_for_every_read() {
         let mut waits = Waits::new(Duration::from_secs(2));
         waits.note_failed([Clause::L1]);
-        assert!(!waits.start(Clause::L1).full);
-        waits.settled = 1;
-        assert_eq!(waits.start(Clause::L1).limit, Duration::from_secs(2));
+        waits.finish(over(&waits, Clause::B3), false);
+        assert_eq!(waits.start(Clause::L1).span, Span::None);
+        assert_eq!(waits.start(Clause::U1).span, Span::Probe);
+        // A read agreed after waiting: the target lags.
+        let mut lagging = waits.start(Clause::U1);
+        lagging.repeated = true;
+        waits.finish(lagging, true);
+        assert_eq!(waits.settled, 1);
+        for c in [Clause::L1, Clause::B3, Clause::U1] {
+            assert_eq!(waits.start(c).limit, Duration::from_secs(2));
+        }
     }
 
     #[test]

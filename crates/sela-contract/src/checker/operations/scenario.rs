@@ -276,7 +276,11 @@ impl Harness<'_> {
         let want = before + grew;
         let (after, ex) = self.settle_count(clause, after, ex, |n| n != want);
         w.log.push(ex);
-        if after != want && !self.count.unsure_excess(after, want) {
+        if after != want
+            && !self
+                .count
+                .unsure_excess(&mut self.waits, clause, after, want)
+        {
             w.fail(
                 clause,
                 "list count",

@@ -16,6 +16,7 @@ use crate::checker::count::Listing;
 use crate::checker::operations::reads::lead_of;
 use crate::checker::operations::walk::Walk;
 use crate::checker::operations::{BULK, LEADS_PATH, lead_path, shortened};
+use crate::checker::together::Timing;
 use crate::report::Clause;
 use crate::target::{Auth, Exchange};
 
@@ -154,7 +155,7 @@ impl Harness<'_> {
         let path = lead_path(id);
         let first = self.net.send("GET", &path, Auth::Token, None);
         let seen = LeadState::of(&acc.leads[slot].last);
-        let before_ex = if self.waits.any() {
+        let before_ex = if self.waits.lagged() {
             self.settle_read(Clause::S5, &path, Auth::Token, first, |e| {
                 lead_of(e).is_some_and(|l| LeadState::of(&l) == seen)
             })
@@ -179,21 +180,6 @@ impl Harness<'_> {
             + usize::from(sent.iter().any(|s| s.op == Op::CreateFresh));
         // Any write may change the count.
         self.count.stale();
-        // Real-time order: a request answered before another was sent comes
-        // before it in every order.
-        let mut after_order: Vec<Vec<usize>> = together
-            .timings
-            .iter()
-            .map(|t| {
-                together
-                    .timings
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, o)| matches!((o.answered, t.sent), (Some(a), Some(s)) if a < s))
-                    .map(|(j, _)| j)
-                    .collect()
-            })
-            .collect();
         let how = if together.synchronised {
             "their last bytes released at once"
         } else {
@@ -209,15 +195,13 @@ impl Harness<'_> {
             .filter(|i| exchanges[*i].status == Some(429))
             .collect();
         let served_together = exchanges.len() - throttled.len() >= 2;
+        let after_order = real_time_order(&together.timings, &throttled);
         w.log.extend(exchanges.iter().map(shortened));
         if !throttled.is_empty() {
             let again = throttled.iter().map(|i| requests[*i].clone()).collect();
             for (i, ex) in throttled.iter().zip(self.net.send_all(again)) {
                 w.log.push(shortened(&ex));
                 exchanges[*i] = ex;
-                after_order[*i] = (0..exchanges.len())
-                    .filter(|j| !throttled.contains(j))
-                    .collect();
             }
         }
         let history: Vec<(Op, Answer)> = sent
@@ -392,7 +376,7 @@ impl Harness<'_> {
                     ),
                     GroupOp::Get => (
                         Op::Get {
-                            judged: !self.waits.any(),
+                            judged: !self.waits.lagged(),
                         },
                         ("GET", path.clone(), Auth::Token, None),
                     ),
@@ -426,6 +410,29 @@ impl Harness<'_> {
 }
 
 /// The clauses that judge `op` when it is sent alone.
+/// For each request of a group, the requests every order puts before it
+/// (real-time order): those answered before it was sent. A request answered
+/// 429 (`throttled`) was served only when sent again after the others were
+/// answered: it comes after every served one, and nothing comes after it for
+/// having been sent after its 429 (that would close a cycle with its
+/// re-send, and the 429 served nothing).
+fn real_time_order(timings: &[Timing], throttled: &[usize]) -> Vec<Vec<usize>> {
+    let served = |j: &usize| !throttled.contains(j);
+    (0..timings.len())
+        .map(|i| {
+            if throttled.contains(&i) {
+                return (0..timings.len()).filter(served).collect();
+            }
+            (0..timings.len())
+                .filter(served)
+                .filter(|j| {
+                    matches!((timings[*j].answered, timings[i].sent), (Some(a), Some(s)) if a < s)
+                })
+                .collect()
+        })
+        .collect()
+}
+
 fn alone(op: &Op) -> &'static [Clause] {
     match op {
         Op::Patch { .. } => &[Clause::U1, Clause::R2, Clause::G1],
@@ -513,6 +520,30 @@ fn describe_failure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_throttled_comes_after_the_served_ones_and_closes_no_cycle() {
+        use std::time::{Duration, Instant};
+        let t0 = Instant::now();
+        let at = |ms| Some(t0 + Duration::from_millis(ms));
+        // Request 0 was answered 429 at 1 ms, before request 2 left at 2 ms;
+        // request 1 was answered at 5 ms, before request 3 left at 6 ms.
+        let timings = [(0, 1), (0, 5), (2, 7), (6, 8)]
+            .map(|(sent, answered)| Timing {
+                sent: at(sent),
+                answered: at(answered),
+            })
+            .to_vec();
+        let order = real_time_order(&timings, &[0]);
+        assert_eq!(
+            order[0],
+            vec![1, 2, 3],
+            "the re-send follows every served one"
+        );
+        assert_eq!(order[2], Vec::<usize>::new(), "the 429 served nothing");
+        assert_eq!(order[3], vec![1]);
+        assert_eq!(real_time_order(&timings, &[])[2], vec![0]);
+    }
 
     #[test]
     fn a_failure_says_before_answers_after_and_why() {
