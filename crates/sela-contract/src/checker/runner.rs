@@ -2,6 +2,7 @@
 //! tallies every outcome, shrinks each clause's first failure on its own,
 //! and replays stored failures first.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use proptest::prelude::Rng;
@@ -11,6 +12,7 @@ use super::Harness;
 use super::case::CaseOutcome;
 use super::replay::{case_runner, property_name};
 use super::tally::state_note;
+use crate::failure::Failure;
 use crate::regressions::{CaseOrigin, Regression, ReplayOutcome, Replayed};
 use crate::report::{Clause, Shrink};
 
@@ -69,6 +71,10 @@ impl Harness<'_> {
             let goals = self.tallies.record(outcome, true);
             self.waits.note_failed(self.tallies.failed());
             self.reporting.announce(&self.tallies);
+            // Clauses that failed first in this case are shrunk one after
+            // another; a smaller case that a clause's shrinking met failing
+            // the next one is where the next one's shrinking starts.
+            let mut met = Met::new(&goals);
             for goal in goals {
                 // This case is the clause's evidence now: store where it came
                 // from, so that it can be replayed.
@@ -77,9 +83,18 @@ impl Harness<'_> {
                     case_seed,
                     shrink_path: String::new(),
                 });
-                if let Ok(tree) = strategy.new_tree(&mut case_runner(case_seed)) {
-                    self.shrink(tree, goal, &exec);
-                }
+                let Ok(mut tree) = strategy.new_tree(&mut case_runner(case_seed)) else {
+                    continue;
+                };
+                let start = match met.take(goal) {
+                    Some((path, failure)) => {
+                        walk(&mut tree, &path);
+                        self.keep_smaller(goal, failure, &path);
+                        path
+                    }
+                    None => String::new(),
+                };
+                self.shrink(tree, goal, &exec, start, &mut met);
             }
             self.reporting.case_done(self.net.counts());
         }
@@ -93,23 +108,44 @@ impl Harness<'_> {
         }
     }
 
+    /// `failure`, met at shrinking path `path`, is `goal`'s evidence now.
+    fn keep_smaller(&mut self, goal: Clause, mut failure: Failure, path: &str) {
+        failure.state_note = state_note(goal);
+        let t = self.tallies.get_mut(&goal).expect("tally");
+        t.failure = Some(failure);
+        if let Some(origin) = &mut t.origin {
+            origin.shrink_path = path.to_owned();
+        }
+    }
+
     /// Shrinks towards a minimal case that still breaks `goal`, keeping the
-    /// smallest failure as the clause's evidence.
+    /// smallest failure as the clause's evidence. `tree` stands at shrinking
+    /// path `start` (empty: the case as generated), a case that breaks
+    /// `goal`. The failures of other clauses in `met` that a step meets are
+    /// noted there.
     fn shrink<T: ValueTree>(
         &mut self,
         mut tree: T,
         goal: Clause,
         exec: &impl Fn(&mut Self, &T::Value) -> CaseOutcome,
+        start: String,
+        met: &mut Met,
     ) {
         let budget = self.config.max_shrink_steps;
+        // A start met while another clause shrank counts as one step taken
+        // and accepted (the case ran then).
+        let met_step = u32::from(!start.is_empty());
         let mut shrink = Shrink {
             generated: true,
+            steps: met_step,
+            accepted: met_step,
             ..Shrink::default()
         };
         let clock = Instant::now();
         // The steps taken (`s` simplify, `c` complicate), stored with the
         // failure so that a replay walks down to the same minimal case.
-        let mut path = String::from("s");
+        let mut path = start;
+        path.push('s');
         let mut more = tree.simplify();
         while more && !self.exhausted() {
             if shrink.steps >= budget || self.reporting.budget.spent() {
@@ -120,15 +156,18 @@ impl Harness<'_> {
             let mark = self.target.recorder().map(|r| r.mark());
             let o = exec(self, &tree.current());
             self.mark_failing(mark, !o.failures.is_empty());
-            match o.failures.into_iter().find(|f| f.clause == goal) {
-                Some(mut f) => {
+            let mut mine = None;
+            for f in o.failures {
+                if f.clause == goal {
+                    mine.get_or_insert(f);
+                } else {
+                    met.note(f, &path);
+                }
+            }
+            match mine {
+                Some(f) => {
                     shrink.accepted += 1;
-                    f.state_note = state_note(goal);
-                    let t = self.tallies.get_mut(&goal).expect("tally");
-                    t.failure = Some(f);
-                    if let Some(origin) = &mut t.origin {
-                        origin.shrink_path.clone_from(&path);
-                    }
+                    self.keep_smaller(goal, f, &path);
                     path.push('s');
                     more = tree.simplify();
                 }
@@ -182,17 +221,15 @@ impl Harness<'_> {
         let Ok(mut tree) = strategy.new_tree(&mut runner) else {
             return not("the generator rejected the stored seed".into());
         };
-        for step in stored.origin.shrink_path.chars() {
-            match step {
-                's' => {
-                    tree.simplify();
-                }
-                'c' => {
-                    tree.complicate();
-                }
-                other => return not(format!("unknown shrinking step {other:?}")),
-            }
+        if let Some(other) = stored
+            .origin
+            .shrink_path
+            .chars()
+            .find(|c| !"sc".contains(*c))
+        {
+            return not(format!("unknown shrinking step {other:?}"));
         }
+        walk(&mut tree, &stored.origin.shrink_path);
         let mark = self.target.recorder().map(|r| r.mark());
         let clock = Instant::now();
         let outcome = exec(self, &tree.current());
@@ -241,5 +278,52 @@ impl Harness<'_> {
             failure,
             also_failed,
         }
+    }
+}
+
+/// Walks `tree` down a shrinking path: `s` simplify, `c` complicate (any
+/// other step is skipped).
+fn walk<T: ValueTree>(tree: &mut T, path: &str) {
+    for step in path.chars() {
+        match step {
+            's' => {
+                tree.simplify();
+            }
+            'c' => {
+                tree.complicate();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The clauses still to be shrunk after the one being shrunk, and the last
+/// failure of each that a shrinking step met, with its path.
+struct Met {
+    waiting: Vec<Clause>,
+    found: BTreeMap<Clause, (String, Failure)>,
+}
+
+impl Met {
+    fn new(goals: &[Clause]) -> Self {
+        Met {
+            waiting: goals.to_vec(),
+            found: BTreeMap::new(),
+        }
+    }
+
+    /// A step at `path` broke `failure`'s clause: the latest such case is
+    /// where its shrinking starts, if it is still to be shrunk.
+    fn note(&mut self, failure: Failure, path: &str) {
+        if self.waiting.contains(&failure.clause) {
+            self.found
+                .insert(failure.clause, (path.to_owned(), failure));
+        }
+    }
+
+    /// `goal`'s shrinking begins: where it starts, if a step met it.
+    fn take(&mut self, goal: Clause) -> Option<(String, Failure)> {
+        self.waiting.retain(|c| *c != goal);
+        self.found.remove(&goal)
     }
 }

@@ -27,6 +27,7 @@ mod reengagement;
 mod sequences;
 mod settle;
 mod sizes;
+mod speed;
 mod state;
 mod transport;
 mod verdicts;
