@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::case::{CaseOutcome, Res};
-use super::settle::Waits;
+use super::settle::{Agrees, Reread, Waits};
 use super::stored::stored_mismatch;
 use super::text::status_text;
 use super::transport::Transport;
@@ -153,31 +153,49 @@ impl ReadBacks {
             })
         };
         let single: Vec<bool> = (0..items.len()).map(|i| !repeated(i)).collect();
-        let mut any_ok = false;
-        for ((i, id), got) in wanted.into_iter().zip(answers) {
-            let created = res[i].action.as_deref() == Some("created");
-            let full = created && single[i] && full_compare(&items[i]);
-            // A read that disagrees may lag the write: read again within the
-            // settle window before anything is reported.
-            // Once the case fails B3, another difference changes nothing: no wait.
-            let settle = !out.fails(Clause::B3)
-                && (self.state == ReadBack::Available || got.status == Some(200));
-            let got = if settle {
-                let sent = &items[i].value;
-                let path = format!("api/leads/{id}/");
+        let full = |i: usize| {
+            res[i].action.as_deref() == Some("created") && single[i] && full_compare(&items[i])
+        };
+        // A read that disagrees may lag the write: read again within the
+        // settle window before anything is reported, all of the batch's
+        // reads together. Once the case fails B3, another difference changes
+        // nothing: no wait.
+        let settles = !out.fails(Clause::B3);
+        let agrees: Vec<Box<Agrees<'_>>> = wanted
+            .iter()
+            .map(|(i, _)| {
+                let (sent, full) = (&items[*i].value, full(*i));
+                Box::new(move |g: &Exchange| read_agrees(g, sent, full)) as Box<_>
+            })
+            .collect();
+        let reads = wanted
+            .iter()
+            .zip(answers)
+            .zip(&agrees)
+            .map(|(((i, id), got), agrees)| {
+                let settle =
+                    settles && (self.state == ReadBack::Available || got.status == Some(200));
                 // A read showing another identity is B3's difference; one
                 // that differs beyond phone and e-mail only is B5's.
-                let cause = if read_agrees(&got, sent, false) {
+                let cause = if read_agrees(&got, &items[*i].value, false) {
                     Clause::B5
                 } else {
                     Clause::B3
                 };
-                waits.settle_read(net, cause, &path, Auth::Token, got, |g| {
-                    read_agrees(g, sent, full)
-                })
-            } else {
-                got
-            };
+                Reread {
+                    clause: cause,
+                    path: format!("api/leads/{id}/"),
+                    auth: Auth::Token,
+                    first: got,
+                    agrees: if settle { &**agrees } else { &|_| true },
+                }
+            })
+            .collect();
+        let answers = waits.settle_reads(net, reads);
+        let mut any_ok = false;
+        for ((i, id), got) in wanted.into_iter().zip(answers) {
+            let created = res[i].action.as_deref() == Some("created");
+            let full = full(i);
             let lead = got
                 .response_value()
                 .filter(|v| v.is_object() && got.status == Some(200));

@@ -80,10 +80,15 @@ pub(super) struct Wait {
 }
 
 impl Wait {
+    /// The time left of this wait.
+    fn left(&self) -> Duration {
+        self.limit.saturating_sub(self.started.elapsed())
+    }
+
     /// Pauses before the read is repeated; false (and no pause) once the
     /// wait's time is up.
     pub(super) fn pause(&mut self) -> bool {
-        let left = self.limit.saturating_sub(self.started.elapsed());
+        let left = self.left();
         if left.is_zero() {
             return false;
         }
@@ -230,27 +235,91 @@ impl Waits {
         first: Exchange,
         agrees: impl Fn(&Exchange) -> bool,
     ) -> Exchange {
-        if agrees(&first) || first.transport_error.is_some() {
-            return first;
-        }
-        let mut wait = self.start(clause);
-        let mut last = first;
-        while !net.gone() && wait.pause() {
-            last = net.send("GET", path, auth.clone(), None);
+        let read = Reread {
+            clause,
+            path: path.to_owned(),
+            auth,
+            first,
+            agrees: &agrees,
+        };
+        self.settle_reads(net, vec![read])
+            .pop()
+            .expect("one answer per read")
+    }
+
+    /// [`Waits::settle_read`] for several reads at once: their waits run
+    /// together (each disagreeing read is repeated in the same rounds, the
+    /// repeats sent concurrently), so a batch whose reads all lag waits as
+    /// long as its slowest read, not the sum. Returns the last answer of
+    /// each read, in order.
+    pub(super) fn settle_reads(
+        &mut self,
+        net: &mut Transport,
+        reads: Vec<Reread<'_>>,
+    ) -> Vec<Exchange> {
+        let mut last: Vec<Exchange> = Vec::with_capacity(reads.len());
+        let mut open: Vec<(usize, Wait)> = Vec::new();
+        for (i, read) in reads.iter().enumerate() {
+            let first = read.first.clone();
             // A read that got no answer is not read again: repeats of it
             // would only pile up transport failures (B3 judges the read).
-            if last.transport_error.is_some() {
-                return last;
+            if !(read.agrees)(&first) && first.transport_error.is_none() {
+                open.push((i, self.start(read.clause)));
             }
-            if agrees(&last) {
-                self.finish(wait, true);
-                return last;
-            }
+            last.push(first);
         }
-        self.finish(wait, false);
+        let mut pause = FIRST_PAUSE;
+        while !open.is_empty() && !net.gone() {
+            // Waits whose time is up end here; the others pause together.
+            let (over, going): (Vec<_>, Vec<_>) =
+                open.into_iter().partition(|(_, w)| w.left().is_zero());
+            for (_, wait) in over {
+                self.finish(wait, false);
+            }
+            open = going;
+            let Some(longest) = open.iter().map(|(_, w)| w.left()).max() else {
+                break;
+            };
+            std::thread::sleep(pause.min(longest));
+            pause = (pause * 2).min(MAX_PAUSE);
+            let again = open
+                .iter()
+                .map(|(i, _)| ("GET", reads[*i].path.clone(), reads[*i].auth.clone(), None))
+                .collect();
+            let answers = net.send_all(again);
+            let mut still = Vec::with_capacity(open.len());
+            for ((i, mut wait), ex) in open.into_iter().zip(answers) {
+                wait.repeated = true;
+                let agreed = ex.transport_error.is_none() && (reads[i].agrees)(&ex);
+                let lost = ex.transport_error.is_some();
+                last[i] = ex;
+                if agreed {
+                    self.finish(wait, true);
+                } else if !lost {
+                    still.push((i, wait));
+                }
+            }
+            open = still;
+        }
+        for (_, wait) in open {
+            self.finish(wait, false);
+        }
         last
     }
 }
+
+/// One read to settle: the clause a difference would fail, the path read
+/// again (with `auth`), the first answer and when an answer agrees.
+pub(super) struct Reread<'a> {
+    pub(super) clause: Clause,
+    pub(super) path: String,
+    pub(super) auth: Auth,
+    pub(super) first: Exchange,
+    pub(super) agrees: &'a Agrees<'a>,
+}
+
+/// When an answer agrees with what the run expects.
+pub(super) type Agrees<'a> = dyn Fn(&Exchange) -> bool + 'a;
 
 #[cfg(test)]
 mod tests {

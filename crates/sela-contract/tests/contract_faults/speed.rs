@@ -2,13 +2,17 @@
 //! costs the run one settle window, one shrinking per cause and no walk of
 //! the whole list per disagreeing read.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::common::{assert_no_leak, clause, config, lead_id, sandbox_answer, state, try_run};
+use crate::common::{
+    assert_no_leak, assert_passes, authorised, clause, config, is_bulk, lead_id, sandbox_answer,
+    state, try_run,
+};
 use crate::server::Resp;
 
 // Pins: checker/settle.rs `Waits::start` (probes once a difference outlasted
@@ -78,4 +82,73 @@ fn a_read_back_fault_waits_one_window_shrinks_once_and_walks_no_whole_list() {
         whole * 4 < ends,
         "{whole} whole-list walks, {ends} end pages"
     );
+}
+
+/// For each lead created by a bulk request, the ids of its batch; and how
+/// often each lead was read by id.
+#[derive(Default)]
+struct Batches {
+    batch_of: HashMap<i64, Arc<Vec<i64>>>,
+    reads: HashMap<i64, usize>,
+    /// True once some lead was read by id.
+    read_once: bool,
+}
+
+// Pins: checker/settle.rs `Waits::settle_reads` (a batch's disagreeing
+// read-backs wait together) through checker/readback.rs `read_back`.
+#[test]
+fn a_batchs_lagging_read_backs_wait_together() {
+    // A replica that catches up a bulk request's leads together, once each
+    // of them it has been asked for was asked for twice: until then a lead
+    // created by it reads 404. Read back one lead after another, the first lead's repeats
+    // never see its batch-mates asked for again, and it would lag past any
+    // window; read back together, the second round agrees. (Until a lead
+    // has been read, leads read at once: the run learns that read-back
+    // works.)
+    let seen: Mutex<Batches> = Mutex::default();
+    let config = sela_contract::Config {
+        settle: Duration::from_secs(1),
+        ..config(8)
+    };
+    let r = try_run(&config, state(), move |state, req| {
+        let reply = sandbox_answer(state, req);
+        let mut seen = seen.lock().unwrap();
+        if is_bulk(req) && authorised(req) {
+            let ids: Vec<i64> = reply.body["results"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r["action"] == "created")
+                .filter_map(|r| r["id"].as_i64())
+                .collect();
+            let batch = Arc::new(ids);
+            let lags = seen.read_once;
+            for id in batch.iter().filter(|_| lags) {
+                seen.batch_of.insert(*id, batch.clone());
+            }
+        }
+        if let Some(id) = lead_id(req).filter(|_| authorised(req)) {
+            seen.read_once = true;
+            *seen.reads.entry(id).or_default() += 1;
+            if let Some(batch) = seen.batch_of.get(&id).cloned() {
+                if batch.iter().any(|m| seen.reads.get(m) == Some(&1)) {
+                    return Resp::json(404, &json!({"detail": "Not found."}));
+                }
+                // Caught up for good.
+                for m in batch.iter() {
+                    seen.batch_of.remove(m);
+                }
+            }
+        }
+        reply.into()
+    })
+    .expect("the harness runs");
+    assert_no_leak(&r);
+    assert_passes(&r);
+    let settle = r
+        .observations
+        .iter()
+        .find(|o| o.starts_with("settle window"))
+        .expect("said");
+    assert!(!settle.contains(": 0 read(s) waited"), "{settle}");
 }
