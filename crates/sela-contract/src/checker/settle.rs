@@ -216,7 +216,8 @@ impl Waits {
     }
 
     /// A difference about `clause` that outlasted its wait was excused (a
-    /// count over a baseline that may have lagged): it is no evidence that
+    /// count over a baseline that may have lagged, a lead read in another
+    /// representation of the state listed): it is no evidence that
     /// differences persist on this target.
     pub(super) fn excuse(&mut self, clause: Clause) {
         self.outlasted.remove(&clause);

@@ -66,8 +66,12 @@ impl Harness<'_> {
                 Some(read) => match contrast(&read, &listed) {
                     Contrast::Contradicts => Read::Stale(listed),
                     // The same state in another representation (case,
-                    // nested ids, added metadata keys): the write is there.
-                    Contrast::Same => Read::Agrees(listed),
+                    // nested ids, added metadata keys): the write is there,
+                    // and the read's wait showed no difference.
+                    Contrast::Same => {
+                        self.waits.excuse(clause);
+                        Read::Agrees(listed)
+                    }
                     // Fields the listing shows are missing from the read:
                     // that read answers no whole lead, B3's to judge.
                     Contrast::Missing => {
