@@ -95,14 +95,23 @@ pub enum GroupOp {
     Dnc { flag: Flag },
     /// A re-send of the lead's identity: re-engages it (or is refused).
     Resend { single: bool },
+    /// `PUT /api/leads/update/` matching the lead's phone and e-mail, with
+    /// every field the model follows that the harness may send
+    /// (`lead_source`, `us_state`, the metadata key; from `n`).
+    Put { n: u16 },
     /// `GET` of the lead.
     Get,
+    /// One list page large enough for every lead of the account (skipped
+    /// where the list answers no count).
+    List,
     /// A single create of the group's one new identity (several race).
     CreateFresh,
     /// The second account creates a lead of its own (skipped without one).
     OtherCreate,
     /// The second account reads the group's lead (skipped without one).
     OtherGet,
+    /// The second account's list page (skipped without one).
+    OtherList,
 }
 
 /// Most requests in a group.
@@ -115,10 +124,13 @@ pub(super) fn group_op() -> impl Strategy<Value = GroupOp> {
         3 => (field, 0u16..1000).prop_map(|(field, n)| GroupOp::Patch { field, n }),
         2 => flag.prop_map(|flag| GroupOp::Dnc { flag }),
         3 => any::<bool>().prop_map(|single| GroupOp::Resend { single }),
+        2 => (0u16..1000).prop_map(|n| GroupOp::Put { n }),
         1 => Just(GroupOp::Get),
+        1 => Just(GroupOp::List),
         2 => Just(GroupOp::CreateFresh),
         1 => Just(GroupOp::OtherCreate),
         1 => Just(GroupOp::OtherGet),
+        1 => Just(GroupOp::OtherList),
     ]
 }
 
