@@ -406,3 +406,36 @@ impl Harness<'_> {
             .any(|c| self.tallies.get(c).is_some_and(|t| t.failed_cases > 0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    /// Cases hold PUTs and list pages among the random groups, and shrinking
+    /// a case keeps every group concurrent (two requests or more).
+    #[test]
+    fn groups_with_puts_and_lists_shrink_to_groups() {
+        let mut runner = TestRunner::deterministic();
+        let (mut puts, mut lists) = (0, 0);
+        for _ in 0..100 {
+            let mut tree = group_cases().new_tree(&mut runner).unwrap();
+            for ops in tree.current().iter().skip(canonical().len()) {
+                puts += ops
+                    .iter()
+                    .filter(|o| matches!(o, GroupOp::Put { .. }))
+                    .count();
+                lists += ops.iter().filter(|o| **o == GroupOp::List).count();
+            }
+            let mut shrinks = 0;
+            while shrinks < 50 && tree.simplify() {
+                shrinks += 1;
+                for ops in tree.current() {
+                    assert!(ops.len() >= 2, "{ops:?}");
+                }
+            }
+        }
+        assert!(puts > 0 && lists > 0, "{puts} PUTs, {lists} lists");
+    }
+}
