@@ -1,5 +1,5 @@
 //! What a concurrent group (S5) asks the target alone, besides the group: the
-//! whole list before a group that lists (what its list page is judged
+//! list before a group that lists (what its list page is judged
 //! against), and how the target's PUT treats the do-not-contact flags it is
 //! not sent (asked only when a group's verdict depends on it).
 
@@ -16,9 +16,10 @@ use crate::target::Auth;
 
 impl Harness<'_> {
     /// The account's list as one page of `page_size`, just before a group:
-    /// `None` (the group's list is not judged) when it is not one whole page
-    /// whose results agree with its `count`. A list that is wrong with
-    /// nothing else in flight is L1's or A3's, not a concurrency fault.
+    /// `None` (the group's list is not judged) when it is not a page of
+    /// distinct ids, or is a whole page (no `next`) whose results disagree
+    /// with its `count`. A list that is wrong with nothing else in flight is
+    /// L1's or A3's, not a concurrency fault.
     pub(super) fn list_before(&mut self, w: &mut Walk, page_size: u64) -> Option<Listed> {
         let ex = self
             .net
@@ -26,9 +27,7 @@ impl Harness<'_> {
         w.log.push(shortened(&ex));
         let body = ex.response_value().filter(|_| ex.status == Some(200))?;
         let count = body.get("count")?.as_u64()?;
-        if body.get("next").is_some_and(|n| !n.is_null()) {
-            return None;
-        }
+        let part = body.get("next").is_some_and(|n| !n.is_null());
         let ids: Vec<i64> = body
             .get("results")?
             .as_array()?
@@ -38,7 +37,8 @@ impl Harness<'_> {
         let mut distinct = ids.clone();
         distinct.sort_unstable();
         distinct.dedup();
-        (distinct.len() == ids.len() && ids.len() as u64 == count).then_some(Listed { ids, count })
+        let whole = !part && ids.len() as u64 == count;
+        (distinct.len() == ids.len() && (part || whole)).then_some(Listed { ids, count, whole })
     }
 
     /// Whether the target's PUT keeps the do-not-contact flags it is not

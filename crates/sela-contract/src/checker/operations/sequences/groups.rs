@@ -253,12 +253,11 @@ impl Harness<'_> {
                     status: ex.status.filter(|_| ex.transport_error.is_none()),
                     body: ex.response_value(),
                 };
-                // A list page is one instant only when it is the whole list,
-                // and is judged only against a whole list before the group,
-                // on a target whose reads do not lag.
+                // A list page is judged against the list read before the
+                // group, on a target whose reads do not lag.
                 let op = match s.op {
                     Op::List { .. } => Op::List {
-                        judged: listed.is_some() && !answer.has_next() && !self.waits.any(),
+                        judged: listed.is_some() && !self.waits.any(),
                     },
                     ref op => op.clone(),
                 };
@@ -268,12 +267,16 @@ impl Harness<'_> {
         let mut ctx = Context::of(id);
         ctx.mine
             .extend(listed.iter().flat_map(|l| l.ids.iter().copied()));
-        ctx.mine.extend(
+        let ids_of = |wanted: Op| -> Vec<i64> {
             history
                 .iter()
-                .filter(|(op, _)| *op == Op::CreateFresh)
-                .filter_map(|(_, a)| a.body.as_ref()?.get("id")?.as_i64()),
-        );
+                .filter(|(op, _)| *op == wanted)
+                .filter_map(|(_, a)| a.body.as_ref()?.get("id")?.as_i64())
+                .collect()
+        };
+        ctx.fresh = ids_of(Op::CreateFresh);
+        ctx.theirs = ids_of(Op::OtherCreate);
+        ctx.mine.extend(&ctx.fresh);
         ctx.listed = listed;
         ctx.put_resets = acc.put_resets == Some(true);
         let has_put = history.iter().any(|(op, _)| matches!(op, Op::Put { .. }));

@@ -30,9 +30,11 @@ pub(super) enum Op {
     Get { judged: bool },
     /// One page of the list, large enough for every lead of the account
     /// (one request, so one instant): its `count` and its results are the
-    /// account at that point of the order. `judged` false when its answer
-    /// has a `next` page (not the whole list: a walk is not one instant),
-    /// when reads lag, or when the list before the group was not one page.
+    /// account at that point of the order. A page that is not the whole
+    /// list (the target caps the page size) is judged on its `count` and on
+    /// the leads it must not show only (a walk of pages is not one
+    /// instant). `judged` false when reads lag or the list before the group
+    /// could not be read.
     List { judged: bool },
     /// A single create of the group's new identity (several may race).
     CreateFresh,
@@ -71,6 +73,8 @@ pub(super) struct Listed {
     pub(super) ids: Vec<i64>,
     /// Its `count`.
     pub(super) count: u64,
+    /// The page was the whole list (no `next`, as many results as `count`).
+    pub(super) whole: bool,
 }
 
 /// What the model knows besides the state: fixed for one group.
@@ -82,6 +86,12 @@ pub(super) struct Context {
     pub(super) listed: Option<Listed>,
     /// Leads of this account (the other account's list must show none).
     pub(super) mine: Vec<i64>,
+    /// The ids the group's creates of its new identity were answered: not
+    /// listed before the create is placed.
+    pub(super) fresh: Vec<i64>,
+    /// The ids the other account's creates were answered: never listed in
+    /// this account.
+    pub(super) theirs: Vec<i64>,
     /// A PUT may reset the do-not-contact flags it does not send (false:
     /// it keeps them, as a PUT alone on this target was seen to do, or as
     /// assumed until a group needs to know: see the groups executor).
@@ -95,6 +105,8 @@ impl Context {
             lead,
             listed: None,
             mine: vec![lead],
+            fresh: Vec::new(),
+            theirs: Vec::new(),
             put_resets: false,
         }
     }
@@ -313,7 +325,7 @@ pub(super) fn step(
             }
             match &ctx.listed {
                 Some(before) if *judged => {
-                    listed_now(s, answer, before, lead).map(|()| vec![s.clone()])
+                    listed_now(s, answer, before, ctx).map(|()| vec![s.clone()])
                 }
                 _ => Ok(vec![s.clone()]),
             }
@@ -336,10 +348,19 @@ pub(super) fn step(
 
 /// Whether a list page shows the account as `s` holds it: `count` is the
 /// count before the group plus what the order created so far, the results
-/// are the leads before the group and those created so far (a lead created
-/// with no answer is known by no id), and the group's lead is listed as it
-/// stands.
-fn listed_now(s: &GroupState, answer: &Answer, before: &Listed, lead: i64) -> Result<(), String> {
+/// show no lead created later in the order nor any of the other account's,
+/// and the group's lead is listed as it stands. A whole page (and a whole
+/// list before the group) also lists exactly the leads before the group and
+/// those created so far (a lead created with no answer is known by no id);
+/// a part of the list may hold any of the account's leads, in an order not
+/// asserted.
+fn listed_now(
+    s: &GroupState,
+    answer: &Answer,
+    before: &Listed,
+    ctx: &Context,
+) -> Result<(), String> {
+    let lead = ctx.lead;
     let want = before.count + s.created;
     let count = answer.body.as_ref().and_then(|b| b.get("count")?.as_u64());
     if count != Some(want) {
@@ -350,6 +371,35 @@ fn listed_now(s: &GroupState, answer: &Answer, before: &Listed, lead: i64) -> Re
     }
     let results = answer.results();
     let ids: Vec<i64> = results.iter().filter_map(|(id, _)| *id).collect();
+    let later = |id: &&i64| ctx.fresh.contains(id) && s.fresh != Some(**id);
+    if let Some(id) = ids.iter().find(later) {
+        return Err(format!(
+            "it lists lead {id}, which is created later in that order"
+        ));
+    }
+    if let Some(id) = ids.iter().find(|id| ctx.theirs.contains(id)) {
+        return Err(format!("it lists lead {id} of the other account"));
+    }
+    if before.whole && !answer.has_next() {
+        whole_list(s, &results, &ids, before)?;
+    }
+    match results.iter().find(|(id, _)| *id == Some(lead)) {
+        Some((_, entry)) => match s.lead.differs(entry) {
+            Some(d) => Err(format!("it lists lead {lead} with {d}")),
+            None => Ok(()),
+        },
+        None => Ok(()),
+    }
+}
+
+/// A whole list page lists exactly the leads before the group and those
+/// created so far in the order.
+fn whole_list(
+    s: &GroupState,
+    results: &[(Option<i64>, &Value)],
+    ids: &[i64],
+    before: &Listed,
+) -> Result<(), String> {
     let expected: Vec<i64> = before.ids.iter().copied().chain(s.fresh).collect();
     if let Some(missing) = expected.iter().find(|id| !ids.contains(id)) {
         return Err(format!(
@@ -366,13 +416,7 @@ fn listed_now(s: &GroupState, answer: &Answer, before: &Listed, lead: i64) -> Re
             "its results show {strangers} lead(s) the account does not hold at that point"
         ));
     }
-    match results.iter().find(|(id, _)| *id == Some(lead)) {
-        Some((_, entry)) => match s.lead.differs(entry) {
-            Some(d) => Err(format!("it lists lead {lead} with {d}")),
-            None => Ok(()),
-        },
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// The states `op` may leave when it took effect (its answer unknown):
@@ -447,132 +491,4 @@ fn id_text(id: Option<i64>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::checker::operations::sequences::linear::{Unexplained, explain};
-    use serde_json::json;
-
-    fn lead(source: &str, dnc: bool) -> Value {
-        json!({"id": 7, "lead_source": source, "us_state": "NY", "metadata": {},
-               "call_dnc": dnc, "sms_dnc": false, "reengagement_count": 0})
-    }
-
-    fn ok(body: Value) -> Answer {
-        Answer {
-            status: Some(200),
-            body: Some(body),
-        }
-    }
-
-    fn init() -> GroupState {
-        GroupState::before(LeadState::of(&lead("a", false)))
-    }
-
-    fn put() -> Op {
-        Op::Put {
-            sets: vec![("lead_source", json!("p"))],
-        }
-    }
-
-    fn dnc() -> Op {
-        Op::Patch {
-            field: "call_dnc",
-            value: json!(true),
-        }
-    }
-
-    #[test]
-    fn a_put_that_undoes_a_flag_set_alongside_is_no_order_unless_puts_reset_flags() {
-        // The PUT answers the flag unset, the PATCH answers it set without
-        // the PUT's source, and the flag reads unset after: the PUT saved
-        // the lead as it read it before the PATCH.
-        let ops = vec![(put(), ok(lead("p", false))), (dnc(), ok(lead("a", true)))];
-        let after = LeadState::of(&lead("p", false));
-        let keep = Context::of(7);
-        let got = explain(&init(), &ops, &[], &keep, |s| s.lead == after);
-        assert!(matches!(got, Err(Unexplained::Answers { .. })), "{got:?}");
-        // On a target whose PUT resets the flags it is not sent: the flag's
-        // PATCH, then the PUT.
-        let resets = Context {
-            put_resets: true,
-            ..keep
-        };
-        assert_eq!(
-            explain(&init(), &ops, &[], &resets, |s| s.lead == after),
-            Ok(vec![1, 0])
-        );
-    }
-
-    #[test]
-    fn a_put_and_a_flag_that_both_take_effect_are_explained() {
-        let ops = vec![(put(), ok(lead("p", true))), (dnc(), ok(lead("a", true)))];
-        let after = LeadState::of(&lead("p", true));
-        let got = explain(&init(), &ops, &[], &Context::of(7), |s| s.lead == after);
-        assert_eq!(got, Ok(vec![1, 0]));
-        // The PUT's answer names another lead.
-        let mut other = lead("p", true);
-        other["id"] = json!(8);
-        let ops = vec![(put(), ok(other))];
-        assert!(explain(&init(), &ops, &[], &Context::of(7), |_| true).is_err());
-    }
-
-    fn page(count: u64, ids: &[i64]) -> Answer {
-        let results: Vec<Value> = ids.iter().map(|id| json!({"id": id})).collect();
-        ok(json!({"count": count, "next": null, "results": results}))
-    }
-
-    fn listing() -> Context {
-        Context {
-            listed: Some(Listed {
-                ids: vec![3, 7],
-                count: 2,
-            }),
-            ..Context::of(7)
-        }
-    }
-
-    #[test]
-    fn a_list_page_is_the_account_at_one_point_of_the_order() {
-        let created = ok(json!({"id": 10, "phone_number": "+12125550100"}));
-        let list = Op::List { judged: true };
-        let ctx = listing();
-        let one = |answer: Answer| {
-            let ops = vec![(Op::CreateFresh, created.clone()), (list.clone(), answer)];
-            explain(&init(), &ops, &[], &ctx, |s| s.created == 1)
-        };
-        // Before the create, or after it.
-        assert_eq!(one(page(2, &[3, 7])), Ok(vec![1, 0]));
-        assert_eq!(one(page(3, &[3, 7, 10])), Ok(vec![0, 1]));
-        // Counted after the create, its results from before it: no point.
-        assert!(one(page(3, &[3, 7])).is_err());
-        // A lead the account does not hold, or one of its leads missing.
-        assert!(one(page(3, &[3, 7, 11])).is_err());
-        assert!(one(page(2, &[7, 10])).is_err());
-        // Not judged (not one whole page): any answer of 200.
-        let ops = vec![
-            (Op::CreateFresh, created.clone()),
-            (Op::List { judged: false }, page(3, &[3])),
-        ];
-        assert!(explain(&init(), &ops, &[], &ctx, |_| true).is_ok());
-    }
-
-    #[test]
-    fn a_list_shows_the_lead_as_it_stands_and_the_other_account_never_lists_it() {
-        let list = Op::List { judged: true };
-        let stale = ok(json!({"count": 2, "next": null,
-            "results": [{"id": 3}, {"id": 7, "lead_source": "a"}]}));
-        let ops = vec![(put(), ok(lead("p", false))), (list, stale)];
-        // The list shows the source before the PUT: it is ordered first.
-        assert_eq!(
-            explain(&init(), &ops, &[], &listing(), |_| true),
-            Ok(vec![1, 0])
-        );
-        // After the PUT in real time, it cannot show the old source.
-        let got = explain(&init(), &ops, &[vec![], vec![0]], &listing(), |_| true);
-        assert!(got.is_err(), "{got:?}");
-        let ops = vec![(Op::OtherList, page(1, &[5]))];
-        assert!(explain(&init(), &ops, &[], &listing(), |_| true).is_ok());
-        let ops = vec![(Op::OtherList, page(2, &[5, 7]))];
-        assert!(explain(&init(), &ops, &[], &listing(), |_| true).is_err());
-    }
-}
+mod tests;
