@@ -52,7 +52,10 @@ pub(super) fn explain(
         return Ok(found);
     }
     if search.ends.is_empty() {
-        let (placed, next, why) = search.best;
+        let (placed, next, mut why) = search.best;
+        if why.is_empty() {
+            why = "no order keeps the real-time order of the requests".to_owned();
+        }
         Err(Unexplained::Answers { placed, next, why })
     } else {
         Err(Unexplained::State { ends: search.ends })
