@@ -396,6 +396,39 @@ fn atomic_puts_and_list_pages_held_together_pass() {
     assert!(report.clause(clause("S5")).held(), "{report}");
 }
 
+// Pins: groups.rs's question to the target when only a PUT that resets
+// flags explains a group (group_reads.rs `put_keeps_flags`), and ops.rs
+// following `put_resets` after it.
+#[test]
+fn a_put_that_resets_the_flags_it_is_not_sent_passes() {
+    // PUT as a full replacement: the do-not-contact flags it does not send
+    // go back to false, in one step under the store's lock (held at the
+    // gate first). The contract leaves it to the target (U2): S5 learns it
+    // by a PUT alone and follows it, and holds.
+    fn replacing(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Option<Resp> {
+        if req.method != "PUT" || !crate::common::authorised(req) {
+            return None;
+        }
+        let body = req.json()?;
+        hold.hold(req);
+        let mut model = state.lock();
+        let Ok(mut lead) = model.put_by_match(&body) else {
+            drop(model);
+            return Some(sandbox_answer(state, req).into());
+        };
+        for flag in ["call_dnc", "sms_dnc"] {
+            if body.get(flag).is_none() {
+                lead[flag] = json!(false);
+            }
+        }
+        model.replace(lead["id"].as_i64()?, lead.clone());
+        Some(Resp::json(200, &lead))
+    }
+    let report = run_racy(replacing);
+    assert_passes(&report);
+    assert!(report.clause(clause("S5")).held(), "{report}");
+}
+
 /// The same body as sent, for servers that only reorder.
 fn same(req: &Req) -> Req {
     with_body(req, &req.json().unwrap_or(Value::Null))
