@@ -45,7 +45,11 @@ impl Harness<'_> {
     /// sent: lead `slot`'s flags are set to true (as the harness may only
     /// ever set them), then a PUT alone matching its phone and e-mail that
     /// does not send them, then the lead is read. Returns the answer and the
-    /// lead as read after; `None` when either cannot be read.
+    /// lead as read after; `None` when either cannot be read. Sent only when
+    /// a group's verdict depends on it, once per case, on a lead of the run:
+    /// the harness still sends no flag false, but on a target whose PUT
+    /// resets them the flags of that lead end false (as after any PUT of
+    /// the sequences there).
     pub(super) fn put_keeps_flags(
         &mut self,
         w: &mut Walk,
