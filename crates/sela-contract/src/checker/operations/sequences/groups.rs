@@ -340,13 +340,14 @@ impl Harness<'_> {
             let read = LeadState::of(&lead);
             let fits = |s: &GroupState| s.lead == read && grew.is_none_or(|g| g == s.created);
             let outcome = explain(&init, &history, &after_order, &ctx, fits);
-            // Explained only if a PUT reset a flag it was not sent: the
-            // target's choice, not yet known.
-            let needs_reset = outcome.is_err()
-                && has_put
-                && acc.put_resets.is_none()
-                && explain(&init, &history, &after_order, &resetting, fits).is_ok();
-            if outcome.is_ok() || needs_reset || unjudged || !wait.pause() {
+            if outcome.is_ok() || unjudged || !wait.pause() {
+                // Explained only if a PUT reset a flag it was not sent: the
+                // target's choice, not yet known. Asked only once the state
+                // read has had the settle window to show a kept flag.
+                let needs_reset = outcome.is_err()
+                    && has_put
+                    && acc.put_resets.is_none()
+                    && explain(&init, &history, &after_order, &resetting, fits).is_ok();
                 break ((outcome, needs_reset), (lead, read, grew));
             }
         };
