@@ -3,7 +3,10 @@
 //! `--cases 32`. The races are those of `tests/contract_faults/linear.rs`,
 //! here held for a fixed 30 ms instead of at the tests' gate: nothing tells
 //! the server that the group's other requests are coming, so only requests
-//! that really arrive together meet in the window.
+//! that really arrive together meet in the window. The PUT and list races
+//! also wait, after the window, for the group's other requests to be served
+//! (as in the tests): a race against an atomic request is lost only when the
+//! racy one writes or counts last.
 //!
 //! `cargo bench -p sela-contract --bench race_hits` (RUNS=20 by default).
 
@@ -43,7 +46,7 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(20);
-    let races: [(&str, Racy); 5] = [
+    let races: [(&str, Racy); 7] = [
         ("PATCH saves the whole lead", linear::lost_patch),
         ("re-engagement counted in code", linear::lost_increment),
         ("re-engagement saves the lead as read", linear::flag_undone),
@@ -52,6 +55,11 @@ fn main() {
             linear::create_race,
         ),
         ("account kept in a global", linear::global_account),
+        ("PUT saves the lead as read", linear::put_as_read),
+        (
+            "list counted after a create it does not show",
+            linear::torn_list,
+        ),
     ];
     let config = sela_contract::Config {
         cases: 32,

@@ -5,8 +5,14 @@
 //! snapshot, then waits at a gate until all N requests of its group have
 //! taken theirs, then writes. Harmless servers (one request at a time,
 //! answers coming back out of order) must pass.
+//!
+//! A race between a racy request and an atomic one (a PUT that saves the
+//! lead as it read it against a PATCH; a list page against a create) is
+//! lost only when the racy one writes or counts last: that request waits,
+//! after the gate, until the group's other requests are served
+//! ([`after_the_others`]), so the race is forced too.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -17,7 +23,7 @@ use serde_json::{Value, json};
 use crate::common::{
     assert_only_or, assert_passes, clause, is_bulk, leads_of, run_with, sandbox_answer,
 };
-use crate::kit::{is_single_create, patch_id, with_body};
+use crate::kit::{is_list, is_single_create, patch_id, with_body};
 use crate::server::{Req, Resp};
 
 /// Holds each request of a group until every request of it has arrived (a
@@ -199,6 +205,93 @@ pub fn global_account(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Optio
     Some(sandbox_answer(state, &as_global).into())
 }
 
+/// Requests of each group (by its `x-sela-group` id, unique in the process)
+/// served so far, for [`after_the_others`].
+static SERVED: (Mutex<BTreeMap<String, usize>>, Condvar) =
+    (Mutex::new(BTreeMap::new()), Condvar::new());
+
+/// The group id and size of a request of a group.
+fn group_of(req: &Req) -> Option<(String, usize)> {
+    let (g, n) = req.header("x-sela-group")?.split_once('/')?;
+    Some((g.to_owned(), n.parse().ok()?))
+}
+
+/// One more request of `req`'s group is served (or waits in
+/// [`after_the_others`]).
+fn served(req: &Req) {
+    if let Some((group, _)) = group_of(req) {
+        let (lock, cv) = &SERVED;
+        *lock.lock().unwrap().entry(group).or_default() += 1;
+        cv.notify_all();
+    }
+}
+
+/// Waits until every request of `req`'s group is served or waiting here (a
+/// safety limit of 20 s, as the gate's).
+fn after_the_others(req: &Req) {
+    let Some((group, n)) = group_of(req) else {
+        return;
+    };
+    served(req);
+    let (lock, cv) = &SERVED;
+    let done = lock.lock().unwrap();
+    let _ = cv
+        .wait_timeout_while(done, Duration::from_secs(20), |d| d[&group] < n)
+        .unwrap();
+}
+
+/// A request of a group that a race does not change: held, then the
+/// sandbox's answer, then counted as served.
+fn plain(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Option<Resp> {
+    req.header("x-sela-group")?;
+    hold.hold(req);
+    let answer = sandbox_answer(state, req);
+    served(req);
+    Some(answer.into())
+}
+
+/// A PUT by match that loads the lead, waits, and saves it whole as it read
+/// it with the PUT's fields: a do-not-contact flag set by a PATCH in
+/// between is lost (its write lands after the group's other requests).
+pub fn put_as_read(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Option<Resp> {
+    if req.method != "PUT" {
+        return plain(state, req, hold);
+    }
+    let body = req.json()?;
+    let (id, before) = stored(state, &body)?;
+    hold.hold(req);
+    after_the_others(req);
+    let answer = sandbox_answer(state, req);
+    if answer.status != 200 {
+        return Some(answer.into());
+    }
+    let mut whole = before;
+    for (k, v) in body.as_object()? {
+        whole[k] = v.clone();
+    }
+    state.lock().replace(id, whole.clone());
+    Some(Resp::json(200, &whole))
+}
+
+/// A list page whose results come from a snapshot taken before it waits,
+/// and whose `count` is taken after the group's other requests (a create)
+/// are served: results and count of two different moments (only for
+/// requests of a group: alone it is the sandbox).
+pub fn torn_list(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Option<Resp> {
+    if !is_list(req) {
+        return plain(state, req, hold);
+    }
+    req.header("x-sela-group")?;
+    let mut snapshot = sandbox_answer(state, req);
+    hold.hold(req);
+    after_the_others(req);
+    let now = sandbox_answer(state, req);
+    if snapshot.status == 200 && now.status == 200 {
+        snapshot.body["count"] = now.body["count"].clone();
+    }
+    Some(snapshot.into())
+}
+
 // Pins: sequences/groups.rs `run_group` with linear.rs `explain` (two
 // PATCHes of different fields must both take effect).
 #[test]
@@ -254,6 +347,86 @@ fn s5_the_account_kept_in_a_global_is_caught() {
         &[clause("A3"), clause("G1"), clause("U1"), clause("S2")],
         "a request of one account acts in the other",
     );
+}
+
+// Pins: group_requests.rs's PUT in a group (canonical [Put, Dnc] in
+// groups.rs) with ops.rs `step` for `Op::Put` (a flag it was not sent is
+// kept), and groups.rs's question to the target (`put_keeps_flags`).
+#[test]
+fn s5_a_put_that_saves_the_lead_as_read_is_caught() {
+    let report = run_racy(put_as_read);
+    assert_only_or(
+        &report,
+        &[clause("S5")],
+        &[clause("U2"), clause("G1"), clause("R2"), clause("U1")],
+        "a do-not-contact flag set alongside a PUT is undone by it",
+    );
+    let s5 = format!("{report}");
+    assert!(s5.contains("PUT by phone and e-mail"), "{report}");
+}
+
+// Pins: group_requests.rs's list page in a group (canonical [CreateFresh,
+// List, OtherList] in groups.rs), group_reads.rs `list_before`, and ops.rs
+// `listed_now` (count and results of one point of the order).
+#[test]
+fn s5_a_list_page_counted_after_a_create_it_does_not_show_is_caught() {
+    let report = run_racy(torn_list);
+    assert_only_or(
+        &report,
+        &[clause("S5")],
+        &[clause("L1"), clause("S2")],
+        "a list page's count includes a create its results do not show",
+    );
+    assert!(
+        format!("{report}").contains("the list, one page"),
+        "{report}"
+    );
+}
+
+#[test]
+fn atomic_puts_and_list_pages_held_together_pass() {
+    // Every request of a group held at the gate until all have arrived, then
+    // answered by the sandbox, one request at a time each: PUTs and list
+    // pages overlap the group's other requests and are linear.
+    fn atomic(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Option<Resp> {
+        plain(state, req, hold)
+    }
+    let report = run_racy(atomic);
+    assert_passes(&report);
+    assert!(report.clause(clause("S5")).held(), "{report}");
+}
+
+// Pins: groups.rs's question to the target when only a PUT that resets
+// flags explains a group (group_reads.rs `put_keeps_flags`), and ops.rs
+// following `put_resets` after it.
+#[test]
+fn a_put_that_resets_the_flags_it_is_not_sent_passes() {
+    // PUT as a full replacement: the do-not-contact flags it does not send
+    // go back to false, in one step under the store's lock (held at the
+    // gate first). The contract leaves it to the target (U2): S5 learns it
+    // by a PUT alone and follows it, and holds.
+    fn replacing(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Option<Resp> {
+        if req.method != "PUT" || !crate::common::authorised(req) {
+            return None;
+        }
+        let body = req.json()?;
+        hold.hold(req);
+        let mut model = state.lock();
+        let Ok(mut lead) = model.put_by_match(&body) else {
+            drop(model);
+            return Some(sandbox_answer(state, req).into());
+        };
+        for flag in ["call_dnc", "sms_dnc"] {
+            if body.get(flag).is_none() {
+                lead[flag] = json!(false);
+            }
+        }
+        model.replace(lead["id"].as_i64()?, lead.clone());
+        Some(Resp::json(200, &lead))
+    }
+    let report = run_racy(replacing);
+    assert_passes(&report);
+    assert!(report.clause(clause("S5")).held(), "{report}");
 }
 
 /// The same body as sent, for servers that only reorder.

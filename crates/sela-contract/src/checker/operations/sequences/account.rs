@@ -28,6 +28,9 @@ pub(super) struct Lead {
 pub(super) struct Account {
     pub(super) leads: Vec<Lead>,
     pub(super) old: Vec<(String, String, i64)>,
+    /// Whether the target's PUT resets the do-not-contact flags it is not
+    /// sent (`None`: not asked yet; see the groups executor).
+    pub(super) put_resets: Option<bool>,
 }
 
 impl Account {

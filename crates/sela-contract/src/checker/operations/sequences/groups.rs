@@ -3,34 +3,42 @@
 //! [`linear`](super::linear) for an order that explains every answer and the
 //! state read. A state that no order explains is read again within the
 //! settle window before S5 fails.
+//!
+//! A PUT does not send the do-not-contact flags, and what it does to them is
+//! the target's choice (U2 asserts only which lead it changes): the model
+//! first takes it to keep them, as a PUT that is a partial update does. When
+//! a group is explained only if its PUT reset a flag, the target is asked,
+//! once per case: its lead's flags set, then a PUT alone ([`Harness::put_keeps_flags`]).
+//! A target whose PUT alone keeps them lost the flag to the race (S5); one
+//! that resets them is followed from then on.
 
 use proptest::prelude::*;
 use serde_json::json;
 
 use super::account::Account;
-use super::linear::{Answer, GroupState, LeadState, META_KEY, Op, Unexplained, explain};
+use super::group_report::describe_failure;
+use super::group_requests::alone;
+use super::linear::explain;
 use super::model::{Field, GroupOp};
+use super::ops::{Answer, Context, Op};
+use super::state::{GroupState, LeadState};
 use crate::checker::Harness;
 use crate::checker::case::CaseOutcome;
 use crate::checker::count::Listing;
 use crate::checker::operations::reads::lead_of;
 use crate::checker::operations::walk::Walk;
-use crate::checker::operations::{BULK, LEADS_PATH, lead_path, shortened};
+use crate::checker::operations::{lead_path, shortened};
 use crate::checker::together::Timing;
 use crate::report::Clause;
-use crate::target::{Auth, Exchange};
-
-/// A group's requests as sent: the model's op, and the request.
-struct Sent {
-    op: Op,
-    request: (&'static str, String, Auth, Option<String>),
-}
+use crate::target::Auth;
 
 /// The groups every case of the groups property runs first, one per fault
 /// class of CONTRACT.md's S5 (a lost PATCH update, a lost re-engagement
 /// increment, a re-engagement undoing a do-not-contact flag, one identity
 /// created twice by racing creates, the other account's request acting in
-/// this one), then the random ones.
+/// this one; then a PUT that undoes a flag set alongside it, a list page
+/// that disagrees with itself about a create alongside it), then the random
+/// ones.
 fn canonical() -> Vec<Vec<GroupOp>> {
     use super::model::Flag;
     vec![
@@ -70,6 +78,11 @@ fn canonical() -> Vec<Vec<GroupOp>> {
             GroupOp::OtherGet,
             GroupOp::Get,
         ],
+        // A PUT alongside a flag's PATCH must not undo it (`sms_dnc`: the
+        // re-engagement group above sets `call_dnc`, and a flag already set
+        // shows no loss).
+        vec![GroupOp::Put { n: 1 }, GroupOp::Dnc { flag: Flag::Sms }],
+        vec![GroupOp::CreateFresh, GroupOp::List, GroupOp::OtherList],
     ]
 }
 
@@ -77,7 +90,7 @@ fn canonical() -> Vec<Vec<GroupOp>> {
 /// new lead (the canonical ones, then 0 to 2 random ones).
 pub fn group_cases() -> impl Strategy<Value = Vec<Vec<GroupOp>>> {
     prop::collection::vec(
-        prop::collection::vec(super::model::group_op(), 2..=super::model::MAX_GROUP),
+        prop::collection::vec(super::model::any_group_op(), 2..=super::model::MAX_GROUP),
         0..=2,
     )
     .prop_map(|random| canonical().into_iter().chain(random).collect())
@@ -141,9 +154,14 @@ impl Harness<'_> {
         ops: &[GroupOp],
     ) -> Option<()> {
         let second = self.target.has_second_key();
+        let listing = matches!(self.count.listing, Listing::Available(_));
         let ops: Vec<&GroupOp> = ops
             .iter()
-            .filter(|o| second || !matches!(o, GroupOp::OtherCreate | GroupOp::OtherGet))
+            .filter(|o| match o {
+                GroupOp::OtherCreate | GroupOp::OtherGet | GroupOp::OtherList => second,
+                GroupOp::List => listing,
+                _ => true,
+            })
             .collect();
         if ops.len() < 2 {
             return Some(());
@@ -169,7 +187,14 @@ impl Harness<'_> {
             _ => None,
         };
         let init = GroupState::before(LeadState::of(&before));
-        let sent = self.group_requests(acc, slot, &ops);
+        // Room for every lead of the account, and those the group creates.
+        let page_size = count_before.unwrap_or(0) + ops.len() as u64 + 1;
+        let listed = if ops.iter().any(|o| matches!(o, GroupOp::List)) {
+            self.list_before(w, page_size)
+        } else {
+            None
+        };
+        let sent = self.group_requests(acc, slot, &ops, page_size);
         let requests = sent.iter().map(|s| s.request.clone()).collect();
         let requests: Vec<_> = requests;
         let together = self.net.send_together(requests.clone());
@@ -212,9 +237,35 @@ impl Harness<'_> {
                     status: ex.status.filter(|_| ex.transport_error.is_none()),
                     body: ex.response_value(),
                 };
-                (s.op.clone(), answer)
+                // A list page is judged against the list read before the
+                // group, on a target whose reads do not lag.
+                let op = match s.op {
+                    Op::List { .. } => Op::List {
+                        judged: listed.is_some() && !self.waits.lagged(),
+                    },
+                    ref op => op.clone(),
+                };
+                (op, answer)
             })
             .collect();
+        let mut ctx = Context::of(id);
+        ctx.mine
+            .extend(listed.iter().flat_map(|l| l.ids.iter().copied()));
+        let ids_of = |wanted: Op| -> Vec<i64> {
+            history
+                .iter()
+                .filter(|(op, _)| *op == wanted)
+                .filter_map(|(_, a)| a.body.as_ref()?.get("id")?.as_i64())
+                .collect()
+        };
+        ctx.fresh = ids_of(Op::CreateFresh);
+        ctx.theirs = ids_of(Op::OtherCreate);
+        ctx.mine.extend(&ctx.fresh);
+        ctx.listed = listed;
+        ctx.put_resets = acc.put_resets == Some(true);
+        let has_put = history.iter().any(|(op, _)| matches!(op, Op::Put { .. }));
+        let mut resetting = ctx.clone();
+        resetting.put_resets = true;
         // The other account's leads are in its account, whatever ran alongside.
         for (s, ex) in sent.iter().zip(&exchanges) {
             if s.op != Op::OtherCreate {
@@ -250,7 +301,7 @@ impl Harness<'_> {
         // A group whose operations already fail alone is not judged: no
         // reason to wait for its state.
         let unjudged = self.fails_alone(&history);
-        let (outcome, after) = loop {
+        let (found, after) = loop {
             let ex = self.call(&mut w.log, "GET", &lead_path(id), Auth::Token, None);
             let Some(lead) = lead_of(&ex) else {
                 self.ops.obs.unreadable += 1;
@@ -263,15 +314,31 @@ impl Harness<'_> {
                 now.checked_sub(b)
             });
             let read = LeadState::of(&lead);
-            let outcome = explain(&init, &history, &after_order, id, |s| {
-                s.lead == read && grew.is_none_or(|g| g == s.created)
-            });
+            let fits = |s: &GroupState| s.lead == read && grew.is_none_or(|g| g == s.created);
+            let outcome = explain(&init, &history, &after_order, &ctx, fits);
             if outcome.is_ok() || unjudged || !wait.pause() {
-                break (outcome, (lead, read, grew));
+                // Explained only if a PUT reset a flag it was not sent: the
+                // target's choice, not yet known. Asked only once the state
+                // read has had the settle window to show a kept flag.
+                let needs_reset = outcome.is_err()
+                    && has_put
+                    && acc.put_resets.is_none()
+                    && explain(&init, &history, &after_order, &resetting, fits).is_ok();
+                break ((outcome, needs_reset), (lead, read, grew));
             }
         };
-        self.waits.finish(wait, outcome.is_ok());
-        let (lead, read, grew) = after;
+        let ((mut outcome, needs_reset), (mut lead, read, grew)) = (found, after);
+        self.waits.finish(wait, outcome.is_ok() || needs_reset);
+        let mut asked = None;
+        if needs_reset && !unjudged {
+            let (keeps, now) = self.put_keeps_flags(w, acc, slot)?;
+            acc.put_resets = Some(!keeps);
+            lead = now;
+            if !keeps {
+                outcome = Ok(Vec::new());
+            }
+            asked = Some(keeps);
+        }
         match outcome {
             Ok(_) => {
                 if together.overlapped && served_together {
@@ -293,7 +360,7 @@ impl Harness<'_> {
                 Some(())
             }
             Err(why) => {
-                let detail = describe_failure(
+                let mut detail = describe_failure(
                     (group, how),
                     id,
                     &init,
@@ -302,6 +369,13 @@ impl Harness<'_> {
                     (&read, grew),
                     &why,
                 );
+                if asked == Some(true) {
+                    detail.push_str(
+                        " (Only a PUT that resets the do-not-contact flags it is not sent \
+                         would explain them, and this target's PUT, sent alone after the \
+                         flags were set, kept them.)",
+                    );
+                }
                 w.fail(Clause::S5, "group", detail);
                 None
             }
@@ -319,97 +393,8 @@ impl Harness<'_> {
             .chain(&[Clause::G1, Clause::S2])
             .any(|c| self.tallies.get(c).is_some_and(|t| t.failed_cases > 0))
     }
-
-    /// The requests of `ops` on lead `slot`, with the model's view of each.
-    fn group_requests(&mut self, acc: &Account, slot: usize, ops: &[&GroupOp]) -> Vec<Sent> {
-        let lead = &acc.leads[slot];
-        let identity = json!({"phone_number": lead.phone, "email": lead.email});
-        let (fresh_phone, fresh_email) = self.ids.fresh_pair();
-        let fresh = json!({"phone_number": fresh_phone, "email": fresh_email});
-        let path = lead_path(lead.id);
-        ops.iter()
-            .map(|op| {
-                let (op, request) = match op {
-                    GroupOp::Patch { field, n } => {
-                        let (name, value, body) = match field {
-                            Field::Source => {
-                                let v = json!(format!("seq-group-{n}"));
-                                ("lead_source", v.clone(), json!({"lead_source": v}))
-                            }
-                            Field::State => {
-                                let v = json!(["NY", "TX", "WA", "MT"][usize::from(*n) % 4]);
-                                ("us_state", v.clone(), json!({"us_state": v}))
-                            }
-                            Field::Metadata => {
-                                let v = json!({ META_KEY: n });
-                                ("metadata", v.clone(), json!({"metadata": v}))
-                            }
-                        };
-                        let op = Op::Patch { field: name, value };
-                        (op, ("PATCH", path.clone(), Auth::Token, Some(body)))
-                    }
-                    GroupOp::Dnc { flag } => {
-                        let op = Op::Patch {
-                            field: flag.field(),
-                            value: json!(true),
-                        };
-                        let body = json!({ flag.field(): true });
-                        (op, ("PATCH", path.clone(), Auth::Token, Some(body)))
-                    }
-                    GroupOp::Resend { single: true } => (
-                        Op::Resend { single: true },
-                        (
-                            "POST",
-                            LEADS_PATH.to_owned(),
-                            Auth::Token,
-                            Some(identity.clone()),
-                        ),
-                    ),
-                    GroupOp::Resend { single: false } => (
-                        Op::Resend { single: false },
-                        (
-                            "POST",
-                            BULK.to_owned(),
-                            Auth::Token,
-                            Some(json!({ "leads": [identity.clone()] })),
-                        ),
-                    ),
-                    GroupOp::Get => (
-                        Op::Get {
-                            judged: !self.waits.lagged(),
-                        },
-                        ("GET", path.clone(), Auth::Token, None),
-                    ),
-                    GroupOp::CreateFresh => (
-                        Op::CreateFresh,
-                        (
-                            "POST",
-                            LEADS_PATH.to_owned(),
-                            Auth::Token,
-                            Some(fresh.clone()),
-                        ),
-                    ),
-                    GroupOp::OtherCreate => {
-                        let (phone, email) = self.ids.fresh_pair();
-                        let item = json!({"phone_number": phone, "email": email});
-                        (
-                            Op::OtherCreate,
-                            ("POST", LEADS_PATH.to_owned(), Auth::Second, Some(item)),
-                        )
-                    }
-                    GroupOp::OtherGet => (Op::OtherGet, ("GET", path.clone(), Auth::Second, None)),
-                };
-                let (method, path, auth, body) = request;
-                Sent {
-                    op,
-                    request: (method, path, auth, body.map(|b| b.to_string())),
-                }
-            })
-            .collect()
-    }
 }
 
-/// The clauses that judge `op` when it is sent alone.
 /// For each request of a group, the requests every order puts before it
 /// (real-time order): those answered before it was sent. A request answered
 /// 429 (`throttled`) was served only when sent again after the others were
@@ -433,93 +418,11 @@ fn real_time_order(timings: &[Timing], throttled: &[usize]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-fn alone(op: &Op) -> &'static [Clause] {
-    match op {
-        Op::Patch { .. } => &[Clause::U1, Clause::R2, Clause::G1],
-        // R1 is not here: its walks re-send concurrently too, so its failure
-        // may be a concurrency fault that S5 should name.
-        Op::Resend { single: true } => &[Clause::C1, Clause::R2, Clause::S2],
-        Op::Resend { single: false } => &[
-            Clause::T1,
-            Clause::T2,
-            Clause::T3,
-            Clause::B1,
-            Clause::B2,
-            Clause::B3,
-            Clause::R2,
-            Clause::S2,
-        ],
-        Op::Get { .. } => &[Clause::G1],
-        Op::CreateFresh => &[Clause::C1, Clause::S2],
-        Op::OtherCreate | Op::OtherGet => &[Clause::A3],
-    }
-}
-
-/// S5's detail: the group, the state before, each answer, the state after,
-/// why no order explains them, and how to send the group together again.
-fn describe_failure(
-    (group, how): (u64, &str),
-    id: i64,
-    init: &GroupState,
-    history: &[(Op, Answer)],
-    exchanges: &[Exchange],
-    (read, grew): (&LeadState, Option<u64>),
-    why: &Unexplained,
-) -> String {
-    let mut out = format!(
-        "group {group}: {} requests in flight together ({how}) on lead {id}; before: {}. ",
-        history.len(),
-        init.lead
-    );
-    for (i, (op, answer)) in history.iter().enumerate() {
-        let status = answer
-            .status
-            .map_or_else(|| "no answer".to_owned(), |s| s.to_string());
-        out.push_str(&format!("Request {i} ({op}) answered {status}. "));
-    }
-    out.push_str(&format!("Read after: {read}"));
-    if let Some(g) = grew {
-        out.push_str(&format!(", the list count grew by {g}"));
-    }
-    out.push_str(". ");
-    match why {
-        Unexplained::State { ends } => {
-            let ends: Vec<String> = ends
-                .iter()
-                .map(|e| format!("{} (count +{})", e.lead, e.created))
-                .collect();
-            out.push_str(&format!(
-                "Every order that explains the answers ends with {}; no order explains the \
-                 state read.",
-                ends.join(" or ")
-            ));
-        }
-        Unexplained::Answers { placed, next, why } => {
-            let placed: Vec<String> = placed.iter().map(|i| format!("request {i}")).collect();
-            out.push_str(&format!(
-                "No order explains every answer: after {}, request {next} cannot come next: {why}.",
-                if placed.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    placed.join(", ")
-                }
-            ));
-        }
-    }
-    let again: Vec<String> = exchanges
-        .iter()
-        .map(|e| format!("{} &", e.curl()))
-        .collect();
-    out.push_str(&format!(
-        " Send them together again: {} wait",
-        again.join(" ")
-    ));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
 
     #[test]
     fn a_request_throttled_comes_after_the_served_ones_and_closes_no_cycle() {
@@ -545,31 +448,29 @@ mod tests {
         assert_eq!(real_time_order(&timings, &[])[2], vec![0]);
     }
 
+    /// Cases hold PUTs and list pages among the random groups, and shrinking
+    /// a case keeps every group concurrent (two requests or more).
     #[test]
-    fn a_failure_says_before_answers_after_and_why() {
-        let init = GroupState::before(LeadState::of(&json!({"lead_source": "a"})));
-        let history = vec![(
-            Op::Get { judged: true },
-            Answer {
-                status: Some(200),
-                body: None,
-            },
-        )];
-        let read = LeadState::of(&json!({"lead_source": "b"}));
-        let text = describe_failure(
-            (3, "sent concurrently"),
-            7,
-            &init,
-            &history,
-            &[],
-            (&read, Some(0)),
-            &Unexplained::State {
-                ends: vec![init.clone()],
-            },
-        );
-        assert!(text.contains("before: lead_source \"a\""), "{text}");
-        assert!(text.contains("Request 0 (GET) answered 200"), "{text}");
-        assert!(text.contains("Read after: lead_source \"b\""), "{text}");
-        assert!(text.contains("ends with lead_source \"a\""), "{text}");
+    fn groups_with_puts_and_lists_shrink_to_groups() {
+        let mut runner = TestRunner::deterministic();
+        let (mut puts, mut lists) = (0, 0);
+        for _ in 0..100 {
+            let mut tree = group_cases().new_tree(&mut runner).unwrap();
+            for ops in tree.current().iter().skip(canonical().len()) {
+                puts += ops
+                    .iter()
+                    .filter(|o| matches!(o, GroupOp::Put { .. }))
+                    .count();
+                lists += ops.iter().filter(|o| **o == GroupOp::List).count();
+            }
+            let mut shrinks = 0;
+            while shrinks < 50 && tree.simplify() {
+                shrinks += 1;
+                for ops in tree.current() {
+                    assert!(ops.len() >= 2, "{ops:?}");
+                }
+            }
+        }
+        assert!(puts > 0 && lists > 0, "{puts} PUTs, {lists} lists");
     }
 }

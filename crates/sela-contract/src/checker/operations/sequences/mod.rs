@@ -17,10 +17,15 @@
 //! per-clause report, which every other property shares.
 
 mod account;
+mod group_reads;
+mod group_report;
+mod group_requests;
 mod groups;
 mod linear;
 mod model;
+mod ops;
 mod resends;
+mod state;
 mod steps;
 
 use std::fmt::Debug;
