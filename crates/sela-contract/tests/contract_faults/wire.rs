@@ -74,6 +74,19 @@ impl RawConn {
         self.read_answer()
     }
 
+    /// Waits, sending nothing, until the server ends the connection: `true`
+    /// when it did (end of stream, or a reset), `false` when bytes came
+    /// instead or the read timed out (10 s: a bound on the wait, not a
+    /// measurement) with the connection still open.
+    pub fn wait_for_close(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        match self.reader.read(&mut byte) {
+            Ok(0) => true,
+            Err(e) => e.kind() == io::ErrorKind::ConnectionReset,
+            Ok(_) => false,
+        }
+    }
+
     fn read_answer(&mut self) -> io::Result<Option<RawAnswer>> {
         let mut status_line = String::new();
         match self.reader.read_line(&mut status_line) {
