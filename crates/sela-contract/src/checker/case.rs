@@ -37,12 +37,31 @@ pub(crate) fn skips(name: &str) -> bool {
     SKIPPED.with(|s| s.borrow().iter().any(|n| n == name))
 }
 
-/// True when the failures of `clause` in `part` are switched off.
-fn skipped(clause: Clause, part: &str) -> bool {
+/// True when the failures of `clause` in `part` are switched off: named
+/// `CLAUSE part` (wherever recorded) or `CLAUSE part@site` (recorded at that
+/// file, `checker/bulk.rs`, or line, `checker/bulk.rs:72`).
+fn skipped(clause: Clause, part: &str, site: &str) -> bool {
     SKIPPED.with(|s| {
         let s = s.borrow();
-        !s.is_empty() && s.iter().any(|n| *n == format!("{clause} {part}"))
+        if s.is_empty() {
+            return false;
+        }
+        let label = format!("{clause} {part}");
+        let file = site.split(':').next().unwrap_or_default();
+        s.iter().any(|n| match n.split_once('@') {
+            None => *n == label,
+            Some((l, at)) => l == label && (at == site || at == file),
+        })
     })
+}
+
+/// The caller's place in the harness source, `checker/bulk.rs:72`.
+#[track_caller]
+fn site() -> String {
+    let at = std::panic::Location::caller();
+    let file = at.file().replace('\\', "/");
+    let file = file.rsplit_once("src/").map_or(file.as_str(), |(_, f)| f);
+    format!("{file}:{}", at.line())
 }
 
 /// What one test case checked and which clauses failed in it.
@@ -60,6 +79,7 @@ impl CaseOutcome {
 
     /// Records a failure of `clause` in its `part` (`read-back`, `list count`,
     /// ...); the detail shown is `B3 read-back: ...`.
+    #[track_caller]
     pub(super) fn fail(
         &mut self,
         clause: Clause,
@@ -77,6 +97,7 @@ impl CaseOutcome {
 
     /// [`fail`](Self::fail) with the batch already labelled (for several
     /// requests: `request 2: valid (valid)`).
+    #[track_caller]
     pub(super) fn fail_labelled(
         &mut self,
         clause: Clause,
@@ -87,7 +108,8 @@ impl CaseOutcome {
     ) {
         self.checked.insert(clause);
         // A check switched off by a test: it ran, and its failure is dropped.
-        if skipped(clause, part) {
+        let site = site();
+        if skipped(clause, part, &site) {
             return;
         }
         // One failure per clause and case is enough evidence.
@@ -101,6 +123,7 @@ impl CaseOutcome {
             exchanges,
             shrink: Shrink::default(),
             state_note: None,
+            site,
         });
     }
 

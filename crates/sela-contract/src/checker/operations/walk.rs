@@ -22,6 +22,7 @@ pub(super) struct Walk {
 }
 
 impl Walk {
+    #[track_caller]
     pub(super) fn fail(&mut self, clause: Clause, part: &str, detail: String) {
         let steps = self
             .log
