@@ -47,6 +47,8 @@ fn run_after_reengaging(
     })
 }
 
+// Pins: checker/operations/scenario.rs `expect_counter` (its R1 `counter`
+// failure); the other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn r1_counter_not_incremented_is_caught() {
     // The re-engagement time is set, the counter is not saved.
@@ -100,6 +102,9 @@ fn r1_concurrent_reengagements_losing_updates_are_caught() {
     );
 }
 
+// Pins: checker/operations/scenario.rs `walk_steps` (its R2 `keeps
+// do-not-contact` failure); the other checks that catch this fault are off
+// for it (pins.rs)
 #[test]
 fn r2_reengagement_clearing_do_not_contact_is_caught() {
     // A re-send saved with the item's defaults: call_dnc and sms_dnc false.

@@ -16,6 +16,7 @@ use crate::common::{
 use crate::linear::{Gate, Hold};
 use crate::server::Req;
 
+// Pins: checker/bulk.rs `check_bulk` (its S1 `id reused` failure)
 #[test]
 fn s1_reused_id_is_caught() {
     let r = run_fault(|_, _, mut reply| {
@@ -40,6 +41,8 @@ fn s1_reused_id_is_caught() {
     );
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its S2 `created again` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn s2_duplicate_answered_created_is_caught() {
     let r = run_rewriting("reengaged", |res| res["action"] = json!("created"));
@@ -53,6 +56,8 @@ fn s2_duplicate_answered_created_is_caught() {
     );
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its S2 `created again` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn s2_dedup_on_the_phone_text_as_sent_is_caught() {
     // The server's unique key is the phone text as sent (and the e-mail): the
@@ -85,6 +90,8 @@ fn s2_dedup_on_the_phone_text_as_sent_is_caught() {
     assert_only(&r, &[clause("S2")], "");
 }
 
+// Pins: checker/count.rs `check` (its S2 `list count` failure); the other
+// checks that catch this fault are off for it (pins.rs)
 #[test]
 fn s2_second_copy_stored_on_reengagement_is_caught() {
     // Answers `reengaged` with the existing id, but stores a copy too: the
@@ -108,6 +115,8 @@ fn s2_second_copy_stored_on_reengagement_is_caught() {
     );
 }
 
+// Pins: checker/count.rs `check_unchanged` (its S3 `list count` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn s3_leads_stored_then_401_is_caught() {
     let r = crate::common::run_with(8, |state, req| {
@@ -123,6 +132,8 @@ fn s3_leads_stored_then_401_is_caught() {
     assert_only(&r, &[clause("S3")], "");
 }
 
+// Pins: checker/count.rs `check` (its S3 `list count` failure); the other
+// checks that catch this fault are off for it (pins.rs)
 #[test]
 fn s3_item_answered_error_but_stored_is_caught() {
     // An item refused for a bad field other than its phone is stored anyway
@@ -149,6 +160,8 @@ fn s3_item_answered_error_but_stored_is_caught() {
     );
 }
 
+// Pins: checker/count.rs `check_unchanged` (its S3 `list count` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn s3_oversize_batch_refused_413_but_partly_stored_is_caught() {
     let r = run_bulk(|state, items| {
@@ -264,6 +277,7 @@ fn s4_results_of_another_concurrent_request_are_caught() {
     );
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its S1 `id reused` failure)
 #[test]
 fn s1_ids_shared_by_two_leads_without_read_back_is_caught() {
     // The server has no read-back (GET by id is 404) and answers every lead's
@@ -301,6 +315,8 @@ fn s1_ids_shared_by_two_leads_without_read_back_is_caught() {
     );
 }
 
+// Pins: checker/count.rs `check_unchanged` (its S3 `list count` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn s3_malformed_body_refused_400_but_stored_is_caught() {
     // `{"lead": [..]}` (the key misspelt) is refused with the sandbox's 400,
@@ -321,6 +337,8 @@ fn s3_malformed_body_refused_400_but_stored_is_caught() {
     assert_only(&r, &[clause("S3")], "");
 }
 
+// Pins: checker/count.rs `check` (its S2 `list count` failure); the other
+// checks that catch this fault are off for it (pins.rs)
 #[test]
 fn s2_s3_ambiguous_count_growth_fails_both() {
     // A copy of a re-engaged lead is stored, but only in requests that also

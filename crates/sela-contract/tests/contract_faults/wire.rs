@@ -161,6 +161,8 @@ fn run_passing(server: &TestServer, cases: u32) -> Report {
     r
 }
 
+// Pins: target.rs's client and together/http1.rs `parse_answer` (chunked
+// bodies read whole)
 #[test]
 fn chunked_answers_pass() {
     // Every body streamed in chunks of at most 300 bytes, with no
@@ -194,6 +196,8 @@ fn chunked_answers_pass() {
     }
 }
 
+// Pins: target.rs's client (a connection closed after some answers only is
+// not reused)
 #[test]
 fn connection_close_on_some_answers_only_passes() {
     // About one answer in three says `Connection: close` (and the server then
