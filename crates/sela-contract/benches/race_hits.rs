@@ -22,6 +22,8 @@ mod idle_close;
 mod kit;
 #[path = "../tests/contract_faults/linear.rs"]
 mod linear;
+#[path = "../tests/contract_faults/pins.rs"]
+mod pins;
 #[path = "../tests/contract_faults/server.rs"]
 mod server;
 

@@ -26,6 +26,11 @@ pub struct Failure {
     /// Why the example may not reproduce on its own, when the target's state
     /// (leads created earlier in the run) matters to it.
     pub state_note: Option<String>,
+    /// Where the failure was recorded (`checker/bulk.rs:72`), for the fault
+    /// tests that pin each check (`tests/contract_faults/PINS.md`).
+    #[doc(hidden)]
+    #[serde(skip)]
+    pub site: String,
 }
 
 /// How shrinking went for one failing clause.

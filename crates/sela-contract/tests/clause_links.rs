@@ -37,6 +37,7 @@ fn report(failing: Clause) -> Report {
                 exchanges: Vec::new(),
                 shrink: Shrink::default(),
                 state_note: None,
+                site: String::new(),
             }),
             time: Duration::from_millis(5),
             origin: None,

@@ -1,6 +1,7 @@
 //! One test case's outcome (clauses checked and failed) and the parsed results
 //! of one bulk answer.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use crate::report::{Clause, Failure, Shrink};
@@ -13,6 +14,54 @@ pub(super) struct Res {
     pub(super) action: Option<String>,
     pub(super) id: Option<i64>,
     pub(super) error: Option<String>,
+}
+
+thread_local! {
+    /// The failures switched off for the run on this thread, as `CLAUSE
+    /// part` (`T1 status`, `R1 counter`): from [`Config::skip_checks`]
+    /// (tests only; a run's checks all happen on its own thread).
+    ///
+    /// [`Config::skip_checks`]: crate::Config::skip_checks
+    static SKIPPED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Switches off, for the run on this thread, the checks named in `checks`:
+/// `CLAUSE part` drops that failure wherever it is found; other names are
+/// consulted by the check sites themselves ([`skips`]).
+pub(super) fn skip_failures(checks: &[String]) {
+    SKIPPED.with(|s| *s.borrow_mut() = checks.to_vec());
+}
+
+/// True when the check named `name` is switched off for this thread's run.
+pub(crate) fn skips(name: &str) -> bool {
+    SKIPPED.with(|s| s.borrow().iter().any(|n| n == name))
+}
+
+/// True when the failures of `clause` in `part` are switched off: named
+/// `CLAUSE part` (wherever recorded) or `CLAUSE part@site` (recorded at that
+/// file, `checker/bulk.rs`, or line, `checker/bulk.rs:72`).
+fn skipped(clause: Clause, part: &str, site: &str) -> bool {
+    SKIPPED.with(|s| {
+        let s = s.borrow();
+        if s.is_empty() {
+            return false;
+        }
+        let label = format!("{clause} {part}");
+        let file = site.split(':').next().unwrap_or_default();
+        s.iter().any(|n| match n.split_once('@') {
+            None => *n == label,
+            Some((l, at)) => l == label && (at == site || at == file),
+        })
+    })
+}
+
+/// The caller's place in the harness source, `checker/bulk.rs:72`.
+#[track_caller]
+fn site() -> String {
+    let at = std::panic::Location::caller();
+    let file = at.file().replace('\\', "/");
+    let file = file.rsplit_once("src/").map_or(file.as_str(), |(_, f)| f);
+    format!("{file}:{}", at.line())
 }
 
 /// What one test case checked and which clauses failed in it.
@@ -30,6 +79,7 @@ impl CaseOutcome {
 
     /// Records a failure of `clause` in its `part` (`read-back`, `list count`,
     /// ...); the detail shown is `B3 read-back: ...`.
+    #[track_caller]
     pub(super) fn fail(
         &mut self,
         clause: Clause,
@@ -47,6 +97,7 @@ impl CaseOutcome {
 
     /// [`fail`](Self::fail) with the batch already labelled (for several
     /// requests: `request 2: valid (valid)`).
+    #[track_caller]
     pub(super) fn fail_labelled(
         &mut self,
         clause: Clause,
@@ -56,6 +107,11 @@ impl CaseOutcome {
         exchanges: Vec<Exchange>,
     ) {
         self.checked.insert(clause);
+        // A check switched off by a test: it ran, and its failure is dropped.
+        let site = site();
+        if skipped(clause, part, &site) {
+            return;
+        }
         // One failure per clause and case is enough evidence.
         if self.failures.iter().any(|f| f.clause == clause) {
             return;
@@ -67,6 +123,7 @@ impl CaseOutcome {
             exchanges,
             shrink: Shrink::default(),
             state_note: None,
+            site,
         });
     }
 

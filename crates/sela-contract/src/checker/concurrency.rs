@@ -84,7 +84,9 @@ impl Harness<'_> {
         let before = self.baseline();
         let largest = batches.iter().map(Vec::len).max().unwrap_or(0);
         self.obs.largest_sent = self.obs.largest_sent.max(largest);
-        let exchanges = self.net.send_all(
+        // Sent as a group (marked `x-sela-group`, last bytes released
+        // together over plain http), so the requests meet at the server.
+        let (exchanges, together) = self.net.send_grouped(
             batches
                 .iter()
                 .map(|b| {
@@ -219,10 +221,9 @@ impl Harness<'_> {
         } else {
             self.count.stale();
         }
-        // In flight together and answered: the race could happen, whether or
+        // In flight together and served: the race could happen, whether or
         // not the answers could be matched to the items (a request answered
         // with another request's results fails B1 and is still one of them).
-        let together = exchanges.iter().filter(|ex| ex.status.is_some()).count();
         (out, together)
     }
 }

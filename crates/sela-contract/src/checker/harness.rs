@@ -80,6 +80,7 @@ impl<'a> Harness<'a> {
         tag: &str,
         offset: u64,
     ) -> Result<Self, HarnessError> {
+        super::case::skip_failures(&config.skip_checks);
         Ok(Harness {
             target,
             config,

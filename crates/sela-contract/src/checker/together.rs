@@ -110,6 +110,38 @@ impl Transport<'_> {
     }
 }
 
+impl Transport<'_> {
+    /// Sends a concurrent group as [`Transport::send_together`] does (each
+    /// request marked with its group, so that a server can tell which came
+    /// together), then sends again each request answered `429` once the
+    /// others are answered, its throttling waited out. Exchanges in the
+    /// order given, and how many requests were served (answered, not `429`)
+    /// while in flight together.
+    /// A single request is sent as any other.
+    pub(super) fn send_grouped(&mut self, requests: Vec<Request>) -> (Vec<Exchange>, usize) {
+        if requests.len() < 2 {
+            let exchanges = self.send_all(requests);
+            let served = exchanges.iter().filter(|ex| ex.status.is_some()).count();
+            return (exchanges, served);
+        }
+        let mut exchanges = self.send_together(requests.clone()).exchanges;
+        let throttled: Vec<usize> = (0..exchanges.len())
+            .filter(|i| exchanges[*i].status == Some(429))
+            .collect();
+        let served = exchanges
+            .iter()
+            .filter(|ex| ex.status.is_some_and(|s| s != 429))
+            .count();
+        if !throttled.is_empty() {
+            let again = throttled.iter().map(|i| requests[*i].clone()).collect();
+            for (i, ex) in throttled.iter().zip(self.send_all(again)) {
+                exchanges[*i] = ex;
+            }
+        }
+        (exchanges, served)
+    }
+}
+
 /// True when every request was sent whole and no answer began before the
 /// last of them was.
 fn overlapped(timings: &[Timing]) -> bool {

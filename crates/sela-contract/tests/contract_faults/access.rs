@@ -37,12 +37,15 @@ fn token_of(header: Option<&str>) -> Option<&str> {
     scheme.eq_ignore_ascii_case("token").then_some(token.trim())
 }
 
+// Pins: checker/refusals.rs `judge_refusal` (its A1 `wrong or no token`
+// failure)
 #[test]
 fn a1_missing_token_accepted_is_caught() {
     let r = run_auth(|header| header.is_none());
     assert_only(&r, &[clause("A1")], "");
 }
 
+// Pins: checker/refusals.rs `judge_refusal` (its A1 `near miss` failure)
 #[test]
 fn a1_token_compared_on_its_first_characters_is_caught() {
     // Catches the last character changed (and one dropped or added at the end).
@@ -52,6 +55,7 @@ fn a1_token_compared_on_its_first_characters_is_caught() {
     assert_only(&r, &[clause("A1")], "");
 }
 
+// Pins: checker/refusals.rs `judge_refusal` (its A1 `near miss` failure)
 #[test]
 fn a1_token_compared_on_the_length_sent_is_caught() {
     // strncmp(sent, real, len(sent)): a token with characters dropped passes.
@@ -60,6 +64,7 @@ fn a1_token_compared_on_the_length_sent_is_caught() {
     assert_only(&r, &[clause("A1")], "");
 }
 
+// Pins: checker/refusals.rs `judge_refusal` (its A1 `near miss` failure)
 #[test]
 fn a1_token_compared_on_the_real_length_is_caught() {
     // strncmp(sent, real, len(real)): a token with characters added passes.
@@ -67,12 +72,14 @@ fn a1_token_compared_on_the_real_length_is_caught() {
     assert_only(&r, &[clause("A1")], "");
 }
 
+// Pins: checker/refusals.rs `judge_refusal` (its A1 `near miss` failure)
 #[test]
 fn a1_token_compared_case_insensitively_is_caught() {
     let r = run_auth(|header| token_of(header).is_some_and(|t| t.eq_ignore_ascii_case(TOKEN)));
     assert_only(&r, &[clause("A1")], "");
 }
 
+// Pins: checker/refusals.rs `judge_refusal` (its A1 `near miss` failure)
 #[test]
 fn a1_bearer_scheme_accepted_is_caught() {
     let r = run_auth(|header| {
@@ -81,6 +88,7 @@ fn a1_bearer_scheme_accepted_is_caught() {
     assert_only(&r, &[clause("A1")], "");
 }
 
+// Pins: checker/refusals.rs `judge_refusal` (its A2 `malformed body` failure)
 #[test]
 fn a2_malformed_body_answered_422_is_caught() {
     // As a framework that answers 422 to a body it cannot parse.
@@ -93,6 +101,7 @@ fn a2_malformed_body_answered_422_is_caught() {
     assert_only(&r, &[clause("A2")], "");
 }
 
+// Pins: checker/refusals.rs `judge_refusal` (its A2 `malformed body` failure)
 #[test]
 fn a2_malformed_body_answered_without_json_is_caught() {
     let r = run_with(8, |state, req| {
@@ -107,6 +116,7 @@ fn a2_malformed_body_answered_without_json_is_caught() {
     assert_only(&r, &[clause("A2")], "");
 }
 
+// Pins: checker/refusals.rs `judge_refusal` (its A2 `malformed body` failure)
 #[test]
 fn a2_malformed_body_answered_500_html_is_caught() {
     // A server that crashes on a body it cannot use.
@@ -120,6 +130,7 @@ fn a2_malformed_body_answered_500_html_is_caught() {
     assert_only(&r, &[clause("A2")], "");
 }
 
+// Pins: checker/refusals.rs `judge_refusal` (its A2 `malformed body` failure)
 #[test]
 fn a2_leads_object_taken_as_its_values_is_caught() {
     // `{"leads": {"0": {..}, "1": {..}}}` processed as if it were the array of

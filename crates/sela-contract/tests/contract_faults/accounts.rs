@@ -22,6 +22,7 @@ fn as_second(req: &Req) -> Req {
     other
 }
 
+// Pins: checker/operations/accounts.rs `leaks` (its A3 `see` failure)
 #[test]
 fn a3_owner_check_missing_on_get_is_caught() {
     // GET by id looks the lead up in every account.
@@ -35,6 +36,8 @@ fn a3_owner_check_missing_on_get_is_caught() {
     assert_only(&r, &[clause("A3")], "only GET by id ignores the owner");
 }
 
+// Pins: checker/operations/accounts.rs `own_creation` (its A3 `re-engage`
+// failure)
 #[test]
 fn a3_deduplication_across_accounts_is_caught() {
     // The identity index is global: an identity of the other account
@@ -73,6 +76,8 @@ fn a3_deduplication_across_accounts_is_caught() {
     );
 }
 
+// Pins: operations/accounts.rs (A3 not checked without a second key, and the
+// report says so; not a pass)
 #[test]
 fn without_a_second_key_a3_is_not_checked_and_said_up_front() {
     let s = state();

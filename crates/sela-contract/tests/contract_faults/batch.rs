@@ -17,6 +17,7 @@ use crate::common::{
 };
 use crate::server::{Req, Resp};
 
+// Pins: checker/bulk.rs `check_bulk` (its B1 `count` failure)
 #[test]
 fn b1_dropped_result_is_caught() {
     let r = run_fault_one_in_three(|_, _, mut reply| {
@@ -28,6 +29,7 @@ fn b1_dropped_result_is_caught() {
     assert_only(&r, &[clause("B1")], "");
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its B1 `count` failure)
 #[test]
 fn b1_extra_result_is_caught() {
     let r = run_fault_one_in_three(|_, _, mut reply| {
@@ -41,12 +43,15 @@ fn b1_extra_result_is_caught() {
     assert_only(&r, &[clause("B1")], "");
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its B2 `shape` failure)
 #[test]
 fn b2_error_with_an_id_is_caught() {
     let r = run_rewriting("error", |res| res["id"] = json!(4242));
     assert_only(&r, &[clause("B2")], "");
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn b3_reversed_results_are_caught() {
     let r = run_fault(|_, _, mut reply| {
@@ -66,6 +71,7 @@ fn b3_reversed_results_are_caught() {
     );
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_swapped_ids_of_two_valid_items_are_caught() {
     // Count and actions stay right; only read-back shows the swap.
@@ -166,18 +172,21 @@ fn neighbours(field: &'static str) -> impl Fn(&[(Value, i64)]) -> Stored {
     }
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_neighbours_external_id_stored_is_caught() {
     let r = run_stored_altered(neighbours("external_id"));
     assert_only(&r, &[clause("B3")], "");
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_neighbours_metadata_stored_is_caught() {
     let r = run_stored_altered(neighbours("metadata"));
     assert_only(&r, &[clause("B3")], "");
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_metadata_numbers_stored_as_strings_are_caught() {
     let r = run_stored_altered(|created| {
@@ -204,6 +213,7 @@ fn b3_metadata_numbers_stored_as_strings_are_caught() {
     assert_only(&r, &[clause("B3")], "");
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_neighbours_external_id_only_in_all_valid_batches_is_caught() {
     // Read-back must happen in every kind of case, not only in mixed batches:
@@ -219,131 +229,6 @@ fn b3_neighbours_external_id_only_in_all_valid_batches_is_caught() {
     assert_only(&r, &[clause("B3")], "");
 }
 
-/// A server whose `GET /api/leads/{id}/` answers each lead right the first
-/// time and `later` from then on, as if it dropped the lead after accepting
-/// it; run with `max_created` 1, so that the one lead created is never
-/// re-engaged and only the end-of-run recheck reads it a second time (and the
-/// recheck must run although `--max-created` is used up).
-fn run_read_once_then(later: fn() -> Resp) -> sela_contract::Report {
-    let reads: Mutex<HashMap<i64, u32>> = Mutex::default();
-    let config = Config {
-        max_created: 1,
-        ..config(8)
-    };
-    let responder = move |state: &SandboxState, req: &Req| -> Resp {
-        if let Some(id) = lead_id(req)
-            && authorised(req)
-        {
-            let mut reads = reads.lock().unwrap();
-            let n = reads.entry(id).or_default();
-            *n += 1;
-            if *n > 1 {
-                return later();
-            }
-        }
-        sandbox_answer(state, req).into()
-    };
-    try_run(&config, crate::common::state(), responder).expect("the harness runs")
-}
-
-/// Asserts that B3 failed in the end-of-run recheck and no other clause did
-/// (with one lead created, most clauses go unchecked).
-#[track_caller]
-fn assert_recheck_fails_b3_alone(r: &sela_contract::Report) {
-    eprintln!("{r}");
-    let b3 = r.clause(clause("B3"));
-    let detail = &b3.failure.as_ref().expect("B3 failed").detail;
-    assert!(detail.starts_with("B3 recheck: "), "{detail}");
-    assert_eq!(r.failed(), [clause("B3")], "{r}");
-    assert!(r.created <= 1, "{r}");
-}
-
-#[test]
-fn b3_recheck_lead_read_back_once_then_404_is_caught() {
-    // Fails if `recheck_read_back` is removed or skipped once --max-created
-    // is used up: no other read sees the lead a second time.
-    let r = run_read_once_then(|| Resp::json(404, &json!({"detail": "Not found."})));
-    assert_recheck_fails_b3_alone(&r);
-}
-
-#[test]
-fn b3_recheck_lead_read_back_once_then_500_is_caught() {
-    // Read-back works in this run, so a 500 is no excuse in the recheck.
-    let r = run_read_once_then(|| Resp::raw(500, "text/html", "<h1>Server Error (500)</h1>"));
-    assert_recheck_fails_b3_alone(&r);
-}
-
-/// A server whose `GET /api/leads/{id}/` answers `fault` for even ids (odd
-/// ones read back right, so read-back is known to work in the run).
-fn run_even_reads(fault: fn(Value) -> Resp) -> sela_contract::Report {
-    run_reads_every(2, fault)
-}
-
-/// As [`run_even_reads`], for the ids that are multiples of `every`.
-fn run_reads_every(every: i64, fault: fn(Value) -> Resp) -> sela_contract::Report {
-    run_with(8, move |state, req| {
-        let reply = sandbox_answer(state, req);
-        if let Some(id) = lead_id(req)
-            && authorised(req)
-            && reply.status == 200
-            && id % every == 0
-        {
-            return fault(reply.body);
-        }
-        reply.into()
-    })
-}
-
-#[test]
-fn b3_read_back_answered_503_is_caught() {
-    let r = run_even_reads(|_| Resp::json(503, &json!({"detail": "Service unavailable."})));
-    assert_only(&r, &[clause("B3")], "");
-}
-
-#[test]
-fn b3_read_back_answered_403_is_caught() {
-    let r = run_even_reads(|_| Resp::json(403, &json!({"detail": "Not yours."})));
-    assert_only(&r, &[clause("B3")], "");
-}
-
-#[test]
-fn b3_read_back_answered_a_non_object_200_is_caught() {
-    let r = run_even_reads(|lead| Resp::json(200, &json!([lead])));
-    assert_only(&r, &[clause("B3")], "");
-}
-
-#[test]
-fn b3_read_back_without_phone_and_email_is_caught() {
-    // The lead read back has every field but the phone and e-mail: an object
-    // with nothing that makes it item i's lead is no match (`{}` is the
-    // extreme case; the unit tests of `checker::stored` have it). Every other
-    // field is right, so only the missing phone and e-mail can fail B3.
-    let r = run_even_reads(|mut lead| {
-        if let Some(obj) = lead.as_object_mut() {
-            obj.remove("phone_number");
-            obj.remove("email");
-        }
-        Resp::json(200, &lead)
-    });
-    assert_only(&r, &[clause("B3")], "");
-}
-
-#[test]
-fn b3_read_back_cut_off_mid_answer_is_caught() {
-    // The read is answered 200, but its gzip body is broken: the harness gets
-    // no usable answer (a transport error), which, once read-back works, is
-    // no excuse either. One id in five; concurrent batches can get every
-    // fifth id, so one batch's reads may all be cut off in a row: the status
-    // line came, so the target answers (brokenly) and is not taken as gone.
-    let r = run_reads_every(5, |_| {
-        Resp::raw(200, "application/json", b"not gzip at all".to_vec())
-            .with_header("content-encoding", "gzip")
-    });
-    assert_only(&r, &[clause("B3")], "");
-    let detail = &r.clause(clause("B3")).failure.as_ref().unwrap().detail;
-    assert!(detail.contains("no answer"), "{detail}");
-}
-
 /// The harness configured with a lead type and a representative that exist
 /// on the sandbox, so that valid leads carry them.
 fn with_type_and_representative() -> Config {
@@ -354,6 +239,7 @@ fn with_type_and_representative() -> Config {
     }
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_lead_type_not_stored_is_caught() {
     let r = run_stored_altered_when(
@@ -367,6 +253,7 @@ fn b3_lead_type_not_stored_is_caught() {
     assert_only(&r, &[clause("B3")], "");
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_representative_of_a_neighbour_stored_is_caught() {
     // Each lead stored with the representative id plus one, as from an
@@ -385,6 +272,7 @@ fn b3_representative_of_a_neighbour_stored_is_caught() {
     assert_only(&r, &[clause("B3")], "");
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its B2 `shape` failure)
 #[test]
 fn b2_created_with_an_error_message_is_caught() {
     let r = run_rewriting("created", |res| {
@@ -393,6 +281,7 @@ fn b2_created_with_an_error_message_is_caught() {
     assert_only(&r, &[clause("B2")], "");
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its B2 `shape` failure)
 #[test]
 fn b2_unknown_action_is_caught() {
     let r = run_rewriting("reengaged", |res| res["action"] = json!("updated"));
@@ -417,6 +306,8 @@ fn cut_to_ten(item: &Value) -> Value {
     item
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its B3 `expected outcome` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn b3_overlong_number_cut_to_ten_is_caught() {
     let r = run_bulk(|state, items| {
@@ -426,6 +317,8 @@ fn b3_overlong_number_cut_to_ten_is_caught() {
     assert_only(&r, &[clause("B3")], "");
 }
 
+// Pins: checker/independence.rs `run_independence` (its B4 `independence`
+// failure)
 #[test]
 fn b4_outcome_changed_by_invalid_neighbours_is_caught() {
     // With an invalid item in the batch, duplicates are refused instead of
@@ -445,6 +338,8 @@ fn b4_outcome_changed_by_invalid_neighbours_is_caught() {
     assert_only(&r, &[clause("B4")], "");
 }
 
+// Pins: checker/independence.rs `run_independence` (its B4 `independence`
+// failure)
 #[test]
 fn b4_whole_batch_rejected_for_one_bad_item_is_caught() {
     let r = run_with(8, |state, req| {
@@ -490,6 +385,7 @@ fn metadata_mapped(item: &Value, f: fn(&Value) -> Option<Value>) -> Option<Map<S
     changed.then(|| Map::from_iter([("metadata".to_owned(), Value::Object(meta))]))
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_us_state_not_stored_is_caught() {
     let r = run_stored_altered(each_stored(|item| {
@@ -499,12 +395,14 @@ fn b3_us_state_not_stored_is_caught() {
     assert_only(&r, &[clause("B3")], "");
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_neighbours_lead_source_stored_is_caught() {
     let r = run_stored_altered(neighbours("lead_source"));
     assert_only(&r, &[clause("B3")], "");
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_email_not_stored_is_caught() {
     let r = run_stored_altered(each_stored(|_| {
@@ -518,6 +416,7 @@ fn b3_email_not_stored_is_caught() {
     );
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_nested_metadata_flattened_is_caught() {
     // {"crm": {"stage": ..}} stored as {"crm.stage": ..}.
@@ -545,6 +444,7 @@ fn b3_nested_metadata_flattened_is_caught() {
     assert_only(&r, &[clause("B3")], "");
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_metadata_booleans_stored_as_strings_are_caught() {
     let r = run_stored_altered(each_stored(|item| {
@@ -553,6 +453,7 @@ fn b3_metadata_booleans_stored_as_strings_are_caught() {
     assert_only(&r, &[clause("B3")], "");
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_metadata_fractions_rounded_are_caught() {
     let r = run_stored_altered(each_stored(|item| {
@@ -590,6 +491,7 @@ fn b2_and_t3_ids_as_strings_are_caught() {
     );
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its B2 `shape` failure)
 #[test]
 fn b2_empty_error_message_is_caught() {
     let r = run_rewriting("error", |res| res["error"] = json!(""));

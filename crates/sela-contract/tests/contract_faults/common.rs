@@ -34,8 +34,69 @@ pub fn config(cases: u32) -> Config {
         // Short, so that a fault's reads do not wait long; the read-lag tests
         // set their own.
         settle: std::time::Duration::from_millis(300),
+        skip_checks: skipped_checks(),
         ..Config::default()
     }
+}
+
+/// The checks this test's runs switch off (`Config::skip_checks`): its own
+/// ([`crate::pins::OTHERS_OFF`]), those `SELA_SKIP_CHECKS` names (comma-separated, for every test), and this
+/// test's own line of the file `SELA_SKIP_PER_TEST` names (`test<TAB>check,
+/// check`): how `remove_checks.sh` removes each test's pinned check, without
+/// editing the harness, in one run of the suite.
+pub fn skipped_checks() -> Vec<String> {
+    let mut names = crate::pins::others_off();
+    names.extend(
+        std::env::var("SELA_SKIP_CHECKS")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+    );
+    if let Ok(file) = std::env::var("SELA_SKIP_PER_TEST") {
+        let table = std::fs::read_to_string(&file).expect("SELA_SKIP_PER_TEST is readable");
+        let test = std::thread::current().name().unwrap_or_default().to_owned();
+        for line in table.lines() {
+            if let Some((t, checks)) = line.split_once('\t')
+                && t == test
+            {
+                names.extend(
+                    checks
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned),
+                );
+            }
+        }
+    }
+    names
+}
+
+/// With `SELA_PINS_DUMP` set to a directory, writes there (a file per test)
+/// the label and site (`CLAUSE part@file:line`) of each failure `report`
+/// shows: the checks that caught the fault, for `remove_checks.sh`.
+fn dump_labels(report: &Report) {
+    let Ok(dir) = std::env::var("SELA_PINS_DUMP") else {
+        return;
+    };
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unnamed")
+        .to_owned();
+    let labels: String = report
+        .clauses
+        .iter()
+        .filter_map(|c| c.failure.as_ref())
+        .map(|f| {
+            let label = f.detail.split(':').next().unwrap_or_default();
+            format!("{label}@{}\n", f.site)
+        })
+        .collect();
+    let path = std::path::Path::new(&dir).join(test.replace("::", "."));
+    let mut old = std::fs::read_to_string(&path).unwrap_or_default();
+    old.push_str(&labels);
+    old.push_str("--\n");
+    std::fs::write(path, old).expect("SELA_PINS_DUMP is writable");
 }
 
 /// The clause with this CONTRACT.md id; panics naming it when the harness
@@ -99,7 +160,11 @@ pub fn run_on(server: &TestServer, config: &Config) -> Result<Report, sela_contr
     let target = Target::new(&server.base_url(), ApiKey::new(TOKEN))
         .expect("target")
         .with_second_key(ApiKey::new(TOKEN2));
-    sela_contract::run(&target, config)
+    let report = sela_contract::run(&target, config);
+    if let Ok(report) = &report {
+        dump_labels(report);
+    }
+    report
 }
 
 /// As [`run_with`], returning the harness's error.

@@ -21,6 +21,8 @@ fn run_storing(store: impl Fn(&mut Value) + Send + Sync + 'static) -> sela_contr
     })
 }
 
+// Pins: checker/operations/scenario.rs `check_fidelity` (its B5 `fidelity`
+// failure)
 #[test]
 fn b5_mysql_utf8mb3_replacing_characters_outside_the_bmp_is_caught() {
     // MySQL's `utf8` (utf8mb3) has no 4-byte characters: emoji and other
@@ -40,6 +42,8 @@ fn b5_mysql_utf8mb3_replacing_characters_outside_the_bmp_is_caught() {
     );
 }
 
+// Pins: checker/operations/scenario.rs `check_fidelity` (its B5 `fidelity`
+// failure)
 #[test]
 fn b5_a_float32_column_is_caught() {
     // `7.1` stored in a 32-bit float reads back `7.099999904632568`.
@@ -55,6 +59,8 @@ fn b5_a_float32_column_is_caught() {
     assert_only(&r, &[clause("B5")], "only doubles lose precision");
 }
 
+// Pins: checker/operations/scenario.rs `check_fidelity` (its B5 `fidelity`
+// failure)
 #[test]
 fn b5_a_dropped_time_offset_is_caught() {
     // `2027-01-15T09:00:00-08:00` stored as `2027-01-15T09:00:00` in UTC.
@@ -70,6 +76,8 @@ fn b5_a_dropped_time_offset_is_caught() {
     assert_only(&r, &[clause("B5")], "only the call time's offset is lost");
 }
 
+// Pins: operations/fidelity.rs `compare` (a number beyond 2^53 read back as
+// the nearest double is the same number: no false B5)
 #[test]
 fn integers_beyond_2_53_rounded_to_doubles_pass() {
     // RFC 8259: an implementation may keep numbers as doubles only.

@@ -45,6 +45,8 @@ fn run_partial_key(key: fn(&str, &str) -> String) -> sela_contract::Report {
     })
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn b3_duplicate_rule_on_the_phone_only_is_caught() {
     // A new e-mail with a known number is re-engaged as the number's lead.
@@ -61,6 +63,8 @@ fn b3_duplicate_rule_on_the_phone_only_is_caught() {
     );
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its B3 `expected outcome` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn b3_duplicate_rule_on_the_email_only_is_caught() {
     let r = run_partial_key(|_, email| email.to_owned());
@@ -76,6 +80,8 @@ fn b3_duplicate_rule_on_the_email_only_is_caught() {
     );
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its S2 `created again` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn s2_dedup_within_a_batch_only_is_caught() {
     // Each request starts from an empty identity index: a lead of an earlier
@@ -109,6 +115,8 @@ fn s2_dedup_within_a_batch_only_is_caught() {
     );
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its S2 `created again` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn s2_dedup_across_requests_only_is_caught() {
     // Duplicates are looked up before the batch is inserted: two items of one
@@ -142,6 +150,7 @@ fn s2_dedup_across_requests_only_is_caught() {
     );
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn created_but_never_stored_is_caught() {
     // One `created` lead in three is answered but lost: it reads back 404 while
@@ -171,6 +180,8 @@ fn created_but_never_stored_is_caught() {
     );
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its S2 `reengaged id` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn s2_reengaged_with_another_leads_id_is_caught() {
     // A re-engagement names the lead created just before the right one.
@@ -195,6 +206,7 @@ fn s2_reengaged_with_another_leads_id_is_caught() {
     );
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn b3_swaps_once_the_account_holds_40_leads_are_caught() {
     // Correct while the account is small; past 40 leads, the ids of the first
@@ -242,6 +254,7 @@ fn b3_new_leads_answered_reengaged_are_caught() {
     );
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its B3 `expected outcome` failure)
 #[test]
 fn b3_unknown_states_stored_without_the_state_are_caught() {
     // `us_state` is not validated: an item with "ZZ" is created, state dropped.

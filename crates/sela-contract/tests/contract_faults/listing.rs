@@ -13,6 +13,7 @@ fn run_listing(paging: Paging) -> sela_contract::Report {
     })
 }
 
+// Pins: checker/operations/listing.rs `check_listing` (its L1 `walk` failure)
 #[test]
 fn l1_off_by_one_page_offset_is_caught() {
     let r = run_listing(Paging {
@@ -26,6 +27,7 @@ fn l1_off_by_one_page_offset_is_caught() {
     );
 }
 
+// Pins: checker/operations/listing.rs `check_listing` (its L1 `walk` failure)
 #[test]
 fn l1_count_one_too_many_is_caught() {
     let r = run_listing(Paging {
@@ -39,12 +41,16 @@ fn l1_count_one_too_many_is_caught() {
     );
 }
 
+// Pins: operations/listing.rs `check_listing` (a correct paginator: no false
+// L1)
 #[test]
 fn our_paginator_with_nothing_wrong_passes() {
     // The fault tests above differ from this one in their fault only.
     assert_passes(&run_listing(Paging::default()));
 }
 
+// Pins: operations/listing.rs `check_listing` (the listing's order is not
+// asserted)
 #[test]
 fn newest_first_listing_passes() {
     assert_passes(&run_listing(Paging {
@@ -53,6 +59,8 @@ fn newest_first_listing_passes() {
     }));
 }
 
+// Pins: operations/listing.rs `check_listing` (a page size capped below the
+// one asked for is followed by its next links)
 #[test]
 fn a_capped_page_size_passes() {
     assert_passes(&run_listing(Paging {
@@ -61,6 +69,7 @@ fn a_capped_page_size_passes() {
     }));
 }
 
+// Pins: checker/operations/listing.rs `check_listing` (its L1 `walk` failure)
 #[test]
 fn l1_a_count_of_the_page_only_is_caught() {
     // `count` is the number of leads on the page, not in the account: with

@@ -10,6 +10,7 @@
 mod common;
 mod idle_close;
 mod kit;
+mod pins;
 mod server;
 
 mod access;
@@ -23,6 +24,7 @@ mod linear;
 mod links;
 mod listing;
 mod operations;
+mod readback;
 mod reengagement;
 mod sequences;
 mod settle;

@@ -29,6 +29,9 @@ fn run_taking(
     })
 }
 
+// Pins: checker/operations/scenario.rs `resend_single` (its C1 `known
+// identity` failure); the other checks that catch this fault are off for it
+// (pins.rs)
 #[test]
 fn c1_single_create_without_deduplication_is_caught() {
     // POST /api/leads/ inserts whatever it is sent: a known identity twice.
@@ -48,6 +51,8 @@ fn c1_single_create_without_deduplication_is_caught() {
     );
 }
 
+// Pins: checker/operations/scenario.rs `create_invalid` (its C1 `invalid
+// item` failure)
 #[test]
 fn c1_single_create_accepting_invalid_items_is_caught() {
     // An invalid item answered 201 with a made-up lead (nothing stored).
@@ -68,6 +73,8 @@ fn c1_single_create_accepting_invalid_items_is_caught() {
     );
 }
 
+// Pins: checker/operations/updates.rs `patch_partial` (its U1 `partial`
+// failure)
 #[test]
 fn u1_patch_forgetting_metadata_is_caught() {
     // save() that forgets a JSON field: metadata sent by PATCH is answered
@@ -83,6 +90,8 @@ fn u1_patch_forgetting_metadata_is_caught() {
     assert_only(&r, &[clause("U1")], "only metadata sent by PATCH is lost");
 }
 
+// Pins: checker/operations/updates.rs `patch_partial` (its U1 `partial`
+// failure); the other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn u1_patch_clearing_fields_not_sent_is_caught() {
     // PATCH handled as a full update: metadata not sent is reset to `{}`.
@@ -103,6 +112,8 @@ fn u1_patch_clearing_fields_not_sent_is_caught() {
     );
 }
 
+// Pins: checker/operations/updates.rs `patch_refused` (its U1 `unknown id`
+// failure)
 #[test]
 fn u1_patch_of_an_unknown_id_answered_200_is_caught() {
     let r = run_taking(|state, req| {
@@ -117,6 +128,7 @@ fn u1_patch_of_an_unknown_id_answered_200_is_caught() {
     );
 }
 
+// Pins: checker/operations/updates.rs `put_match` (its U2 `match` failure)
 #[test]
 fn u2_put_matching_the_phone_number_only_is_caught() {
     // PUT finds the lead by phone number alone and updates the newest one
@@ -141,6 +153,8 @@ fn u2_put_matching_the_phone_number_only_is_caught() {
     assert_only(&r, &[clause("U2")], "only PUT's match ignores the e-mail");
 }
 
+// Pins: checker/operations/updates.rs `put_match` (its U2 `neighbour`
+// failure); the other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn u2_put_updating_every_lead_with_the_phone_number_is_caught() {
     // PUT updates every lead with the phone number, whatever the e-mail: the
@@ -169,6 +183,8 @@ fn u2_put_updating_every_lead_with_the_phone_number_is_caught() {
     assert_only(&r, &[clause("U2")], "only PUT's match ignores the e-mail");
 }
 
+// Pins: checker/operations/updates.rs `put_match` (its U2 `no match`
+// failure); the other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn u2_put_creating_a_lead_when_nothing_matches_is_caught() {
     // An upsert: a PUT that matches nothing creates the lead.
@@ -190,6 +206,8 @@ fn u2_put_creating_a_lead_when_nothing_matches_is_caught() {
     );
 }
 
+// Pins: checker/operations/updates.rs `move_identity` (its U3 `new identity`
+// failure); the other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn u3_identity_index_not_rebuilt_after_an_update_is_caught() {
     // The dedup index keeps the identity a lead was created with: after a
@@ -266,6 +284,8 @@ fn u3_identity_index_not_rebuilt_after_an_update_is_caught() {
     );
 }
 
+// Pins: every G1 `fresh` check (the stale-read arm of each read after a
+// write); the other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn g1_a_read_cache_never_invalidated_is_caught() {
     // GET /api/leads/{id}/ answers from a cache filled on the first read and

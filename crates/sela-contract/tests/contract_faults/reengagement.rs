@@ -1,8 +1,6 @@
 //! R1 and R2: servers that record re-engagement wrongly, or undo a
 //! do-not-contact flag on a re-send, fail that clause alone.
 
-use std::time::Duration;
-
 use sela_contract::Report;
 use sela_sandbox::{SandboxState, identity};
 use serde_json::{Value, json};
@@ -11,6 +9,7 @@ use crate::common::{
     assert_only, assert_only_or, clause, is_bulk, leads_of, run_with, sandbox_answer,
 };
 use crate::kit::is_single_create;
+use crate::linear::{Gate, Hold};
 use crate::server::{Req, Resp};
 
 /// The first-account leads that the identities of this create request name
@@ -48,6 +47,8 @@ fn run_after_reengaging(
     })
 }
 
+// Pins: checker/operations/scenario.rs `expect_counter` (its R1 `counter`
+// failure); the other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn r1_counter_not_incremented_is_caught() {
     // The re-engagement time is set, the counter is not saved.
@@ -66,20 +67,25 @@ fn r1_counter_not_incremented_is_caught() {
     );
 }
 
+// Pins: operations/scenario.rs `expect_counter` (the counter after the
+// walk's concurrent re-sends, `resend_single`).
 #[test]
 fn r1_concurrent_reengagements_losing_updates_are_caught() {
-    // Read the counter, work a little, write it plus one: concurrent single
-    // creates of one identity overwrite each other's increment.
-    let r = run_with(8, |state, req| {
+    // Read the counter, wait at the gate until every request of the group
+    // has read it, write it plus one: concurrent single creates of one
+    // identity overwrite each other's increment. Every other request of a
+    // group waits at the gate too, so that the whole group arrives.
+    let gate = Gate::default();
+    let r = run_with(8, move |state, req| {
         let before = if is_single_create(req) {
             existing(state, req)
         } else {
             Vec::new()
         };
+        gate.hold(req);
         if before.is_empty() {
             return sandbox_answer(state, req).into();
         }
-        std::thread::sleep(Duration::from_millis(40));
         let resp: Resp = sandbox_answer(state, req).into();
         for (id, was) in before {
             let next = was["reengagement_count"].as_i64().unwrap_or(0) + 1;
@@ -96,6 +102,9 @@ fn r1_concurrent_reengagements_losing_updates_are_caught() {
     );
 }
 
+// Pins: checker/operations/scenario.rs `walk_steps` (its R2 `keeps
+// do-not-contact` failure); the other checks that catch this fault are off
+// for it (pins.rs)
 #[test]
 fn r2_reengagement_clearing_do_not_contact_is_caught() {
     // A re-send saved with the item's defaults: call_dnc and sms_dnc false.

@@ -144,6 +144,8 @@ fn lead(state: &SandboxState, id: i64) -> Option<Value> {
 /// holds; a sequence finds it and shrinks towards create, moves, re-send of
 /// an identity a move left (the moved-away identity's index does not shrink,
 /// so the moves before it stay: at most 6 steps).
+// Pins: checker/operations/sequences/resends.rs `resend_old` (its U3 `old
+// identity` failure)
 #[test]
 fn u3_stale_index_after_a_second_move_is_caught_by_a_sequence() {
     let r = run(&seq_config(), stale_index_after_a_second_move());

@@ -24,6 +24,8 @@ use crate::server::Resp;
 const LAG: Duration = Duration::from_millis(150);
 const WINDOW: Duration = Duration::from_secs(1);
 
+// Pins: settle.rs's settle wait (a read that lags within the window is
+// retried, not failed)
 #[test]
 fn reads_lagging_writes_by_150_ms_pass_within_a_1_s_window() {
     let lagging = state().with_options(SandboxOptions {
@@ -94,6 +96,8 @@ fn left_unjudged(r: &sela_contract::Report) -> bool {
         .any(|o| o.contains("list-count checks were left unjudged"))
 }
 
+// Pins: harness.rs `baseline` / count.rs (a count baseline read just after a
+// write is settled before use)
 #[test]
 fn a_count_baseline_read_just_after_a_write_may_lag_and_passes() {
     // The second count read blips, before any read of the run has been seen
@@ -107,6 +111,8 @@ fn a_count_baseline_read_just_after_a_write_may_lag_and_passes() {
     assert!(left_unjudged(&r), "no count check was left unjudged:\n{r}");
 }
 
+// Pins: harness.rs `baseline` (once reads lagged, a fresh baseline waits the
+// window out)
 #[test]
 fn once_reads_lag_a_fresh_count_baseline_waits_the_window_out() {
     // The seventh count read blips, after reads have been seen to lag: the

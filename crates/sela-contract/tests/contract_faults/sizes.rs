@@ -5,6 +5,8 @@ use serde_json::json;
 
 use crate::common::{assert_only, assert_only_or, clause, results, run_bulk};
 
+// Pins: checker/bulk.rs `check_bulk` (its B3 `expected outcome` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn b3_misordered_results_past_100_items_are_caught() {
     // A server that answers the chunks of 100 in the wrong order.
@@ -24,6 +26,7 @@ fn b3_misordered_results_past_100_items_are_caught() {
     );
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its B1 `count` failure)
 #[test]
 fn b1_results_truncated_past_250_items_are_caught() {
     // Items past 250 are neither acted on nor answered.
@@ -32,6 +35,7 @@ fn b1_results_truncated_past_250_items_are_caught() {
     assert_only(&r, &[clause("B1")], "");
 }
 
+// Pins: checker/readback.rs `read_back` (its B3 `read-back` failure)
 #[test]
 fn partial_store_past_100_items_is_caught() {
     // Every item answered as the model would, but only the first chunk of 100
@@ -56,6 +60,8 @@ fn partial_store_past_100_items_is_caught() {
     );
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its B3 `expected outcome` failure); the
+// other checks that catch this fault are off for it (pins.rs)
 #[test]
 fn b3_reversed_results_past_500_items_are_caught() {
     // Correct up to 500 items; a larger batch gets its results in reverse.
@@ -74,6 +80,7 @@ fn b3_reversed_results_past_500_items_are_caught() {
     );
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its B3 `expected outcome` failure)
 #[test]
 fn b3_items_past_50_answered_error_are_caught() {
     // A batch is never refused, but only its first 50 items are acted on: the

@@ -7,6 +7,7 @@ use crate::common::{
 };
 use crate::server::Resp;
 
+// Pins: checker/bulk.rs `check_bulk` (its T1 `status` failure)
 #[test]
 fn t1_status_202_is_caught() {
     let r = run_fault_one_in_three(|_, _, mut reply| {
@@ -18,6 +19,7 @@ fn t1_status_202_is_caught() {
     assert_only(&r, &[clause("T1")], "");
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its T2 `content type` failure)
 #[test]
 fn t2_text_plain_is_caught() {
     // One replica of three answers text/plain.
@@ -33,6 +35,7 @@ fn t2_text_plain_is_caught() {
     assert_only(&r, &[clause("T2")], "");
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its T2 `content type` failure)
 #[test]
 fn t2_json_labelled_text_html_is_caught() {
     // The body is the right JSON, but one replica of three labels it as HTML
@@ -49,6 +52,7 @@ fn t2_json_labelled_text_html_is_caught() {
     assert_only(&r, &[clause("T2")], "");
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its T3 `schema` failure)
 #[test]
 fn t3_bare_results_array_is_caught() {
     let r = run_fault_one_in_three(|_, _, mut reply| {
@@ -62,6 +66,7 @@ fn t3_bare_results_array_is_caught() {
     assert_only(&r, &[clause("T3")], "");
 }
 
+// Pins: checker/bulk.rs `check_bulk` (its T1 `status` failure)
 #[test]
 fn t1_503_with_retry_after_is_caught() {
     // Only 429 is throttling (CONTRACT.md, T1): a 503 is no answer to an

@@ -7,9 +7,11 @@ use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
+use sela_sandbox::{SandboxState, identity};
+
 use crate::common::*;
-use crate::kit::patch_id;
-use crate::server::Resp;
+use crate::kit::{is_single_create, patch_id};
+use crate::server::{Req, Resp};
 
 /// 503, as from a replica that cannot serve the lead.
 fn unavailable() -> Resp {
@@ -70,4 +72,72 @@ fn s4_is_not_held_when_every_bulk_request_fails_alone_too() {
     });
     assert!(report.clause(clause("T1")).failed_cases > 0, "{report}");
     not_held(&report, "S4");
+}
+
+/// The ids of the known leads that this create request (single or bulk)
+/// names: the leads it re-engages.
+fn named_leads(state: &SandboxState, req: &Req) -> Vec<i64> {
+    let items = if is_bulk(req) {
+        leads_of(req).unwrap_or_default()
+    } else if is_single_create(req) {
+        req.json().into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    let model = state.lock();
+    items
+        .iter()
+        .filter_map(|item| model.find(&identity(item)?))
+        .collect()
+}
+
+// Pins: operations/scenario.rs `expect_counter` and the bulk re-send's read,
+// operations/updates.rs `dnc_survives` (R1/R2 counted only in the `Agrees`
+// arms of the reads after a re-engagement), with `starts_at_zero R1`
+// switched off (a created lead's counter, read before any re-engagement,
+// judges R1 too).
+#[test]
+fn r1_and_r2_are_not_held_when_no_reengaged_lead_can_be_read() {
+    // Reads of a lead that a create re-engaged answer 503.
+    let reengaged = Mutex::new(HashSet::new());
+    let mut config = config(8);
+    config.skip_checks.push("starts_at_zero R1".into());
+    let server = serve(state(), Default::default(), move |state, req| {
+        let named = named_leads(state, req);
+        let reply = sandbox_answer(state, req);
+        let mut reengaged = reengaged.lock().unwrap();
+        if reply.status < 300 {
+            reengaged.extend(named);
+        }
+        if req.method == "GET" && lead_id(req).is_some_and(|id| reengaged.contains(&id)) {
+            return unavailable();
+        }
+        reply.into()
+    });
+    let report = run_on(&server, &config).expect("the harness runs");
+    not_held(&report, "R1");
+    not_held(&report, "R2");
+}
+
+// Pins: checker/sizes.rs `oversize_refused` (no T1 for a refusal the size
+// limit excuses), with `check_bulk T1` switched off so that no bulk answer's
+// own status check counts T1.
+#[test]
+fn t1_is_not_held_by_an_excused_oversize_refusal() {
+    // Batches of more than 10 items are refused 413: the size probe takes 10
+    // for the limit and excuses every later refusal of a larger batch.
+    let mut config = config(8);
+    config.skip_checks.push("check_bulk T1".into());
+    let server = serve(state(), Default::default(), |state, req| {
+        if is_bulk(req) && authorised(req) && leads_of(req).is_some_and(|l| l.len() > 10) {
+            return Resp::json(413, &json!({"detail": "At most 10 leads."}));
+        }
+        sandbox_answer(state, req).into()
+    });
+    let report = run_on(&server, &config).expect("the harness runs");
+    assert!(
+        report.to_string().contains("10 items accepted, 50 refused"),
+        "the probe did not find the limit:\n{report}"
+    );
+    not_held(&report, "T1");
 }

@@ -305,7 +305,9 @@ impl Harness<'_> {
     ) -> Option<i64> {
         let before = self.baseline();
         let body = item.to_string();
-        let answers = self.net.send_all(
+        // Sent as a group (marked `x-sela-group`), so the re-sends meet at
+        // the server.
+        let (answers, _) = self.net.send_grouped(
             (0..n.max(1))
                 .map(|_| {
                     (

@@ -22,6 +22,7 @@ pub(super) struct Walk {
 }
 
 impl Walk {
+    #[track_caller]
     pub(super) fn fail(&mut self, clause: Clause, part: &str, detail: String) {
         let steps = self
             .log
@@ -101,6 +102,10 @@ pub(super) fn starts_at_zero(w: &mut Walk, id: i64, lead: &Value) -> bool {
     let Some(c) = counter(lead) else {
         return false;
     };
+    // `starts_at_zero R1` (tests only): a new lead's counter not judged.
+    if crate::checker::case::skips("starts_at_zero R1") {
+        return true;
+    }
     w.out.check(Clause::R1);
     if c != 0 {
         w.fail(
