@@ -377,3 +377,21 @@ pub fn lead_id(req: &Req) -> Option<i64> {
         .parse()
         .ok()
 }
+
+/// The report's settle-window observation (how reads waited).
+#[track_caller]
+pub fn settle_line(report: &Report) -> &str {
+    report
+        .observations
+        .iter()
+        .find(|o| o.starts_with("settle window"))
+        .map(String::as_str)
+        .expect("the report says how reads waited")
+}
+
+/// Asserts that some read of the run waited and then agreed.
+#[track_caller]
+pub fn assert_reads_waited(report: &Report) {
+    let line = settle_line(report);
+    assert!(!line.contains(": 0 read(s) waited"), "{line}");
+}

@@ -125,3 +125,23 @@ pub fn map_leaves(v: &mut Value, f: &impl Fn(&mut Value)) {
         _ => f(v),
     }
 }
+
+/// The first-account leads that the identities of a create request name
+/// (bulk items, or a single create's body): id and the lead as stored.
+pub fn named_leads(state: &SandboxState, req: &Req) -> Vec<(i64, Value)> {
+    let items = if crate::common::is_bulk(req) {
+        crate::common::leads_of(req).unwrap_or_default()
+    } else if is_single_create(req) {
+        req.json().into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    let model = state.lock();
+    items
+        .iter()
+        .filter_map(|item| {
+            let id = model.find(&sela_sandbox::identity(item)?)?;
+            Some((id, model.get(id)?))
+        })
+        .collect()
+}

@@ -2,35 +2,13 @@
 //! do-not-contact flag on a re-send, fail that clause alone.
 
 use sela_contract::Report;
-use sela_sandbox::{SandboxState, identity};
+use sela_sandbox::SandboxState;
 use serde_json::{Value, json};
 
-use crate::common::{
-    assert_only, assert_only_or, clause, is_bulk, leads_of, run_with, sandbox_answer,
-};
-use crate::kit::is_single_create;
+use crate::common::{assert_only, assert_only_or, clause, run_with, sandbox_answer};
+use crate::kit::{is_single_create, named_leads};
 use crate::linear::{Gate, Hold};
-use crate::server::{Req, Resp};
-
-/// The first-account leads that the identities of this create request name
-/// (bulk items, or the single create's body): id and the lead as stored.
-fn existing(state: &SandboxState, req: &Req) -> Vec<(i64, Value)> {
-    let items = if is_bulk(req) {
-        leads_of(req).unwrap_or_default()
-    } else if is_single_create(req) {
-        req.json().into_iter().collect()
-    } else {
-        Vec::new()
-    };
-    let model = state.lock();
-    items
-        .iter()
-        .filter_map(|item| {
-            let id = model.find(&identity(item)?)?;
-            Some((id, model.get(id)?))
-        })
-        .collect()
-}
+use crate::server::Resp;
 
 /// The sandbox; after every create request that re-engaged leads, `after`
 /// gets each such lead's id and state before the request.
@@ -38,7 +16,7 @@ fn run_after_reengaging(
     after: impl Fn(&SandboxState, i64, &Value) + Send + Sync + 'static,
 ) -> Report {
     run_with(8, move |state, req| {
-        let before = existing(state, req);
+        let before = named_leads(state, req);
         let resp: Resp = sandbox_answer(state, req).into();
         for (id, lead) in &before {
             after(state, *id, lead);
@@ -78,7 +56,7 @@ fn r1_concurrent_reengagements_losing_updates_are_caught() {
     let gate = Gate::default();
     let r = run_with(8, move |state, req| {
         let before = if is_single_create(req) {
-            existing(state, req)
+            named_leads(state, req)
         } else {
             Vec::new()
         };

@@ -12,8 +12,8 @@ use sela_sandbox::{Identity, SandboxOptions, identity};
 use serde_json::json;
 
 use crate::common::{
-    assert_only, assert_only_unchecked, assert_passes, authorised, clause, config, is_bulk,
-    lead_id, leads_of, results, run_with, sandbox_answer, state, try_run,
+    assert_only, assert_only_unchecked, assert_passes, assert_reads_waited, authorised, clause,
+    config, is_bulk, lead_id, leads_of, results, run_with, sandbox_answer, state, try_run,
 };
 use crate::kit::is_list;
 use crate::server::Resp;
@@ -42,12 +42,7 @@ fn reads_lagging_writes_by_150_ms_pass_within_a_1_s_window() {
     })
     .expect("the harness runs");
     assert_passes(&r);
-    let waited = r
-        .observations
-        .iter()
-        .find(|o| o.starts_with("settle window"))
-        .expect("said");
-    assert!(!waited.contains(": 0 read(s) waited"), "{waited}");
+    assert_reads_waited(&r);
 }
 
 /// The harness against a server whose list and count answer the state of
@@ -120,12 +115,7 @@ fn once_reads_lag_a_fresh_count_baseline_waits_the_window_out() {
     // so that baseline is current and every later count is judged.
     let r = run_count_blip(6);
     assert_passes(&r);
-    let waited = r
-        .observations
-        .iter()
-        .find(|o| o.starts_with("settle window"))
-        .expect("said");
-    assert!(!waited.contains(": 0 read(s) waited"), "{waited}");
+    assert_reads_waited(&r);
     assert!(!left_unjudged(&r), "a count check was left unjudged:\n{r}");
 }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::common::{
-    assert_no_leak, assert_passes, authorised, clause, config, is_bulk, lead_id, sandbox_answer,
-    state, try_run,
+    assert_no_leak, assert_passes, assert_reads_waited, authorised, clause, config, is_bulk,
+    lead_id, sandbox_answer, settle_line, state, try_run,
 };
 use crate::server::Resp;
 
@@ -54,11 +54,7 @@ fn a_read_back_fault_waits_one_window_shrinks_once_and_walks_no_whole_list() {
     }
     // One read waited the whole window; every later one a probe, or not at
     // all once its clause had outlasted its wait.
-    let settle = r
-        .observations
-        .iter()
-        .find(|o| o.starts_with("settle window"))
-        .expect("said");
+    let settle = settle_line(&r);
     assert!(
         settle.contains(", 1 still disagreed after the window"),
         "{settle}"
@@ -145,10 +141,5 @@ fn a_batchs_lagging_read_backs_wait_together() {
     .expect("the harness runs");
     assert_no_leak(&r);
     assert_passes(&r);
-    let settle = r
-        .observations
-        .iter()
-        .find(|o| o.starts_with("settle window"))
-        .expect("said");
-    assert!(!settle.contains(": 0 read(s) waited"), "{settle}");
+    assert_reads_waited(&r);
 }

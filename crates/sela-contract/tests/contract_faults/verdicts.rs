@@ -7,11 +7,9 @@ use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
-use sela_sandbox::{SandboxState, identity};
-
 use crate::common::*;
-use crate::kit::{is_single_create, patch_id};
-use crate::server::{Req, Resp};
+use crate::kit::{named_leads, patch_id};
+use crate::server::Resp;
 
 /// 503, as from a replica that cannot serve the lead.
 fn unavailable() -> Resp {
@@ -74,23 +72,6 @@ fn s4_is_not_held_when_every_bulk_request_fails_alone_too() {
     not_held(&report, "S4");
 }
 
-/// The ids of the known leads that this create request (single or bulk)
-/// names: the leads it re-engages.
-fn named_leads(state: &SandboxState, req: &Req) -> Vec<i64> {
-    let items = if is_bulk(req) {
-        leads_of(req).unwrap_or_default()
-    } else if is_single_create(req) {
-        req.json().into_iter().collect()
-    } else {
-        Vec::new()
-    };
-    let model = state.lock();
-    items
-        .iter()
-        .filter_map(|item| model.find(&identity(item)?))
-        .collect()
-}
-
 // Pins: operations/scenario.rs `expect_counter` and the bulk re-send's read,
 // operations/updates.rs `dnc_survives` (R1/R2 counted only in the `Agrees`
 // arms of the reads after a re-engagement), with `starts_at_zero R1`
@@ -103,7 +84,10 @@ fn r1_and_r2_are_not_held_when_no_reengaged_lead_can_be_read() {
     let mut config = config(8);
     config.skip_checks.push("starts_at_zero R1".into());
     let server = serve(state(), Default::default(), move |state, req| {
-        let named = named_leads(state, req);
+        let named: Vec<i64> = named_leads(state, req)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         let reply = sandbox_answer(state, req);
         let mut reengaged = reengaged.lock().unwrap();
         if reply.status < 300 {
