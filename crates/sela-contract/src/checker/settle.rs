@@ -199,7 +199,7 @@ impl Waits {
             }
             return;
         }
-        if wait.started.elapsed() < wait.limit {
+        if !wait.left().is_zero() {
             return;
         }
         match wait.span {

@@ -55,41 +55,47 @@ impl LeadState {
             lead.get(key).is_some()
         };
         let mut out = Vec::new();
-        let mut field =
-            |name: &str, want: &dyn fmt::Display, got: &dyn fmt::Display, same: bool| {
-                if !same && shown(name) {
-                    out.push(format!("{name} {got} (expected {want})"));
-                }
-            };
+        /// Notes field `name` when it is shown and differs.
+        fn field<T: PartialEq + fmt::Display>(
+            out: &mut Vec<String>,
+            shown: bool,
+            name: &str,
+            want: &T,
+            got: &T,
+        ) {
+            if shown && want != got {
+                out.push(format!("{name} {got} (expected {want})"));
+            }
+        }
+        let meta = format!("metadata.{META_KEY}");
         field(
+            &mut out,
+            shown("lead_source"),
             "lead_source",
             &self.lead_source,
             &got.lead_source,
-            self.lead_source == got.lead_source,
         );
         field(
+            &mut out,
+            shown("us_state"),
             "us_state",
             &self.us_state,
             &got.us_state,
-            self.us_state == got.us_state,
         );
+        field(&mut out, shown(&meta), &meta, &self.meta, &got.meta);
         field(
-            &format!("metadata.{META_KEY}"),
-            &self.meta,
-            &got.meta,
-            self.meta == got.meta,
-        );
-        field(
+            &mut out,
+            shown("call_dnc"),
             "call_dnc",
             &self.call_dnc,
             &got.call_dnc,
-            self.call_dnc == got.call_dnc,
         );
         field(
+            &mut out,
+            shown("sms_dnc"),
             "sms_dnc",
             &self.sms_dnc,
             &got.sms_dnc,
-            self.sms_dnc == got.sms_dnc,
         );
         if let (Some(want), Some(have)) = (self.counter, got.counter)
             && want != have
