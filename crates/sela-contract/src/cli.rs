@@ -89,6 +89,11 @@ pub(crate) struct Cli {
     #[arg(long, verbatim_doc_comment, value_name = "N", default_value_t = Config::default().concurrency,
           value_parser = RangedU64ValueParser::<usize>::new().range(2..=16))]
     concurrency: usize,
+    /// Cases run side by side in the bulk properties (1-16; 1: one at a
+    /// time); the list count is judged over each wave of them
+    #[arg(long, verbatim_doc_comment, value_name = "N", default_value_t = Config::default().lanes,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=16))]
+    lanes: usize,
     /// The account has other writers: do not follow the list count (S2's
     /// count growth is not checked)
     #[arg(long, verbatim_doc_comment)]
@@ -166,6 +171,7 @@ impl From<Cli> for Args {
             max_created: cli.max_created,
             max_size: cli.max_size,
             concurrency: cli.concurrency,
+            lanes: cli.lanes,
             shared_account: cli.shared_account,
             throttle_patience: Duration::from_secs(cli.throttle_patience),
             lead_type: cli.lead_type,
@@ -305,6 +311,9 @@ mod tests {
         );
         assert!(!parse(&[]).unwrap().config.shared_account);
         assert!(refused(&["--concurrency", "1"]));
+        assert_eq!(parse(&["--lanes", "1"]).unwrap().config.lanes, 1);
+        assert!(refused(&["--lanes", "0"]));
+        assert!(refused(&["--lanes", "17"]));
         assert!(refused(&["--max-size", "100"]));
         assert!(refused(&["--shared-account=yes"]));
         let help = parse(&["--help"]).err().expect("--help is not a run");

@@ -44,6 +44,23 @@ pub(super) struct ListCount {
     /// List-count checks left unjudged: an excess over a baseline read soon
     /// after a write (it may have lagged).
     pub(super) unsure: u32,
+    /// In a lane (cases run side by side, see `lanes`): the count is not
+    /// read, each request's outcomes are noted for the wave's one judgement.
+    claims: Option<Vec<Claim>>,
+    /// In a lane: a request's effect on the count is unknown (an answer
+    /// that could not be judged), so its wave's count cannot be judged.
+    lane_unknown: bool,
+}
+
+/// What one request would have the list count grow by, noted in a lane and
+/// judged with the rest of its wave.
+#[derive(Debug)]
+pub(super) struct Claim {
+    /// Its results; a request refused as a whole counts its items as errors
+    /// (stored, they would break S3).
+    pub(super) outcomes: Outcomes,
+    pub(super) items: Vec<GenItem>,
+    pub(super) evidence: Vec<Exchange>,
 }
 
 impl ListCount {
@@ -58,7 +75,25 @@ impl ListCount {
             baseline_unsure: false,
             note: None,
             unsure: 0,
+            claims: None,
+            lane_unknown: false,
         }
+    }
+
+    /// A lane's count judge: reads nothing, notes each request's claim.
+    pub(super) fn lane() -> Self {
+        ListCount {
+            listing: Listing::Off,
+            claims: Some(Vec::new()),
+            ..ListCount::new(true)
+        }
+    }
+
+    /// The claims a lane noted, taken; `None` when some request's effect
+    /// on the count is unknown.
+    pub(super) fn take_claims(&mut self) -> Option<Vec<Claim>> {
+        let claims = self.claims.as_mut().map(std::mem::take).unwrap_or_default();
+        (!std::mem::take(&mut self.lane_unknown)).then_some(claims)
     }
 
     /// Reads the list count, if the target offers one; remembers it as the
@@ -130,6 +165,7 @@ impl ListCount {
 
     /// The baseline count is unknown after an answer whose effect is unknown.
     pub(super) fn stale(&mut self) {
+        self.lane_unknown |= self.claims.is_some();
         if let Listing::Available(_) = self.listing {
             self.listing = Listing::Available(None);
         }
@@ -201,6 +237,14 @@ impl ListCount {
         evidence: &[Exchange],
         out: &mut CaseOutcome,
     ) {
+        if let Some(claims) = &mut self.claims {
+            claims.push(Claim {
+                outcomes: *tally,
+                items: items.to_vec(),
+                evidence: evidence.to_vec(),
+            });
+            return;
+        }
         let Listing::Available(Some(before)) = self.listing else {
             return;
         };
@@ -239,6 +283,17 @@ impl ListCount {
         evidence: &[Exchange],
         out: &mut CaseOutcome,
     ) {
+        if let Some(claims) = &mut self.claims {
+            claims.push(Claim {
+                outcomes: Outcomes {
+                    errors: items.len(),
+                    ..Outcomes::default()
+                },
+                items: items.to_vec(),
+                evidence: evidence.to_vec(),
+            });
+            return;
+        }
         let Some(before) = before else { return };
         let Some((after, list_ex)) = self.refresh(net) else {
             return;

@@ -78,6 +78,28 @@ impl Ledger {
     pub fn sent_count(&self) -> usize {
         self.sent.len()
     }
+
+    /// Takes in what a lane learnt since it was cloned from `start` (lanes
+    /// send disjoint identities, so their records never conflict). Returns
+    /// the ids the lane was answered `created` that another lane of the same
+    /// wave had already been given.
+    pub fn absorb(&mut self, start: &Ledger, lane: Ledger) -> Vec<i64> {
+        let mut twice = Vec::new();
+        for id in lane.ids {
+            if !start.ids.contains(&id) && !self.ids.insert(id) {
+                twice.push(id);
+            }
+        }
+        for (who, seen) in lane.sent {
+            if start.sent.get(&who) != Some(&seen) {
+                self.sent.insert(who, seen);
+            }
+        }
+        for (who, id) in lane.created {
+            self.created.entry(who).or_insert(id);
+        }
+        twice
+    }
 }
 
 #[cfg(test)]

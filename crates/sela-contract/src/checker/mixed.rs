@@ -22,7 +22,7 @@ const CROSSED_IDENTITIES: usize = 2;
 impl Harness<'_> {
     /// Property 1: mixed batches (T1-T3, B1-B3, S1, S2).
     pub(crate) fn run_batches(&mut self, strategy: &impl Strategy<Value = Vec<ItemSpec>>) {
-        self.property(strategy, self.config.cases, |h, specs| {
+        self.cases(strategy, self.config.cases, true, |h, specs| {
             let items = h.ids.render(specs);
             if items.is_empty() {
                 let ex = h.post_batch(&items);

@@ -23,6 +23,8 @@
 //! - `harness`: the parts composed; sending a batch, reserving its creations;
 //! - `runner`: the property runner that shrinks every failing clause, and
 //!   stored failures replayed first;
+//! - `lanes`: cases side by side (`--lanes`), the count judged over each
+//!   wave;
 //! - `bulk`: the clauses evaluated on every bulk answer (T1-T3, B1-B3, S1-S3),
 //!   and one plain case (a batch posted and checked);
 //! - `sizes`: the size limit probed up to `max_size`, and batches of many
@@ -49,6 +51,7 @@ mod count;
 mod finish;
 mod harness;
 mod independence;
+mod lanes;
 pub mod ledger;
 mod mixed;
 mod observations;

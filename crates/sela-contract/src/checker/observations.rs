@@ -21,6 +21,38 @@ pub(super) struct Observations {
 }
 
 impl Observations {
+    /// Takes in what a lane observed (cases run side by side).
+    pub(super) fn absorb(&mut self, lane: Observations) {
+        if self.empty_batch.is_none() {
+            self.empty_batch = lane.empty_batch;
+        }
+        for (status, n) in lane.success_statuses {
+            *self.success_statuses.entry(status).or_default() += n;
+        }
+        for (kind, words) in lane.wordings {
+            let set = self.wordings.entry(kind).or_default();
+            for w in words {
+                if set.len() < 2 {
+                    set.insert(w);
+                }
+            }
+        }
+        self.non_object_other_wording += lane.non_object_other_wording;
+        self.largest_accepted = self.largest_accepted.max(lane.largest_accepted);
+        self.largest_sent = self.largest_sent.max(lane.largest_sent);
+        for (how, what) in lane.refusals {
+            self.refusals.entry(how).or_default().extend(what);
+        }
+        for (kind, [a, b, c]) in lane.maybe {
+            let m = self.maybe.entry(kind).or_default();
+            m[0] += a;
+            m[1] += b;
+            m[2] += c;
+        }
+        self.skipped += lane.skipped;
+        self.sizes.extend(lane.sizes);
+    }
+
     /// Keeps up to two wordings of the error messages per kind of item.
     pub(super) fn note_wording(&mut self, g: &GenItem, msg: &str) {
         let set = self

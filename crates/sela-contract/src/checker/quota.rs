@@ -77,6 +77,31 @@ impl Quota {
         self.used + n <= self.share_limit
     }
 
+    /// One of `width` lanes' equal part of what is left of the current
+    /// share (cases run side by side).
+    pub(super) fn lane(&self, width: usize) -> Quota {
+        let room = self.share_limit.saturating_sub(self.used) / width.max(1);
+        Quota {
+            max: self.max,
+            created: 0,
+            used: 0,
+            share_limit: room,
+            properties_left: 0,
+            out_of_room: false,
+            note: None,
+        }
+    }
+
+    /// Takes in what a lane reserved and created.
+    pub(super) fn absorb(&mut self, lane: Quota) {
+        self.used += lane.used;
+        self.created += lane.created;
+        if lane.out_of_room {
+            self.out_of_room = true;
+            self.note = self.note.take().or(lane.note);
+        }
+    }
+
     /// Gives back room reserved for creations that did not happen.
     pub(super) fn refund(&mut self, n: usize) {
         self.used = self.used.saturating_sub(n);

@@ -78,6 +78,28 @@ impl ReadBacks {
         }
     }
 
+    /// A lane's read-back (cases run side by side): whether read-back works
+    /// is known already, the rest is the lane's own.
+    pub(super) fn lane(&self) -> Self {
+        ReadBacks {
+            state: self.state,
+            ..ReadBacks::new()
+        }
+    }
+
+    /// Takes in what a lane read back and noted.
+    pub(super) fn absorb(&mut self, lane: ReadBacks) {
+        self.tries += lane.tries;
+        self.pending.extend(lane.pending);
+        self.read_ok.extend(lane.read_ok);
+        self.notes.extend(lane.notes);
+        self.folded.0 += lane.folded.0;
+        self.folded.1 += lane.folded.1;
+        if self.recheck.is_none() {
+            self.recheck = lane.recheck;
+        }
+    }
+
     /// Sends S2's count read and the first read-backs of a batch's leads
     /// together (they all follow the same write), for [`ReadBacks::read_back`]
     /// and the count check to take; without both, nothing is gained.

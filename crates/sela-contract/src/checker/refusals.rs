@@ -21,7 +21,7 @@ impl Harness<'_> {
         &mut self,
         strategy: &impl Strategy<Value = (Vec<ItemSpec>, Vec<Refusal>)>,
     ) {
-        self.property(strategy, self.config.cases, |h, (specs, refusals)| {
+        self.cases(strategy, self.config.cases, true, |h, (specs, refusals)| {
             let mut out = CaseOutcome::default();
             let items = h.ids.render(specs);
             let n = items.len();

@@ -45,6 +45,20 @@ impl Reporting {
         }
     }
 
+    /// A lane's (cases run side by side): it reports nothing itself.
+    pub(super) fn lane() -> Self {
+        Reporting {
+            started: Instant::now(),
+            stored: Vec::new(),
+            replayed: Vec::new(),
+            budget: Budget::start(None, 1),
+            progress: None,
+            announced: BTreeSet::new(),
+            fail_fast: false,
+            stopped: false,
+        }
+    }
+
     /// Prints each clause's failure the first time one is confirmed (on the
     /// progress display, before shrinking); with `--fail-fast` the run stops
     /// at the first.

@@ -5,12 +5,11 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use proptest::prelude::Rng;
 use proptest::strategy::{Strategy, ValueTree};
 
 use super::Harness;
 use super::case::CaseOutcome;
-use super::replay::{case_runner, property_name};
+use super::replay::case_runner;
 use super::tally::state_note;
 use crate::failure::Failure;
 use crate::regressions::{CaseOrigin, Regression, ReplayOutcome, Replayed};
@@ -25,84 +24,93 @@ impl Harness<'_> {
         !self.reporting.stopped()
     }
 
-    /// Runs `exec` on `cases` generated values; every clause that fails for the
-    /// first time is shrunk on its own (the case regenerated from the same
-    /// runner state), so each failing clause gets its own minimal example.
-    pub(super) fn property<S: Strategy>(
+    /// Runs `exec` on `cases` generated values, one at a time (see
+    /// [`Harness::cases`]); every clause that fails for the first time is
+    /// shrunk on its own (the case regenerated from the same runner state),
+    /// so each failing clause gets its own minimal example.
+    pub(super) fn property<S>(
         &mut self,
         strategy: &S,
         cases: u32,
-        exec: impl Fn(&mut Self, &S::Value) -> CaseOutcome,
-    ) {
-        self.quota.begin_property();
-        let name = property_name(&exec);
-        self.reporting.budget.begin_slice();
-        self.replay_stored(&name, strategy, &exec);
-        self.reporting.begin(&name, cases, self.net.counts());
-        for _ in 0..cases {
-            if self.reporting.stopped() {
-                break;
-            }
-            if self.exhausted() {
-                self.obs.skipped += 1;
-                continue;
-            }
-            if self.reporting.budget.refuse_case() {
-                continue;
-            }
-            // Each case has its own seed: shrinking regenerates the case from
-            // it, and so does a stored failure's replay.
-            let case_seed = self.runner.rng().next_u64();
-            let Ok(tree) = strategy.new_tree(&mut case_runner(case_seed)) else {
+        exec: impl Fn(&mut Self, &S::Value) -> CaseOutcome + Sync,
+    ) where
+        S: Strategy,
+        S::Value: Sync,
+    {
+        self.cases(strategy, cases, false, exec);
+    }
+
+    /// Runs one generated case and concludes it; the clauses it failed.
+    pub(super) fn run_case<S: Strategy>(
+        &mut self,
+        name: &str,
+        strategy: &S,
+        exec: &impl Fn(&mut Self, &S::Value) -> CaseOutcome,
+        case_seed: u64,
+        case: &S::Value,
+    ) -> Vec<Clause> {
+        let mark = self.target.recorder().map(|r| r.mark());
+        let clock = Instant::now();
+        let outcome = exec(self, case);
+        self.mark_failing(mark, !outcome.failures.is_empty());
+        self.conclude_case(name, strategy, exec, case_seed, outcome, clock)
+    }
+
+    /// Tallies one generated case's outcome (its clauses' time counted from
+    /// `clock`) and shrinks each clause it failed first; the clauses it
+    /// failed.
+    pub(super) fn conclude_case<S: Strategy>(
+        &mut self,
+        name: &str,
+        strategy: &S,
+        exec: &impl Fn(&mut Self, &S::Value) -> CaseOutcome,
+        case_seed: u64,
+        outcome: CaseOutcome,
+        clock: Instant,
+    ) -> Vec<Clause> {
+        if outcome.skipped {
+            self.obs.skipped += 1;
+            return Vec::new();
+        }
+        self.cases_run += 1;
+        for c in &outcome.checked {
+            self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
+        }
+        let failed: Vec<Clause> = outcome.failures.iter().map(|f| f.clause).collect();
+        let goals = self.tallies.record(outcome, true);
+        self.waits.note_failed(self.tallies.failed());
+        self.reporting.announce(&self.tallies);
+        // Clauses that failed first in this case are shrunk one after
+        // another; a smaller case that a clause's shrinking met failing
+        // the next one is where the next one's shrinking starts.
+        let mut met = Met::new(&goals);
+        for goal in goals {
+            // This case is the clause's evidence now: store where it came
+            // from, so that it can be replayed.
+            self.tallies.get_mut(&goal).expect("tally").origin = Some(CaseOrigin {
+                property: name.to_owned(),
+                case_seed,
+                shrink_path: String::new(),
+            });
+            let Ok(mut tree) = strategy.new_tree(&mut case_runner(case_seed)) else {
                 continue;
             };
-            let mark = self.target.recorder().map(|r| r.mark());
-            let clock = Instant::now();
-            let outcome = exec(self, &tree.current());
-            if outcome.skipped {
-                self.obs.skipped += 1;
-                continue;
-            }
-            self.cases_run += 1;
-            self.mark_failing(mark, !outcome.failures.is_empty());
-            for c in &outcome.checked {
-                self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
-            }
-            let goals = self.tallies.record(outcome, true);
-            self.waits.note_failed(self.tallies.failed());
-            self.reporting.announce(&self.tallies);
-            // Clauses that failed first in this case are shrunk one after
-            // another; a smaller case that a clause's shrinking met failing
-            // the next one is where the next one's shrinking starts.
-            let mut met = Met::new(&goals);
-            for goal in goals {
-                // This case is the clause's evidence now: store where it came
-                // from, so that it can be replayed.
-                self.tallies.get_mut(&goal).expect("tally").origin = Some(CaseOrigin {
-                    property: name.clone(),
-                    case_seed,
-                    shrink_path: String::new(),
-                });
-                let Ok(mut tree) = strategy.new_tree(&mut case_runner(case_seed)) else {
-                    continue;
-                };
-                let start = match met.take(goal) {
-                    Some((path, failure)) => {
-                        walk(&mut tree, &path);
-                        self.keep_smaller(goal, failure, &path);
-                        path
-                    }
-                    None => String::new(),
-                };
-                self.shrink(tree, goal, &exec, start, &mut met);
-            }
-            self.reporting.case_done(self.net.counts());
+            let start = match met.take(goal) {
+                Some((path, failure)) => {
+                    walk(&mut tree, &path);
+                    self.keep_smaller(goal, failure, &path);
+                    path
+                }
+                None => String::new(),
+            };
+            self.shrink(tree, goal, exec, start, &mut met);
         }
-        self.reporting.end(self.net.counts());
+        self.reporting.case_done(self.net.counts());
+        failed
     }
 
     /// Marks the exchanges recorded since `mark` as part of a failing case.
-    fn mark_failing(&self, mark: Option<usize>, failed: bool) {
+    pub(super) fn mark_failing(&self, mark: Option<usize>, failed: bool) {
         if let (Some(r), Some(mark), true) = (self.target.recorder(), mark, failed) {
             r.mark_failing_since(mark);
         }

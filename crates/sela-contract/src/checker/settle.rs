@@ -121,6 +121,18 @@ impl Waits {
         (self.window / 16).max(FIRST_PAUSE * 3).min(self.window)
     }
 
+    /// Takes in what a lane's reads waited for since it was cloned from
+    /// `start` (cases run side by side).
+    pub(super) fn absorb(&mut self, start: &Waits, lane: Waits) {
+        self.settled += lane.settled - start.settled;
+        self.unsettled += lane.unsettled - start.unsettled;
+        self.probed += lane.probed - start.probed;
+        self.shortened += lane.shortened - start.shortened;
+        self.longest = self.longest.max(lane.longest);
+        self.failed.extend(lane.failed);
+        self.outlasted.extend(lane.outlasted);
+    }
+
     /// One line for the report's observations.
     pub(crate) fn summary(&self) -> String {
         let mut line = format!(

@@ -211,6 +211,23 @@ impl<'a> Transport<'a> {
         (!left.is_zero()).then_some(left)
     }
 
+    /// Takes in what a lane's transport sent and met (cases run side by
+    /// side); the lane keeps its connections, its counts start again.
+    pub(super) fn absorb(&mut self, lane: &mut Transport) {
+        self.requests += std::mem::take(&mut lane.requests);
+        self.throttled += std::mem::take(&mut lane.throttled);
+        self.throttle_wait += std::mem::take(&mut lane.throttle_wait);
+        self.transport_failures = self.transport_failures.max(lane.transport_failures);
+        if self.lost.is_none() {
+            self.lost = lane.lost.take();
+        }
+        if self.fatal.is_none() {
+            self.fatal = lane.fatal.take();
+        }
+        self.last_write = self.last_write.max(lane.last_write);
+        lane.prefetched.clear();
+    }
+
     /// Requests sent and throttled so far, for the progress line.
     pub(super) fn counts(&self) -> Counts {
         Counts {

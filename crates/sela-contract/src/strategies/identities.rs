@@ -14,7 +14,12 @@ pub struct Identities {
     serial: u64,
     offset: u64,
     pool_size: u8,
+    /// The lane these identities belong to (see [`Identities::lane`]).
+    lane: Option<u32>,
 }
+
+/// How far apart the fresh numbers and serials of two lanes start.
+const LANE_SPAN: u64 = 10_000_000;
 
 impl Identities {
     /// A run's identities; `tag` goes into every e-mail address, `offset` shifts
@@ -26,6 +31,23 @@ impl Identities {
             serial: 0,
             offset,
             pool_size: pool_size.max(1),
+            lane: None,
+        }
+    }
+
+    /// The identities of lane `i` of the same run (cases run side by side):
+    /// fresh identities, pooled ones and serials none of which another lane
+    /// or the run's own identities use, so that cases in flight together
+    /// never share a person.
+    pub fn lane(&self, i: u32) -> Self {
+        let start = LANE_SPAN * (u64::from(i) + 1);
+        Identities {
+            tag: self.tag.clone(),
+            next: start,
+            serial: start,
+            offset: self.offset,
+            pool_size: self.pool_size,
+            lane: Some(i),
         }
     }
 
@@ -59,7 +81,10 @@ impl Identities {
         let j = j % self.pool_size;
         (
             self.national(1_000_003 + 37 * u64::from(j)),
-            format!("p{j}.{}@example.com", self.tag),
+            match self.lane {
+                Some(i) => format!("p{j}l{i}.{}@example.com", self.tag),
+                None => format!("p{j}.{}@example.com", self.tag),
+            },
         )
     }
 
@@ -185,5 +210,37 @@ mod tests {
         let mut pooled = spec.clone();
         pooled.slot = Some(Slot::Pooled(1));
         assert_eq!(ids.render(&[pooled.clone()]), ids.render(&[pooled]));
+    }
+
+    #[test]
+    fn lanes_share_no_identity_with_each_other_or_the_run() {
+        let run = Identities::new("t1", 0, 4);
+        let spec = |slot| ItemSpec {
+            category: Category::Valid,
+            kind: "valid",
+            slot: Some(slot),
+            phone: PhoneSpec::Slot(PhoneForm::E164),
+            email: EmailSpec::Slot,
+            fields: vec![],
+            whole: None,
+        };
+        let batch = [
+            spec(Slot::Fresh(0)),
+            spec(Slot::Fresh(1)),
+            spec(Slot::Pooled(2)),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        let mut all = vec![run.clone(), run.lane(0), run.lane(1)];
+        for ids in &mut all {
+            for _ in 0..3 {
+                for item in ids.render(&batch) {
+                    let email = item.value["email"].clone();
+                    // A pooled identity comes back in each render: count it once.
+                    seen.insert(email);
+                }
+            }
+        }
+        // Per lane: two fresh per render (three renders) and one pooled.
+        assert_eq!(seen.len(), 3 * (3 * 2 + 1), "{seen:?}");
     }
 }
