@@ -227,6 +227,22 @@ fn flip_case(key: &str) -> String {
 /// Where the key may travel is the client's rule (`crate::transport`): no
 /// user-info, plain http only to loopback and never through a proxy.
 pub(crate) fn client(target: &Target) -> Result<reqwest::Client, HarnessError> {
+    client_with(target, reqwest::header::HeaderMap::new())
+}
+
+/// The client of lane `lane` (cases run side by side): its every request
+/// says so in `x-sela-lane: LANE`, for the target's logs (and the tests'
+/// servers) to see which requests ran side by side.
+pub(crate) fn lane_client(target: &Target, lane: u32) -> Result<reqwest::Client, HarnessError> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-sela-lane", reqwest::header::HeaderValue::from(lane));
+    client_with(target, headers)
+}
+
+fn client_with(
+    target: &Target,
+    headers: reqwest::header::HeaderMap,
+) -> Result<reqwest::Client, HarnessError> {
     sela_leads::token_client_builder(target.base_url())
         .map_err(|e| HarnessError::BadUrl(e.to_string()))?
         .timeout(Duration::from_secs(30))
@@ -237,6 +253,7 @@ pub(crate) fn client(target: &Target) -> Result<reqwest::Client, HarnessError> {
         // verdict. Dropping idle ones well before that avoids the race; a new
         // connection costs little next to a false failure.
         .pool_idle_timeout(Duration::from_millis(250))
+        .default_headers(headers)
         .build()
         .map_err(|e| HarnessError::Setup(format!("HTTP client: {e}")))
 }

@@ -184,7 +184,7 @@ impl<'a> Harness<'a> {
     fn lanes(&mut self, width: usize, ledger: &Ledger) -> Option<Vec<Harness<'a>>> {
         while self.lanes.len() < width {
             let i = u32::try_from(self.lanes.len()).ok()?;
-            let net = Transport::new(self.target, self.config.throttle_patience).ok()?;
+            let net = Transport::lane(self.target, self.config.throttle_patience, i).ok()?;
             self.lanes.push(Lane {
                 ids: self.ids.lane(i),
                 net,

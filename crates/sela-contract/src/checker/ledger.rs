@@ -130,4 +130,28 @@ mod tests {
         l.record_refused(who("+12125550101"));
         assert!(!l.only_refused(&who("+12125550101")));
     }
+
+    #[test]
+    fn lanes_merge_and_an_id_given_in_two_lanes_is_found() {
+        let who = |p: &str| Identity {
+            phone: p.to_owned(),
+            email: Some("a@example.com".to_owned()),
+        };
+        let mut run = Ledger::new();
+        run.record_created(Some(who("+12125550100")), 1);
+        let start = run.clone();
+        let (mut a, mut b) = (start.clone(), start.clone());
+        a.record_created(Some(who("+12125550101")), 2);
+        a.record_refused(who("+12125550103"));
+        b.record_created(Some(who("+12125550102")), 2);
+        b.record_sent(who("+12125550104"));
+        assert!(run.absorb(&start, a).is_empty());
+        // Id 1 was the run's before the wave: no lane was given it anew.
+        assert_eq!(run.absorb(&start, b), vec![2]);
+        assert_eq!(run.created_id(&who("+12125550101")), Some(2));
+        assert_eq!(run.created_id(&who("+12125550102")), Some(2));
+        assert!(run.only_refused(&who("+12125550103")));
+        assert!(run.was_sent(&who("+12125550104")));
+        assert_eq!(run.sent_count(), 5);
+    }
 }

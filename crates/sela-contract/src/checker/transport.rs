@@ -41,11 +41,27 @@ pub(super) struct Transport<'a> {
 
 impl<'a> Transport<'a> {
     pub(super) fn new(target: &'a Target, patience: Duration) -> Result<Self, HarnessError> {
+        Self::with_client(target, patience, crate::target::client(target)?)
+    }
+
+    /// The transport of lane `lane` (its requests marked `x-sela-lane`).
+    pub(super) fn lane(
+        target: &'a Target,
+        patience: Duration,
+        lane: u32,
+    ) -> Result<Self, HarnessError> {
+        Self::with_client(target, patience, crate::target::lane_client(target, lane)?)
+    }
+
+    fn with_client(
+        target: &'a Target,
+        patience: Duration,
+        client: reqwest::Client,
+    ) -> Result<Self, HarnessError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| HarnessError::Setup(format!("tokio runtime: {e}")))?;
-        let client = crate::target::client(target)?;
         Ok(Transport {
             target,
             rt,

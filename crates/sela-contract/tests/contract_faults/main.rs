@@ -20,6 +20,7 @@ mod external_ids;
 mod fidelity;
 mod harmless;
 mod identity;
+mod lanes;
 mod linear;
 mod links;
 mod listing;
