@@ -50,6 +50,9 @@ pub(super) struct ListCount {
     /// In a lane: a request's effect on the count is unknown (an answer
     /// that could not be judged), so its wave's count cannot be judged.
     lane_unknown: bool,
+    /// Count checks that found the count off (whatever clause they failed,
+    /// or none when another failure of that clause came first in the case).
+    pub(super) off: u32,
 }
 
 /// What one request would have the list count grow by, noted in a lane and
@@ -77,6 +80,7 @@ impl ListCount {
             unsure: 0,
             claims: None,
             lane_unknown: false,
+            off: 0,
         }
     }
 
@@ -87,6 +91,24 @@ impl ListCount {
             claims: Some(Vec::new()),
             ..ListCount::new(true)
         }
+    }
+
+    /// In a lane: notes that the count must have grown by `n` over requests
+    /// whose evidence is `evidence` (a single operation's count check, made
+    /// over the wave). True when noted (in a lane).
+    pub(super) fn claim(&mut self, n: u64, evidence: Vec<Exchange>) -> bool {
+        let Some(claims) = &mut self.claims else {
+            return false;
+        };
+        claims.push(Claim {
+            outcomes: Outcomes {
+                created: usize::try_from(n).unwrap_or(usize::MAX),
+                ..Outcomes::default()
+            },
+            items: Vec::new(),
+            evidence,
+        });
+        true
     }
 
     /// The claims a lane noted, taken; `None` when some request's effect
@@ -158,6 +180,7 @@ impl ListCount {
     /// The baseline count grows by `n` leads the run knows it created
     /// (a re-read could lag the write).
     pub(super) fn grew(&mut self, n: u64) {
+        self.claim(n, Vec::new());
         if let Listing::Available(Some(c)) = self.listing {
             self.listing = Listing::Available(Some(c + n));
         }
@@ -266,7 +289,9 @@ impl ListCount {
             // Error items that were stored would show here too.
             out.check(Clause::S3);
         }
-        for (clause, why) in judge_growth(before, after, tally, "a request") {
+        let verdicts = judge_growth(before, after, tally, "a request");
+        self.off += u32::from(!verdicts.is_empty());
+        for (clause, why) in verdicts {
             let mut all = evidence.to_vec();
             all.push(list_ex.clone());
             out.fail(clause, "list count", why, items, all);
@@ -303,6 +328,7 @@ impl ListCount {
         });
         out.check(Clause::S3);
         if after != before {
+            self.off += 1;
             let mut all = evidence.to_vec();
             all.push(list_ex);
             out.fail(

@@ -40,7 +40,7 @@ impl Harness<'_> {
         self.cases(strategy, cases, false, exec);
     }
 
-    /// Runs one generated case and concludes it; the clauses it failed.
+    /// Runs one generated case and concludes it.
     pub(super) fn run_case<S: Strategy>(
         &mut self,
         name: &str,
@@ -48,7 +48,7 @@ impl Harness<'_> {
         exec: &impl Fn(&mut Self, &S::Value) -> CaseOutcome,
         case_seed: u64,
         case: &S::Value,
-    ) -> Vec<Clause> {
+    ) {
         let mark = self.target.recorder().map(|r| r.mark());
         let clock = Instant::now();
         let outcome = exec(self, case);
@@ -57,8 +57,7 @@ impl Harness<'_> {
     }
 
     /// Tallies one generated case's outcome (its clauses' time counted from
-    /// `clock`) and shrinks each clause it failed first; the clauses it
-    /// failed.
+    /// `clock`) and shrinks each clause it failed first.
     pub(super) fn conclude_case<S: Strategy>(
         &mut self,
         name: &str,
@@ -67,16 +66,15 @@ impl Harness<'_> {
         case_seed: u64,
         outcome: CaseOutcome,
         clock: Instant,
-    ) -> Vec<Clause> {
+    ) {
         if outcome.skipped {
             self.obs.skipped += 1;
-            return Vec::new();
+            return;
         }
         self.cases_run += 1;
         for c in &outcome.checked {
             self.tallies.get_mut(c).expect("tally").time += clock.elapsed();
         }
-        let failed: Vec<Clause> = outcome.failures.iter().map(|f| f.clause).collect();
         let goals = self.tallies.record(outcome, true);
         self.waits.note_failed(self.tallies.failed());
         self.reporting.announce(&self.tallies);
@@ -106,7 +104,6 @@ impl Harness<'_> {
             self.shrink(tree, goal, exec, start, &mut met);
         }
         self.reporting.case_done(self.net.counts());
-        failed
     }
 
     /// Marks the exchanges recorded since `mark` as part of a failing case.

@@ -52,7 +52,7 @@ impl Harness<'_> {
             self.ops.obs.walks_skipped = true;
             self.quota.skip_property();
         } else {
-            self.property(&scenario(), cases, |h, sc| h.walk(sc));
+            self.cases(&scenario(), cases, true, |h, sc| h.walk(sc));
         }
         if self.readback.state != ReadBack::Unavailable {
             self.run_sequences();

@@ -40,6 +40,40 @@ pub(crate) struct Obs {
 }
 
 impl Obs {
+    /// Takes in what a lane's walks observed (cases run side by side).
+    pub(crate) fn absorb(&mut self, lane: Obs) {
+        // Every field named, so that a new one is merged too.
+        let Obs {
+            no_counter,
+            huge,
+            merged,
+            replaced,
+            listing,
+            foreign_next,
+            listing_skipped,
+            accounts,
+            aging,
+            walks_skipped,
+            unreadable,
+            groups_not_overlapped,
+            groups_unjudged,
+        } = lane;
+        self.no_counter += no_counter;
+        self.huge.0 += huge.0;
+        self.huge.1 += huge.1;
+        self.merged += merged;
+        self.replaced += replaced;
+        self.listing = self.listing.take().or(listing);
+        self.foreign_next = self.foreign_next.take().or(foreign_next);
+        self.listing_skipped = self.listing_skipped.or(listing_skipped);
+        self.accounts = self.accounts.take().or(accounts);
+        self.aging = self.aging.take().or(aging);
+        self.walks_skipped |= walks_skipped;
+        self.unreadable += unreadable;
+        self.groups_not_overlapped += groups_not_overlapped;
+        self.groups_unjudged += groups_unjudged;
+    }
+
     /// The lines for the report.
     pub(crate) fn lines(&self, second_key: bool) -> Vec<String> {
         let mut out = Vec::new();
