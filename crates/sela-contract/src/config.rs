@@ -30,8 +30,9 @@ pub struct Config {
     /// Requests in flight at once in the concurrency property (S4), 2 to 16.
     pub concurrency: usize,
     /// Cases run side by side in the bulk properties (mixed batches,
-    /// independence, refusals), the list count judged over each wave; 1:
-    /// one at a time. Against a remote target a case is mostly round trips.
+    /// independence, refusals) and the operation walks, the list count
+    /// judged over each wave; 1: one at a time. Against a remote target a
+    /// case is mostly round trips.
     pub lanes: usize,
     /// Longest total wait for one request answered `429`; past it the run
     /// stops with [`HarnessError::Throttled`](crate::HarnessError::Throttled).
