@@ -53,6 +53,10 @@ pub const OTHERS_OFF: &[(&str, &[&str])] = &[
         &["S2 reengaged id@checker/concurrency.rs"],
     ),
     (
+        "lanes::s1_one_id_given_to_creates_in_two_lanes_is_caught",
+        &["S1 id reused@checker/bulk.rs"],
+    ),
+    (
         "operations::c1_single_create_without_deduplication_is_caught",
         &["C1 list count"],
     ),
@@ -113,6 +117,10 @@ pub const OTHERS_OFF: &[(&str, &[&str])] = &[
     (
         "sizes::b3_reversed_results_past_500_items_are_caught",
         &["B3 read-back"],
+    ),
+    (
+        "state::s1_ids_shared_by_two_leads_without_read_back_is_caught",
+        &["S1 id reused@checker/lanes.rs"],
     ),
     (
         "state::s2_dedup_on_the_phone_text_as_sent_is_caught",

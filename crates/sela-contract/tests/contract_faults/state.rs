@@ -14,7 +14,7 @@ use crate::common::{
     run_bulk, run_fault, run_rewriting, run_with, sandbox_answer,
 };
 use crate::linear::{Gate, Hold};
-use crate::server::Req;
+use crate::server::{Req, Resp};
 
 // Pins: checker/bulk.rs `check_bulk` (its S1 `id reused` failure)
 #[test]
@@ -277,38 +277,43 @@ fn s4_results_of_another_concurrent_request_are_caught() {
     );
 }
 
-// Pins: checker/bulk.rs `check_bulk` (its S1 `id reused` failure)
-#[test]
-fn s1_ids_shared_by_two_leads_without_read_back_is_caught() {
-    // The server has no read-back (GET by id is 404) and answers every lead's
-    // id halved, rounded up: leads 1 and 2 are both "1". Its re-engagements
-    // carry the same (halved) id, so S2 sees nothing wrong and B3 cannot read
-    // the lead back: only S1 sees two created results with one id.
+/// The server of the S1 tests: no read-back (GET by id is 404), and every
+/// lead's id answered halved, rounded up: leads 1 and 2 are both "1". Its
+/// re-engagements carry the same (halved) id, so S2 sees nothing wrong and
+/// B3 cannot read the lead back: only S1 sees two created results with one
+/// id.
+pub fn halved_ids(state: &SandboxState, req: &Req) -> Resp {
     let halve = |id: &serde_json::Value| id.as_i64().map(|i| json!((i + 1) / 2));
-    let r = crate::common::run_with(8, move |state, req| {
-        if crate::common::lead_id(req).is_some() {
-            return crate::server::Resp::json(404, &json!({"detail": "Not found."}));
-        }
-        let mut reply = crate::common::sandbox_answer(state, req);
-        if crate::common::is_bulk(req)
-            && let Some(results) = results_mut(&mut reply)
-        {
-            for res in results.iter_mut() {
-                if let Some(id) = halve(&res["id"]) {
-                    res["id"] = id;
-                }
+    if crate::common::lead_id(req).is_some() {
+        return Resp::json(404, &json!({"detail": "Not found."}));
+    }
+    let mut reply = crate::common::sandbox_answer(state, req);
+    if crate::common::is_bulk(req)
+        && let Some(results) = results_mut(&mut reply)
+    {
+        for res in results.iter_mut() {
+            if let Some(id) = halve(&res["id"]) {
+                res["id"] = id;
             }
         }
-        reply.into()
-    });
-    // Loosening right: the lead operations judge by reading leads back, and
-    // this server reads none back, so they are not checked (never held).
-    let by_reads = ["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1", "S5"].map(clause);
+    }
+    reply.into()
+}
+
+/// The lead operations judge by reading leads back, and [`halved_ids`]
+/// reads none back: they are not checked (never held).
+pub const BY_READS: [&str; 9] = ["B5", "R1", "R2", "C1", "U1", "U2", "U3", "G1", "S5"];
+
+// Pins: checker/bulk.rs `check_bulk` (its S1 `id reused` failure); the
+// lanes' check that catches this fault too is off for it (pins.rs)
+#[test]
+fn s1_ids_shared_by_two_leads_without_read_back_is_caught() {
+    let r = crate::common::run_with(8, halved_ids);
     crate::common::assert_only_unchecked(
         &r,
         &[clause("S1")],
         &[clause("B4")],
-        &by_reads,
+        &BY_READS.map(clause),
         "B4 when two valid items share a halved id alone but not among invalid items \
          (or the other way round): their real ids fall differently in the two requests; \
          no lead is read back, so the lead operations are not checked",
