@@ -104,6 +104,7 @@ impl Harness<'_> {
                 .clone()
                 .unwrap_or_else(|| "list count by GET /api/leads/: unavailable".to_owned()),
         });
+        observations.extend(self.lanes.summary());
         observations.extend(self.readback.recheck.iter().cloned());
         observations.push(self.waits.summary());
         if self.count.unsure > 0 {

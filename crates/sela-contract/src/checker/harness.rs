@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::case::{CaseOutcome, Outcomes};
 use super::count::ListCount;
-use super::lanes::Lane;
+use super::lanes::Lanes;
 use super::ledger::Ledger;
 use super::observations::Observations;
 use super::operations::record::State as OpsState;
@@ -71,11 +71,9 @@ pub(crate) struct Harness<'a> {
     pub(super) waits: Waits,
     /// The lead operations' state (C1-L1, A3, S2 over time).
     pub(super) ops: OpsState,
-    /// The lanes' identities and connections between waves (see `lanes`).
-    pub(super) lanes: Vec<Lane<'a>>,
-    /// Cases run one at a time from now on (a wave's count failed, or this
-    /// is a lane).
-    pub(super) lanes_off: bool,
+    /// Cases side by side: what the lanes keep between waves, and what
+    /// they did.
+    pub(super) lanes: Lanes<'a>,
 }
 
 impl<'a> Harness<'a> {
@@ -108,8 +106,7 @@ impl<'a> Harness<'a> {
             reporting: Reporting::new(config, SLICES),
             waits: Waits::new(config.settle),
             ops: OpsState::default(),
-            lanes: Vec::new(),
-            lanes_off: false,
+            lanes: Lanes::default(),
         })
     }
 

@@ -29,9 +29,39 @@ use crate::target::Exchange;
 
 /// What a lane keeps from one wave to the next: its identities (fresh ones
 /// go on where they stopped) and its connections.
-pub(super) struct Lane<'a> {
+struct Lane<'a> {
     ids: Identities,
     net: Transport<'a>,
+}
+
+/// The run's lanes: what each keeps between waves, and what they did.
+#[derive(Default)]
+pub(super) struct Lanes<'a> {
+    keeps: Vec<Lane<'a>>,
+    /// One case at a time from now on: a wave's count failed (or this is a
+    /// lane's own harness).
+    off: bool,
+    waves: u32,
+    cases: u32,
+}
+
+impl Lanes<'_> {
+    /// The report's line on them, once a wave ran.
+    pub(super) fn summary(&self) -> Option<String> {
+        (self.waves > 0).then(|| {
+            let mut line = format!(
+                "lanes: {} case(s) ran side by side in {} wave(s), the list count judged over \
+                 each wave",
+                self.cases, self.waves
+            );
+            if self.off {
+                line.push_str(
+                    "; a wave's count was off, so the run kept to one case at a time after it",
+                );
+            }
+            line
+        })
+    }
 }
 
 impl<'a> Harness<'a> {
@@ -90,7 +120,7 @@ impl<'a> Harness<'a> {
     fn lane_width(&self) -> usize {
         let known =
             self.readback.state != ReadBack::Unknown && self.count.listing != Listing::Unknown;
-        if known && !self.lanes_off {
+        if known && !self.lanes.off {
             self.config.lanes.max(1)
         } else {
             1
@@ -114,12 +144,14 @@ impl<'a> Harness<'a> {
         let waits = self.waits.clone();
         let Some(lanes) = self.lanes(drawn.len(), &ledger) else {
             // No lane could be set up: one at a time.
-            self.lanes_off = true;
+            self.lanes.off = true;
             for (case_seed, case) in &drawn {
                 self.run_case(name, strategy, exec, *case_seed, case);
             }
             return;
         };
+        self.lanes.waves += 1;
+        self.lanes.cases += u32::try_from(drawn.len()).unwrap_or(u32::MAX);
         let mark = self.target.recorder().map(|r| r.mark());
         let clock = Instant::now();
         let skip = &self.config.skip_checks;
@@ -156,17 +188,24 @@ impl<'a> Harness<'a> {
         let failed = !group.failures.is_empty() || outcomes.iter().any(|o| !o.failures.is_empty());
         self.mark_failing(mark, failed);
         for ((case_seed, _), outcome) in drawn.iter().zip(outcomes) {
+            // `--fail-fast`: the wave's later cases are not reached.
+            if self.reporting.stopped() {
+                return;
+            }
             self.conclude_case(name, strategy, exec, *case_seed, outcome, clock);
         }
-        if !group.failures.is_empty() {
+        if !group.failures.is_empty() && !self.reporting.stopped() {
             // Pin it to one case: the wave's cases again, one at a time (new
             // identities), each judged on the count alone. A count found off
             // alone is the evidence, whatever clause it fails (the wave's
             // verdict can only say S2 or S3); the wave's is kept only when no
             // case's count is off alone.
-            self.lanes_off = true;
+            self.lanes.off = true;
             let off = self.count.off;
             for (case_seed, case) in &drawn {
+                if self.reporting.stopped() {
+                    break;
+                }
                 self.run_case(name, strategy, exec, *case_seed, case);
             }
             if self.count.off > off {
@@ -182,15 +221,15 @@ impl<'a> Harness<'a> {
     /// connections, a copy of `ledger`, a part of the creation share); `None`
     /// when a lane's connections cannot be set up.
     fn lanes(&mut self, width: usize, ledger: &Ledger) -> Option<Vec<Harness<'a>>> {
-        while self.lanes.len() < width {
-            let i = u32::try_from(self.lanes.len()).ok()?;
+        while self.lanes.keeps.len() < width {
+            let i = u32::try_from(self.lanes.keeps.len()).ok()?;
             let net = Transport::lane(self.target, self.config.throttle_patience, i).ok()?;
-            self.lanes.push(Lane {
+            self.lanes.keeps.push(Lane {
                 ids: self.ids.lane(i),
                 net,
             });
         }
-        let keeps: Vec<Lane<'a>> = self.lanes.drain(..width).collect();
+        let keeps: Vec<Lane<'a>> = self.lanes.keeps.drain(..width).collect();
         Some(
             keeps
                 .into_iter()
@@ -215,8 +254,10 @@ impl<'a> Harness<'a> {
                     reporting: Reporting::lane(),
                     waits: self.waits.clone(),
                     ops: OpsState::default(),
-                    lanes: Vec::new(),
-                    lanes_off: true,
+                    lanes: Lanes {
+                        off: true,
+                        ..Lanes::default()
+                    },
                 })
                 .collect(),
         )
@@ -240,7 +281,7 @@ impl<'a> Harness<'a> {
         self.waits.absorb(waits, lane.waits);
         self.ops.obs.absorb(lane.ops.obs);
         let claims = lane.count.take_claims();
-        self.lanes.push(Lane {
+        self.lanes.keeps.push(Lane {
             ids: lane.ids,
             net: lane.net,
         });

@@ -98,6 +98,11 @@ fn the_bulk_cases_run_side_by_side_and_a_correct_server_passes() {
         "no two bulk creates were ever in flight together:\n{r}"
     );
     assert_passes(&r);
+    let line = r.observations.iter().find(|o| o.starts_with("lanes: "));
+    assert!(
+        line.is_some_and(|l| !l.contains("one case at a time")),
+        "{line:?}"
+    );
 }
 
 // Pins: checker/lanes.rs `Harness::judge_wave` (the count judged over the
@@ -129,6 +134,14 @@ fn a_count_that_gains_a_phantom_when_creates_overlap_is_caught_over_the_wave() {
         f.detail.contains("cases run side by side"),
         "the count's evidence is not the wave's: {}",
         f.detail
+    );
+    // No case's count was off alone: the run kept to one case at a time.
+    assert!(
+        r.observations
+            .iter()
+            .any(|o| o.starts_with("lanes: ") && o.contains("one case at a time after it")),
+        "{:?}",
+        r.observations
     );
     // The walk of the list meets fewer leads than its count says.
     assert_only_or(
