@@ -186,15 +186,10 @@ pub(super) fn page_judged(op: &Op, answer: &Answer, ctx: &Context) -> Option<Pag
     };
     Some(match &ctx.listed {
         _ if answer.status.is_none() => PageJudged::Not,
-        Some(before) if *judged => {
-            // A page answered anything but 2xx is judged whole: that answer
-            // is no order's.
-            if !answer.ok() || (before.whole && !answer.has_next()) {
-                PageJudged::Whole
-            } else {
-                PageJudged::Partly
-            }
-        }
+        // Anything but 2xx is no order's answer, whatever the list.
+        _ if !answer.ok() => PageJudged::Whole,
+        Some(before) if *judged && before.whole && !answer.has_next() => PageJudged::Whole,
+        Some(_) if *judged => PageJudged::Partly,
         _ => PageJudged::Not,
     })
 }

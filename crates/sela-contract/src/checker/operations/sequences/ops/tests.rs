@@ -190,6 +190,10 @@ fn a_list_page_is_judged_whole_only_when_it_and_the_list_before_are_whole() {
         body: None,
     };
     assert_eq!(judged(&list, &refused, &part), Some(PageJudged::Whole));
+    assert_eq!(
+        judged(&Op::List { judged: false }, &refused, &Context::of(7)),
+        Some(PageJudged::Whole)
+    );
     // The page, or the list before, a part of the list.
     assert_eq!(judged(&list, &next(2), &whole), Some(PageJudged::Partly));
     assert_eq!(
