@@ -8,7 +8,8 @@
 //! (as in the tests): a race against an atomic request is lost only when the
 //! racy one writes or counts last.
 //!
-//! `cargo bench -p sela-contract --bench race_hits` (RUNS=20 by default).
+//! `cargo bench -p sela-contract --bench race_hits` (RUNS=20 by default;
+//! RACES=PUT,list runs only the races whose name holds one of those words).
 
 // The fault servers' modules are the tests' own; what only the tests use is
 // unused here.
@@ -63,6 +64,9 @@ fn main() {
             linear::torn_list,
         ),
     ];
+    let only: Vec<String> = std::env::var("RACES")
+        .map(|r| r.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
     let config = sela_contract::Config {
         cases: 32,
         settle: Duration::from_millis(300),
@@ -71,6 +75,9 @@ fn main() {
     println!("| race (30 ms window) | runs with S5 failed |");
     println!("| --- | ---: |");
     for (name, racy) in races {
+        if !only.is_empty() && !only.iter().any(|w| name.contains(w.as_str())) {
+            continue;
+        }
         let mut hits = 0;
         for _ in 0..runs {
             let report = linear::run_racy_with(&config, racy, Window(Duration::from_millis(30)));

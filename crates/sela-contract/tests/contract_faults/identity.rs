@@ -51,18 +51,22 @@ fn run_partial_key(key: fn(&str, &str) -> String) -> sela_contract::Report {
 fn b3_duplicate_rule_on_the_phone_only_is_caught() {
     // A new e-mail with a known number is re-engaged as the number's lead.
     let r = run_partial_key(|phone, _| phone.to_owned());
-    // Loosening right: R1 fails only if a sequence re-sends a lead twice by bulk.
+    // Loosening right: R1 fails only if a sequence re-sends a lead twice by
+    // bulk, U3 only if it moves a lead's e-mail and re-sends the old identity.
     assert_only_or(
         &r,
         &[clause("B3")],
-        &[clause("S2"), clause("S3"), clause("R1")],
+        &[clause("S2"), clause("S3"), clause("R1"), clause("U3")],
         "S2 when an identity created by single create (which the fault leaves alone) \
          is re-sent by bulk while another lead has its number: it is re-engaged with \
          that lead's id (the walks run side by side draw numbers the bulk cases use); \
          S3 when an identity sent only in refused items shares its number with a \
          created lead: sent validly, it is re-engaged instead of created; R1 when a \
          sequence re-sends a lead twice by bulk: the second re-engagement is answered \
-         from the fault's own map and never reaches the lead's counter",
+         from the fault's own map and never reaches the lead's counter; U3 when a \
+         sequence moves a lead's e-mail and re-sends its old identity by bulk: the \
+         lead still holds that number, so the old identity is re-engaged as it \
+         instead of created",
     );
 }
 
@@ -71,15 +75,18 @@ fn b3_duplicate_rule_on_the_phone_only_is_caught() {
 #[test]
 fn b3_duplicate_rule_on_the_email_only_is_caught() {
     let r = run_partial_key(|_, email| email.to_owned());
-    // Loosening right: R1 fails only if a sequence re-sends a lead twice by bulk.
+    // Loosening right: R1 fails only if a sequence re-sends a lead twice by
+    // bulk, U3 only if it moves a lead's number and re-sends the old identity.
     assert_only_or(
         &r,
         &[clause("B3")],
-        &[clause("S3"), clause("R1")],
+        &[clause("S3"), clause("R1"), clause("U3")],
         "S3 when an identity sent only in refused items shares its e-mail with a \
          created lead; R1 when a sequence re-sends a lead twice by bulk: the second \
          re-engagement is answered from the fault's own map and never reaches the \
-         lead's counter",
+         lead's counter; U3 when a sequence moves a lead's phone number and re-sends \
+         its old identity by bulk: the lead still holds that e-mail, so the old \
+         identity is re-engaged as it instead of created",
     );
 }
 

@@ -69,6 +69,32 @@ fn a_capped_page_size_passes() {
     }));
 }
 
+// Pins: sequences/groups.rs `count_pages` and operations/record.rs (the list
+// pages of concurrent groups judged only partly are counted and reported)
+#[test]
+fn group_list_pages_of_a_capped_list_are_reported_judged_partly() {
+    // Pages of 2 leads at most: a group's list page (and the list read before
+    // the group) is a part of the list, judged on its count and on the leads
+    // it must not show only, and the report says how many were.
+    let r = run_listing(Paging {
+        cap: Some(2),
+        ..Paging::default()
+    });
+    assert_passes(&r);
+    let partly = r
+        .observations
+        .iter()
+        .find(|o| o.contains("list page(s) of concurrent groups (S5) were judged only partly"))
+        .unwrap_or_else(|| panic!("no partly judged list page reported:\n{r}"));
+    let n: u32 = partly
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    // The groups property's canonical list group runs in each of its cases.
+    assert!(n >= 2, "{partly}");
+}
+
 // Pins: checker/operations/listing.rs `check_listing` (its L1 `walk` failure)
 #[test]
 fn l1_a_count_of_the_page_only_is_caught() {

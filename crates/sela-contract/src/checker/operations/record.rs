@@ -37,6 +37,14 @@ pub(crate) struct Obs {
     /// Concurrent groups not judged: throttled, or their operations already
     /// fail one at a time (their clauses say so).
     pub(crate) groups_unjudged: u32,
+    /// List pages of concurrent groups judged on their count and the leads
+    /// they must not show only (the page, or the list before the group, is
+    /// a part of the list).
+    pub(crate) pages_partly: u32,
+    /// List pages of concurrent groups not judged at all: reads lag, the
+    /// list before the group could not be read, no answer, or their group
+    /// was not judged (or stopped before its verdict).
+    pub(crate) pages_unjudged: u32,
 }
 
 impl Obs {
@@ -57,6 +65,8 @@ impl Obs {
             unreadable,
             groups_not_overlapped,
             groups_unjudged,
+            pages_partly,
+            pages_unjudged,
         } = lane;
         self.no_counter += no_counter;
         self.huge.0 += huge.0;
@@ -72,6 +82,8 @@ impl Obs {
         self.unreadable += unreadable;
         self.groups_not_overlapped += groups_not_overlapped;
         self.groups_unjudged += groups_unjudged;
+        self.pages_partly += pages_partly;
+        self.pages_unjudged += pages_unjudged;
     }
 
     /// The lines for the report.
@@ -111,6 +123,22 @@ impl Obs {
                 "{} concurrent group(s) (S5) were not judged: throttled, or their operations \
                  already fail one at a time (those clauses report it)",
                 self.groups_unjudged
+            ));
+        }
+        if self.pages_unjudged > 0 {
+            out.push(format!(
+                "{} list page(s) of concurrent groups (S5) were not judged: reads lag, the list \
+                 before the group could not be read, the page got no answer, or its group was \
+                 not judged",
+                self.pages_unjudged
+            ));
+        }
+        if self.pages_partly > 0 {
+            out.push(format!(
+                "{} list page(s) of concurrent groups (S5) were judged only partly (their count \
+                 and the leads they must not show): the page or the list before the group was a \
+                 part of the list",
+                self.pages_partly
             ));
         }
         if self.unreadable > 0 {

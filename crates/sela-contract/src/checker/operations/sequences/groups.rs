@@ -20,7 +20,7 @@ use super::group_report::describe_failure;
 use super::group_requests::alone;
 use super::linear::explain;
 use super::model::{Field, GroupOp};
-use super::ops::{Answer, Context, Op};
+use super::ops::{Answer, Context, Op, PageJudged, page_judged};
 use super::state::{GroupState, LeadState};
 use crate::checker::Harness;
 use crate::checker::case::CaseOutcome;
@@ -292,6 +292,7 @@ impl Harness<'_> {
                         read.status.unwrap_or(0)
                     ),
                 );
+                self.count_pages(&history, &ctx, false);
                 return None;
             }
         }
@@ -306,6 +307,7 @@ impl Harness<'_> {
             let Some(lead) = lead_of(&ex) else {
                 self.ops.obs.unreadable += 1;
                 self.waits.finish(wait, false);
+                self.count_pages(&history, &ctx, false);
                 return None;
             };
             let grew = count_before.and_then(|b| {
@@ -331,7 +333,10 @@ impl Harness<'_> {
         self.waits.finish(wait, outcome.is_ok() || needs_reset);
         let mut asked = None;
         if needs_reset && !unjudged {
-            let (keeps, now) = self.put_keeps_flags(w, acc, slot)?;
+            let Some((keeps, now)) = self.put_keeps_flags(w, acc, slot) else {
+                self.count_pages(&history, &ctx, false);
+                return None;
+            };
             acc.put_resets = Some(!keeps);
             lead = now;
             if !keeps {
@@ -339,6 +344,9 @@ impl Harness<'_> {
             }
             asked = Some(keeps);
         }
+        // A group whose operations already fail alone is judged only when some
+        // order explains it.
+        self.count_pages(&history, &ctx, outcome.is_ok() || !unjudged);
         match outcome {
             Ok(_) => {
                 if together.overlapped && served_together {
@@ -378,6 +386,19 @@ impl Harness<'_> {
                 }
                 w.fail(Clause::S5, "group", detail);
                 None
+            }
+        }
+    }
+
+    /// Counts the group's list pages the model judged only partly, or not at
+    /// all (every one when `judged` is false: the group got no verdict).
+    fn count_pages(&mut self, history: &[(Op, Answer)], ctx: &Context, judged: bool) {
+        for (op, answer) in history {
+            match page_judged(op, answer, ctx) {
+                Some(PageJudged::Partly) if judged => self.ops.obs.pages_partly += 1,
+                Some(PageJudged::Whole) if judged => {}
+                Some(_) => self.ops.obs.pages_unjudged += 1,
+                None => {}
             }
         }
     }

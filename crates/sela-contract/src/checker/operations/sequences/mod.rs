@@ -231,6 +231,28 @@ fn step_json(step: &Step) -> Value {
 mod tests {
     use super::*;
 
+    /// The sequences' groups draw PUTs and list pages among their requests,
+    /// as the groups property does (S5 judges them the same way).
+    #[test]
+    fn sequence_groups_draw_puts_and_list_pages() {
+        use model::GroupOp;
+        let mut runner = TestRunner::deterministic();
+        let (mut puts, mut lists) = (0, 0);
+        for _ in 0..200 {
+            let steps = sequences().new_tree(&mut runner).unwrap().current();
+            for step in steps {
+                if let Step::Group { ops, .. } = step {
+                    puts += ops
+                        .iter()
+                        .filter(|o| matches!(o, GroupOp::Put { .. }))
+                        .count();
+                    lists += ops.iter().filter(|o| **o == GroupOp::List).count();
+                }
+            }
+        }
+        assert!(puts > 0 && lists > 0, "{puts} PUTs, {lists} list pages");
+    }
+
     /// Every generated sequence, and every one shrinking reaches, names only
     /// leads that exist at its step; the first shrink drops one step, never
     /// all of them.

@@ -117,11 +117,10 @@ pub enum GroupOp {
 /// Most requests in a group.
 pub(crate) const MAX_GROUP: usize = 6;
 
-/// The operations of a group within a sequence: those on the sequence's lead
-/// and the creates, not the PUT nor the list pages, which the groups
-/// property adds ([`any_group_op`]). Kept as they were so that sequences
-/// generated from a seed stay the same ones (fault tests pin their seeds).
-pub(super) fn group_op() -> impl Strategy<Value = GroupOp> {
+/// The operations of a group on its lead and the creates, the other
+/// account's creates and reads among them; [`any_group_op`] adds the PUT and
+/// the list pages.
+fn group_op() -> impl Strategy<Value = GroupOp> {
     let field = prop::sample::select(vec![Field::Source, Field::State, Field::Metadata]);
     let flag = prop::sample::select(vec![Flag::Call, Flag::Sms]);
     prop_oneof![
@@ -135,7 +134,8 @@ pub(super) fn group_op() -> impl Strategy<Value = GroupOp> {
     ]
 }
 
-/// Every operation of a group, as the groups property draws them.
+/// Every operation of a group, as the groups property and the sequences'
+/// groups draw them.
 pub(super) fn any_group_op() -> impl Strategy<Value = GroupOp> {
     prop_oneof![
         13 => group_op(),
@@ -208,7 +208,7 @@ impl ReferenceStateMachine for Sequences {
             1 => (slot.clone(), 0u16..1000).prop_map(|(slot, n)| Step::Put { slot, n }),
             1 => slot.clone().prop_map(|slot| Step::Get { slot }),
             1 => slot.clone().prop_map(|slot| Step::List { slot }),
-            1 => (slot, prop::collection::vec(group_op(), 2..=MAX_GROUP))
+            1 => (slot, prop::collection::vec(any_group_op(), 2..=MAX_GROUP))
                 .prop_map(|(slot, ops)| Step::Group { slot, ops }),
         ]
         .boxed()

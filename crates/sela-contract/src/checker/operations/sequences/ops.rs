@@ -164,6 +164,36 @@ impl Answer {
     }
 }
 
+/// How far the model judges a group's list page ([`Op::List`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum PageJudged {
+    /// Its count, the leads it must not show, and (the list before the
+    /// group and the page both whole) exactly the leads it lists.
+    Whole,
+    /// Its count and the leads it must not show only: the page or the list
+    /// before the group is a part of the list.
+    Partly,
+    /// Not at all: reads lag, the list before the group could not be read,
+    /// or the page got no answer.
+    Not,
+}
+
+/// How far [`step`] judges `op`, a list page of this account answered
+/// `answer`; `None` for any other request.
+pub(super) fn page_judged(op: &Op, answer: &Answer, ctx: &Context) -> Option<PageJudged> {
+    let Op::List { judged } = op else {
+        return None;
+    };
+    Some(match &ctx.listed {
+        _ if answer.status.is_none() => PageJudged::Not,
+        // Anything but 2xx is no order's answer, whatever the list.
+        _ if !answer.ok() => PageJudged::Whole,
+        Some(before) if *judged && before.whole && !answer.has_next() => PageJudged::Whole,
+        Some(_) if *judged => PageJudged::Partly,
+        _ => PageJudged::Not,
+    })
+}
+
 /// The states `op`, answered `answer`, may leave from `s` (none: no state
 /// reached so far can answer it so).
 pub(super) fn step(

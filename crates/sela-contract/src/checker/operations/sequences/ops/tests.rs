@@ -165,3 +165,56 @@ fn a_list_shows_the_lead_as_it_stands_and_the_other_account_never_lists_it() {
     let ops = vec![(Op::OtherList, page(2, &[5, 7]))];
     assert!(explain(&init(), &ops, &[], &listing(), |_| true).is_err());
 }
+
+#[test]
+fn a_list_page_is_judged_whole_only_when_it_and_the_list_before_are_whole() {
+    let list = Op::List { judged: true };
+    let next = |count: u64| ok(json!({"count": count, "next": "http://x/?page=2", "results": []}));
+    let whole = listing();
+    let part = Context {
+        listed: Some(Listed {
+            ids: vec![7],
+            count: 2,
+            whole: false,
+        }),
+        ..listing()
+    };
+    let judged = |op: &Op, answer: &Answer, ctx: &Context| page_judged(op, answer, ctx);
+    assert_eq!(
+        judged(&list, &page(2, &[3, 7]), &whole),
+        Some(PageJudged::Whole)
+    );
+    // A refusal is no order's answer, whatever the list.
+    let refused = Answer {
+        status: Some(503),
+        body: None,
+    };
+    assert_eq!(judged(&list, &refused, &part), Some(PageJudged::Whole));
+    assert_eq!(
+        judged(&Op::List { judged: false }, &refused, &Context::of(7)),
+        Some(PageJudged::Whole)
+    );
+    // The page, or the list before, a part of the list.
+    assert_eq!(judged(&list, &next(2), &whole), Some(PageJudged::Partly));
+    assert_eq!(
+        judged(&list, &page(2, &[3, 7]), &part),
+        Some(PageJudged::Partly)
+    );
+    // Reads lag, no list before, or no answer.
+    let lagging = Op::List { judged: false };
+    assert_eq!(
+        judged(&lagging, &page(2, &[3, 7]), &whole),
+        Some(PageJudged::Not)
+    );
+    assert_eq!(
+        judged(&list, &page(2, &[3, 7]), &Context::of(7)),
+        Some(PageJudged::Not)
+    );
+    let unanswered = Answer {
+        status: None,
+        body: None,
+    };
+    assert_eq!(judged(&list, &unanswered, &whole), Some(PageJudged::Not));
+    // Not a page of this account.
+    assert_eq!(judged(&Op::OtherList, &page(1, &[5]), &whole), None);
+}
