@@ -21,10 +21,11 @@
 //! The properties and the checks, one module per property or clause:
 //!
 //! - `harness`: the parts composed; sending a batch, reserving its creations;
-//! - `runner`: the property runner that shrinks every failing clause, and
+//! - `waves`: each property's cases drawn from their seeds, one at a time
+//!   or side by side in lanes (`--lanes`), the count judged over each wave
+//!   (`lanes`: what the lanes keep between waves);
+//! - `runner`: one case run and concluded, every failing clause shrunk, and
 //!   stored failures replayed first;
-//! - `lanes`: cases side by side (`--lanes`), the count judged over each
-//!   wave;
 //! - `bulk`: the clauses evaluated on every bulk answer (T1-T3, B1-B3, S1-S3),
 //!   and one plain case (a batch posted and checked);
 //! - `sizes`: the size limit probed up to `max_size`, and batches of many
@@ -68,6 +69,7 @@ mod tally;
 mod text;
 mod together;
 mod transport;
+mod waves;
 
 pub use harness::BULK_PATH;
 pub(crate) use harness::Harness;

@@ -1,6 +1,6 @@
-//! The property runner: draws each property's cases from their own seeds,
-//! tallies every outcome, shrinks each clause's first failure on its own,
-//! and replays stored failures first.
+//! One case run and concluded: every outcome tallied, each clause's first
+//! failure shrunk on its own, and stored failures replayed (the properties'
+//! cases are drawn, from their own seeds, by `waves`).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -22,22 +22,6 @@ impl Harness<'_> {
         self.waits.note_failed(self.tallies.failed());
         self.reporting.announce(&self.tallies);
         !self.reporting.stopped()
-    }
-
-    /// Runs `exec` on `cases` generated values, one at a time (see
-    /// [`Harness::cases`]); every clause that fails for the first time is
-    /// shrunk on its own (the case regenerated from the same runner state),
-    /// so each failing clause gets its own minimal example.
-    pub(super) fn property<S>(
-        &mut self,
-        strategy: &S,
-        cases: u32,
-        exec: impl Fn(&mut Self, &S::Value) -> CaseOutcome + Sync,
-    ) where
-        S: Strategy,
-        S::Value: Sync,
-    {
-        self.cases(strategy, cases, false, exec);
     }
 
     /// Runs one generated case and concludes it.

@@ -88,7 +88,7 @@ fn run_paired(
     (r, pair)
 }
 
-// Pins: checker/lanes.rs `Harness::cases` (cases drawn in waves and run side
+// Pins: checker/waves.rs `Harness::cases` (cases drawn in waves and run side
 // by side).
 #[test]
 fn the_bulk_cases_run_side_by_side_and_a_correct_server_passes() {
@@ -105,7 +105,7 @@ fn the_bulk_cases_run_side_by_side_and_a_correct_server_passes() {
     );
 }
 
-// Pins: checker/lanes.rs `Harness::judge_wave` (the count judged over the
+// Pins: checker/waves.rs `Harness::judge_wave` (the count judged over the
 // wave, kept when no case breaks it alone).
 #[test]
 fn a_count_that_gains_a_phantom_when_creates_overlap_is_caught_over_the_wave() {
@@ -152,7 +152,7 @@ fn a_count_that_gains_a_phantom_when_creates_overlap_is_caught_over_the_wave() {
     );
 }
 
-// Pins: checker/lanes.rs `Harness::judge_wave` (its S1 `id reused` failure:
+// Pins: checker/waves.rs `Harness::judge_wave` (its S1 `id reused` failure:
 // one id given in two lanes of a wave); the bulk check that catches this
 // fault too is off for it (pins.rs)
 #[test]

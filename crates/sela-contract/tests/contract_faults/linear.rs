@@ -148,28 +148,60 @@ pub fn lost_increment(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Optio
     Some(answer.into())
 }
 
-/// The re-engagement writes back the lead as it read it, counter and time
-/// updated: a do-not-contact flag set in between is lost.
+/// Re-engagements' write-backs not applied yet (see [`flag_undone`]): the
+/// address of their server's state, the lead's id, the lead as read.
+static WRITE_BACKS: Mutex<Vec<(usize, i64, Value)>> = Mutex::new(Vec::new());
+
+/// The re-engagement writes back the lead as it read it when it arrived,
+/// counter and time updated, as a queued job that runs once the request is
+/// answered (here: before the server's next request): a do-not-contact flag
+/// set in between is lost. Deterministic: a flag set by a request of the
+/// same group is always set before the write-back. The counter is the
+/// stored one at the write, so re-engagements never undo each other's
+/// increments (that would be R1's fault, not this one).
 pub fn flag_undone(state: &SandboxState, req: &Req, hold: &dyn Hold) -> Option<Resp> {
+    let server = std::ptr::from_ref(state) as usize;
+    write_back(state, server);
     let item = resent(req)?;
     let (id, before) = stored(state, &item)?;
     hold.hold(req);
     let answer = sandbox_answer(state, req);
-    let now = state.lock().get(id)?;
-    let mut saved = before;
-    for k in [
-        "reengagement_count",
-        "reengagements_count",
-        "reengagement_time",
-        "last_reengagement_time",
-        "modified_time",
-    ] {
-        if let Some(v) = now.get(k) {
-            saved[k] = v.clone();
-        }
-    }
-    state.lock().replace(id, saved);
+    WRITE_BACKS.lock().unwrap().push((server, id, before));
     Some(answer.into())
+}
+
+/// Runs [`flag_undone`]'s queued write-backs of this server: each lead still
+/// with the identity it was read with is saved as read, its counter, times
+/// and modification time as stored now.
+fn write_back(state: &SandboxState, server: usize) {
+    let mine: Vec<(i64, Value)> = {
+        let mut queued = WRITE_BACKS.lock().unwrap();
+        let (mine, others) = queued.drain(..).partition(|(s, _, _)| *s == server);
+        *queued = others;
+        mine.into_iter().map(|(_, id, lead)| (id, lead)).collect()
+    };
+    let mut model = state.lock();
+    for (id, before) in mine {
+        let Some(now) = model.get(id) else { continue };
+        if now.get("phone_number") != before.get("phone_number")
+            || now.get("email") != before.get("email")
+        {
+            continue;
+        }
+        let mut saved = before;
+        for k in [
+            "reengagement_count",
+            "reengagements_count",
+            "reengagement_time",
+            "last_reengagement_time",
+            "modified_time",
+        ] {
+            if let Some(v) = now.get(k) {
+                saved[k] = v.clone();
+            }
+        }
+        model.replace(id, saved);
+    }
 }
 
 /// Looks the identity up, then inserts without a lock or a unique

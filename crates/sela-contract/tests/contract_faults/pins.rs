@@ -120,7 +120,7 @@ pub const OTHERS_OFF: &[(&str, &[&str])] = &[
     ),
     (
         "state::s1_ids_shared_by_two_leads_without_read_back_is_caught",
-        &["S1 id reused@checker/lanes.rs"],
+        &["S1 id reused@checker/waves.rs"],
     ),
     (
         "state::s2_dedup_on_the_phone_text_as_sent_is_caught",
