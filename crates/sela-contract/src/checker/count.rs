@@ -244,6 +244,11 @@ impl ListCount {
         false
     }
 
+    /// The path a count read asks for, when the target offers a count.
+    pub(super) fn to_read(&self) -> Option<&'static str> {
+        matches!(self.listing, Listing::Available(_)).then_some(LIST_PATH)
+    }
+
     /// The path [`ListCount::check`] will read, when it will read one.
     pub(super) fn to_check(&self) -> Option<&'static str> {
         matches!(self.listing, Listing::Available(Some(_))).then_some(LIST_PATH)

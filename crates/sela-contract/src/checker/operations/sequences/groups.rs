@@ -171,6 +171,14 @@ impl Harness<'_> {
         // lag, read until it shows what the sequence last saw), and the list
         // count.
         let path = lead_path(id);
+        // The lead and a count to read again go together (one round trip);
+        // not on a target that lags, whose count baseline waits first.
+        if !self.waits.lagged()
+            && self.count.known().is_none()
+            && let Some(count) = self.count.to_read()
+        {
+            self.net.prefetch(vec![count.to_owned(), path.clone()]);
+        }
         let first = self.net.send("GET", &path, Auth::Token, None);
         let seen = LeadState::of(&acc.leads[slot].last);
         let before_ex = if self.waits.lagged() {
@@ -302,6 +310,10 @@ impl Harness<'_> {
         // A group whose operations already fail alone is not judged: no
         // reason to wait for its state.
         let unjudged = self.fails_alone(&history);
+        // The first read of the lead and of the count go together.
+        if let (Some(_), Some(count)) = (count_before, self.count.to_read()) {
+            self.net.prefetch(vec![lead_path(id), count.to_owned()]);
+        }
         let (found, after) = loop {
             let ex = self.call(&mut w.log, "GET", &lead_path(id), Auth::Token, None);
             let Some(lead) = lead_of(&ex) else {
