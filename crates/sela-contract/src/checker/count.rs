@@ -96,17 +96,28 @@ impl ListCount {
     /// In a lane: notes that the count must have grown by `n` over requests
     /// whose evidence is `evidence` (a single operation's count check, made
     /// over the wave). True when noted (in a lane).
-    pub(super) fn claim(&mut self, n: u64, evidence: Vec<Exchange>) -> bool {
+    pub(super) fn claim(&mut self, n: u64, evidence: &[Exchange]) -> bool {
+        let created = usize::try_from(n).unwrap_or(usize::MAX);
+        self.note(
+            Outcomes {
+                created,
+                ..Outcomes::default()
+            },
+            &[],
+            evidence,
+        )
+    }
+
+    /// In a lane: notes a request's claim for the wave's judgement. True when
+    /// noted (in a lane); else nothing happens.
+    fn note(&mut self, outcomes: Outcomes, items: &[GenItem], evidence: &[Exchange]) -> bool {
         let Some(claims) = &mut self.claims else {
             return false;
         };
         claims.push(Claim {
-            outcomes: Outcomes {
-                created: usize::try_from(n).unwrap_or(usize::MAX),
-                ..Outcomes::default()
-            },
-            items: Vec::new(),
-            evidence,
+            outcomes,
+            items: items.to_vec(),
+            evidence: evidence.to_vec(),
         });
         true
     }
@@ -180,7 +191,7 @@ impl ListCount {
     /// The baseline count grows by `n` leads the run knows it created
     /// (a re-read could lag the write).
     pub(super) fn grew(&mut self, n: u64) {
-        self.claim(n, Vec::new());
+        self.claim(n, &[]);
         if let Listing::Available(Some(c)) = self.listing {
             self.listing = Listing::Available(Some(c + n));
         }
@@ -265,12 +276,7 @@ impl ListCount {
         evidence: &[Exchange],
         out: &mut CaseOutcome,
     ) {
-        if let Some(claims) = &mut self.claims {
-            claims.push(Claim {
-                outcomes: *tally,
-                items: items.to_vec(),
-                evidence: evidence.to_vec(),
-            });
+        if self.note(*tally, items, evidence) {
             return;
         }
         let Listing::Available(Some(before)) = self.listing else {
@@ -313,15 +319,11 @@ impl ListCount {
         evidence: &[Exchange],
         out: &mut CaseOutcome,
     ) {
-        if let Some(claims) = &mut self.claims {
-            claims.push(Claim {
-                outcomes: Outcomes {
-                    errors: items.len(),
-                    ..Outcomes::default()
-                },
-                items: items.to_vec(),
-                evidence: evidence.to_vec(),
-            });
+        let refused = Outcomes {
+            errors: items.len(),
+            ..Outcomes::default()
+        };
+        if self.note(refused, items, evidence) {
             return;
         }
         let Some(before) = before else { return };

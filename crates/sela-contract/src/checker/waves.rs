@@ -122,7 +122,7 @@ impl<'a> Harness<'a> {
         let before = self.baseline();
         let ledger = self.ledger.clone();
         let waits = self.waits.clone();
-        let Some(lanes) = self.lanes(drawn.len(), &ledger) else {
+        let Some(lanes) = self.lane_harnesses(drawn.len(), &ledger) else {
             // No lane could be set up: one at a time.
             self.lanes.off = true;
             for (case_seed, case) in &drawn {
@@ -200,7 +200,7 @@ impl<'a> Harness<'a> {
     /// A harness for each of `width` lanes (its kept identities and
     /// connections, a copy of `ledger`, a part of the creation share); `None`
     /// when a lane's connections cannot be set up.
-    fn lanes(&mut self, width: usize, ledger: &Ledger) -> Option<Vec<Harness<'a>>> {
+    fn lane_harnesses(&mut self, width: usize, ledger: &Ledger) -> Option<Vec<Harness<'a>>> {
         while self.lanes.keeps.len() < width {
             let i = u32::try_from(self.lanes.keeps.len()).ok()?;
             let net = Transport::lane(self.target, self.config.throttle_patience, i).ok()?;

@@ -270,10 +270,10 @@ impl Harness<'_> {
         what: &str,
     ) {
         // In a lane the count is judged over the wave.
-        if self
-            .count
-            .claim(grew, w.log.last().cloned().into_iter().collect())
-        {
+        if self.count.claim(
+            grew,
+            w.log.last().map(std::slice::from_ref).unwrap_or_default(),
+        ) {
             return;
         }
         let Some(before) = before else { return };
