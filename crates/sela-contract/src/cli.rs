@@ -89,8 +89,8 @@ pub(crate) struct Cli {
     #[arg(long, verbatim_doc_comment, value_name = "N", default_value_t = Config::default().concurrency,
           value_parser = RangedU64ValueParser::<usize>::new().range(2..=16))]
     concurrency: usize,
-    /// Cases run side by side in the bulk properties (1-16; 1: one at a
-    /// time); the list count is judged over each wave of them
+    /// Cases run side by side in every property but the size probe (1-16;
+    /// 1: one at a time); the list count is judged over each wave of them
     #[arg(long, verbatim_doc_comment, value_name = "N", default_value_t = Config::default().lanes,
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=16))]
     lanes: usize,

@@ -30,9 +30,10 @@ pub struct Config {
     /// Requests in flight at once in the concurrency property (S4), 2 to 16.
     pub concurrency: usize,
     /// Cases run side by side in the bulk properties (mixed batches,
-    /// independence, refusals) and the operation walks, the list count
-    /// judged over each wave; 1: one at a time. Against a remote target a
-    /// case is mostly round trips.
+    /// independence, refusals), concurrency (S4), the operation walks, the
+    /// sequences and the concurrent groups (S5; after their first case,
+    /// which runs alone), the list count judged over each wave; 1: one at
+    /// a time. Against a remote target a case is mostly round trips.
     pub lanes: usize,
     /// Longest total wait for one request answered `429`; past it the run
     /// stops with [`HarnessError::Throttled`](crate::HarnessError::Throttled).
@@ -78,7 +79,7 @@ impl Default for Config {
             shared_account: false,
             max_size: 1000,
             concurrency: 6,
-            lanes: 6,
+            lanes: 8,
             throttle_patience: std::time::Duration::from_secs(30),
             time_budget: None,
             replay: Vec::new(),

@@ -17,6 +17,7 @@ use proptest::strategy::Strategy;
 use super::case::CaseOutcome;
 use super::case::Outcomes;
 use super::count::Listing;
+use super::waves::Sides;
 use super::{BULK_PATH, Harness};
 use crate::report::Clause;
 use crate::strategies::{Category, ConcurrencyCase, GenItem};
@@ -39,7 +40,7 @@ impl Harness<'_> {
             .filter(|(_, t)| t.cases > 0 && t.failed_cases == 0)
             .map(|(c, _)| *c)
             .collect();
-        self.property(strategy, cases, move |h, case| {
+        self.cases(strategy, cases, Sides::Lanes, move |h, case| {
             let (mut out, answered) = h.concurrent_case(case);
             // S4 is checked only by a case with at least two requests
             // answered in flight together.
@@ -200,8 +201,12 @@ impl Harness<'_> {
                 }
             }
         }
-        // The list count grew by exactly the leads created by the group.
-        if all_answered
+        // The list count grew by exactly the leads created by the group (in
+        // a lane: over the wave).
+        let items: Vec<GenItem> = batches.iter().flatten().cloned().collect();
+        if all_answered && self.count.note(group, &items, &evidence) {
+            // Judged with the rest of the wave.
+        } else if all_answered
             && let (Some(before), Listing::Available(_)) = (before, self.count.listing)
             && let Some((after, list_ex)) = self.refresh_count()
         {
@@ -213,7 +218,9 @@ impl Harness<'_> {
             if group.errors > 0 {
                 out.check(Clause::S3);
             }
-            for (clause, why) in super::count::judge_growth(before, after, &group, &what) {
+            let verdicts = super::count::judge_growth(before, after, &group, &what);
+            self.count.off += u32::from(!verdicts.is_empty());
+            for (clause, why) in verdicts {
                 let mut all = evidence.clone();
                 all.push(list_ex.clone());
                 out.fail_labelled(clause, "list count", why, flat.clone(), all);

@@ -110,7 +110,12 @@ impl ListCount {
 
     /// In a lane: notes a request's claim for the wave's judgement. True when
     /// noted (in a lane); else nothing happens.
-    fn note(&mut self, outcomes: Outcomes, items: &[GenItem], evidence: &[Exchange]) -> bool {
+    pub(super) fn note(
+        &mut self,
+        outcomes: Outcomes,
+        items: &[GenItem],
+        evidence: &[Exchange],
+    ) -> bool {
         let Some(claims) = &mut self.claims else {
             return false;
         };
@@ -200,6 +205,12 @@ impl ListCount {
     /// The baseline count is unknown after an answer whose effect is unknown.
     pub(super) fn stale(&mut self) {
         self.lane_unknown |= self.claims.is_some();
+        self.forget();
+    }
+
+    /// The baseline count is to be read again (writes went out whose growth
+    /// the caller claims or checks once it knows it).
+    pub(super) fn forget(&mut self) {
         if let Listing::Available(_) = self.listing {
             self.listing = Listing::Available(None);
         }

@@ -6,6 +6,7 @@ use proptest::strategy::Strategy;
 use super::Harness;
 use super::case::CaseOutcome;
 use super::text::status_text;
+use super::waves::Sides;
 use crate::report::Clause;
 use crate::strategies::IndependenceCase;
 
@@ -13,7 +14,7 @@ impl Harness<'_> {
     /// Property 2: the same valid items alone and with invalid ones interleaved
     /// (B4, plus T1-T3, B1-B3, S1, S2 on both answers).
     pub(crate) fn run_independence(&mut self, strategy: &impl Strategy<Value = IndependenceCase>) {
-        self.cases(strategy, self.config.cases, true, |h, case| {
+        self.cases(strategy, self.config.cases, Sides::Lanes, |h, case| {
             let mut out = CaseOutcome::default();
             let alone = h.ids.render(&case.valid);
             let (specs, positions) = case.interleaved();

@@ -10,6 +10,7 @@ use proptest::strategy::Strategy;
 use super::Harness;
 use super::case::CaseOutcome;
 use super::text::short;
+use super::waves::Sides;
 use crate::strategies::{Category, GenItem, ItemSpec, OTHER_FORMS};
 use sela_leads::rules::Identity;
 
@@ -22,7 +23,7 @@ const CROSSED_IDENTITIES: usize = 2;
 impl Harness<'_> {
     /// Property 1: mixed batches (T1-T3, B1-B3, S1, S2).
     pub(crate) fn run_batches(&mut self, strategy: &impl Strategy<Value = Vec<ItemSpec>>) {
-        self.cases(strategy, self.config.cases, true, |h, specs| {
+        self.cases(strategy, self.config.cases, Sides::Lanes, |h, specs| {
             let items = h.ids.render(specs);
             if items.is_empty() {
                 let ex = h.post_batch(&items);

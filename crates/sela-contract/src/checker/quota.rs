@@ -1,6 +1,13 @@
 //! `--max-created`: the leads the run may create, shared out between the
 //! properties (each gets an equal share of what is left); a case that could
-//! exceed the current share is skipped, and the report says so.
+//! exceed the current share is skipped, and the report says so. Lanes (cases
+//! side by side) reserve from one pool: what is left of the share.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The reservations of a wave's lanes, together.
+pub(super) type Pool = Arc<AtomicUsize>;
 
 /// The creation budget and what the run created.
 #[derive(Debug)]
@@ -19,6 +26,9 @@ pub(super) struct Quota {
     out_of_room: bool,
     /// Why cases were skipped, for the report.
     pub(super) note: Option<String>,
+    /// In a lane: the reservations of every lane of the wave (`used` is
+    /// this lane's own), checked against `share_limit`.
+    pool: Option<Arc<AtomicUsize>>,
 }
 
 impl Quota {
@@ -32,6 +42,7 @@ impl Quota {
             properties_left: properties,
             out_of_room: false,
             note: None,
+            pool: None,
         }
     }
 
@@ -58,7 +69,15 @@ impl Quota {
     /// property's share is used up. `stopped`: the run already stopped
     /// sending for another reason (then no note).
     pub(super) fn reserve(&mut self, n: usize, stopped: bool) -> bool {
-        if self.used + n > self.share_limit {
+        let taken = match &self.pool {
+            Some(pool) => pool
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |u| {
+                    (u + n <= self.share_limit).then_some(u + n)
+                })
+                .is_ok(),
+            None => self.used + n <= self.share_limit,
+        };
+        if !taken {
             if !self.out_of_room && !stopped {
                 self.out_of_room = true;
                 self.note = Some(format!(
@@ -74,21 +93,25 @@ impl Quota {
 
     /// Whether `n` more creations fit the current share (marks nothing).
     pub(super) fn fits(&self, n: usize) -> bool {
-        self.used + n <= self.share_limit
+        let used = self
+            .pool
+            .as_ref()
+            .map_or(self.used, |p| p.load(Ordering::SeqCst));
+        used + n <= self.share_limit
     }
 
-    /// One of `width` lanes' equal part of what is left of the current
-    /// share (cases run side by side).
-    pub(super) fn lane(&self, width: usize) -> Quota {
-        let room = self.share_limit.saturating_sub(self.used) / width.max(1);
+    /// A lane's quota, reserving from its wave's `pool` (one for all the
+    /// wave's lanes: what is left of the current share).
+    pub(super) fn lane(&self, pool: &Pool) -> Quota {
         Quota {
             max: self.max,
             created: 0,
             used: 0,
-            share_limit: room,
+            share_limit: self.share_limit.saturating_sub(self.used),
             properties_left: 0,
             out_of_room: false,
             note: None,
+            pool: Some(Arc::clone(pool)),
         }
     }
 
@@ -104,6 +127,10 @@ impl Quota {
 
     /// Gives back room reserved for creations that did not happen.
     pub(super) fn refund(&mut self, n: usize) {
-        self.used = self.used.saturating_sub(n);
+        let n = n.min(self.used);
+        self.used -= n;
+        if let Some(pool) = &self.pool {
+            pool.fetch_sub(n, Ordering::SeqCst);
+        }
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::case::CaseOutcome;
 use super::text::status_text;
+use super::waves::Sides;
 use super::{BULK_PATH, Harness};
 use crate::report::Clause;
 use crate::strategies::{Category, GenItem, ItemSpec, Refusal};
@@ -21,38 +22,43 @@ impl Harness<'_> {
         &mut self,
         strategy: &impl Strategy<Value = (Vec<ItemSpec>, Vec<Refusal>)>,
     ) {
-        self.cases(strategy, self.config.cases, true, |h, (specs, refusals)| {
-            let mut out = CaseOutcome::default();
-            let items = h.ids.render(specs);
-            let n = items.len();
-            // The refused requests (if wrongly accepted) and the retry may create.
-            if !h.reserve(2 * n) {
-                out.skipped = true;
-                return out;
-            }
-            let mut evidence = Vec::new();
-            // Requests refused as a whole go together, all in flight at once,
-            // between one count read before and one after: whichever of them
-            // stored something, the count shows it. Items answered `error` go
-            // alone, as a batch judged like any other.
-            for group in refusals
-                .chunk_by(|a, b| (*a == Refusal::ItemsInvalid) == (*b == Refusal::ItemsInvalid))
-            {
-                if group[0] == Refusal::ItemsInvalid {
-                    for _ in group {
-                        let bad = invalid_twins(&items);
-                        let ex = h.post_batch(&bad);
-                        h.check_bulk(&bad, &ex, &mut out, &evidence, 0);
-                        evidence.push(ex);
-                    }
-                } else {
-                    evidence.extend(h.send_refusals(group, &items, &mut out));
+        self.cases(
+            strategy,
+            self.config.cases,
+            Sides::Lanes,
+            |h, (specs, refusals)| {
+                let mut out = CaseOutcome::default();
+                let items = h.ids.render(specs);
+                let n = items.len();
+                // The refused requests (if wrongly accepted) and the retry may create.
+                if !h.reserve(2 * n) {
+                    out.skipped = true;
+                    return out;
                 }
-            }
-            let ex = h.post_batch(&items);
-            h.check_bulk(&items, &ex, &mut out, &evidence, n);
-            out
-        });
+                let mut evidence = Vec::new();
+                // Requests refused as a whole go together, all in flight at once,
+                // between one count read before and one after: whichever of them
+                // stored something, the count shows it. Items answered `error` go
+                // alone, as a batch judged like any other.
+                for group in refusals
+                    .chunk_by(|a, b| (*a == Refusal::ItemsInvalid) == (*b == Refusal::ItemsInvalid))
+                {
+                    if group[0] == Refusal::ItemsInvalid {
+                        for _ in group {
+                            let bad = invalid_twins(&items);
+                            let ex = h.post_batch(&bad);
+                            h.check_bulk(&bad, &ex, &mut out, &evidence, 0);
+                            evidence.push(ex);
+                        }
+                    } else {
+                        evidence.extend(h.send_refusals(group, &items, &mut out));
+                    }
+                }
+                let ex = h.post_batch(&items);
+                h.check_bulk(&items, &ex, &mut out, &evidence, n);
+                out
+            },
+        );
     }
 
     /// The request of refusal `r` of these items: how it authenticates, its

@@ -44,6 +44,25 @@ impl Tallies {
         Tallies(Clause::ALL.iter().map(|c| (*c, Tally::default())).collect())
     }
 
+    /// Each clause's counts so far, without evidence: what a lane consults
+    /// (which clauses held or failed before its wave). Never merged back: a
+    /// lane's verdicts come back in its cases' outcomes.
+    pub(super) fn verdicts(&self) -> Self {
+        Tallies(
+            self.0
+                .iter()
+                .map(|(c, t)| {
+                    let counts = Tally {
+                        cases: t.cases,
+                        failed_cases: t.failed_cases,
+                        ..Tally::default()
+                    };
+                    (*c, counts)
+                })
+                .collect(),
+        )
+    }
+
     pub(super) fn get(&self, c: &Clause) -> Option<&Tally> {
         self.0.get(c)
     }

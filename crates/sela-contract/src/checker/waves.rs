@@ -19,14 +19,30 @@ use super::lanes::{Lane, Lanes};
 use super::ledger::Ledger;
 use super::observations::Observations;
 use super::operations::record::State as OpsState;
+use super::quota::Pool;
 use super::readback::ReadBack;
 use super::replay::{Reporting, case_runner, property_name};
 use super::settle::Waits;
-use super::tally::Tallies;
 use super::transport::Transport;
 use crate::report::Clause;
 use crate::strategies::GenItem;
 use crate::target::Exchange;
+
+/// How a property's cases run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Sides {
+    /// One at a time.
+    One,
+    /// Side by side in lanes, once read-back and the list count are known
+    /// (a lane reads no list count: it claims what its requests created).
+    Lanes,
+    /// The first case alone, then side by side: a lane's list shows the
+    /// other lanes' leads too, so what only a quiet account can judge (a
+    /// list page against every lead of the account, a lead found by
+    /// walking the list) is judged in the first case, and skipped in the
+    /// lanes.
+    AfterFirst,
+}
 
 impl<'a> Harness<'a> {
     /// Runs `exec` on `cases` generated values, one at a time (see
@@ -42,17 +58,17 @@ impl<'a> Harness<'a> {
         S: Strategy,
         S::Value: Sync,
     {
-        self.cases(strategy, cases, false, exec);
+        self.cases(strategy, cases, Sides::One, exec);
     }
 
-    /// Runs `cases` cases of a property: one at a time, or with `lanes`
-    /// several side by side once read-back and the list count are known (see
-    /// the module's doc). Stored failures are replayed first, one at a time.
+    /// Runs `cases` cases of a property, one at a time or side by side as
+    /// `sides` says (see the module's doc). Stored failures are replayed
+    /// first, one at a time.
     pub(super) fn cases<S>(
         &mut self,
         strategy: &S,
         cases: u32,
-        lanes: bool,
+        sides: Sides,
         exec: impl Fn(&mut Self, &S::Value) -> CaseOutcome + Sync,
     ) where
         S: Strategy,
@@ -65,7 +81,11 @@ impl<'a> Harness<'a> {
         self.reporting.begin(&name, cases, self.net.counts());
         let mut left = cases;
         while left > 0 && !self.reporting.stopped() {
-            let width = if lanes { self.lane_width() } else { 1 };
+            let width = match sides {
+                Sides::One => 1,
+                Sides::AfterFirst if left == cases => 1,
+                Sides::Lanes | Sides::AfterFirst => self.lane_width(),
+            };
             let mut drawn = Vec::new();
             while drawn.len() < width && left > 0 {
                 left -= 1;
@@ -205,11 +225,14 @@ impl<'a> Harness<'a> {
             let i = u32::try_from(self.lanes.keeps.len()).ok()?;
             let net = Transport::lane(self.target, self.config.throttle_patience, i).ok()?;
             self.lanes.keeps.push(Lane {
-                ids: self.ids.lane(i),
+                ids: self
+                    .ids
+                    .lane(i, u32::try_from(self.config.lanes).unwrap_or(u32::MAX)),
                 net,
             });
         }
         let keeps: Vec<Lane<'a>> = self.lanes.keeps.drain(..width).collect();
+        let pool = Pool::default();
         Some(
             keeps
                 .into_iter()
@@ -220,9 +243,9 @@ impl<'a> Harness<'a> {
                     runner: self.runner.clone(),
                     ids: keep.ids,
                     ledger: ledger.clone(),
-                    tallies: Tallies::new(),
+                    tallies: self.tallies.verdicts(),
                     obs: Observations::default(),
-                    quota: self.quota.lane(width),
+                    quota: self.quota.lane(&pool),
                     cases_run: 0,
                     readback: self.readback.lane(),
                     count: ListCount::lane(),

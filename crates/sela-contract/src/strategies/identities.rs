@@ -18,12 +18,13 @@ pub struct Identities {
     lane: Option<u32>,
 }
 
-/// How far apart the fresh numbers and serials of two lanes start: far
-/// enough that their e-mail addresses and serials never meet, and a seventh
-/// of the 1,600 fictional phone numbers apart, so that lanes do not send the
-/// same numbers at the same time (a target that keys on the number alone
-/// would see more than the fault it has).
-const LANE_SPAN: u64 = 10_000_000 + 229;
+/// How far apart the fresh e-mail addresses and serials of two lanes start:
+/// far enough that they never meet, and a whole number of rounds of the
+/// fictional phone numbers (which [`Identities::lane`] then spreads).
+const LANE_SPAN: u64 = 10_000_000;
+
+/// The fictional phone numbers: every area code, lines 0100 to 0199.
+const PHONES: u64 = AREA_CODES.len() as u64 * 100;
 
 impl Identities {
     /// A run's identities; `tag` goes into every e-mail address, `offset` shifts
@@ -39,12 +40,17 @@ impl Identities {
         }
     }
 
-    /// The identities of lane `i` of the same run (cases run side by side):
-    /// fresh identities, pooled ones and serials none of which another lane
-    /// or the run's own identities use, so that cases in flight together
-    /// never share a person.
-    pub fn lane(&self, i: u32) -> Self {
-        let start = LANE_SPAN * (u64::from(i) + 1);
+    /// The identities of lane `i` of `lanes` of the same run (cases run
+    /// side by side): fresh identities, pooled ones and serials none of
+    /// which another lane or the run's own identities use, so that cases in
+    /// flight together never share a person; the fresh phone numbers of the
+    /// run and of each lane start an equal part of the fictional numbers
+    /// apart, so that lanes do not send the same numbers at the same time (a
+    /// target that keys on the number alone would see more than the fault
+    /// it has).
+    pub fn lane(&self, i: u32, lanes: u32) -> Self {
+        let k = u64::from(i) + 1;
+        let start = LANE_SPAN * k + PHONES * k / (u64::from(lanes.max(i + 1)) + 1);
         Identities {
             tag: self.tag.clone(),
             next: start,
@@ -234,7 +240,7 @@ mod tests {
             spec(Slot::Pooled(2)),
         ];
         let mut seen = std::collections::HashSet::new();
-        let mut all = vec![run.clone(), run.lane(0), run.lane(1)];
+        let mut all = vec![run.clone(), run.lane(0, 2), run.lane(1, 2)];
         for ids in &mut all {
             for _ in 0..3 {
                 for item in ids.render(&batch) {
@@ -246,5 +252,22 @@ mod tests {
         }
         // Per lane: two fresh per render (three renders) and one pooled.
         assert_eq!(seen.len(), 3 * (3 * 2 + 1), "{seen:?}");
+    }
+
+    #[test]
+    fn lanes_draw_apart_from_each_other_and_the_run_in_the_phone_numbers() {
+        let run = Identities::new("t1", 0, 4);
+        for lanes in [1_u32, 6, 8, 16] {
+            let each = PHONES / (u64::from(lanes) + 1);
+            let mut all = vec![run.clone()];
+            all.extend((0..lanes).map(|i| run.lane(i, lanes)));
+            let mut seen = std::collections::HashSet::new();
+            for ids in &mut all {
+                for _ in 0..each {
+                    let (phone, _) = ids.fresh();
+                    assert!(seen.insert(phone), "{lanes} lanes: a number drawn twice");
+                }
+            }
+        }
     }
 }

@@ -41,6 +41,7 @@ pub(crate) use wire::{
 
 use super::Harness;
 use super::readback::ReadBack;
+use super::waves::Sides;
 
 impl Harness<'_> {
     /// Property 6: lead operations (C1, U1-U3, R1, R2, G1, B5), then the list
@@ -52,7 +53,7 @@ impl Harness<'_> {
             self.ops.obs.walks_skipped = true;
             self.quota.skip_property();
         } else {
-            self.cases(&scenario(), cases, true, |h, sc| h.walk(sc));
+            self.cases(&scenario(), cases, Sides::Lanes, |h, sc| h.walk(sc));
         }
         if self.readback.state != ReadBack::Unavailable {
             self.run_sequences();

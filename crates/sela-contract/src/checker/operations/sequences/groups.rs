@@ -12,6 +12,8 @@
 //! A target whose PUT alone keeps them lost the flag to the race (S5); one
 //! that resets them is followed from then on.
 
+use std::cell::Cell;
+
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -29,8 +31,9 @@ use crate::checker::operations::reads::lead_of;
 use crate::checker::operations::walk::Walk;
 use crate::checker::operations::{lead_path, shortened};
 use crate::checker::together::Timing;
+use crate::checker::waves::Sides;
 use crate::report::Clause;
-use crate::target::Auth;
+use crate::target::{Auth, Exchange};
 
 /// The groups every case of the groups property runs first, one per fault
 /// class of CONTRACT.md's S5 (a lost PATCH update, a lost re-engagement
@@ -101,7 +104,9 @@ impl Harness<'_> {
     /// `--cases`/8 cases (at least 2).
     pub(crate) fn run_groups(&mut self) {
         let n = (self.config.cases / 8).max(2);
-        self.property(&group_cases(), n, |h, groups| h.run_groups_case(groups));
+        self.cases(&group_cases(), n, Sides::AfterFirst, |h, groups| {
+            h.run_groups_case(groups)
+        });
     }
 
     /// One case: a new lead, then each group on it until the first failure.
@@ -145,13 +150,37 @@ impl Harness<'_> {
     }
 
     /// Runs the group `ops` on lead `slot`; `None` when the sequence cannot
-    /// go on (S5 failed, or the lead could not be read).
+    /// go on (S5 failed, or the lead could not be read). In a lane the list
+    /// count is judged over the wave: the group claims the leads created by
+    /// the order that explains it; a group that no order explains, or whose
+    /// creates went unanswered, leaves the wave's count unjudged.
     pub(super) fn run_group(
         &mut self,
         w: &mut Walk,
         acc: &mut Account,
         slot: usize,
         ops: &[GroupOp],
+    ) -> Option<()> {
+        let mut created = None;
+        let go = self.group(w, acc, slot, ops, &mut created);
+        match created {
+            Some((n, evidence)) => {
+                self.count.claim(n, &evidence);
+            }
+            None => self.count.stale(),
+        }
+        go
+    }
+
+    /// [`Harness::run_group`]'s work; `created` is set to the leads the
+    /// group created and its answers, once an order explains it.
+    fn group(
+        &mut self,
+        w: &mut Walk,
+        acc: &mut Account,
+        slot: usize,
+        ops: &[GroupOp],
+        created: &mut Option<(u64, Vec<Exchange>)>,
     ) -> Option<()> {
         let second = self.target.has_second_key();
         let listing = matches!(self.count.listing, Listing::Available(_));
@@ -164,6 +193,7 @@ impl Harness<'_> {
             })
             .collect();
         if ops.len() < 2 {
+            *created = Some((0, Vec::new()));
             return Some(());
         }
         let id = acc.leads[slot].id;
@@ -211,8 +241,8 @@ impl Harness<'_> {
             .filter(|s| matches!(s.op, Op::OtherCreate))
             .count()
             + usize::from(sent.iter().any(|s| s.op == Op::CreateFresh));
-        // Any write may change the count.
-        self.count.stale();
+        // Any write may change the count: read after the group, or claimed.
+        self.count.forget();
         let how = if together.synchronised {
             "their last bytes released at once"
         } else {
@@ -305,7 +335,8 @@ impl Harness<'_> {
             }
         }
         // The state after, read within the settle window until some order
-        // explains it.
+        // explains it (`ended`: the leads that order created).
+        let ended = Cell::new(None);
         let mut wait = self.waits.start(Clause::S5);
         // A group whose operations already fail alone is not judged: no
         // reason to wait for its state.
@@ -328,7 +359,13 @@ impl Harness<'_> {
                 now.checked_sub(b)
             });
             let read = LeadState::of(&lead);
-            let fits = |s: &GroupState| s.lead == read && grew.is_none_or(|g| g == s.created);
+            let fits = |s: &GroupState| {
+                let fits = s.lead == read && grew.is_none_or(|g| g == s.created);
+                if fits {
+                    ended.set(Some(s.created));
+                }
+                fits
+            };
             let outcome = explain(&init, &history, &after_order, &ctx, fits);
             if outcome.is_ok() || unjudged || !wait.pause() {
                 // Explained only if a PUT reset a flag it was not sent: the
@@ -359,6 +396,14 @@ impl Harness<'_> {
         // A group whose operations already fail alone is judged only when some
         // order explains it.
         self.count_pages(&history, &ctx, outcome.is_ok() || !unjudged);
+        // A create that got no answer may or may not have created: the
+        // count's growth is then unknown.
+        let answered = history
+            .iter()
+            .all(|(op, a)| *op != Op::CreateFresh || a.status.is_some());
+        if let (Ok(_), Some(n), true) = (&outcome, ended.get(), answered) {
+            *created = Some((n, exchanges.clone()));
+        }
         match outcome {
             Ok(_) => {
                 if together.overlapped && served_together {
@@ -380,6 +425,14 @@ impl Harness<'_> {
                 Some(())
             }
             Err(why) => {
+                // The lead alone explained, the count not: the count is off
+                // (the evidence that drops a wave's count failure, see
+                // `waves`).
+                if grew.is_some()
+                    && explain(&init, &history, &after_order, &ctx, |s| s.lead == read).is_ok()
+                {
+                    self.count.off += 1;
+                }
                 let mut detail = describe_failure(
                     (group, how),
                     id,

@@ -38,6 +38,7 @@ use serde_json::{Value, json};
 use super::walk::Walk;
 use crate::checker::Harness;
 use crate::checker::case::CaseOutcome;
+use crate::checker::waves::Sides;
 use model::{Sequences, Shape, Step};
 
 /// Longest sequence generated.
@@ -60,7 +61,9 @@ impl Harness<'_> {
             self.quota.skip_property();
             return;
         }
-        self.property(&sequences(), n, |h, steps| h.run_sequence(steps));
+        self.cases(&sequences(), n, Sides::AfterFirst, |h, steps| {
+            h.run_sequence(steps)
+        });
     }
 
     /// Runs one sequence until its end or its first failure; every failure
