@@ -230,12 +230,16 @@ pub(crate) fn client(target: &Target) -> Result<reqwest::Client, HarnessError> {
     client_with(target, reqwest::header::HeaderMap::new())
 }
 
+/// Header naming the lane (cases run side by side) a request was sent from,
+/// so that a server's log (or a test server) can tell the lanes apart.
+pub(crate) const LANE_HEADER: &str = "x-sela-lane";
+
 /// The client of lane `lane` (cases run side by side): its every request
 /// says so in `x-sela-lane: LANE`, for the target's logs (and the tests'
 /// servers) to see which requests ran side by side.
 pub(crate) fn lane_client(target: &Target, lane: u32) -> Result<reqwest::Client, HarnessError> {
     let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("x-sela-lane", reqwest::header::HeaderValue::from(lane));
+    headers.insert(LANE_HEADER, reqwest::header::HeaderValue::from(lane));
     client_with(target, headers)
 }
 

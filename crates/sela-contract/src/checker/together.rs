@@ -89,7 +89,7 @@ impl Transport<'_> {
             };
         }
         self.requests += n;
-        let legs = self.rt.block_on(race(target, group, requests));
+        let legs = self.rt.block_on(race(target, group, self.lane, requests));
         let timings: Vec<Timing> = legs.iter().map(|leg| leg.timing).collect();
         let mut exchanges = Vec::with_capacity(n);
         for leg in legs {
@@ -157,12 +157,12 @@ fn overlapped(timings: &[Timing]) -> bool {
 
 /// Connects every request, writes each but its last byte, releases the last
 /// bytes together, then reads every answer.
-async fn race(target: &Target, group: u64, requests: Vec<Request>) -> Vec<Leg> {
+async fn race(target: &Target, group: u64, lane: Option<u32>, requests: Vec<Request>) -> Vec<Leg> {
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     let tag = format!("{group}/{}", requests.len());
     let mut legs: Vec<Leg> = requests
         .into_iter()
-        .map(|request| Leg::new(target, &tag, request))
+        .map(|request| Leg::new(target, &tag, lane, request))
         .collect();
     join_all(legs.iter_mut().map(|leg| leg.connect_and_hold(deadline))).await;
     for j in 0..legs.len() {
@@ -198,7 +198,12 @@ struct Leg {
 }
 
 impl Leg {
-    fn new(target: &Target, tag: &str, (method, path, auth, body): Request) -> Leg {
+    fn new(
+        target: &Target,
+        tag: &str,
+        lane: Option<u32>,
+        (method, path, auth, body): Request,
+    ) -> Leg {
         let url = target.url(&path);
         let authorization = target.auth_header(&auth);
         let mut leg = Leg {
@@ -229,7 +234,7 @@ impl Leg {
                     &parsed,
                     authorization.as_deref(),
                     leg.exchange.body.as_deref(),
-                    tag,
+                    (tag, lane),
                 );
                 leg.url = Some(parsed);
             }

@@ -33,6 +33,8 @@ pub(super) struct Transport<'a> {
     /// When the last write (any request but a GET) was answered: a read
     /// within the settle window after it may not show it yet.
     last_write: Option<Instant>,
+    /// The lane these requests go out from (cases run side by side).
+    pub(super) lane: Option<u32>,
     /// Reads sent ahead, together with others that follow the same write, to
     /// save round trips: the next `GET` of the same path takes its answer
     /// instead of sending it again. Any write drops them (they would be stale).
@@ -50,7 +52,10 @@ impl<'a> Transport<'a> {
         patience: Duration,
         lane: u32,
     ) -> Result<Self, HarnessError> {
-        Self::with_client(target, patience, crate::target::lane_client(target, lane)?)
+        let mut net =
+            Self::with_client(target, patience, crate::target::lane_client(target, lane)?)?;
+        net.lane = Some(lane);
+        Ok(net)
     }
 
     fn with_client(
@@ -74,6 +79,7 @@ impl<'a> Transport<'a> {
             lost: None,
             fatal: None,
             last_write: None,
+            lane: None,
             prefetched: Vec::new(),
         })
     }

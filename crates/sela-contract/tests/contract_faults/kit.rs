@@ -2,6 +2,7 @@
 //! rewritten body, every lead of the first account, and a paginator of its
 //! own (for listing faults and harmless listing variations).
 
+use sela_leads::rules::identity;
 use sela_sandbox::SandboxState;
 use serde_json::{Value, json};
 
@@ -35,6 +36,14 @@ pub fn patch_id(req: &Req) -> Option<i64> {
 /// True for `POST /api/leads/` (single create).
 pub fn is_single_create(req: &Req) -> bool {
     req.method == "POST" && req.path() == "/api/leads/"
+}
+
+/// The stored lead of the first account with this identity.
+pub fn stored(state: &SandboxState, item: &Value) -> Option<(i64, Value)> {
+    let who = identity(item)?;
+    let model = state.lock();
+    let id = model.find(&who)?;
+    Some((id, model.get(id)?))
 }
 
 /// True for `GET /api/leads/` (the list).

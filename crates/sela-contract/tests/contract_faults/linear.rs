@@ -16,14 +16,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use sela_leads::rules::identity;
 use sela_sandbox::SandboxState;
 use serde_json::{Value, json};
 
 use crate::common::{
     assert_only_or, assert_passes, clause, is_bulk, leads_of, run_with, sandbox_answer,
 };
-use crate::kit::{is_list, is_single_create, patch_id, with_body};
+use crate::kit::{is_list, is_single_create, patch_id, stored, with_body};
 use crate::server::{Req, Resp};
 
 /// Holds each request of a group until every request of it has arrived (a
@@ -49,14 +48,6 @@ impl Gate {
             .wait_timeout_while(arrived, Duration::from_secs(20), |a| a[&group] < n)
             .unwrap();
     }
-}
-
-/// The stored lead of the first account with this identity.
-fn stored(state: &SandboxState, item: &Value) -> Option<(i64, Value)> {
-    let who = identity(item)?;
-    let model = state.lock();
-    let id = model.find(&who)?;
-    Some((id, model.get(id)?))
 }
 
 /// The identity of a re-send (single create or a one-item bulk), if `req`

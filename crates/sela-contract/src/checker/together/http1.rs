@@ -7,19 +7,21 @@ use reqwest::header::{HeaderName, HeaderValue};
 use url::{Position, Url};
 
 use crate::har::ResponseMeta;
+use crate::target::LANE_HEADER;
 
 /// Header naming a request's group and the group's size (`12/4`): a test
 /// server holds a group's requests until all of them arrived.
 pub(super) const GROUP_HEADER: &str = "x-sela-group";
 
 /// The request as HTTP/1.1: the headers the client sends (no compression
-/// asked for), the group's header, and `Connection: close`.
+/// asked for, the lane's header in a lane), the group's header (`tag`),
+/// and `Connection: close`.
 pub(super) fn request_bytes(
     method: &str,
     url: &Url,
     authorization: Option<&str>,
     body: Option<&str>,
-    tag: &str,
+    (tag, lane): (&str, Option<u32>),
 ) -> Vec<u8> {
     // As the client sends them: anything but these is a POST.
     let method = match method {
@@ -42,6 +44,9 @@ pub(super) fn request_bytes(
     if body.is_some() || method != "GET" {
         let len = body.map_or(0, str::len);
         head.push_str(&format!("Content-Length: {len}\r\n"));
+    }
+    if let Some(lane) = lane {
+        head.push_str(&format!("{LANE_HEADER}: {lane}\r\n"));
     }
     head.push_str(&format!(
         "{GROUP_HEADER}: {tag}\r\nConnection: close\r\n\r\n"

@@ -230,7 +230,7 @@ fn an_answer_already_there_before_the_release_is_seen() {
         .build()
         .unwrap();
     let target = Target::new(&format!("http://{addr}"), ApiKey::new("k")).unwrap();
-    let mut leg = Leg::new(&target, "1/2", ("GET", "x".into(), Auth::Token, None));
+    let mut leg = Leg::new(&target, "1/2", None, ("GET", "x".into(), Auth::Token, None));
     leg.stream = Some(rt.block_on(TcpStream::connect(addr)).unwrap());
     let (mut server, _) = listener.accept().unwrap();
     leg.timing.sent = Some(Instant::now());
@@ -359,8 +359,14 @@ fn answers_are_read_by_length_chunks_or_the_end() {
 #[test]
 fn requests_are_written_as_the_client_writes_them() {
     let url = Url::parse("http://localhost:8000/api/leads/?q=a%20b").unwrap();
-    let text =
-        String::from_utf8(request_bytes("DELETE", &url, Some("Token t"), None, "3/2")).unwrap();
+    let text = String::from_utf8(request_bytes(
+        "DELETE",
+        &url,
+        Some("Token t"),
+        None,
+        ("3/2", None),
+    ))
+    .unwrap();
     assert_eq!(
         text,
         "POST /api/leads/?q=a%20b HTTP/1.1\r\nHost: localhost:8000\r\n\
@@ -368,10 +374,11 @@ fn requests_are_written_as_the_client_writes_them() {
          x-sela-group: 3/2\r\nConnection: close\r\n\r\n"
     );
     let url = Url::parse("http://127.0.0.1/").unwrap();
-    let text = String::from_utf8(request_bytes("GET", &url, None, None, "1/1")).unwrap();
+    let text = String::from_utf8(request_bytes("GET", &url, None, None, ("1/1", Some(4)))).unwrap();
     assert!(
         text.starts_with("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept"),
         "{text}"
     );
     assert!(!text.contains("Content-"), "{text}");
+    assert!(text.contains("\r\nx-sela-lane: 4\r\n"), "{text}");
 }
