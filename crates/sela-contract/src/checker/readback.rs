@@ -180,8 +180,9 @@ impl ReadBacks {
         };
         // A read that disagrees may lag the write: read again within the
         // settle window before anything is reported, all of the batch's
-        // reads together. Once the case fails B3, another difference changes
-        // nothing: no wait.
+        // reads together (a lagging read of a lead just created answers no
+        // lead; one read as another version is not waited for). Once the
+        // case fails B3, another difference changes nothing: no wait.
         let settles = !out.fails(Clause::B3);
         let agrees: Vec<Box<Agrees<'_>>> = wanted
             .iter()
@@ -195,8 +196,12 @@ impl ReadBacks {
             .zip(answers)
             .zip(&agrees)
             .map(|(((i, id), got), agrees)| {
-                let settle =
-                    settles && (self.state == ReadBack::Available || got.status == Some(200));
+                // A lead this request created had no earlier version: read
+                // (200) as anything but what was sent, it does not lag.
+                let fresh = res[*i].action.as_deref() == Some("created") && got.status == Some(200);
+                let settle = settles
+                    && !fresh
+                    && (self.state == ReadBack::Available || got.status == Some(200));
                 // A read showing another identity is B3's difference; one
                 // that differs beyond phone and e-mail only is B5's.
                 let cause = if read_agrees(&got, &items[*i].value, false) {

@@ -28,8 +28,10 @@ fn a_read_back_fault_waits_one_window_shrinks_once_and_walks_no_whole_list() {
     // pages' size.
     let pages = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
     let seen = pages.clone();
+    // One case at a time: lanes would wait together, one window each.
     let config = sela_contract::Config {
         settle: Duration::from_secs(1),
+        lanes: 1,
         ..config(8)
     };
     let r = try_run(&config, state(), move |state, req| {
@@ -142,4 +144,61 @@ fn a_batchs_lagging_read_backs_wait_together() {
     assert_no_leak(&r);
     assert_passes(&r);
     assert_reads_waited(&r);
+}
+
+/// A run whose bulk answers `fault` rewrites (a wait for the 3 s settle
+/// window shows in the settle line).
+fn run_bulk_fault(fault: fn(&mut Vec<Value>)) -> sela_contract::Report {
+    let config = sela_contract::Config {
+        settle: Duration::from_secs(3),
+        ..config(8)
+    };
+    let r = try_run(&config, state(), move |state, req| {
+        let mut reply = sandbox_answer(state, req);
+        if is_bulk(req)
+            && let Some(results) = crate::common::results_mut(&mut reply)
+        {
+            fault(results);
+        }
+        Resp::from(reply)
+    })
+    .expect("the harness runs");
+    assert_no_leak(&r);
+    r
+}
+
+// Pins: checker/readback.rs `read_back` (a lead answered `created` and read
+// as another lead is not waited for: it had no earlier version to lag to).
+#[test]
+fn a_created_lead_read_as_another_is_not_waited_for() {
+    // Each bulk answer's results reversed: result i names item j's lead.
+    let r = run_bulk_fault(|results| results.reverse());
+    assert!(r.failed().contains(&clause("B3")), "B3 not failed:\n{r}");
+    let settle = settle_line(&r);
+    assert!(
+        settle.contains(", 0 still disagreed after the window"),
+        "{settle}"
+    );
+}
+
+// Pins: checker/count.rs `ListCount::check` and checker/waves.rs (a count
+// that differs in a case, or a wave, already failing S2 by its answers is
+// not waited for).
+#[test]
+fn a_count_behind_answers_that_already_fail_s2_is_not_waited_for() {
+    // A re-sent identity answered `created` (with its lead's id): the
+    // count grows by less than the answers say, as a lagging count would.
+    let r = run_bulk_fault(|results| {
+        for r in results {
+            if r["action"] == "reengaged" {
+                r["action"] = "created".into();
+            }
+        }
+    });
+    assert!(r.failed().contains(&clause("S2")), "S2 not failed:\n{r}");
+    let settle = settle_line(&r);
+    assert!(
+        settle.contains(", 0 still disagreed after the window"),
+        "{settle}"
+    );
 }
