@@ -127,6 +127,12 @@ impl ListCount {
         true
     }
 
+    /// True in a lane (cases side by side): the list shows the other lanes'
+    /// leads too, and the count is judged over the wave.
+    pub(super) fn in_lane(&self) -> bool {
+        self.claims.is_some()
+    }
+
     /// The claims a lane noted, taken; `None` when some request's effect
     /// on the count is unknown.
     pub(super) fn take_claims(&mut self) -> Option<Vec<Claim>> {

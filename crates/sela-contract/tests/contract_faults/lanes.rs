@@ -255,3 +255,24 @@ fn s1_one_id_given_to_creates_in_two_lanes_is_caught() {
          no lead is read back, so the lead operations are not checked",
     );
 }
+
+// Pins: sequences/groups.rs `run_group` and sequences/steps.rs `listed`
+// (the list reads a lane leaves out are counted and said).
+#[test]
+fn the_list_reads_left_out_in_lanes_are_counted_and_said() {
+    // 32 cases: the groups run 4 cases, the first alone, then 3 side by
+    // side; each runs the canonical group with a list page.
+    let r = crate::common::run_with(32, |state, req| sandbox_answer(state, req).into());
+    assert_passes(&r);
+    let line = r
+        .observations
+        .iter()
+        .find(|o| o.contains("left out: they were drawn in lanes"))
+        .unwrap_or_else(|| panic!("no line on list reads left out: {:?}", r.observations));
+    let n: u32 = line
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(n >= 3, "{line}");
+}

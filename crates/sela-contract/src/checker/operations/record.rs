@@ -45,6 +45,9 @@ pub(crate) struct Obs {
     /// list before the group could not be read, no answer, or their group
     /// was not judged (or stopped before its verdict).
     pub(crate) pages_unjudged: u32,
+    /// List steps of sequences and list pages of concurrent groups left
+    /// out in lanes, where the list shows the other lanes' leads too.
+    pub(crate) lists_in_lanes: u32,
 }
 
 impl Obs {
@@ -67,6 +70,7 @@ impl Obs {
             groups_unjudged,
             pages_partly,
             pages_unjudged,
+            lists_in_lanes,
         } = lane;
         self.no_counter += no_counter;
         self.huge.0 += huge.0;
@@ -84,6 +88,7 @@ impl Obs {
         self.groups_unjudged += groups_unjudged;
         self.pages_partly += pages_partly;
         self.pages_unjudged += pages_unjudged;
+        self.lists_in_lanes += lists_in_lanes;
     }
 
     /// The lines for the report.
@@ -139,6 +144,14 @@ impl Obs {
                  and the leads they must not show): the page or the list before the group was a \
                  part of the list",
                 self.pages_partly
+            ));
+        }
+        if self.lists_in_lanes > 0 {
+            out.push(format!(
+                "{} list step(s) of sequences and list page(s) of concurrent groups were left \
+                 out: they were drawn in lanes, where the list shows the other lanes' leads too \
+                 (the first case of each property, run alone, judges its own)",
+                self.lists_in_lanes
             ));
         }
         if self.unreadable > 0 {

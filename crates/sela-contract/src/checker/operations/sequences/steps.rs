@@ -271,6 +271,7 @@ impl Harness<'_> {
     /// within the settle window.
     fn listed(&mut self, w: &mut Walk, acc: &mut Account, slot: usize) -> Option<()> {
         if !matches!(self.count.listing, Listing::Available(_)) {
+            self.ops.obs.lists_in_lanes += u32::from(self.count.in_lane());
             return Some(());
         }
         let lead = &acc.leads[slot];
