@@ -15,12 +15,12 @@ use crate::common::{
 };
 use crate::server::Resp;
 
-// Pins: checker/settle.rs `Waits::start` (probes once a difference outlasted
-// the window on a target that never lagged), checker/runner.rs `Met` (a
-// clause shrinks from where an earlier clause's shrinking met it) and
-// checker/operations/reads.rs `find_listed` (the list's end pages first).
+// Pins: checker/operations/reads.rs `read_lead_after` with `may_be_before`
+// (a lead read as a version it never had is not waited for), checker/runner.rs
+// `Met` (a clause shrinks from where an earlier clause's shrinking met it)
+// and checker/operations/reads.rs `find_listed` (the list's end pages first).
 #[test]
-fn a_read_back_fault_waits_one_window_shrinks_once_and_walks_no_whole_list() {
+fn a_read_back_fault_waits_no_window_shrinks_once_and_walks_no_whole_list() {
     // Every lead read by id shows its `lead_source` with a trailing space
     // (the list shows it as stored): B5, and G1 (the read is behind the
     // list), fail in the same cases; B3 fails on the first read-back.
@@ -54,11 +54,11 @@ fn a_read_back_fault_waits_one_window_shrinks_once_and_walks_no_whole_list() {
     for c in ["B3", "B5", "G1"] {
         assert!(r.failed().contains(&clause(c)), "{c} not failed:\n{r}");
     }
-    // One read waited the whole window; every later one a probe, or not at
-    // all once its clause had outlasted its wait.
+    // Every read shows a value never written (neither before a write nor
+    // after it): no lag could show it, no read waits the window.
     let settle = settle_line(&r);
     assert!(
-        settle.contains(", 1 still disagreed after the window"),
+        settle.contains(", 0 still disagreed after the window"),
         "{settle}"
     );
     // G1 broke in B5's cases: its shrinking starts from the smallest case
@@ -144,6 +144,43 @@ fn a_batchs_lagging_read_backs_wait_together() {
     assert_no_leak(&r);
     assert_passes(&r);
     assert_reads_waited(&r);
+}
+
+// Pins: checker/settle.rs `Waits::start` (probes once a difference outlasted
+// the window on a target that never lagged).
+#[test]
+fn a_stale_read_cache_waits_one_window_then_probes() {
+    // GET /api/leads/{id}/ answers from a cache filled on the first read and
+    // never invalidated (an older version: what lag shows too).
+    let cache: Mutex<HashMap<i64, Resp>> = Mutex::default();
+    let config = sela_contract::Config {
+        settle: Duration::from_secs(1),
+        lanes: 1,
+        ..config(8)
+    };
+    let r = try_run(&config, state(), move |state, req| {
+        if let Some(id) = lead_id(req).filter(|_| authorised(req)) {
+            if let Some(hit) = cache.lock().unwrap().get(&id) {
+                return hit.clone();
+            }
+            let resp: Resp = sandbox_answer(state, req).into();
+            if resp.status == 200 {
+                cache.lock().unwrap().insert(id, resp.clone());
+            }
+            return resp;
+        }
+        sandbox_answer(state, req).into()
+    })
+    .expect("the harness runs");
+    assert_no_leak(&r);
+    assert!(r.failed().contains(&clause("G1")), "G1 not failed:\n{r}");
+    // One read waited the whole window; every later one a probe, or not at
+    // all once its clause had outlasted its wait.
+    let settle = settle_line(&r);
+    assert!(
+        settle.contains(", 1 still disagreed after the window"),
+        "{settle}"
+    );
 }
 
 /// A run whose bulk answers `fault` rewrites (a wait for the 3 s settle

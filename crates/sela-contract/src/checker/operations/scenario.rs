@@ -71,10 +71,9 @@ impl Harness<'_> {
         let h_lead = self.expect_counter(w, h_id, &mut h_count, again, h_lead);
 
         // U2: PUT by phone and e-mail changes A, not the neighbour H.
-        let _ = a_lead;
         // After a failed step the walk goes on from the lead as it is now
         // (the listing's view first, since a failing read may be stale).
-        let a_lead = match self.put_match(w, a_id, &phone, &email, h_id, &h_lead) {
+        let a_lead = match self.put_match(w, (a_id, &a_lead), &phone, &email, h_id, &h_lead) {
             Some(l) => l,
             None => self.current(w, a_id)?,
         };

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::reads::Read;
+use super::reads::{Read, may_be_before};
 use super::walk::{Walk, lead_identity, stale_detail, unchanged};
 use super::{LEADS_PATH, Scenario, UPDATE_PATH, counter, lead_path, ok_body, refused};
 use crate::checker::Harness;
@@ -41,7 +41,7 @@ impl Harness<'_> {
     pub(super) fn put_match(
         &mut self,
         w: &mut Walk,
-        a_id: i64,
+        (a_id, a_lead): (i64, &Value),
         phone: &str,
         email: &str,
         h_id: i64,
@@ -60,9 +60,12 @@ impl Harness<'_> {
         let want = json!(source);
         // A PUT may replace the fields it does not send (U2 asserts only which
         // lead it changes): only the sent field is compared.
-        let a_lead = match self.read_lead(&mut w.log, Clause::U2, a_id, Auth::Token, |l| {
-            l.get("lead_source") == Some(&want)
-        }) {
+        let a_lead = match self.read_lead_after(
+            &mut w.log,
+            (Clause::U2, a_id, Auth::Token),
+            |l| l.get("lead_source") == Some(&want),
+            |l| may_be_before(a_lead, l, &["lead_source"]),
+        ) {
             Read::Unreadable => return None,
             Read::Agrees(l) => {
                 w.out.check(Clause::U2);
@@ -192,31 +195,34 @@ impl Harness<'_> {
             .unwrap_or_default();
         let agrees =
             |l: &Value| patched(&body, l).is_none() && unchanged(&before, l, &sent).is_none();
-        let after = match self.read_lead(&mut w.log, Clause::U1, id, Auth::Token, agrees) {
-            Read::Unreadable => return None,
-            Read::Agrees(l) => {
-                w.out.check(Clause::U1);
-                w.out.check(Clause::G1);
-                l
-            }
-            Read::Stale(_) => {
-                w.fail(Clause::G1, "fresh", stale_detail(id, "a PATCH"));
-                return None;
-            }
-            Read::Differs(l, _) => {
-                let why = l.map_or("cannot be read".to_owned(), |l| {
-                    patched(&body, &l)
-                        .or_else(|| unchanged(&before, &l, &sent))
-                        .unwrap_or_default()
-                });
-                w.fail(
-                    Clause::U1,
-                    "partial",
-                    format!("after PATCH {body} of lead {id}: {why}"),
-                );
-                return None;
-            }
-        };
+        let after =
+            match self.read_lead_after(&mut w.log, (Clause::U1, id, Auth::Token), agrees, |l| {
+                may_be_before(&before, l, &sent)
+            }) {
+                Read::Unreadable => return None,
+                Read::Agrees(l) => {
+                    w.out.check(Clause::U1);
+                    w.out.check(Clause::G1);
+                    l
+                }
+                Read::Stale(_) => {
+                    w.fail(Clause::G1, "fresh", stale_detail(id, "a PATCH"));
+                    return None;
+                }
+                Read::Differs(l, _) => {
+                    let why = l.map_or("cannot be read".to_owned(), |l| {
+                        patched(&body, &l)
+                            .or_else(|| unchanged(&before, &l, &sent))
+                            .unwrap_or_default()
+                    });
+                    w.fail(
+                        Clause::U1,
+                        "partial",
+                        format!("after PATCH {body} of lead {id}: {why}"),
+                    );
+                    return None;
+                }
+            };
         self.note_metadata_merge(&body, &before, &after);
         // An unknown id: 404, nothing created.
         let count = self.baseline();
