@@ -13,7 +13,7 @@ use super::account::Account;
 use super::model::{Field, Step};
 use crate::checker::Harness;
 use crate::checker::count::Listing;
-use crate::checker::operations::reads::Read;
+use crate::checker::operations::reads::{Read, may_be_before};
 use crate::checker::operations::updates::patched;
 use crate::checker::operations::walk::{
     Walk, same_identity, stale_detail, starts_at_zero, unchanged,
@@ -112,7 +112,9 @@ impl Harness<'_> {
             .map(|o| o.keys().map(String::as_str).collect())
             .unwrap_or_default();
         let agrees = |l: &Value| patched(body, l).is_none() && unchanged(&was, l, &sent).is_none();
-        match self.read_lead(&mut w.log, clause, id, Auth::Token, agrees) {
+        match self.read_lead_after(&mut w.log, (clause, id, Auth::Token), agrees, |l| {
+            may_be_before(&was, l, &sent)
+        }) {
             Read::Unreadable => None,
             Read::Agrees(l) => {
                 w.out.check(clause);
@@ -202,9 +204,13 @@ impl Harness<'_> {
             format!("a PUT matching lead {id}'s phone and e-mail"),
         )?;
         let want = json!(source);
-        match self.read_lead(&mut w.log, Clause::U2, id, Auth::Token, |l| {
-            l.get("lead_source") == Some(&want)
-        }) {
+        let was = lead.last.clone();
+        match self.read_lead_after(
+            &mut w.log,
+            (Clause::U2, id, Auth::Token),
+            |l| l.get("lead_source") == Some(&want),
+            |l| may_be_before(&was, l, &["lead_source"]),
+        ) {
             Read::Unreadable => None,
             Read::Agrees(l) => {
                 w.out.check(Clause::U2);
