@@ -197,7 +197,7 @@ impl Harness<'_> {
             |l: &Value| patched(&body, l).is_none() && unchanged(&before, l, &sent).is_none();
         let after =
             match self.read_lead_after(&mut w.log, (Clause::U1, id, Auth::Token), agrees, |l| {
-                may_be_before(&before, l, &sent)
+                may_be_before_patch(&body, &before, l)
             }) {
                 Read::Unreadable => return None,
                 Read::Agrees(l) => {
@@ -474,6 +474,19 @@ impl Harness<'_> {
     }
 }
 
+/// Whether `read` may be the lead as it was (`before`) ahead of a PATCH of
+/// `body`: what a lagging read would show. Not when it shows every sent
+/// field as sent where `before` did not (the write is visible), nor when a
+/// sent field reads as neither (see [`may_be_before`]).
+pub(super) fn may_be_before_patch(body: &Value, before: &Value, read: &Value) -> bool {
+    let sent: Vec<&str> = body
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let shows_write = patched(body, read).is_none() && patched(body, before).is_some();
+    !shows_write && may_be_before(before, read, &sent)
+}
+
 /// How the sent fields of a PATCH do not read back as sent, if they do not.
 pub(super) fn patched(body: &Value, lead: &Value) -> Option<String> {
     for (k, v) in body.as_object()? {
@@ -494,4 +507,36 @@ pub(super) fn patched(body: &Value, lead: &Value) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_be_before_patch;
+    use serde_json::json;
+
+    #[test]
+    fn a_read_showing_the_patch_or_a_value_never_written_is_no_older_version() {
+        let body = json!({"metadata": {"stage": "patched"}});
+        let before = json!({"lead_source": "s", "metadata": {"a": 1}});
+        // The lead as it was (a lagging read).
+        assert!(may_be_before_patch(&body, &before, &before));
+        // The write is visible: whatever else differs, it is no lag.
+        let read = json!({"lead_source": "s ", "metadata": {"a": 1, "stage": "patched"}});
+        assert!(!may_be_before_patch(&body, &before, &read));
+        // A sent string read as neither value.
+        let body = json!({"lead_source": "new"});
+        assert!(!may_be_before_patch(
+            &body,
+            &before,
+            &json!({"lead_source": "other"})
+        ));
+        assert!(may_be_before_patch(
+            &body,
+            &before,
+            &json!({"lead_source": "S"})
+        ));
+        // Already as sent before the PATCH: a read as sent may be either.
+        let before = json!({"lead_source": "new"});
+        assert!(may_be_before_patch(&body, &before, &before));
+    }
 }

@@ -14,7 +14,7 @@ use super::model::{Field, Step};
 use crate::checker::Harness;
 use crate::checker::count::Listing;
 use crate::checker::operations::reads::{Read, may_be_before};
-use crate::checker::operations::updates::patched;
+use crate::checker::operations::updates::{may_be_before_patch, patched};
 use crate::checker::operations::walk::{
     Walk, same_identity, stale_detail, starts_at_zero, unchanged,
 };
@@ -113,7 +113,7 @@ impl Harness<'_> {
             .unwrap_or_default();
         let agrees = |l: &Value| patched(body, l).is_none() && unchanged(&was, l, &sent).is_none();
         match self.read_lead_after(&mut w.log, (clause, id, Auth::Token), agrees, |l| {
-            may_be_before(&was, l, &sent)
+            may_be_before_patch(body, &was, l)
         }) {
             Read::Unreadable => None,
             Read::Agrees(l) => {
