@@ -9,8 +9,8 @@ use sela_sandbox::{Identity, Reply, SandboxState, identity};
 use serde_json::{Value, json};
 
 use crate::common::{
-    assert_only, assert_only_unchecked, authorised, clause, is_bulk, lead_id, leads_of, results,
-    run_with, sandbox_answer,
+    assert_only, assert_only_unchecked, authorised, clause, is_bulk, leads_of, results, run_with,
+    sandbox_answer,
 };
 use crate::kit::{all_leads, is_single_create, patch_id, with_body};
 use crate::server::{Req, Resp};
@@ -292,18 +292,8 @@ fn g1_a_read_cache_never_invalidated_is_caught() {
     // never invalidated; the list reads the database.
     let cache: Mutex<HashMap<(String, i64), Resp>> = Mutex::default();
     let r = run_with(8, move |state, req| {
-        if let Some(id) = lead_id(req) {
-            let key = (req.header("authorization").unwrap_or("").to_owned(), id);
-            if let Some(hit) = cache.lock().unwrap().get(&key) {
-                return hit.clone();
-            }
-            let resp: Resp = sandbox_answer(state, req).into();
-            if resp.status == 200 {
-                cache.lock().unwrap().insert(key, resp.clone());
-            }
-            return resp;
-        }
-        sandbox_answer(state, req).into()
+        crate::kit::cached_read(&cache, state, req)
+            .unwrap_or_else(|| sandbox_answer(state, req).into())
     });
     // R2 and U1 are judged by a read after the write, which the cache
     // answers stale (G1): no read shows the write kept or lost, so they are

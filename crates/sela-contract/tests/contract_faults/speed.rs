@@ -152,24 +152,15 @@ fn a_batchs_lagging_read_backs_wait_together() {
 fn a_stale_read_cache_waits_one_window_then_probes() {
     // GET /api/leads/{id}/ answers from a cache filled on the first read and
     // never invalidated (an older version: what lag shows too).
-    let cache: Mutex<HashMap<i64, Resp>> = Mutex::default();
+    let cache = Mutex::default();
     let config = sela_contract::Config {
         settle: Duration::from_secs(1),
         lanes: 1,
         ..config(8)
     };
     let r = try_run(&config, state(), move |state, req| {
-        if let Some(id) = lead_id(req).filter(|_| authorised(req)) {
-            if let Some(hit) = cache.lock().unwrap().get(&id) {
-                return hit.clone();
-            }
-            let resp: Resp = sandbox_answer(state, req).into();
-            if resp.status == 200 {
-                cache.lock().unwrap().insert(id, resp.clone());
-            }
-            return resp;
-        }
-        sandbox_answer(state, req).into()
+        crate::kit::cached_read(&cache, state, req)
+            .unwrap_or_else(|| sandbox_answer(state, req).into())
     })
     .expect("the harness runs");
     assert_no_leak(&r);
