@@ -28,7 +28,7 @@ pub(super) struct Quota {
     pub(super) note: Option<String>,
     /// In a lane: the reservations of every lane of the wave (`used` is
     /// this lane's own), checked against `share_limit`.
-    pool: Option<Arc<AtomicUsize>>,
+    pool: Option<Pool>,
 }
 
 impl Quota {
@@ -132,5 +132,28 @@ impl Quota {
         if let Some(pool) = &self.pool {
             pool.fetch_sub(n, Ordering::SeqCst);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_waves_lanes_reserve_from_one_pool_what_is_left_of_the_share() {
+        let mut run = Quota::new(100, 2);
+        run.begin_property();
+        assert!(run.reserve(10, false));
+        // 40 left of the share of 50: two lanes draw from it together.
+        let pool = Pool::default();
+        let (mut a, mut b) = (run.lane(&pool), run.lane(&pool));
+        assert!(a.reserve(30, false));
+        assert!(!b.reserve(20, false), "only 10 left in the pool");
+        assert!(b.out_of_room());
+        a.refund(15);
+        assert!(b.fits(20) && b.reserve(20, false));
+        run.absorb(a);
+        run.absorb(b);
+        assert!(run.fits(5) && !run.fits(6), "10 + 15 + 20 of 50 used");
     }
 }

@@ -1,11 +1,12 @@
 //! Cases in waves: against a remote target a case's time is round trips, so
-//! the bulk properties and the walks run several cases side by side
-//! (`--lanes`), each in a lane of its own (its own connections, identities
-//! and part of the creation share), and judge the list count once over the
-//! wave: it must grow by exactly what all the wave's requests answered (S2,
-//! S3), as S4 judges its group. A wave whose count does not add up is run
-//! again one case at a time, so that the failure is pinned to one case and
-//! shrunk; the run keeps to one case at a time after that.
+//! every property but the sizes runs several cases side by side
+//! (`--lanes`; the sequences and the concurrent groups after a first case
+//! alone, see [`Sides`]), each in a lane of its own (its own connections and
+//! identities, the creation share drawn from one pool), and judges the list
+//! count once over the wave: it must grow by exactly what all the wave's
+//! requests claimed (S2, S3), as S4 judges its group. A wave whose count does
+//! not add up is run again one case at a time, so that the failure is pinned
+//! to one case and shrunk; the run keeps to one case at a time after that.
 
 use std::time::Instant;
 
