@@ -136,7 +136,11 @@ pub const OTHERS_OFF: &[(&str, &[&str])] = &[
     ),
     (
         "state::s2_second_copy_stored_on_reengagement_is_caught",
-        &["S2 list count@checker/concurrency.rs"],
+        &[
+            "S2 list count@checker/concurrency.rs",
+            "S2 list count@checker/waves.rs",
+            "S2 list count@checker/operations/scenario.rs",
+        ],
     ),
     (
         "state::s3_item_answered_error_but_stored_is_caught",
