@@ -203,15 +203,16 @@ impl Harness<'_> {
         }
         // The list count grew by exactly the leads created by the group (in
         // a lane: over the wave).
-        let items: Vec<GenItem> = batches.iter().flatten().cloned().collect();
-        if all_answered && self.count.note(group, &items, &evidence) {
-            // Judged with the rest of the wave.
+        if all_answered && self.count.in_lane() {
+            let items: Vec<GenItem> = batches.iter().flatten().cloned().collect();
+            self.count.note(group, &items, &evidence);
         } else if all_answered
             && let (Some(before), Listing::Available(_)) = (before, self.count.listing)
             && let Some((after, list_ex)) = self.refresh_count()
         {
             out.check(Clause::S2);
-            let (after, list_ex) = self.settle_count(Clause::S2, after, list_ex, |after| {
+            let failed = (Clause::S2, out.fails(Clause::S2));
+            let (after, list_ex) = self.settle_count(failed, after, list_ex, |after| {
                 super::count::growth_differs(before, after, &group)
             });
             let what = format!("{} requests in flight together", batches.len());

@@ -174,17 +174,18 @@ impl ListCount {
     }
 
     /// A count that `differs` re-read within the settle window; the last
-    /// count read becomes the baseline.
+    /// count read becomes the baseline. Not when the case already `failed`
+    /// `clause` by its answers: the clause's verdict cannot change.
     pub(super) fn settle(
         &mut self,
         net: &mut Transport,
         waits: &mut Waits,
-        clause: Clause,
+        (clause, failed): (Clause, bool),
         after: u64,
         list_ex: Exchange,
         differs: impl Fn(u64) -> bool,
     ) -> (u64, Exchange) {
-        if !differs(after) {
+        if failed || !differs(after) {
             return (after, list_ex);
         }
         let ex = waits.settle_read(net, clause, LIST_PATH, Auth::Token, list_ex, |ex| {
@@ -302,16 +303,11 @@ impl ListCount {
         let Some((after, list_ex)) = self.refresh(net) else {
             return;
         };
-        // The count may lag the write: read it again within the settle
-        // window, unless the case already fails S2 by its answers (the
-        // clause's verdict cannot change).
-        let (after, list_ex) = if out.fails(Clause::S2) {
-            (after, list_ex)
-        } else {
-            self.settle(net, waits, Clause::S2, after, list_ex, |after| {
-                growth_differs(before, after, tally)
-            })
-        };
+        // The count may lag the write: read it again within the settle window.
+        let failed = (Clause::S2, out.fails(Clause::S2));
+        let (after, list_ex) = self.settle(net, waits, failed, after, list_ex, |after| {
+            growth_differs(before, after, tally)
+        });
         let created = tally.created as u64;
         if growth_differs(before, after, tally)
             && self.unsure_excess(waits, Clause::S2, after, before + created)
@@ -353,9 +349,9 @@ impl ListCount {
         let Some((after, list_ex)) = self.refresh(net) else {
             return;
         };
-        let (after, list_ex) = self.settle(net, waits, Clause::S3, after, list_ex, |after| {
-            after != before
-        });
+        let failed = (Clause::S3, out.fails(Clause::S3));
+        let (after, list_ex) =
+            self.settle(net, waits, failed, after, list_ex, |after| after != before);
         out.check(Clause::S3);
         if after != before {
             self.off += 1;

@@ -141,10 +141,11 @@ impl<'a> Harness<'a> {
         self.count.refresh(&mut self.net)
     }
 
-    /// A count that `differs` read again within the settle window.
+    /// A count that `differs` read again within the settle window (not when
+    /// the case already `failed` the clause, see [`ListCount::settle`]).
     pub(super) fn settle_count(
         &mut self,
-        clause: Clause,
+        clause: (Clause, bool),
         after: u64,
         list_ex: Exchange,
         differs: impl Fn(u64) -> bool,

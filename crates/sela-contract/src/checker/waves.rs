@@ -187,8 +187,8 @@ impl<'a> Harness<'a> {
         }
         // A wave one of whose cases fails S2 by its answers does not wait
         // for its count to settle (S2's verdict cannot change).
-        let settles = !outcomes.iter().any(|o| o.fails(Clause::S2));
-        let mut group = self.judge_wave(before, (claims, settles), twice, drawn.len());
+        let failed = outcomes.iter().any(|o| o.fails(Clause::S2));
+        let mut group = self.judge_wave(before, (claims, failed), twice, drawn.len());
         let failed = !group.failures.is_empty() || outcomes.iter().any(|o| !o.failures.is_empty());
         self.mark_failing(mark, failed);
         for ((case_seed, _), outcome) in drawn.iter().zip(outcomes) {
@@ -300,7 +300,7 @@ impl<'a> Harness<'a> {
     fn judge_wave(
         &mut self,
         before: Option<u64>,
-        (claims, settles): (Option<Vec<Claim>>, bool),
+        (claims, failed): (Option<Vec<Claim>>, bool),
         twice: Vec<i64>,
         width: usize,
     ) -> CaseOutcome {
@@ -340,13 +340,9 @@ impl<'a> Harness<'a> {
         let Some((after, list_ex)) = self.refresh_count() else {
             return out;
         };
-        let (after, list_ex) = if settles {
-            self.settle_count(Clause::S2, after, list_ex, |n| {
-                growth_differs(before, n, &total)
-            })
-        } else {
-            (after, list_ex)
-        };
+        let (after, list_ex) = self.settle_count((Clause::S2, failed), after, list_ex, |n| {
+            growth_differs(before, n, &total)
+        });
         if growth_differs(before, after, &total)
             && self.count.unsure_excess(
                 &mut self.waits,

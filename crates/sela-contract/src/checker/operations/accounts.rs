@@ -57,7 +57,10 @@ impl Harness<'_> {
         if let Some(before) = own_before
             && let Some((after, ex)) = self.refresh_count()
         {
-            let (after, ex) = self.settle_count(Clause::A3, after, ex, |n| n != before);
+            let (after, ex) =
+                self.settle_count((Clause::A3, w.out.fails(Clause::A3)), after, ex, |n| {
+                    n != before
+                });
             w.log.push(ex);
             if after != before {
                 w.fail(

@@ -280,7 +280,8 @@ impl Harness<'_> {
             return;
         };
         let want = before + grew;
-        let (after, ex) = self.settle_count(clause, after, ex, |n| n != want);
+        let failed = (clause, w.out.fails(clause));
+        let (after, ex) = self.settle_count(failed, after, ex, |n| n != want);
         w.log.push(ex);
         if after != want
             && !self

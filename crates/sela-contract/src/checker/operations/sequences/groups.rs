@@ -184,7 +184,7 @@ impl Harness<'_> {
     ) -> Option<()> {
         let second = self.target.has_second_key();
         let listing = matches!(self.count.listing, Listing::Available(_));
-        if !listing && self.count.in_lane() {
+        if self.count.in_lane() {
             let lists = ops.iter().filter(|o| **o == GroupOp::List).count();
             self.ops.obs.lists_in_lanes += u32::try_from(lists).unwrap_or(u32::MAX);
         }
